@@ -1,0 +1,21 @@
+"""vlogreg: logistic regression with the fully vectorized gradient, as fast as the hardware allows.
+
+Public API
+----------
+LogisticRegression      scikit-learn estimator (binary and multinomial, L2 / L1 / elastic net)
+LogisticObjective       the one-pass loss, gradient and Hessian (examples as rows)
+SolverResult            what every solver returns
+course                  the course's functions, examples as columns
+reference               the loop versions (two loops, one loop) and the vectorized one
+"""
+
+from . import course, reference
+from ._estimator import LogisticRegression, SeparationWarning
+from ._loss import LogisticObjective, LossGrad
+from ._math import sigmoid
+from .solvers import SolverResult
+
+__version__ = "0.1.0"
+
+__all__ = ["LogisticRegression", "LogisticObjective", "LossGrad", "SeparationWarning",
+           "SolverResult", "course", "reference", "sigmoid", "__version__"]

@@ -1,0 +1,343 @@
+"""The objective: the one place where the maths of the loss and its derivatives lives.
+
+Examples are rows: ``X`` of shape (m, n). With per-example weights ``s`` (ones by
+default), ``S = sum(s)`` and an L2 strength ``alpha``, the smooth objective is
+
+    J(w, b) = (1/S) sum_i s_i * loss_i(z_i)  +  (alpha / 2) ||w||^2,    z = X w + b
+
+which, for ``alpha = 1 / (C S)``, is scikit-learn's ``C sum_i s_i loss_i + ||w||^2 / 2``
+divided by ``C S``: same minimiser. An L1 part ``l1 * ||w||_1`` is held here too, but is
+not smooth and is left to the solvers (proximal steps or the split L-BFGS-B).
+
+Binary: ``a = sigmoid(z)``, ``dz = s (a - y) / S``. Multinomial with K classes: ``Z = X W + b``
+of shape (m, K), ``A = softmax(Z)``, ``dZ = s (A - Y) / S`` with Y one-hot. In both,
+
+    dw = X^T dz + alpha w,     db = sum(dz)
+
+``loss_grad`` computes all of it in ONE read of X (see ``_blocks``). Solvers see a flat
+parameter vector ``theta = [w.ravel(), b]`` through ``value_and_grad``, ``hessp``, ...
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+import scipy.sparse as sp
+
+from ._blocks import RowBlocks
+from ._math import sigmoid
+
+
+class LossGrad(NamedTuple):
+    """Loss and gradient of the smooth objective: ``(loss, dw, db)``."""
+
+    loss: float
+    dw: np.ndarray
+    db: np.ndarray
+
+
+class LogisticObjective:
+    """Fixed data of a logistic regression fit, and its loss, gradient and Hessian.
+
+    Parameters
+    ----------
+    X : ndarray or scipy.sparse matrix, shape (m, n)
+        Float32 or float64; never copied. Sparse input is used as CSR (CSC is
+        converted once).
+    y : ndarray, shape (m,)
+        Binary: labels in {0, 1}. Multinomial: class indices in {0, ..., K-1}.
+    sample_weight : ndarray, shape (m,), optional
+        Non-negative weights ``s``; ones when omitted.
+    alpha : float
+        L2 strength, the objective has ``(alpha / 2) ||w||^2``.
+    l1 : float
+        L1 strength ``l1 ||w||_1``; not part of ``loss_grad`` (it is not smooth).
+    fit_intercept : bool
+        Whether ``b`` is a parameter (it is never penalized).
+    n_classes : int
+        2 for the binary (sigmoid) loss, K >= 3 for the multinomial (softmax) loss.
+    block_bytes : int
+        Bytes of X processed per block (a block stays in cache between the two products).
+    """
+
+    def __init__(self, X, y, sample_weight=None, *, alpha=0.0, l1=0.0, fit_intercept=True,
+                 n_classes=2, block_bytes=None, n_threads=None):
+        if sp.issparse(X) and X.format != "csr":
+            X = sp.csr_matrix(X)
+        self.X = X
+        self.m, self.n = X.shape
+        self.dtype = X.dtype
+        self.multinomial = n_classes > 2
+        self.k = n_classes if self.multinomial else 1
+        y = np.asarray(y)
+        if self.multinomial:
+            self.y = y.astype(np.intp)
+        else:
+            self.y = y.astype(self.dtype)
+        if sample_weight is None:
+            self.s = None
+            self.S = float(self.m)
+        else:
+            s = np.asarray(sample_weight, dtype=np.float64)
+            self.S = float(s.sum())
+            self.s = s.astype(self.dtype)
+        self.alpha = float(alpha)
+        self.l1 = float(l1)
+        self.fit_intercept = bool(fit_intercept)
+        self.blocks = RowBlocks(X, block_bytes=block_bytes, n_threads=n_threads)
+        self.n_coef = self.n * self.k
+        self.n_params = self.n_coef + (self.k if self.fit_intercept else 0)
+        self.n_evals = 0  # passes over X made through loss_grad / loss, for the record
+
+    # ------------------------------------------------------------------ packing
+    def unpack(self, theta):
+        """Split ``theta`` into ``coef`` (n,) or (n, K) and ``intercept`` (scalar array or (K,))."""
+        theta = np.asarray(theta)
+        coef = theta[: self.n_coef]
+        coef = coef.reshape(self.n, self.k) if self.multinomial else coef
+        if self.fit_intercept:
+            b = theta[self.n_coef:]
+            intercept = b if self.multinomial else b[0]
+        else:
+            intercept = np.zeros(self.k) if self.multinomial else 0.0
+        return coef, intercept
+
+    def pack(self, coef, intercept):
+        """Inverse of ``unpack``: a flat float64 vector."""
+        parts = [np.asarray(coef, dtype=np.float64).ravel()]
+        if self.fit_intercept:
+            parts.append(np.atleast_1d(np.asarray(intercept, dtype=np.float64)).ravel())
+        return np.concatenate(parts)
+
+    def zeros(self):
+        return np.zeros(self.n_params)
+
+    # --------------------------------------------------------------- the kernel
+    def _block_loss_dz(self, Xb, rows, coef, intercept, need_grad=True):
+        """One block's forward and backward step: ``(sum of s_i loss_i, dz)``."""
+        z = Xb @ coef
+        z += intercept
+        yb = self.y[rows]
+        sb = None if self.s is None else self.s[rows]
+        if self.multinomial:
+            zmax = z.max(axis=1, keepdims=True)
+            z -= zmax
+            ez = np.exp(z)
+            norm = ez.sum(axis=1, keepdims=True)
+            idx = np.arange(z.shape[0])
+            losses = np.log(norm[:, 0]) - z[idx, yb]
+            if need_grad:
+                dz = ez
+                dz /= norm
+                dz[idx, yb] -= 1.0
+        else:
+            # one exp serves both the loss and the sigmoid: e = exp(-|z|) <= 1
+            e = np.exp(-np.abs(z))
+            losses = np.maximum(z, 0) - yb * z + np.log1p(e)
+            if need_grad:
+                dz = np.where(z >= 0, 1.0, e)
+                dz /= 1.0 + e
+                dz -= yb
+        if sb is not None:
+            loss = float(np.dot(sb.astype(np.float64), losses))
+            if need_grad:
+                dz *= sb[:, None] if self.multinomial else sb
+        else:
+            loss = float(losses.sum(dtype=np.float64))
+        return loss, (dz if need_grad else None)
+
+    def _cast(self, coef, intercept):
+        # coef must have X's dtype, or X @ coef would upcast (copy) a float32 block
+        return (np.asarray(coef, dtype=self.dtype),
+                np.asarray(intercept, dtype=self.dtype))
+
+    def loss_grad(self, coef, intercept) -> LossGrad:
+        """Loss and gradient in one read of X.
+
+        Returns
+        -------
+        LossGrad
+            ``loss`` (float), ``dw`` of coef's shape, ``db`` (float or (K,)), all float64:
+            ``dw = X^T dz + alpha w``, ``db = sum(dz)``, ``dz = s (a - y) / S``.
+        """
+        c, b = self._cast(coef, intercept)
+
+        def block(Xb, rows):
+            loss, dz = self._block_loss_dz(Xb, rows, c, b)
+            dw = np.asarray(Xb.T @ dz, dtype=np.float64)
+            return loss, dw, dz.sum(axis=0, dtype=np.float64)
+
+        loss, dw, db = self.blocks.map_sum(block)
+        self.n_evals += 1
+        inv_s = 1.0 / self.S
+        coef64 = np.asarray(coef, dtype=np.float64)
+        loss = loss * inv_s + 0.5 * self.alpha * float(np.vdot(coef64, coef64))
+        dw = dw * inv_s + self.alpha * coef64
+        db = db * inv_s
+        if not self.multinomial:
+            db = float(db)
+        return LossGrad(float(loss), dw, db)
+
+    def loss(self, coef, intercept) -> float:
+        """The smooth objective alone (one read of X, no gradient)."""
+        c, b = self._cast(coef, intercept)
+        (loss,) = self.blocks.map_sum(
+            lambda Xb, rows: (self._block_loss_dz(Xb, rows, c, b, need_grad=False)[0],))
+        self.n_evals += 1
+        coef64 = np.asarray(coef, dtype=np.float64)
+        return float(loss / self.S + 0.5 * self.alpha * np.vdot(coef64, coef64))
+
+    def decision_function(self, coef, intercept):
+        """``z = X w + b``: shape (m,) or (m, K)."""
+        c, b = self._cast(coef, intercept)
+        return np.asarray(self.X @ c) + b
+
+    # ------------------------------------------------------- flat-vector interface
+    def value_and_grad(self, theta):
+        """Smooth objective and its gradient at the flat ``theta`` (float64)."""
+        coef, intercept = self.unpack(theta)
+        loss, dw, db = self.loss_grad(coef, intercept)
+        if self.fit_intercept:
+            return loss, np.concatenate([dw.ravel(), np.atleast_1d(db)])
+        return loss, dw.ravel()
+
+    def value(self, theta):
+        return self.loss(*self.unpack(theta))
+
+    def grad(self, theta):
+        return self.value_and_grad(theta)[1]
+
+    def l1_value(self, theta):
+        """``l1 * ||w||_1`` (the intercept is not penalized)."""
+        return self.l1 * float(np.abs(np.asarray(theta)[: self.n_coef]).sum())
+
+    def penalized_mask(self):
+        """Boolean mask over ``theta``: True for the coefficients, False for intercepts."""
+        mask = np.zeros(self.n_params, dtype=bool)
+        mask[: self.n_coef] = True
+        return mask
+
+    # ------------------------------------------------------------- second order
+    def curvature(self, theta):
+        """Per-example curvature at ``theta``, stored for ``hessp`` / ``hessian``.
+
+        Binary: ``h = s a (1 - a) / S`` of shape (m,). Multinomial: the probabilities
+        ``A`` (m, K) and ``s / S``; the Hessian block of example i is
+        ``(s_i / S) (diag(a_i) - a_i a_i^T)``.
+        """
+        coef, intercept = self.unpack(theta)
+        z = self.decision_function(coef, intercept).astype(np.float64)
+        s = np.ones(self.m) if self.s is None else self.s.astype(np.float64)
+        if self.multinomial:
+            z -= z.max(axis=1, keepdims=True)
+            a = np.exp(z)
+            a /= a.sum(axis=1, keepdims=True)
+            return a, s / self.S
+        a = sigmoid(z)
+        return a * (1.0 - a) * s / self.S, None
+
+    def hessp(self, theta, v, curvature=None):
+        """Hessian-vector product ``H v`` of the smooth objective at ``theta``.
+
+        ``H v = X~^T (h * (X~ v)) + alpha v_w`` with ``X~ = [X, 1]``; for the multinomial
+        loss ``h *`` is the per-example ``diag(a) - a a^T`` applied to each row of U.
+        Pass ``curvature=self.curvature(theta)`` to reuse it over many products.
+        """
+        h, sw = self.curvature(theta) if curvature is None else curvature
+        vw, vb = self.unpack(v)
+        vw_c = np.asarray(vw, dtype=self.dtype)
+
+        def block(Xb, rows):
+            u = np.asarray(Xb @ vw_c, dtype=np.float64) + vb
+            if self.multinomial:
+                ab = h[rows]
+                r = ab * u
+                r -= ab * (r.sum(axis=1, keepdims=True))  # a*u - a (a.u)
+                r *= sw[rows, None]
+            else:
+                r = h[rows] * u
+            r_c = r.astype(self.dtype, copy=False)
+            return np.asarray(Xb.T @ r_c, dtype=np.float64), r.sum(axis=0)
+
+        hw, hb = self.blocks.map_sum(block)
+        hw = hw + self.alpha * np.asarray(vw, dtype=np.float64)
+        out = [hw.ravel()]
+        if self.fit_intercept:
+            out.append(np.atleast_1d(hb))
+        return np.concatenate(out)
+
+    def hessian(self, theta, curvature=None):
+        """The full Hessian (n_params, n_params), built block by block in one read of X.
+
+        Binary: ``X~^T diag(h) X~ + alpha I_w``. Multinomial: the (k, l) block over
+        classes is ``X~^T diag(sw (delta_kl a_k - a_k a_l)) X~``. The layout matches
+        ``theta`` (coef row-major over (n, K), then the intercepts).
+        """
+        h, sw = self.curvature(theta) if curvature is None else curvature
+        k, n, fi = self.k, self.n, self.fit_intercept
+        p1 = n + (1 if fi else 0)
+
+        def block(Xb, rows):
+            Xd = Xb.toarray() if sp.issparse(Xb) else np.asarray(Xb, dtype=np.float64)
+            Xd = Xd.astype(np.float64, copy=False)
+            if fi:
+                Xd = np.hstack([Xd, np.ones((Xd.shape[0], 1))])
+            out = np.empty((k, k, p1, p1))
+            if not self.multinomial:
+                out[0, 0] = Xd.T @ (h[rows, None] * Xd)
+                return (out,)
+            ab, sb = h[rows], sw[rows]
+            for i in range(k):
+                for j in range(i, k):
+                    d = -ab[:, i] * ab[:, j]
+                    if i == j:
+                        d = d + ab[:, i]
+                    out[i, j] = Xd.T @ ((sb * d)[:, None] * Xd)
+                    out[j, i] = out[i, j]
+            return (out,)
+
+        (blocks,) = self.blocks.map_sum(block)
+        # reorder (k, l, p1, p1) into theta's layout: coef index = feature * K + class
+        H = np.zeros((self.n_params, self.n_params))
+        idx = np.empty((k, p1), dtype=np.intp)
+        for c in range(k):
+            idx[c, :n] = np.arange(n) * k + c
+            if fi:
+                idx[c, n] = self.n_coef + c
+        for i in range(k):
+            for j in range(k):
+                H[np.ix_(idx[i], idx[j])] = blocks[i, j]
+        H[np.arange(self.n_coef), np.arange(self.n_coef)] += self.alpha
+        return H
+
+    def lipschitz(self, n_iter=8, seed=0):
+        """An estimate of the Lipschitz constant L of the gradient (power iterations).
+
+        ``L <= lambda_max(X~^T diag(s) X~) / (4 S) + alpha`` (binary; for softmax the
+        curvature factor 1/4 becomes 1/2). A few power iterations give
+        ``lambda_max`` from below; the solvers' line searches cover the rest.
+        """
+        rng = np.random.default_rng(seed)
+        p1 = self.n + (1 if self.fit_intercept else 0)
+        v = rng.standard_normal(p1)
+        v /= np.linalg.norm(v)
+        s = np.ones(self.m) if self.s is None else self.s.astype(np.float64)
+        lam = 0.0
+        for _ in range(n_iter):
+            vw = v[: self.n].astype(self.dtype)
+            vb = v[self.n] if self.fit_intercept else 0.0
+
+            def block(Xb, rows):
+                u = (np.asarray(Xb @ vw, dtype=np.float64) + vb) * s[rows]
+                return np.asarray(Xb.T @ u.astype(self.dtype), dtype=np.float64), u.sum()
+
+            gw, gb = self.blocks.map_sum(block)
+            w = np.concatenate([gw, [gb]]) if self.fit_intercept else gw
+            w /= self.S
+            lam = float(np.linalg.norm(w))
+            if lam == 0.0:
+                break
+            v = w / lam
+        factor = 0.5 if self.multinomial else 0.25
+        return factor * lam + self.alpha

@@ -1,0 +1,94 @@
+"""Input checks shared by every public function: one-line errors that name the fix.
+
+Each check raises ``ValueError`` (a ``TypeError`` for a wrong kind of object) whose
+message says what is wrong, where (which row, which column, which value) and what to
+do about it. Nothing here copies X unless it has to convert it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+
+def _where(mask_2d_or_1d):
+    """First (row, column) index where a boolean mask is True."""
+    idx = np.argwhere(mask_2d_or_1d)
+    return tuple(int(i) for i in idx[0]) if len(idx) else None
+
+
+def check_finite(a, name, *, rows_are="row", columns=None):
+    """Raise ``ValueError`` naming the first NaN or inf in ``a`` (dense or sparse).
+
+    ``columns`` optionally names the columns (a DataFrame's feature names).
+    """
+    values = a.data if sp.issparse(a) else a
+    if values.dtype.kind not in "fc":
+        return
+    finite = np.isfinite(values)
+    if finite.all():
+        return
+    if sp.issparse(a):
+        coo = a.tocoo()
+        bad = int(np.flatnonzero(~np.isfinite(coo.data))[0])
+        pos, val = (int(coo.row[bad]), int(coo.col[bad])), coo.data[bad]
+    else:
+        pos = _where(~finite)
+        val = a[pos]
+    what = "NaN" if np.isnan(val) else ("inf" if val > 0 else "-inf")
+    if len(pos) == 2:
+        col = f"column {pos[1]}"
+        if columns is not None:
+            col += f" ({columns[pos[1]]!r})"
+        place = f"{rows_are} {pos[0]}, {col}"
+    else:
+        place = f"position {pos[0]}"
+    n_bad = int((~finite).sum())
+    more = f" ({n_bad} non-finite values in all)" if n_bad > 1 else ""
+    raise ValueError(
+        f"{name} contains {what} at {place}{more}; remove those rows or impute the "
+        f"missing values first (e.g. sklearn.impute.SimpleImputer), NaN and inf are not "
+        f"valid inputs.")
+
+
+def as_float_array(a, name, *, ndim=None):
+    """``a`` as a floating ndarray (float32 stays float32, anything else becomes float64)."""
+    if sp.issparse(a):
+        raise TypeError(f"{name} is a sparse matrix, but this function takes a dense "
+                        f"array; call {name}.toarray() first.")
+    try:
+        arr = np.asarray(a)
+    except Exception as exc:  # ragged lists and the like
+        raise ValueError(f"{name} could not be read as a numeric array ({exc}); pass a "
+                         f"rectangular NumPy array.") from None
+    if arr.dtype.kind == "b":
+        arr = arr.astype(np.float64)
+    elif arr.dtype.kind in "iu":
+        arr = arr.astype(np.float64)
+    elif arr.dtype.kind == "f":
+        if arr.dtype not in (np.float32, np.float64):
+            arr = arr.astype(np.float64)
+    elif arr.dtype.kind == "O":
+        try:
+            arr = arr.astype(np.float64)
+        except (TypeError, ValueError):
+            raise ValueError(f"{name} holds values that are not numbers; encode them as "
+                             f"numbers first.") from None
+    else:
+        raise ValueError(f"{name} has dtype {arr.dtype}, which is not numeric; pass "
+                         f"numbers (float32 or float64).")
+    if ndim is not None and arr.ndim != ndim:
+        raise ValueError(f"{name} must be {ndim}-dimensional, got shape {arr.shape}; "
+                         f"reshape it (e.g. {name}.reshape(...)).")
+    return arr
+
+
+def check_binary01(y, name="Y"):
+    """Raise ``ValueError`` unless every value of ``y`` is 0 or 1."""
+    bad = (y != 0) & (y != 1)
+    if bad.any():
+        pos = _where(bad)
+        raise ValueError(
+            f"{name} must hold labels 0 and 1 only, but {name}[{', '.join(map(str, pos))}] "
+            f"= {y[pos]!r}; encode the two classes as 0 and 1 (e.g. (y == positive_label)"
+            f".astype(float)).")

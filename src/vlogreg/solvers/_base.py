@@ -1,0 +1,98 @@
+"""What every solver shares: the result dataclass, the per-iteration report, stopping.
+
+A solver is a function ``solve(objective, theta0, *, tol, max_iter, callback, ...)``
+that reaches the data only through the objective (``value_and_grad``, ``value``,
+``hessp``, ``hessian``, ``l1``) and returns a ``SolverResult``. It never branches on
+the array type: that lives below the objective.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass
+class IterationState:
+    """Passed to ``callback`` after each iteration (for progress bars and logging)."""
+
+    n_iter: int
+    loss: float
+    grad_norm: float
+    theta: np.ndarray
+
+
+@dataclass
+class SolverResult:
+    """What a solver returns.
+
+    Attributes
+    ----------
+    theta : ndarray, shape (n_params,)
+        The flat solution ``[coef.ravel(), intercept]`` (float64).
+    coef : ndarray, shape (n,) or (n, K)
+    intercept : float or ndarray (K,)
+    n_iter : int
+        Iterations made (one iteration = one step of the method).
+    converged : bool
+        True when the optimality measure ``grad_norm`` reached ``tol``.
+    loss : float
+        Final objective value, penalties included.
+    grad_norm : float
+        Final optimality measure: the max-norm of the (projected / proximal) gradient.
+    loss_history : list of float
+        Objective value after each iteration (the starting value first).
+    n_evals : int
+        Loss or loss+gradient evaluations (passes over X), line searches included.
+    message : str
+    """
+
+    theta: np.ndarray
+    coef: np.ndarray
+    intercept: object
+    n_iter: int
+    converged: bool
+    loss: float
+    grad_norm: float
+    loss_history: list = field(default_factory=list)
+    n_evals: int = 0
+    message: str = ""
+
+
+def make_result(objective, theta, *, n_iter, converged, loss, grad_norm, loss_history,
+                n_evals, message):
+    coef, intercept = objective.unpack(theta)
+    return SolverResult(theta=np.asarray(theta, dtype=np.float64), coef=np.array(coef),
+                        intercept=np.array(intercept) if np.ndim(intercept) else
+                        float(intercept), n_iter=int(n_iter), converged=bool(converged),
+                        loss=float(loss), grad_norm=float(grad_norm),
+                        loss_history=[float(v) for v in loss_history],
+                        n_evals=int(n_evals), message=message)
+
+
+def check_tol_max_iter(tol, max_iter):
+    if not (np.isfinite(tol) and tol >= 0):
+        raise ValueError(f"tol must be a non-negative number, got {tol!r}.")
+    if int(max_iter) != max_iter or max_iter < 0:
+        raise ValueError(f"max_iter must be a non-negative integer, got {max_iter!r}.")
+
+
+def soft_threshold(theta, threshold, mask):
+    """Proximal operator of ``threshold * ||theta[mask]||_1``."""
+    out = theta.copy()
+    t = theta[mask]
+    out[mask] = np.sign(t) * np.maximum(np.abs(t) - threshold, 0.0)
+    return out
+
+
+def l1_optimality(theta, g, l1, mask):
+    """Max-norm of the minimum-norm subgradient of ``f + l1 ||w||_1`` (0 at the optimum)."""
+    if l1 == 0.0:
+        return float(np.max(np.abs(g))) if g.size else 0.0
+    r = g.copy()
+    w, gw = theta[mask], g[mask]
+    nz = w != 0
+    rw = np.where(nz, gw + l1 * np.sign(w), np.sign(gw) * np.maximum(np.abs(gw) - l1, 0.0))
+    r[mask] = rw
+    return float(np.max(np.abs(r))) if r.size else 0.0

@@ -35,6 +35,7 @@ from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
+from ._blocks import blas_single_thread
 from ._loss import LogisticObjective
 from ._math import log_softmax, sigmoid
 from ._validation import check_finite
@@ -218,8 +219,9 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         kw = {}
         if solver in ("gd", "agd") and self.learning_rate is not None:
             kw["learning_rate"] = self.learning_rate
-        result = SOLVERS[solver](objective, theta0, tol=self.tol, max_iter=self.max_iter,
-                                 callback=self._callback(), **kw)
+        with blas_single_thread():  # parallelism comes from the row blocks' threads
+            result = SOLVERS[solver](objective, theta0, tol=self.tol,
+                                     max_iter=self.max_iter, callback=self._callback(), **kw)
         coef, intercept = result.coef, result.intercept
         if K > 2:
             # softmax is unchanged by adding c to every class: report the centred solution

@@ -1,0 +1,64 @@
+"""The ``vlogreg`` command line: a thin layer over the library.
+
+Each command lives in its own module that provides ``add_parser(subparsers)``, which
+registers the command and sets ``func`` to a ``run(args) -> int`` function. Errors the
+user can fix (``UsageError``, ``ValueError``, ``OSError``) end with exit code 2 and one
+line on stderr; ``--debug`` shows the traceback instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from . import __version__
+
+#: modules that register a command, in the order of ``vlogreg --help``
+COMMAND_MODULES = ["vlogreg._cli_model", "vlogreg._cli_demo", "vlogreg._cli_bench"]
+
+
+class UsageError(Exception):
+    """An error in what the user asked for: printed as one line, exit code 2."""
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(
+        prog="vlogreg",
+        description="Logistic regression with the fully vectorized gradient.")
+    parser.add_argument("--version", action="version", version=f"vlogreg {__version__}")
+    parser.add_argument("--debug", action="store_true",
+                        help="show full tracebacks instead of one-line errors")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+            continue
+        module.add_parser(sub)
+    return parser
+
+
+def main(argv=None):
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "func", None) is None:
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except KeyboardInterrupt:
+        print("vlogreg: interrupted", file=sys.stderr)
+        return 130
+    except (UsageError, ValueError, OSError, ImportError) as exc:
+        if args.debug:
+            raise
+        msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        print(f"vlogreg {args.command}: error: {msg}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -116,6 +116,10 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
     learning_rate : float, optional
         Fixed step for "gd" / "agd" (the course's behaviour); None for the automatic
         Lipschitz step with backtracking.
+    callback : callable, optional
+        ``callback(state)`` after each iteration with a ``vlogreg.solvers.IterationState``
+        (``n_iter``, ``loss``, ``grad_norm``, ``theta``); returning True stops the fit
+        (then no ConvergenceWarning is raised). Progress bars and checkpoints use it.
 
     Attributes
     ----------
@@ -134,7 +138,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
 
     def __init__(self, penalty="l2", *, C=1.0, l1_ratio=None, fit_intercept=True, tol=1e-4,
                  max_iter=100, solver="auto", class_weight=None, warm_start=False,
-                 verbose=0, learning_rate=None):
+                 verbose=0, learning_rate=None, callback=None):
         self.penalty = penalty
         self.C = C
         self.l1_ratio = l1_ratio
@@ -146,6 +150,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         self.warm_start = warm_start
         self.verbose = verbose
         self.learning_rate = learning_rate
+        self.callback = callback
 
     # ----------------------------------------------------------------- helpers
     def _strengths(self, S):
@@ -167,14 +172,16 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         return "newton" if objective.n_params <= AUTO_NEWTON_MAX_PARAMS else "lbfgs"
 
     def _callback(self):
+        user = self.callback
         if not self.verbose:
-            return None
+            return user
         every = 1 if self.verbose >= 2 else 10
 
         def cb(state):
             if state.n_iter % every == 0:
                 print(f"[vlogreg] iter {state.n_iter:5d}  loss {state.loss:.10g}  "
                       f"grad {state.grad_norm:.3e}")
+            return bool(user(state)) if user is not None else False
         return cb
 
     # -------------------------------------------------------------------- fit

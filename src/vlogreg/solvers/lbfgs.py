@@ -41,6 +41,7 @@ def lbfgs(objective, theta0=None, *, tol=1e-4, max_iter=1000, callback=None, mem
     mask = objective.penalized_mask()
     nc = int(mask.sum())
     evals = [0]
+    last = {}  # the latest evaluation, to report the gradient norm at accepted points
 
     if l1 > 0:
         # theta = [u, v, rest]; w = u - v on the penalized entries
@@ -51,8 +52,10 @@ def lbfgs(objective, theta0=None, *, tol=1e-4, max_iter=1000, callback=None, mem
             return theta
 
         def fun(x):
-            f, g = objective.value_and_grad(to_theta(x))
+            theta = to_theta(x)
+            f, g = objective.value_and_grad(theta)
             evals[0] += 1
+            last.update(x=x.copy(), opt=l1_optimality(theta, g, l1, mask))
             gw = g[mask]
             f += l1 * float(x[:2 * nc].sum())
             return f, np.concatenate([gw + l1, -gw + l1, g[~mask]])
@@ -66,7 +69,9 @@ def lbfgs(objective, theta0=None, *, tol=1e-4, max_iter=1000, callback=None, mem
 
         def fun(x):
             evals[0] += 1
-            return objective.value_and_grad(x)
+            f, g = objective.value_and_grad(x)
+            last.update(x=x.copy(), opt=float(np.max(np.abs(g))) if g.size else 0.0)
+            return f, g
 
         x_start, bounds = x0, None
 
@@ -79,8 +84,9 @@ def lbfgs(objective, theta0=None, *, tol=1e-4, max_iter=1000, callback=None, mem
         theta = to_theta(intermediate_result.x)
         history.append(float(intermediate_result.fun))
         if callback is not None:
+            same = "x" in last and np.array_equal(last["x"], intermediate_result.x)
             state = IterationState(len(history) - 1, float(intermediate_result.fun),
-                                   float("nan"), theta)
+                                   last["opt"] if same else float("nan"), theta)
             if callback(state):
                 stopped[0] = True
                 raise StopIteration

@@ -26,6 +26,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ._blocks import RowBlocks
+from ._kernels import binary_kernel
 from ._math import sigmoid
 
 
@@ -59,10 +60,15 @@ class LogisticObjective:
         2 for the binary (sigmoid) loss, K >= 3 for the multinomial (softmax) loss.
     block_bytes : int
         Bytes of X processed per block (a block stays in cache between the two products).
+    n_threads : int, optional
+        Threads for the NumPy block path (default: all cores for large X).
+    kernel : {"auto", "numba", "numpy"}
+        The binary loss+gradient runs in a compiled numba kernel when numba is installed
+        and X is large enough to gain ("auto"); "numpy" forces the portable path.
     """
 
     def __init__(self, X, y, sample_weight=None, *, alpha=0.0, l1=0.0, fit_intercept=True,
-                 n_classes=2, block_bytes=None, n_threads=None):
+                 n_classes=2, block_bytes=None, n_threads=None, kernel="auto"):
         if sp.issparse(X) and X.format != "csr":
             X = sp.csr_matrix(X)
         self.X = X
@@ -86,6 +92,9 @@ class LogisticObjective:
         self.l1 = float(l1)
         self.fit_intercept = bool(fit_intercept)
         self.blocks = RowBlocks(X, block_bytes=block_bytes, n_threads=n_threads)
+        self._kernel = None if self.multinomial else binary_kernel(X, kernel)
+        if self._kernel is not None and self.s is None:
+            self._s_ones = np.ones(self.m, self.dtype)  # the kernel always takes weights
         self.n_coef = self.n * self.k
         self.n_params = self.n_coef + (self.k if self.fit_intercept else 0)
         self.n_evals = 0  # passes over X made through loss_grad / loss, for the record
@@ -162,13 +171,16 @@ class LogisticObjective:
             ``dw = X^T dz + alpha w``, ``db = sum(dz)``, ``dz = s (a - y) / S``.
         """
         c, b = self._cast(coef, intercept)
+        if self._kernel is not None:
+            s = self._s_ones if self.s is None else self.s
+            loss, dw, db = self._kernel(self.X, self.y, s, c, float(b))
+        else:
+            def block(Xb, rows):
+                loss, dz = self._block_loss_dz(Xb, rows, c, b)
+                dw = np.asarray(Xb.T @ dz, dtype=np.float64)
+                return loss, dw, dz.sum(axis=0, dtype=np.float64)
 
-        def block(Xb, rows):
-            loss, dz = self._block_loss_dz(Xb, rows, c, b)
-            dw = np.asarray(Xb.T @ dz, dtype=np.float64)
-            return loss, dw, dz.sum(axis=0, dtype=np.float64)
-
-        loss, dw, db = self.blocks.map_sum(block)
+            loss, dw, db = self.blocks.map_sum(block)
         self.n_evals += 1
         inv_s = 1.0 / self.S
         coef64 = np.asarray(coef, dtype=np.float64)
@@ -181,6 +193,8 @@ class LogisticObjective:
 
     def loss(self, coef, intercept) -> float:
         """The smooth objective alone (one read of X, no gradient)."""
+        if self._kernel is not None:  # the fused pass costs the same as a loss-only one
+            return self.loss_grad(coef, intercept).loss
         c, b = self._cast(coef, intercept)
         (loss,) = self.blocks.map_sum(
             lambda Xb, rows: (self._block_loss_dz(Xb, rows, c, b, need_grad=False)[0],))

@@ -38,6 +38,25 @@ class LossGrad(NamedTuple):
     db: np.ndarray
 
 
+def _weighted_gram(Xb, d, fit_intercept):
+    """``X~^T diag(d) X~`` for a block (dense or CSR, never densified), X~ = [X, 1]."""
+    if sp.issparse(Xb):
+        G = (Xb.T @ Xb.multiply(d[:, None]).tocsr()).toarray()
+        xd = np.asarray(Xb.T @ d).ravel()
+    else:
+        Xd = np.asarray(Xb, dtype=np.float64)
+        G = Xd.T @ (d[:, None] * Xd)
+        xd = Xd.T @ d
+    if not fit_intercept:
+        return G
+    n = G.shape[0]
+    out = np.empty((n + 1, n + 1))
+    out[:n, :n] = G
+    out[:n, n] = out[n, :n] = xd
+    out[n, n] = d.sum()
+    return out
+
+
 class LogisticObjective:
     """Fixed data of a logistic regression fit, and its loss, gradient and Hessian.
 
@@ -293,13 +312,9 @@ class LogisticObjective:
         p1 = n + (1 if fi else 0)
 
         def block(Xb, rows):
-            Xd = Xb.toarray() if sp.issparse(Xb) else np.asarray(Xb, dtype=np.float64)
-            Xd = Xd.astype(np.float64, copy=False)
-            if fi:
-                Xd = np.hstack([Xd, np.ones((Xd.shape[0], 1))])
             out = np.empty((k, k, p1, p1))
             if not self.multinomial:
-                out[0, 0] = Xd.T @ (h[rows, None] * Xd)
+                out[0, 0] = _weighted_gram(Xb, h[rows], fi)
                 return (out,)
             ab, sb = h[rows], sw[rows]
             for i in range(k):
@@ -307,7 +322,7 @@ class LogisticObjective:
                     d = -ab[:, i] * ab[:, j]
                     if i == j:
                         d = d + ab[:, i]
-                    out[i, j] = Xd.T @ ((sb * d)[:, None] * Xd)
+                    out[i, j] = _weighted_gram(Xb, sb * d, fi)
                     out[j, i] = out[i, j]
             return (out,)
 

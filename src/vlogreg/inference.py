@@ -1,22 +1,19 @@
 """Standard errors, z-statistics, p-values and confidence intervals of a fitted model.
 
-With ``X~ = [1, X]`` (m, p) (no column of ones without an intercept), per-example
-weights ``s`` (class weights folded in, as in ``fit``) and ``a = sigmoid(X~ theta)``:
+With ``X~ = [1, X]`` (m, p), weights ``s`` (class weights folded in, as in ``fit``) and
+``a = sigmoid(X~ theta)``, the information is ``I = X~^T diag(s a (1 - a)) X~``:
 
-- unpenalized binary fit (``kind="mle"``): the observed Fisher information
-  ``I = X~^T diag(s a (1 - a)) X~`` and ``cov = inv(I)``, as statsmodels' ``Logit``
-  (``s`` are frequency weights, as in statsmodels' ``GLM(freq_weights=s)``);
-- L2 fit (``kind="laplace-l2"``): ``C sum_i s_i loss_i + ||w||^2 / 2`` is, up to the
-  factor C, the negative log posterior ``sum_i s_i loss_i + ||w||^2 / (2 C)`` under the
-  prior ``w ~ N(0, C I)``. Its Laplace approximation has
-  ``cov = inv(I + I_w / C)`` (``I_w``: identity on the coefficients, 0 on intercepts).
-
-Then ``z = coef / std_err``, ``p = 2 * norm.sf(|z|)`` and
-``coef -+ norm.ppf(1 - alpha / 2) * std_err``.
+- unpenalized binary fit (``kind="mle"``): ``cov = inv(I)``, as statsmodels' ``Logit``
+  (``s`` are frequency weights, as in ``GLM(freq_weights=s)``);
+- L2 fit (``kind="laplace-l2"``): ``C sum_i s_i loss_i + ||w||^2 / 2`` is C times the
+  negative log posterior ``sum_i s_i loss_i + ||w||^2 / (2 C)`` under the prior
+  ``w ~ N(0, C I)``, whose Laplace approximation is ``cov = inv(I + I_w / C)``
+  (``I_w``: identity on the coefficients, 0 on the intercepts).
 """
 
 from __future__ import annotations
 
+import numbers
 import textwrap
 import warnings
 from dataclasses import dataclass
@@ -91,9 +88,8 @@ class Summary:
         try:
             import pandas as pd
         except ImportError:  # pandas is optional for vlogreg, only this method needs it
-            raise ImportError("Summary.to_frame() needs pandas; install it with "
-                              "`pip install pandas`, or read the Summary's arrays "
-                              "directly.") from None
+            raise ImportError("Summary.to_frame() needs pandas; install it with `pip "
+                              "install pandas`, or read the Summary's arrays.") from None
         return pd.DataFrame(self._columns(), index=pd.Index(list(self.names)))
 
     def __str__(self):
@@ -103,12 +99,13 @@ class Summary:
         title = ("Logistic regression: maximum likelihood" if self.kind == "mle" else
                  "Logistic regression: Laplace approximation of the L2 fit")
         lines = [title.center(width), "=" * width,
-                 f"No. observations: {self.n_obs:<10d} Sum of weights: "
-                 f"{self.sum_weights:<12.6g} Log-likelihood: {self.log_likelihood:.6g}",
+                 f"No. observations: {self.n_obs}   Sum of weights: {self.sum_weights:.6g}"
+                 f"   Log-likelihood: {self.log_likelihood:.6g}",
                  "=" * width, " " * w + "".join(f"{c:>11s}" for c in cols), "-" * width]
         for i, name in enumerate(self.names):
+            p = self.p_value[i]
             cells = [_fmt(self.coef[i]), _fmt(self.std_err[i]), _fmt(self.z[i], 3),
-                     _fmt_p(self.p_value[i]), _fmt(self.ci_low[i], 3),
+                     f"{p:.3f}" if p >= 1e-3 else f"{p:.2e}", _fmt(self.ci_low[i], 3),
                      _fmt(self.ci_high[i], 3)]
             lines.append(f"{str(name):<{w}s}" + "".join(f"{c:>11s}" for c in cells))
         lines.append("=" * width)
@@ -121,10 +118,6 @@ def _fmt(v, digits=4):
     if v == 0 or (1e-3 <= abs(v) < 1e5) or not np.isfinite(v):
         return f"{v:.{digits}f}"
     return f"{v:.3e}"
-
-
-def _fmt_p(p):
-    return f"{p:.3f}" if p >= 1e-3 else f"{p:.2e}"
 
 
 def summary(model, X, y, sample_weight=None, *, alpha=0.05) -> Summary:
@@ -157,7 +150,7 @@ def summary(model, X, y, sample_weight=None, *, alpha=0.05) -> Summary:
         information matrix (collinear columns), or inputs that do not match the model.
     """
     X, y_idx, sw = _check_inputs(model, X, y, sample_weight)
-    if not (isinstance(alpha, (float, int)) and 0 < alpha < 1):
+    if not (isinstance(alpha, numbers.Real) and 0 < alpha < 1):
         raise ValueError(f"alpha={alpha!r} is not valid; use a number in (0, 1), e.g. 0.05 "
                          f"for 95% intervals.")
     K = len(model.classes_)
@@ -166,35 +159,27 @@ def summary(model, X, y, sample_weight=None, *, alpha=0.05) -> Summary:
     # strengths, so that inference always describes the objective fit() minimised
     l2_mean, l1_mean = model._strengths(S)
     if l1_mean > 0:
-        raise ValueError(
-            f"penalty={model.penalty!r} has an L1 part: there are no valid standard errors "
-            f"for a lasso fit (the selection is part of the estimate); refit with "
-            f"penalty=None on the selected features (coef_ != 0) and summarise that model.")
+        raise ValueError(f"penalty={model.penalty!r} has an L1 part: there are no valid "
+                         f"standard errors for a lasso fit; refit with penalty=None on the "
+                         f"selected features (coef_ != 0) and summarise that model.")
     if K > 2 and l2_mean == 0:
-        raise ValueError(
-            "An unpenalized multinomial fit is not identifiable (adding the same vector to "
-            "every class's coefficients gives the same probabilities), so its information "
-            "matrix is singular; use statsmodels' MNLogit (one reference class) or fit "
-            "with penalty='l2' for Laplace standard errors.")
+        raise ValueError("An unpenalized multinomial fit is not identifiable (one vector "
+                         "added to every class's coefficients changes nothing); use "
+                         "statsmodels' MNLogit, or fit with penalty='l2'.")
     if l2_mean == 0 and model._separates(X, y_idx):
-        raise ValueError(
-            "The data are perfectly separable: the unpenalized log-likelihood has no finite "
-            "maximum, so the coefficients and their standard errors are meaningless; fit "
-            "with penalty='l2' (any finite C) and summarise that, or remove the separating "
-            "feature(s).")
+        raise ValueError("The data are perfectly separable: the log-likelihood has no "
+                         "finite maximum, so there are no standard errors; fit with "
+                         "penalty='l2' (any finite C), or drop the separating feature(s).")
     if not getattr(model, "converged_", True):
-        warnings.warn("The model did not converge: the standard errors are evaluated away "
-                      "from the optimum; refit with a larger max_iter or smaller tol.",
-                      UserWarning, stacklevel=2)
+        warnings.warn("The model did not converge, so the standard errors are evaluated "
+                      "away from the optimum; refit with a larger max_iter.", stacklevel=2)
 
     # alpha=0: the objective gives the data term alone; the prior is added below
     objective = LogisticObjective(X, y_idx, sw, alpha=0.0, n_classes=K,
                                   fit_intercept=model.fit_intercept,
                                   block_bytes=_block_bytes(X))
-    if K == 2:
-        coef, intercept = model.coef_[0], model.intercept_[0]
-    else:
-        coef, intercept = model.coef_.T, model.intercept_
+    coef, intercept = ((model.coef_[0], model.intercept_[0]) if K == 2
+                       else (model.coef_.T, model.intercept_))
     theta = objective.pack(coef, intercept)
     # objective.hessian is that of the MEAN loss (1/S) sum s_i loss_i: times S it is
     # the information X~^T D X~ of the log-likelihood
@@ -202,7 +187,9 @@ def summary(model, X, y, sample_weight=None, *, alpha=0.05) -> Summary:
     prior_precision = l2_mean * S  # (1 - l1_ratio) / C: the 1/C of w ~ N(0, C I)
     w_idx = np.flatnonzero(objective.penalized_mask())
     info[w_idx, w_idx] += prior_precision  # the diagonal, coefficients only
-    names_theta = _theta_names(model, objective)
+    order, names = _layout(model, objective)
+    names_theta = np.empty_like(names)
+    names_theta[order] = names
 
     null = None
     if objective.multinomial and objective.fit_intercept:
@@ -213,35 +200,27 @@ def summary(model, X, y, sample_weight=None, *, alpha=0.05) -> Summary:
         null[objective.n_coef:] = 1.0 / np.sqrt(K)
     cov_theta = _inverse(info, names_theta, null)
 
-    order = _summary_order(objective)
     est = theta[order]
     cov = cov_theta[np.ix_(order, order)]
     std_err = np.sqrt(np.clip(np.diag(cov), 0.0, None))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        z = est / std_err
+    z = est / std_err  # std_err > 0: cov passed the Cholesky pivot test
     p_value = 2.0 * norm.sf(np.abs(z))
     q = norm.ppf(1.0 - alpha / 2.0)
     log_lik = -S * objective.loss(coef, intercept)
-    if prior_precision == 0:
-        kind = "mle"
-        note = ("maximum-likelihood fit; standard errors from the observed Fisher "
-                "information inv(X~^T diag(s a (1-a)) X~), sample weights counted as "
-                "frequency weights; z, p-values and intervals are asymptotic (normal).")
-    else:
-        kind = "laplace-l2"
-        note = (f"penalized L2 fit (C={model.C:g}). These are Bayesian "
-                f"posterior-approximation (Laplace) standard errors under the Gaussian "
-                f"prior w ~ N(0, {1.0 / prior_precision:g} I) implied by C, "
-                f"cov = inv(X~^T D X~ + I_w / C); they are NOT frequentist MLE standard "
-                f"errors. The coefficients are shrunk towards 0, so z and p-values are "
-                f"approximate.")
+    kind, note = "mle", ("maximum likelihood; cov = inv(X~^T diag(s a (1-a)) X~), weights "
+                         "as frequency weights; z, p-values and intervals are asymptotic.")
+    if prior_precision > 0:
+        kind, note = "laplace-l2", (
+            f"penalized L2 fit (C={model.C:g}): Bayesian posterior-approximation (Laplace) "
+            f"standard errors under the Gaussian prior w ~ N(0, {1 / prior_precision:g} I) "
+            f"implied by C, cov = inv(X~^T D X~ + I_w / C); NOT frequentist MLE standard "
+            f"errors. The coefficients are shrunk towards 0; p-values are approximate.")
         if null is not None:
-            note += (" Softmax is unchanged by adding one constant to every class's "
-                     "intercept: the intercepts are reported centred (summing to 0) and "
-                     "their standard errors hold under that constraint.")
-    return Summary(names=np.asarray(names_theta, dtype=object)[order], coef=est,
-                   std_err=std_err, z=z, p_value=p_value, ci_low=est - q * std_err,
-                   ci_high=est + q * std_err, cov=cov, kind=kind, alpha=float(alpha),
+            note += (" The intercepts are reported centred (softmax ignores a common shift) "
+                     "and their standard errors hold under that sum-to-zero constraint.")
+    return Summary(names=names, coef=est, std_err=std_err, z=z, p_value=p_value,
+                   ci_low=est - q * std_err, ci_high=est + q * std_err, cov=cov,
+                   kind=kind, alpha=float(alpha),
                    n_obs=int(X.shape[0]), sum_weights=S, log_likelihood=float(log_lik),
                    note=note)
 
@@ -272,8 +251,9 @@ def _check_inputs(model, X, y, sample_weight):
         y_idx, known = np.zeros(len(y), dtype=np.intp), np.zeros(len(y), dtype=bool)
     if not np.all(known):
         i = int(np.flatnonzero(~known)[0])
-        raise ValueError(f"y[{i}] = {y[i]!r} is not one of the classes the model was fitted "
-                         f"on ({list(classes)}); pass the labels used in fit.")
+        raise ValueError(f"y[{i}] = {y[i:i + 1].tolist()[0]!r} is not one of the classes "
+                         f"the model was fitted on ({classes.tolist()}); pass the labels "
+                         f"used in fit.")
     sw = _check_sample_weight(sample_weight, X, dtype=np.float64)
     check_finite(sw, "sample_weight")
     if np.any(sw < 0):
@@ -288,11 +268,10 @@ def _check_inputs(model, X, y, sample_weight):
 
 
 def _block_bytes(X):
-    """``block_bytes`` for which a row block of X, once densified, is ~_DENSE_BLOCK_BYTES.
+    """``block_bytes`` giving densified row blocks of ~_DENSE_BLOCK_BYTES.
 
-    ``objective.hessian`` densifies one row block at a time (``Xb.toarray()``); RowBlocks
-    sizes blocks by the bytes of X itself, which for a sparse X would densify many
-    more rows than fit in memory comfortably.
+    ``objective.hessian`` densifies one row block at a time, and RowBlocks sizes blocks
+    by the bytes of X itself: for a sparse X that would densify far more rows.
     """
     m, n = X.shape
     nbytes = (X.data.nbytes + X.indices.nbytes) if sp.issparse(X) else X.nbytes
@@ -301,29 +280,20 @@ def _block_bytes(X):
     return rows * row_bytes
 
 
-def _theta_names(model, objective):
-    """Names in the objective's ``theta`` layout: coef (feature-major over K), intercepts."""
+def _layout(model, objective):
+    """Table order as indices into ``theta`` (coef feature-major over K, then the
+    intercepts), and the names in that order: per class, the intercept, the features."""
     feats = getattr(model, "feature_names_in_", None)
-    feats = [str(f) for f in feats] if feats is not None else \
-        [f"x{j}" for j in range(objective.n)]
-    if not objective.multinomial:
-        return feats + (["intercept"] if objective.fit_intercept else [])
-    labels = [str(c) for c in model.classes_]
-    names = [f"{c}:{f}" for f in feats for c in labels]
-    if objective.fit_intercept:
-        names += [f"{c}:intercept" for c in labels]
-    return names
-
-
-def _summary_order(objective):
-    """Indices into ``theta`` for the table: per class, the intercept then the features."""
-    k, n = objective.k, objective.n
-    order = []
-    for c in range(k):
+    feats = [f"x{j}" for j in range(objective.n)] if feats is None else list(map(str, feats))
+    prefixes = [f"{c}:" for c in model.classes_] if objective.multinomial else [""]
+    order, names = [], []
+    for c, pre in enumerate(prefixes):
         if objective.fit_intercept:
             order.append(objective.n_coef + c)
-        order.extend(j * k + c for j in range(n))
-    return np.asarray(order, dtype=np.intp)
+            names.append(pre + "intercept")
+        order += [j * objective.k + c for j in range(objective.n)]
+        names += [pre + f for f in feats]
+    return np.asarray(order, dtype=np.intp), np.asarray(names, dtype=object)
 
 
 def _inverse(H, names, null=None):
@@ -335,11 +305,7 @@ def _inverse(H, names, null=None):
     if null is not None:
         H = H + np.outer(null, null)
     d = np.sqrt(np.diag(H))
-    if not np.all(d > 0):
-        j = int(np.flatnonzero(~(d > 0))[0])
-        raise ValueError(f"The information matrix is singular: parameter {names[j]!r} has "
-                         f"no information (an all-zero column, or rows of weight 0); drop "
-                         f"that column.")
+    d[~(d > 0)] = 1.0  # an all-zero column: its zero pivot is reported below by name
     Hs = H / d[:, None] / d[None, :]
     try:
         c = sla.cho_factor(Hs, lower=True, check_finite=False)
@@ -353,8 +319,8 @@ def _inverse(H, names, null=None):
         tied = [names[i] for i in np.argsort(-np.abs(v)) if abs(v[i]) > 0.1][:6]
         raise ValueError(
             f"The information matrix is singular (smallest scaled eigenvalue {lam[0]:.1e}): "
-            f"{', '.join(map(repr, tied))} are (nearly) collinear, or the data are "
-            f"quasi-separable; drop or combine collinear columns, or fit with "
+            f"{', '.join(map(repr, tied))} are (nearly) collinear (or all-zero), or the "
+            f"data are quasi-separable; drop or combine those columns, or fit with "
             f"penalty='l2'.")
     cov = sla.cho_solve(c, np.eye(len(d)), check_finite=False)
     cov = cov / d[:, None] / d[None, :]

@@ -61,6 +61,7 @@ def log_loss_terms(z, y):
     loss : ndarray, shape of ``z``, non-negative and finite for finite ``z``.
     """
     z = _float_array(z)
+    y = np.asarray(y).astype(z.dtype, copy=False)  # float32 z stays float32
     return (np.maximum(z, 0) - y * z) + np.log1p(np.exp(-np.abs(z)))
 
 

@@ -42,7 +42,8 @@ def sigmoid(z):
     -------
     s : same shape as ``z`` (a NumPy scalar for scalar input)
     """
-    return _sigmoid(z)
+    s = _sigmoid(z)
+    return s[()] if s.ndim == 0 else s
 
 
 def initialize_with_zeros(dim):
@@ -65,42 +66,44 @@ def initialize_with_zeros(dim):
     return np.zeros((int(dim), 1)), 0.0
 
 
-def _check(w, b, X, Y=None):
+def _check(w, b, X, Y=None, x_name="X", y_name="Y"):
     """Validate the course's shapes; return float arrays w (n_x, 1), X (n_x, m), Y (1, m)."""
-    X = as_float_array(X, "X")
+    X = as_float_array(X, x_name)
     if X.ndim != 2:
-        raise ValueError(f"X must have shape (n_x, m) with examples as columns, got shape "
-                         f"{X.shape}; for a single example use x.reshape(-1, 1).")
+        raise ValueError(f"{x_name} must have shape (n_x, m) with examples as columns, got "
+                         f"shape {X.shape}; for a single example use x.reshape(-1, 1).")
     n_x, m = X.shape
     if m == 0 or n_x == 0:
-        raise ValueError(f"X is empty (shape {X.shape}); pass at least one example and "
-                         f"one feature.")
+        raise ValueError(f"{x_name} is empty (shape {X.shape}); pass at least one example "
+                         f"and one feature.")
     w = as_float_array(w, "w")
     if w.size != n_x or w.ndim not in (1, 2) or (w.ndim == 2 and w.shape[1] != 1):
-        raise ValueError(f"w has shape {w.shape} but X has n_x = {n_x} features (rows); "
-                         f"w must have shape ({n_x}, 1), e.g. initialize_with_zeros({n_x}).")
+        raise ValueError(f"w has shape {w.shape} but {x_name} has n_x = {n_x} features "
+                         f"(rows); w must have shape ({n_x}, 1), e.g. "
+                         f"initialize_with_zeros({n_x}).")
     w = w.reshape(n_x, 1)
     b_arr = np.asarray(b, dtype=float) if np.isscalar(b) or np.ndim(b) == 0 else None
     if b_arr is None:
         raise ValueError(f"b must be a number (the bias), got an array of shape "
                          f"{np.shape(b)}.")
-    check_finite(X, "X", rows_are="feature row")
+    check_finite(X, x_name, rows_are="feature row")
     check_finite(w, "w")
     if not np.isfinite(b_arr):
         raise ValueError(f"b is {float(b_arr)}; it must be a finite number.")
     if Y is None:
         return w, float(b_arr), X, None
-    Y = as_float_array(Y, "Y")
+    Y = as_float_array(Y, y_name)
     if Y.ndim == 1:
         Y = Y.reshape(1, -1)
     if Y.ndim != 2 or Y.shape[0] != 1:
-        raise ValueError(f"Y must have shape (1, m), got {Y.shape}; use Y.reshape(1, -1).")
+        raise ValueError(f"{y_name} must have shape (1, m), got {Y.shape}; use "
+                         f"{y_name}.reshape(1, -1).")
     if Y.shape[1] != m:
-        raise ValueError(f"X has m = {m} examples (columns) but Y has {Y.shape[1]}; they must "
-                         f"match: X is (n_x, m), Y is (1, m). If X holds examples as rows, "
-                         f"pass X.T.")
-    check_finite(Y, "Y")
-    check_binary01(Y, "Y")
+        raise ValueError(f"{x_name} has m = {m} examples (columns) but {y_name} has "
+                         f"{Y.shape[1]}; they must match: X is (n_x, m), Y is (1, m). If X "
+                         f"holds examples as rows, pass X.T.")
+    check_finite(Y, y_name)
+    check_binary01(Y, y_name)
     return w, float(b_arr), X, Y
 
 
@@ -203,14 +206,15 @@ def model(X_train, Y_train, X_test, Y_test, num_iterations=2000, learning_rate=0
                          f"n_x = {X_train.shape[0]} features (rows); X_test must be "
                          f"({X_train.shape[0]}, m_test).")
     w, b = initialize_with_zeros(X_train.shape[0])
-    _, _, _, Y_test_arr = _check(w, b, X_test_arr, Y_test)  # fail before training, not after
+    # fail before training, not after it, and name the argument that is wrong
+    _, _, _, Y_train_arr = _check(w, b, X_train, Y_train, "X_train", "Y_train")
+    _, _, _, Y_test_arr = _check(w, b, X_test_arr, Y_test, "X_test", "Y_test")
     params, grads, costs = optimize(w, b, X_train, Y_train, num_iterations, learning_rate,
                                     print_cost)
     w, b = params["w"], params["b"]
     Y_prediction_test = predict(w, b, X_test_arr)
     Y_prediction_train = predict(w, b, X_train)
     if print_cost:
-        _, _, _, Y_train_arr = _check(w, b, X_train, Y_train)
         train_acc = 100 - np.mean(np.abs(Y_prediction_train - Y_train_arr)) * 100
         test_acc = 100 - np.mean(np.abs(Y_prediction_test - Y_test_arr)) * 100
         print(f"train accuracy: {train_acc} %")

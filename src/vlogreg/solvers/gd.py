@@ -118,8 +118,10 @@ def gradient_descent(objective, theta0=None, *, accelerated=False, learning_rate
         opt = l1_optimality(y, gy, l1, mask)
         if opt <= tol:
             converged, message = True, "converged"
-            x = y
-        if callback is not None and callback(IterationState(n_iter, F, opt, x)):
+            if accelerated:  # optimal at the extrapolated point y: return it, its loss
+                x = y
+                history[-1] = fy + objective.l1_value(y)
+        if callback is not None and callback(IterationState(n_iter, F, opt, x.copy())):
             message = "stopped by callback"
             break
         if not fixed:

@@ -77,11 +77,18 @@ def lbfgs(objective, theta0=None, *, tol=1e-4, max_iter=1000, callback=None, mem
 
     history = []
     f0 = objective.value(x0) + objective.l1_value(x0)
+    evals[0] += 1
     history.append(f0)
     stopped = [False]
+    if max_iter == 0:  # scipy's maxiter=0 would still take a step
+        f, g = objective.value_and_grad(x0)
+        opt = l1_optimality(x0, g, l1, mask)
+        return make_result(objective, x0, n_iter=0, converged=opt <= tol, loss=f0,
+                           grad_norm=opt, loss_history=history, n_evals=evals[0] + 1,
+                           message="converged" if opt <= tol else "reached max_iter=0")
 
     def cb(intermediate_result):
-        theta = to_theta(intermediate_result.x)
+        theta = np.array(to_theta(intermediate_result.x))  # scipy reuses its buffer
         history.append(float(intermediate_result.fun))
         if callback is not None:
             same = "x" in last and np.array_equal(last["x"], intermediate_result.x)
@@ -99,11 +106,15 @@ def lbfgs(objective, theta0=None, *, tol=1e-4, max_iter=1000, callback=None, mem
     f, g = objective.value_and_grad(theta)
     evals[0] += 1
     opt = l1_optimality(theta, g, l1, mask)
-    converged = opt <= tol
+    # scipy also stops, successfully, when the objective is flat to rounding (ftol)
+    converged = opt <= tol or (bool(res.success) and not stopped[0])
     if stopped[0]:
         message = "stopped by callback"
-    elif converged:
+    elif opt <= tol:
         message = "converged"
+    elif converged:
+        message = ("converged: the objective no longer changes to rounding (gradient "
+                   f"max-norm {opt:.2e})")
     else:
         msg = res.message if isinstance(res.message, str) else str(res.message)
         message = f"not converged: {msg}"

@@ -100,18 +100,23 @@ def newton(objective, theta0=None, *, tol=1e-4, max_iter=100, callback=None,
             if f_new <= f + 1e-4 * step * slope + 1e-13 * abs(f) or step < 1e-10:
                 break
             step *= 0.5
+        if f_new > f:  # the line search failed: keep the better point
+            message = ("the line search made no progress: the objective is flat to rounding "
+                       "here (loss %.17g); the gradient max-norm is %.3g" % (f, opt))
+            break
         n_iter += 1
         moved = f - f_new
         x, f, g = x_new, f_new, g_new
         history.append(f)
         opt = float(np.max(np.abs(g))) if g.size else 0.0
+        stop = callback is not None and callback(IterationState(n_iter, f, opt, x.copy()))
         if opt <= tol:
             converged, message = True, "converged"
         elif step < 1e-10 or (moved <= 0 and n_iter > 1):
             message = ("the line search made no progress: the objective is flat to rounding "
                        "here (loss %.17g); the gradient max-norm is %.3g" % (f, opt))
             break
-        if callback is not None and callback(IterationState(n_iter, f, opt, x)):
+        elif stop:
             message = "stopped by callback"
             break
     return make_result(objective, x, n_iter=n_iter, converged=converged, loss=f,

@@ -31,6 +31,16 @@ def add_parser(sub):
     loops.add_argument("--repeat", type=int, default=3, help="runs per timing (median)")
     loops.add_argument("--seed", type=int, default=0)
     loops.set_defaults(func=run_loops)
+    peers = bsub.add_parser(
+        "peers", help="vlogreg against scikit-learn, glum, statsmodels, torch (small)",
+        description="Time to a relative objective gap of 1e-6 on small problems, side by "
+        "side with the peer libraries that are installed (under 2 minutes). The full set "
+        "is benchmarks/run.py.")
+    peers.add_argument("--repeat", type=int, default=3, help="timed runs per library")
+    peers.add_argument("--target", type=float, default=1e-6,
+                       help="relative objective gap to reach (default 1e-6)")
+    peers.add_argument("--verbose", action="store_true", help="print every sweep fit")
+    peers.set_defaults(func=run_peers)
     p.set_defaults(func=lambda args: (p.print_help(), 2)[1])
 
 
@@ -108,3 +118,22 @@ def _ms(seconds):
     if seconds >= 1e-3:
         return f"{seconds * 1e3:9.2f} ms"
     return f"{seconds * 1e6:9.1f} us"
+
+
+def run_peers(args):
+    from .bench.problems import small_set
+    from .bench.runner import format_table, run_problem
+
+    if args.repeat < 1:
+        raise ValueError("--repeat must be at least 1")
+    if not 0 < args.target < 1:
+        raise ValueError("--target must be a relative gap between 0 and 1, e.g. 1e-6")
+    print(f"Time to a relative objective gap of {args.target:g}, median of {args.repeat} "
+          "runs, libraries alternating.")
+    for make in small_set():
+        problem = make()
+        print(f"\n## {problem.name}: {problem.describe}\n")
+        out = run_problem(problem, targets=(args.target,), repeat=args.repeat,
+                          log=print if args.verbose else (lambda *a: None))
+        print(format_table(problem, out, args.target))
+    return 0

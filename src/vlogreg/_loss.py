@@ -340,6 +340,40 @@ class LogisticObjective:
         H[np.arange(self.n_coef), np.arange(self.n_coef)] += self.alpha
         return H
 
+    def hessian_bound(self, max_rows=32768, max_dense=1000):
+        """A cheap SPD approximation of the Hessian, to precondition quasi-Newton solvers.
+
+        The binary Hessian is ``X~^T diag(s a (1-a)) X~ / S + alpha I`` with
+        ``a (1-a) <= 1/4`` everywhere; its bound ``X~^T diag(s) X~ / (4 S) + alpha I`` is
+        estimated from at most ``max_rows`` evenly strided rows (a view: no copy of X).
+        The multinomial loss gets the same matrix (factor 1/2) for every class.
+
+        Returns
+        -------
+        ndarray (p1, p1) when ``p1 = n + fit_intercept <= max_dense``, else its diagonal
+        (p1,) (Jacobi); p1 is per class for the multinomial loss.
+        """
+        step = max(1, -(-self.m // max_rows))
+        Xs = self.X[::step]
+        s = np.ones(self.m) if self.s is None else self.s.astype(np.float64)
+        ss = s[::step]
+        scale = (0.25 if not self.multinomial else 0.5) / float(ss.sum())
+        p1 = self.n + (1 if self.fit_intercept else 0)
+        if p1 <= max_dense:
+            G = _weighted_gram(Xs, ss * scale, self.fit_intercept)
+            G[np.arange(self.n), np.arange(self.n)] += self.alpha
+            # a ridge of 1e-10 of the mean diagonal keeps constant / duplicated columns SPD
+            G[np.diag_indices(p1)] += 1e-10 * max(np.trace(G) / p1, 1e-300)
+            return G
+        if sp.issparse(Xs):
+            d = np.asarray(Xs.multiply(Xs).T @ ss).ravel() * scale
+        else:
+            d = (np.asarray(Xs, dtype=np.float64) ** 2).T @ ss * scale
+        d = d + self.alpha
+        if self.fit_intercept:
+            d = np.append(d, scale * ss.sum())
+        return np.maximum(d, 1e-10 * max(d.mean(), 1e-300))
+
     def lipschitz(self, n_iter=8, seed=0):
         """An estimate of the Lipschitz constant L of the gradient (power iterations).
 

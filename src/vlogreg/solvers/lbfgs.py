@@ -1,23 +1,100 @@
 """L-BFGS ("lbfgs"): scipy.optimize's L-BFGS-B driven by the one-pass loss+gradient.
 
-Each function evaluation is ONE read of X (``objective.value_and_grad``). An L1 part is
-handled exactly by the classic split ``w = u - v`` with ``u, v >= 0``, so that
+Each function evaluation is ONE read of X (``objective.value_and_grad``).
 
-    f(w) + l1 ||w||_1  =  f(u - v) + l1 sum(u + v)
+Preconditioning (smooth objectives): L-BFGS runs in the coordinates ``v = L^T theta``
+where ``L L^T = P`` is the objective's cheap Hessian bound (``hessian_bound``: the
+Gram matrix of a row subsample, scaled by 1/4). This changes the path, never the
+objective or its minimiser; on raw, correlated features it cuts the iterations several
+fold (47 -> 7 on make_classification 1M x 100). A diagonal P is used when there are
+too many features for a dense one.
 
-is smooth on the box and L-BFGS-B's bounds do the rest (the intercept stays free).
-Stopping: scipy's projected-gradient max-norm ``pgtol = tol``, as scikit-learn does.
+An L1 part is handled exactly by the classic split ``w = u - v`` with ``u, v >= 0``:
+``f(w) + l1 ||w||_1 = f(u - v) + l1 sum(u + v)``, smooth on the box, so L-BFGS-B's
+bounds do the rest (the intercept stays free; no preconditioning there).
+
+Stopping, the same for every solver: the max-norm of the gradient of the objective in
+the original coordinates (projected / minimum-norm subgradient with L1) at most
+``tol``; or scipy's own stop when the objective no longer changes to rounding.
 """
 
 from __future__ import annotations
 
 import numpy as np
+import scipy.linalg as sla
 from scipy.optimize import minimize
 
 from ._base import IterationState, check_tol_max_iter, l1_optimality, make_result
 
 
-def lbfgs(objective, theta0=None, *, tol=1e-4, max_iter=1000, callback=None, memory=10):
+class _Converged(Exception):
+    pass
+
+
+def _coordinates(objective, x0, precondition):
+    """(to_theta, from_theta, grad_to_x, bounds) for the chosen parametrisation."""
+    l1 = objective.l1
+    mask = objective.penalized_mask()
+    nc = int(mask.sum())
+    if l1 > 0:
+        def to_theta(x):
+            theta = np.empty(objective.n_params)
+            theta[mask] = x[:nc] - x[nc:2 * nc]
+            theta[~mask] = x[2 * nc:]
+            return theta
+
+        def grad_to_x(x, f, g):
+            gw = g[mask]
+            return (f + l1 * float(x[:2 * nc].sum()),
+                    np.concatenate([gw + l1, -gw + l1, g[~mask]]))
+
+        w0 = x0[mask]
+        x_start = np.concatenate([np.maximum(w0, 0), np.maximum(-w0, 0), x0[~mask]])
+        bounds = [(0, None)] * (2 * nc) + [(None, None)] * (objective.n_params - nc)
+        return to_theta, x_start, grad_to_x, bounds
+    if not precondition:
+        return (lambda x: x), x0, (lambda x, f, g: (f, g)), None
+    P = objective.hessian_bound()
+    k = objective.k
+    p1 = P.shape[0]
+    # theta's layout: coef (n, K) row-major, then K intercepts -> per class blocks of p1
+    idx = np.empty((k, p1), dtype=np.intp)
+    for c in range(k):
+        idx[c, :objective.n] = np.arange(objective.n) * k + c
+        if objective.fit_intercept:
+            idx[c, objective.n] = objective.n_coef + c
+    if P.ndim == 1:
+        r = np.sqrt(P)
+
+        def to_theta(x):
+            theta = np.empty(objective.n_params)
+            theta[idx] = x.reshape(k, p1) / r
+            return theta
+
+        def grad_to_x(x, f, g):
+            return f, (g[idx] / r).ravel()
+
+        x_start = (x0[idx] * r).ravel()
+    else:
+        L = np.linalg.cholesky(P)  # P = L L^T
+
+        def to_theta(x):
+            theta = np.empty(objective.n_params)
+            # theta = L^{-T} v, for every class at once
+            theta[idx] = sla.solve_triangular(L, x.reshape(k, p1).T, trans="T",
+                                              lower=True, check_finite=False).T
+            return theta
+
+        def grad_to_x(x, f, g):
+            gx = sla.solve_triangular(L, g[idx].T, lower=True, check_finite=False)
+            return f, gx.T.ravel()
+
+        x_start = (x0[idx] @ L).ravel()  # v = L^T theta per class
+    return to_theta, x_start, grad_to_x, None
+
+
+def lbfgs(objective, theta0=None, *, tol=1e-4, max_iter=1000, callback=None, memory=10,
+          precondition=True):
     """Minimise ``objective`` with L-BFGS-B.
 
     Parameters
@@ -25,11 +102,14 @@ def lbfgs(objective, theta0=None, *, tol=1e-4, max_iter=1000, callback=None, mem
     objective : LogisticObjective
     theta0 : ndarray (n_params,), optional
     tol : float
-        Projected-gradient max-norm at which to stop.
+        Max-norm of the (projected) gradient at which to stop.
     max_iter : int
     callback : callable(IterationState), optional; return True to stop.
     memory : int
         Number of correction pairs kept (scipy's ``maxcor``).
+    precondition : bool
+        Run in the coordinates whitened by ``objective.hessian_bound()`` (smooth
+        objectives only; ignored with an L1 part).
 
     Returns
     -------
@@ -39,84 +119,59 @@ def lbfgs(objective, theta0=None, *, tol=1e-4, max_iter=1000, callback=None, mem
     x0 = objective.zeros() if theta0 is None else np.array(theta0, dtype=np.float64)
     l1 = objective.l1
     mask = objective.penalized_mask()
-    nc = int(mask.sum())
+    to_theta, x_start, grad_to_x, bounds = _coordinates(objective, x0, precondition)
     evals = [0]
-    last = {}  # the latest evaluation, to report the gradient norm at accepted points
+    last = {}  # the latest evaluation: the gradient norm at accepted points
 
-    if l1 > 0:
-        # theta = [u, v, rest]; w = u - v on the penalized entries
-        def to_theta(x):
-            theta = np.empty(objective.n_params)
-            theta[mask] = x[:nc] - x[nc:2 * nc]
-            theta[~mask] = x[2 * nc:]
-            return theta
+    def fun(x):
+        theta = to_theta(x)
+        f, g = objective.value_and_grad(theta)
+        evals[0] += 1
+        last.update(x=x.copy(), opt=l1_optimality(theta, g, l1, mask))
+        return grad_to_x(x, f, g)
 
-        def fun(x):
-            theta = to_theta(x)
-            f, g = objective.value_and_grad(theta)
-            evals[0] += 1
-            last.update(x=x.copy(), opt=l1_optimality(theta, g, l1, mask))
-            gw = g[mask]
-            f += l1 * float(x[:2 * nc].sum())
-            return f, np.concatenate([gw + l1, -gw + l1, g[~mask]])
-
-        w0 = x0[mask]
-        x_start = np.concatenate([np.maximum(w0, 0), np.maximum(-w0, 0), x0[~mask]])
-        bounds = [(0, None)] * (2 * nc) + [(None, None)] * (objective.n_params - nc)
-    else:
-        def to_theta(x):
-            return x
-
-        def fun(x):
-            evals[0] += 1
-            f, g = objective.value_and_grad(x)
-            last.update(x=x.copy(), opt=float(np.max(np.abs(g))) if g.size else 0.0)
-            return f, g
-
-        x_start, bounds = x0, None
-
-    history = []
-    f0 = objective.value(x0) + objective.l1_value(x0)
+    f0, g0 = objective.value_and_grad(x0)
     evals[0] += 1
-    history.append(f0)
+    f0 += objective.l1_value(x0)
+    history = [f0]
+    opt0 = l1_optimality(x0, g0, l1, mask)
+    if max_iter == 0 or opt0 <= tol:  # scipy's maxiter=0 would still take a step
+        return make_result(objective, x0, n_iter=0, converged=opt0 <= tol, loss=f0,
+                           grad_norm=opt0, loss_history=history, n_evals=evals[0],
+                           message="converged" if opt0 <= tol else "reached max_iter=0")
     stopped = [False]
-    if max_iter == 0:  # scipy's maxiter=0 would still take a step
-        f, g = objective.value_and_grad(x0)
-        opt = l1_optimality(x0, g, l1, mask)
-        return make_result(objective, x0, n_iter=0, converged=opt <= tol, loss=f0,
-                           grad_norm=opt, loss_history=history, n_evals=evals[0] + 1,
-                           message="converged" if opt <= tol else "reached max_iter=0")
 
     def cb(intermediate_result):
         theta = np.array(to_theta(intermediate_result.x))  # scipy reuses its buffer
         history.append(float(intermediate_result.fun))
-        if callback is not None:
-            same = "x" in last and np.array_equal(last["x"], intermediate_result.x)
-            state = IterationState(len(history) - 1, float(intermediate_result.fun),
-                                   last["opt"] if same else float("nan"), theta)
-            if callback(state):
-                stopped[0] = True
-                raise StopIteration
+        same = "x" in last and np.array_equal(last["x"], intermediate_result.x)
+        opt = last["opt"] if same else float("nan")
+        if callback is not None and callback(
+                IterationState(len(history) - 1, history[-1], opt, theta)):
+            stopped[0] = True
+            raise StopIteration
+        if opt <= tol:
+            raise StopIteration
 
     res = minimize(fun, x_start, method="L-BFGS-B", jac=True, bounds=bounds, callback=cb,
                    options={"maxiter": int(max_iter), "maxfun": max(15000, 2 * int(max_iter)),
-                            "gtol": tol, "ftol": 64 * np.finfo(float).eps,
+                            "gtol": 0.0, "ftol": 64 * np.finfo(float).eps,
                             "maxcor": memory, "maxls": 50})
     theta = to_theta(res.x)
     f, g = objective.value_and_grad(theta)
     evals[0] += 1
     opt = l1_optimality(theta, g, l1, mask)
-    # scipy also stops, successfully, when the objective is flat to rounding (ftol)
-    converged = opt <= tol or (bool(res.success) and not stopped[0])
-    if stopped[0]:
-        message = "stopped by callback"
-    elif opt <= tol:
+    msg = res.message if isinstance(res.message, str) else str(res.message)
+    flat = bool(res.success) and "REL" in msg.upper()  # scipy's ftol stop
+    converged = opt <= tol or (flat and not stopped[0])
+    if opt <= tol:
         message = "converged"
+    elif stopped[0]:
+        message = "stopped by callback"
     elif converged:
         message = ("converged: the objective no longer changes to rounding (gradient "
                    f"max-norm {opt:.2e})")
     else:
-        msg = res.message if isinstance(res.message, str) else str(res.message)
         message = f"not converged: {msg}"
     return make_result(objective, theta, n_iter=res.nit, converged=converged,
                        loss=f + objective.l1_value(theta), grad_norm=opt,

@@ -1,0 +1,125 @@
+"""Run the adapters side by side on a problem and measure time to a relative objective gap.
+
+For each library: fit at tol = 1e-2, 1e-3, ... until the relative gap
+``(F - F*) / |F*|`` to the best objective value seen (a tight reference fit included)
+is at most the target; that tol is then timed ``repeat`` times, the libraries taking
+turns (alternating, so that a noisy minute hurts all of them alike), and the median is
+reported. The sweep's (time, gap) points make the gap-against-time plots.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .adapters import ADAPTERS
+from .problems import objective_value
+
+TOLS = [1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 1e-7, 1e-8, 1e-9, 1e-10]
+
+
+def reference_value(problem):
+    """F* from tight fits of two different solvers (the lower one counts)."""
+    values = []
+    for label in ("vlogreg newton", "vlogreg lbfgs"):
+        fit = ADAPTERS[label](problem, 1e-10)
+        values.append(objective_value(problem, fit.coef, fit.intercept))
+    return min(values)
+
+
+def run_problem(problem, labels=None, targets=(1e-6,), repeat=3, log=print):
+    """Sweep and time every adapter on ``problem``.
+
+    Returns
+    -------
+    dict with "reference" (F*), "sweeps" {label: [(tol, seconds, gap, n_iter)]},
+    "results" {target: {label: {"tol", "seconds" (median), "gap", "n_iter"} or None}}.
+    """
+    labels = list(ADAPTERS) if labels is None else labels
+    f_star = reference_value(problem)
+    sweeps, chosen = {}, {t: {} for t in targets}
+    for label in labels:
+        points = []
+        for tol in TOLS:
+            fit = ADAPTERS[label](problem, tol)
+            if fit is None:
+                break
+            gap = (objective_value(problem, fit.coef, fit.intercept) - f_star) / abs(f_star)
+            points.append((tol, fit.seconds, gap, fit.n_iter))
+            log(f"    {label:24s} tol={tol:.0e}  {fit.seconds:8.3f} s  gap {gap:9.2e}  "
+                f"iters {fit.n_iter}")
+            for t in targets:
+                if t not in chosen or label in chosen[t]:
+                    continue
+                if gap <= t:
+                    chosen[t][label] = tol
+            if gap <= min(targets) or fit.seconds > 120:
+                break
+        if points:
+            sweeps[label] = points
+    results = {t: {} for t in targets}
+    timings = {(t, lab): [] for t in targets for lab in chosen[t]}
+    for _ in range(repeat):
+        for t in targets:
+            for label, tol in chosen[t].items():
+                fit = ADAPTERS[label](problem, tol)
+                gap = (objective_value(problem, fit.coef, fit.intercept) - f_star) / abs(f_star)
+                timings[(t, label)].append((fit.seconds, gap, fit.n_iter))
+    for t in targets:
+        for label in sweeps:
+            runs = timings.get((t, label))
+            if not runs:
+                results[t][label] = None
+                continue
+            secs = [r[0] for r in runs]
+            results[t][label] = {"tol": chosen[t][label], "seconds": float(np.median(secs)),
+                                 "gap": max(r[1] for r in runs), "n_iter": runs[-1][2],
+                                 "all_seconds": secs}
+    return {"reference": f_star, "sweeps": sweeps, "results": results}
+
+
+def format_table(problem, out, target):
+    """Markdown table of one problem's results at one target gap."""
+    res = out["results"][target]
+    peers = [v["seconds"] for k, v in res.items() if v and not k.startswith("vlogreg")]
+    best_peer = min(peers) if peers else None
+    lines = [f"| library | tol | iterations | median time | max gap | vs fastest peer |",
+             "|---|---|---|---|---|---|"]
+    for label, r in sorted(res.items(), key=lambda kv: (kv[1] is None,
+                                                        kv[1]["seconds"] if kv[1] else 0)):
+        if r is None:
+            lines.append(f"| {label} | - | - | gap {target:g} not reached | - | - |")
+            continue
+        ratio = f"{best_peer / r['seconds']:.2f}x faster" if best_peer else "-"
+        if best_peer and r["seconds"] > best_peer:
+            ratio = f"{r['seconds'] / best_peer:.2f}x slower"
+        lines.append(f"| {label} | {r['tol']:.0e} | {r['n_iter']} | {_fmt(r['seconds'])} | "
+                     f"{r['gap']:.1e} | {ratio} |")
+    return "\n".join(lines)
+
+
+def _fmt(seconds):
+    return f"{seconds:.3f} s" if seconds >= 0.1 else f"{seconds * 1e3:.2f} ms"
+
+
+def plot_sweeps(problem, out, path):
+    """Objective gap against time, one line per library (log-log), to a PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for i, (label, pts) in enumerate(out["sweeps"].items()):
+        t = [p[1] for p in pts]
+        g = [max(p[2], 1e-16) for p in pts]
+        style = "-o" if label.startswith("vlogreg") else "--s"
+        ax.loglog(t, g, style, color=f"C{i % 10}", label=label, markersize=4)
+    ax.axhline(1e-6, color="grey", lw=0.8, ls=":")
+    ax.set_xlabel("fit time (s)")
+    ax.set_ylabel("relative objective gap")
+    ax.set_title(problem.name)
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)

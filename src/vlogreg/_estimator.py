@@ -17,10 +17,11 @@ How ``solver="auto"`` chooses (see docs/solvers.md for the measurements behind i
 
 - an L1 part (``"l1"``, or ``"elasticnet"`` with ``l1_ratio > 0``): ``"lbfgs"`` on the
   split ``w = u - v`` (exact, bound-constrained);
-- few parameters (``n_features + 1 <= 200`` for two classes, ``(n_features + 1) K <= 200``
-  for K classes): ``"newton"`` (a handful of iterations, each with the Hessian built in
-  one read of X);
-- otherwise ``"lbfgs"``.
+- a small problem (``p <= 200`` parameters and ``m p^2 <= 1e8``, where building the
+  Hessian costs ``m p^2`` flops): ``"newton"``: a handful of iterations, each cheap;
+- otherwise ``"lbfgs"``, preconditioned by a subsampled Hessian bound: one read of X
+  per evaluation and tens of iterations, which beats ``m p^2`` per Newton step once
+  the data are large.
 """
 
 from __future__ import annotations
@@ -44,6 +45,27 @@ from .solvers import SOLVERS
 _PENALTIES = ("l2", "l1", "elasticnet", None)
 _SOLVERS = ("auto",) + tuple(SOLVERS)
 AUTO_NEWTON_MAX_PARAMS = 200
+AUTO_NEWTON_MAX_FLOPS = 1e8
+
+
+def chunked_backend(X):
+    """The backend module for a chunked X (dask; out-of-core sources), or None.
+
+    A backend module provides ``prepare(estimator, X, y, sample_weight) ->
+    (objective, classes)`` (it also sets ``n_features_in_``) and
+    ``decision_function(estimator, X)``; ``predict``/``predict_proba`` are built on the
+    latter with the backend's own elementwise maths.
+    """
+    root = type(X).__module__.split(".")[0]
+    if root in ("dask", "dask_expr"):
+        from . import _dask
+
+        return _dask
+    if hasattr(X, "iter_row_chunks"):
+        from . import _outofcore
+
+        return _outofcore
+    return None
 
 
 class SeparationWarning(UserWarning):
@@ -169,7 +191,9 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             return self.solver
         if objective.l1 > 0:
             return "lbfgs"
-        return "newton" if objective.n_params <= AUTO_NEWTON_MAX_PARAMS else "lbfgs"
+        p = objective.n_params
+        small = p <= AUTO_NEWTON_MAX_PARAMS and objective.m * p * p <= AUTO_NEWTON_MAX_FLOPS
+        return "newton" if small else "lbfgs"
 
     def _callback(self):
         user = self.callback
@@ -188,20 +212,33 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
     def fit(self, X, y, sample_weight=None):
         """Fit on X (m, n) dense or sparse, labels y (m,), optional sample_weight (m,).
 
+        X may also be a chunked source (a dask array or DataFrame, or an out-of-core
+        reader): then its backend module builds the objective, and the same solvers run.
+
         Returns
         -------
         self
         """
         _check_params(self)
-        X, y = validate_data(self, X, y, accept_sparse=["csr", "csc"],
-                             dtype=[np.float64, np.float32], ensure_all_finite=False)
-        check_finite(X, "X", columns=getattr(self, "feature_names_in_", None))
+        backend = chunked_backend(X)
+        if backend is not None:
+            objective, classes = backend.prepare(self, X, y, sample_weight)
+            return self._fit_objective(objective, classes, separates=None)
+        objective, classes, X, y_idx = self._prepare(X, y, sample_weight)
+        return self._fit_objective(objective, classes,
+                                   separates=lambda: self._separates(X, y_idx))
+
+    def encode_labels(self, y):
+        """``(classes, y_idx)``: sorted classes and each label's index (>= 2 classes)."""
         check_classification_targets(y)
         classes, y_idx = np.unique(y, return_inverse=True)
         if len(classes) < 2:
             raise ValueError(f"y holds one class only ({classes[0]!r}); logistic regression "
                              f"needs samples of at least 2 classes in the data.")
-        sw = _check_sample_weight(sample_weight, X, dtype=np.float64)
+        return classes, y_idx
+
+    def final_weights(self, sw, classes, y, y_idx):
+        """Checked sample weights with class_weight folded in (float64, sum > 0)."""
         check_finite(sw, "sample_weight")
         if np.any(sw < 0):
             raise ValueError(f"sample_weight has negative values (first at position "
@@ -212,14 +249,29 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         if not sw.sum() > 0:
             raise ValueError("sample_weight sums to 0: give at least one sample a positive "
                              "weight.")
-        self.classes_ = classes
-        K = len(classes)
+        return sw
+
+    def _prepare(self, X, y, sample_weight):
+        X, y = validate_data(self, X, y, accept_sparse=["csr", "csc"],
+                             dtype=[np.float64, np.float32], ensure_all_finite=False)
+        check_finite(X, "X", columns=getattr(self, "feature_names_in_", None))
+        classes, y_idx = self.encode_labels(y)
+        sw = _check_sample_weight(sample_weight, X, dtype=np.float64)
+        sw = self.final_weights(sw, classes, y, y_idx)
         alpha, l1 = self._strengths(float(sw.sum()))
         objective = LogisticObjective(X, y_idx, sw, alpha=alpha, l1=l1,
-                                      fit_intercept=self.fit_intercept, n_classes=K)
+                                      fit_intercept=self.fit_intercept,
+                                      n_classes=len(classes))
+        return objective, classes, X, y_idx
+
+    def _fit_objective(self, objective, classes, separates=None):
+        """Solve ``objective`` and set the fitted attributes (any backend)."""
+        self.classes_ = classes
+        K = len(classes)
+        dtype = objective.dtype
         theta0 = None
         if self.warm_start and hasattr(self, "coef_") and \
-                self.coef_.shape == (1 if K == 2 else K, X.shape[1]):
+                self.coef_.shape == (1 if K == 2 else K, objective.n):
             theta0 = objective.pack(self.coef_[0] if K == 2 else self.coef_.T,
                                     self.intercept_[0] if K == 2 else self.intercept_)
         solver = self._choose_solver(objective)
@@ -234,23 +286,23 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             # softmax is unchanged by adding c to every class: report the centred solution
             # (the minimum-norm one, as scikit-learn does)
             intercept = intercept - intercept.mean()
-            if alpha == 0 and l1 == 0:
+            if objective.alpha == 0 and objective.l1 == 0:
                 coef = coef - coef.mean(axis=1, keepdims=True)
-            self.coef_ = np.ascontiguousarray(coef.T, dtype=X.dtype)
-            self.intercept_ = np.asarray(intercept, dtype=X.dtype)
+            self.coef_ = np.ascontiguousarray(coef.T, dtype=dtype)
+            self.intercept_ = np.asarray(intercept, dtype=dtype)
         else:
-            self.coef_ = np.asarray(coef, dtype=X.dtype).reshape(1, -1)
-            self.intercept_ = np.asarray([intercept], dtype=X.dtype)
+            self.coef_ = np.asarray(coef, dtype=dtype).reshape(1, -1)
+            self.intercept_ = np.asarray([intercept], dtype=dtype)
         self.n_iter_ = np.array([result.n_iter], dtype=np.int32)
         self.converged_ = result.converged
         self.loss_history_ = result.loss_history
         self.solver_ = solver
-        self._warn(result, objective, X, y_idx)
+        self._warn(result, objective, separates)
         return self
 
-    def _warn(self, result, objective, X, y_idx):
+    def _warn(self, result, objective, separates):
         unpenalized = objective.alpha == 0 and objective.l1 == 0
-        if unpenalized and self._separates(X, y_idx):
+        if unpenalized and separates is not None and separates():
             warnings.warn(
                 "The training data are perfectly separable: without a penalty the "
                 "log-likelihood has no finite maximum, and these finite coefficients only "
@@ -290,11 +342,22 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         return X
 
     def decision_function(self, X):
-        """``z = X coef^T + intercept``: shape (m,) for two classes, else (m, K)."""
+        """``z = X coef^T + intercept``: shape (m,) for two classes, else (m, K).
+
+        For a chunked X (a dask array) the result is lazy, in X's backend.
+        """
+        backend = chunked_backend(X)
+        if backend is not None:
+            check_is_fitted(self)
+            return backend.decision_function(self, X)
         return self._decision(self._validate_predict(X))
 
     def predict_proba(self, X):
         """Class probabilities, shape (m, K), columns in the order of ``classes_``."""
+        backend = chunked_backend(X)
+        if backend is not None:  # lazy, in the backend (e.g. a dask array)
+            check_is_fitted(self)
+            return backend.predict_proba(self, X)
         z = self.decision_function(X)
         if len(self.classes_) == 2:
             p = sigmoid(z)
@@ -303,6 +366,10 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
 
     def predict_log_proba(self, X):
         """Log of ``predict_proba``, computed without underflow to -inf where avoidable."""
+        backend = chunked_backend(X)
+        if backend is not None:  # lazy, in the backend (e.g. a dask array)
+            check_is_fitted(self)
+            return backend.predict_log_proba(self, X)
         z = self.decision_function(X)
         if len(self.classes_) == 2:
             return log_softmax(np.column_stack([np.zeros_like(z), z]))
@@ -310,6 +377,10 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
 
     def predict(self, X):
         """Predicted class labels, shape (m,)."""
+        backend = chunked_backend(X)
+        if backend is not None:  # lazy, in the backend (e.g. a dask array)
+            check_is_fitted(self)
+            return backend.predict(self, X)
         z = self.decision_function(X)
         idx = (z > 0).astype(int) if len(self.classes_) == 2 else z.argmax(axis=1)
         return self.classes_[idx]

@@ -44,9 +44,11 @@ def _weighted_gram(Xb, d, fit_intercept):
         G = (Xb.T @ Xb.multiply(d[:, None]).tocsr()).toarray()
         xd = np.asarray(Xb.T @ d).ravel()
     else:
-        Xd = np.asarray(Xb, dtype=np.float64)
-        G = Xd.T @ (d[:, None] * Xd)
-        xd = Xd.T @ d
+        # float32 X: the block's products in float32 (twice the flops per cycle),
+        # summed over blocks in float64
+        d_x = d.astype(Xb.dtype, copy=False)
+        G = np.asarray(Xb.T @ (d_x[:, None] * Xb), dtype=np.float64)
+        xd = np.asarray(Xb.T @ d_x, dtype=np.float64)
     if not fit_intercept:
         return G
     n = G.shape[0]

@@ -1,0 +1,110 @@
+"""The compiled one-pass kernel equals the portable NumPy path, and is deterministic."""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from vlogreg import LogisticRegression
+from vlogreg._kernels import binary_kernel
+from vlogreg._loss import LogisticObjective
+
+numba = pytest.importorskip("numba")
+
+M, N = 3000, 37  # odd sizes: partial blocks, partial chunks, a tail of rows
+
+
+def _data(dtype, sparse=False, weighted=False, seed=0):
+    rng = np.random.default_rng(seed)
+    if sparse:
+        X = sp.random(M, N, density=0.2, format="csr", random_state=seed, dtype=dtype)
+        X.data = X.data * 3 - 1  # negative values too
+    else:
+        X = rng.standard_normal((M, N)).astype(dtype)
+    y = (rng.random(M) < 0.4).astype(np.int64)
+    s = rng.random(M) * 2 if weighted else None
+    return X, y, s
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_kernel_equals_numpy_path(dtype, sparse, weighted):
+    X, y, s = _data(dtype, sparse, weighted)
+    fast = LogisticObjective(X, y, s, alpha=0.01, kernel="numba")
+    ref = LogisticObjective(X, y, s, alpha=0.01, kernel="numpy")
+    assert fast._kernel is not None and ref._kernel is None
+    rng = np.random.default_rng(1)
+    for scale in (0.0, 0.3, 30.0):  # z near 0, moderate, and saturated sigmoids
+        theta = rng.standard_normal(fast.n_params) * scale
+        f1, g1 = fast.value_and_grad(theta)
+        f2, g2 = ref.value_and_grad(theta)
+        # float64: rounding only; float32: both paths round z and dz to float32
+        rtol = 1e-12 if dtype == np.float64 else 2e-6
+        np.testing.assert_allclose(f1, f2, rtol=rtol)
+        np.testing.assert_allclose(g1, g2, rtol=rtol, atol=rtol * np.abs(g2).max())
+        assert fast.value(theta) == f1
+
+
+def test_kernel_float32_within_1e5_of_float64():
+    X, y, _ = _data(np.float64)
+    theta = np.random.default_rng(2).standard_normal(N + 1) * 0.5
+    f64, g64 = LogisticObjective(X, y, kernel="numba").value_and_grad(theta)
+    f32, g32 = LogisticObjective(X.astype(np.float32), y, kernel="numba").value_and_grad(
+        theta)
+    np.testing.assert_allclose(f32, f64, rtol=1e-5)
+    np.testing.assert_allclose(g32, g64, rtol=1e-5, atol=1e-5 * np.abs(g64).max())
+
+
+def test_kernel_is_bit_identical_across_thread_counts():
+    rng = np.random.default_rng(3)
+    m = 200_000  # several chunks
+    X = rng.standard_normal((m, 8))
+    y = (rng.random(m) < 0.5).astype(np.int64)
+    obj = LogisticObjective(X, y, kernel="numba")
+    theta = rng.standard_normal(9)
+    before = numba.get_num_threads()
+    try:
+        results = []
+        for t in sorted({1, before}):
+            numba.set_num_threads(t)
+            results.append(obj.value_and_grad(theta))
+    finally:
+        numba.set_num_threads(before)
+    for f, g in results[1:]:
+        assert f == results[0][0]
+        assert np.array_equal(g, results[0][1])
+
+
+def test_fit_is_bit_identical_run_to_run():
+    X, y, _ = _data(np.float64)
+    X = np.vstack([X] * 200)  # large enough for the kernel and the threads
+    y = np.concatenate([y] * 200)
+    a = LogisticRegression(solver="lbfgs", tol=1e-8).fit(X, y)
+    b = LogisticRegression(solver="lbfgs", tol=1e-8).fit(X, y)
+    assert np.array_equal(a.coef_, b.coef_) and np.array_equal(a.intercept_, b.intercept_)
+
+
+def test_kernel_choice():
+    big = np.zeros((20_000, 20))
+    assert binary_kernel(big) is not None                   # 3.2 MB, C-contiguous
+    assert binary_kernel(np.asfortranarray(big)) is None     # F order: NumPy blocks
+    assert binary_kernel(big[:100]) is None                  # small: NumPy, one block
+    assert binary_kernel(big, kernel="numpy") is None
+    with pytest.raises(ValueError, match="C-contiguous"):
+        binary_kernel(np.asfortranarray(big), kernel="numba")
+    with pytest.raises(ValueError, match="kernel="):
+        binary_kernel(big, kernel="fast")
+
+
+def test_kernel_extreme_decision_values_stay_finite():
+    # |z| up to ~1e300: exp's argument is clamped, log1p(e) ~ e, no overflow
+    X = np.array([[1e300], [-1e300], [1e-300], [0.0]] * 1000)
+    y = np.array([1, 0, 1, 0] * 1000)
+    obj = LogisticObjective(X, y, kernel="numba")
+    ref = LogisticObjective(X, y, kernel="numpy")
+    for w in (1.0, -1.0, 0.5):
+        f1, g1 = obj.value_and_grad(np.array([w, 0.0]))
+        f2, g2 = ref.value_and_grad(np.array([w, 0.0]))
+        assert np.isfinite(f1) and np.all(np.isfinite(g1))
+        np.testing.assert_allclose(f1, f2, rtol=1e-12)
+        np.testing.assert_allclose(g1, g2, rtol=1e-12, atol=1e-300)

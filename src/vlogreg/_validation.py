@@ -92,3 +92,29 @@ def check_binary01(y, name="Y"):
             f"{name} must hold labels 0 and 1 only, but {name}[{', '.join(map(str, pos))}] "
             f"= {y[pos]!r}; encode the two classes as 0 and 1 (e.g. (y == positive_label)"
             f".astype(float)).")
+
+
+#: largest |value| in X per dtype: beyond it, sums of squares (Hessians, Lipschitz
+#: bounds) overflow; float32 products stay float32, hence its lower limit
+MAX_ABS = {np.dtype(np.float64): 1e100, np.dtype(np.float32): 1e15}
+
+
+def check_scale(a, name, *, columns=None):
+    """Raise ``ValueError`` when ``a`` holds values too large for the fit's arithmetic."""
+    values = a.data if hasattr(a, "indptr") else a
+    limit = MAX_ABS.get(values.dtype)
+    if limit is None or values.size == 0:
+        return
+    amax = float(np.max(np.abs(values)))
+    if amax <= limit:
+        return
+    if hasattr(a, "indptr"):
+        coo = a.tocoo()
+        col = int(coo.col[int(np.argmax(np.abs(coo.data)))])
+    else:
+        col = int(np.unravel_index(int(np.argmax(np.abs(values))), values.shape)[-1])
+    label = f"column {col}" + (f" ({columns[col]!r})" if columns is not None else "")
+    raise ValueError(
+        f"{name} has values as large as {amax:.3g} ({label}); features this large "
+        f"overflow {values.dtype} arithmetic in the fit (limit {limit:g}); scale them first, "
+        f"e.g. with sklearn.preprocessing.StandardScaler or MaxAbsScaler.")

@@ -78,19 +78,27 @@ def gradient_descent(objective, theta0=None, *, accelerated=False, learning_rate
         converged, message = True, "converged"
     while not converged and n_iter < max_iter:
         # one proximal gradient step from y, with backtracking on the step t
+        stalled = False
         while True:
             x_new = prox(y - t * gy, t)
             d = x_new - y
             if fixed:
                 f_new = None
                 break
+            if not np.any(d):  # the step no longer changes theta: nothing left to try
+                stalled = True
+                break
             f_new = objective.value(x_new)
             n_evals += 1
             model = fy + float(gy @ d) + float(d @ d) / (2.0 * t)
             # a relative slack absorbs rounding when f is flat near the optimum
-            if f_new <= model + 1e-12 * abs(fy) or t < 1e-20:
+            if f_new <= model + 1e-12 * abs(fy):
                 break
             t *= _SHRINK
+        if stalled:
+            message = ("the line search stalled: no step size decreases the objective "
+                       "(features on very different scales? standardize them)")
+            break
         n_iter += 1
         if accelerated:
             new_momentum = 0.5 * (1.0 + np.sqrt(1.0 + 4.0 * momentum**2))

@@ -209,11 +209,19 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         return cb
 
     # -------------------------------------------------------------------- fit
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y, sample_weight=None, resume_from=None):
         """Fit on X (m, n) dense or sparse, labels y (m,), optional sample_weight (m,).
 
         X may also be a chunked source (a dask array or DataFrame, or an out-of-core
         reader): then its backend module builds the objective, and the same solvers run.
+
+        Parameters
+        ----------
+        resume_from : dict, optional
+            The ``state`` of an ``IterationState`` passed to ``callback`` by an earlier,
+            interrupted fit on the same data and parameters: the fit continues from
+            there. "gd", "agd" and "newton" end bit-identical to an uninterrupted fit;
+            "lbfgs" reaches the same optimum to ``tol`` (its memory is not saved).
 
         Returns
         -------
@@ -223,9 +231,10 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         backend = chunked_backend(X)
         if backend is not None:
             objective, classes = backend.prepare(self, X, y, sample_weight)
-            return self._fit_objective(objective, classes, separates=None)
+            return self._fit_objective(objective, classes, separates=None,
+                                       resume=resume_from)
         objective, classes, X, y_idx = self._prepare(X, y, sample_weight)
-        return self._fit_objective(objective, classes,
+        return self._fit_objective(objective, classes, resume=resume_from,
                                    separates=lambda: self._separates(X, y_idx))
 
     def encode_labels(self, y):
@@ -265,7 +274,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
                                       n_classes=len(classes))
         return objective, classes, X, y_idx
 
-    def _fit_objective(self, objective, classes, separates=None):
+    def _fit_objective(self, objective, classes, separates=None, resume=None):
         """Solve ``objective`` and set the fitted attributes (any backend)."""
         self.classes_ = classes
         K = len(classes)
@@ -279,6 +288,12 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         kw = {}
         if solver in ("gd", "agd") and self.learning_rate is not None:
             kw["learning_rate"] = self.learning_rate
+        if resume is not None:
+            if "x" not in resume or np.shape(resume["x"]) != (objective.n_params,):
+                raise ValueError("resume_from does not match this fit (its parameter vector "
+                                 "has another size): resume with the same data and "
+                                 "parameters as the interrupted fit.")
+            kw["resume"] = resume
         with blas_single_thread():  # parallelism comes from the row blocks' threads
             result = SOLVERS[solver](objective, theta0, tol=self.tol,
                                      max_iter=self.max_iter, callback=self._callback(), **kw)

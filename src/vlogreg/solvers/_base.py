@@ -21,6 +21,8 @@ class IterationState:
     loss: float
     grad_norm: float
     theta: np.ndarray
+    #: what the solver's ``resume=`` needs to continue from here (arrays and floats)
+    state: dict = None
 
 
 @dataclass

@@ -27,7 +27,7 @@ _SHRINK = 0.5
 
 
 def gradient_descent(objective, theta0=None, *, accelerated=False, learning_rate=None,
-                     tol=1e-4, max_iter=1000, callback=None):
+                     tol=1e-4, max_iter=1000, callback=None, resume=None):
     """Minimise ``objective`` (smooth part + ``l1 ||w||_1``) by (accelerated) gradient steps.
 
     Parameters
@@ -41,7 +41,11 @@ def gradient_descent(objective, theta0=None, *, accelerated=False, learning_rate
         Fixed step; ``None`` for the Lipschitz step with backtracking.
     tol, max_iter : stopping rule (see module doc).
     callback : callable(IterationState), optional
-        Called after each iteration; return True to stop early.
+        Called after each iteration; return True to stop early. ``state.state`` holds
+        what ``resume`` needs to continue exactly where the run was.
+    resume : dict, optional
+        A ``state.state`` from an earlier run on the same objective: the run continues
+        from it and ends bit-identical to one that was never interrupted.
 
     Returns
     -------
@@ -49,6 +53,8 @@ def gradient_descent(objective, theta0=None, *, accelerated=False, learning_rate
     """
     check_tol_max_iter(tol, max_iter)
     x = objective.zeros() if theta0 is None else np.array(theta0, dtype=np.float64)
+    if resume is not None:
+        x = np.array(resume["x"], dtype=np.float64)
     l1 = objective.l1
     mask = objective.penalized_mask()
     fixed = learning_rate is not None
@@ -57,6 +63,8 @@ def gradient_descent(objective, theta0=None, *, accelerated=False, learning_rate
             raise ValueError(f"learning_rate must be a positive number, got "
                              f"{learning_rate!r}.")
         t = float(learning_rate)
+    elif resume is not None:
+        t = float(resume["t"])
     else:
         t = 1.0 / objective.lipschitz()
     n_evals = 0
@@ -64,15 +72,15 @@ def gradient_descent(objective, theta0=None, *, accelerated=False, learning_rate
     def prox(v, step):
         return soft_threshold(v, step * l1, mask) if l1 > 0 else v
 
-    y = x.copy()
+    y = x.copy() if resume is None else np.array(resume["y"], dtype=np.float64)
     fy, gy = objective.value_and_grad(y)
     n_evals += 1
     F = fy + objective.l1_value(x)
-    history = [F]
-    momentum = 1.0
+    history = [F] if resume is None else list(resume["history"])
+    momentum = 1.0 if resume is None else float(resume["momentum"])
     converged = False
     opt = l1_optimality(y, gy, l1, mask)
-    n_iter = 0
+    n_iter = 0 if resume is None else int(resume["n_iter"])
     message = f"reached max_iter={max_iter}"
     if opt <= tol:
         converged, message = True, "converged"
@@ -129,11 +137,14 @@ def gradient_descent(objective, theta0=None, *, accelerated=False, learning_rate
             if accelerated:  # optimal at the extrapolated point y: return it, its loss
                 x = y
                 history[-1] = fy + objective.l1_value(y)
-        if callback is not None and callback(IterationState(n_iter, F, opt, x.copy())):
-            message = "stopped by callback"
-            break
-        if not fixed:
+        if not fixed and not converged:
             t *= _GROW
+        if callback is not None:
+            state = {"x": x.copy(), "y": y.copy(), "t": t, "momentum": momentum,
+                     "n_iter": n_iter, "history": list(history)}
+            if callback(IterationState(n_iter, F, opt, x.copy(), state)) and not converged:
+                message = "stopped by callback"
+                break
     return make_result(objective, x, n_iter=n_iter, converged=converged, loss=history[-1],
                        grad_norm=opt, loss_history=history, n_evals=n_evals,
                        message=message)

@@ -94,7 +94,7 @@ def _coordinates(objective, x0, precondition):
 
 
 def lbfgs(objective, theta0=None, *, tol=1e-4, max_iter=1000, callback=None, memory=10,
-          precondition=True):
+          precondition=True, resume=None):
     """Minimise ``objective`` with L-BFGS-B.
 
     Parameters
@@ -110,6 +110,10 @@ def lbfgs(objective, theta0=None, *, tol=1e-4, max_iter=1000, callback=None, mem
     precondition : bool
         Run in the coordinates whitened by ``objective.hessian_bound()`` (smooth
         objectives only; ignored with an L1 part).
+    resume : dict, optional
+        A ``state.state`` from an earlier run: continues from its theta. scipy's
+        L-BFGS memory is not saved, so the resumed run reaches the same optimum (to
+        ``tol``) but not bit for bit.
 
     Returns
     -------
@@ -117,6 +121,9 @@ def lbfgs(objective, theta0=None, *, tol=1e-4, max_iter=1000, callback=None, mem
     """
     check_tol_max_iter(tol, max_iter)
     x0 = objective.zeros() if theta0 is None else np.array(theta0, dtype=np.float64)
+    if resume is not None:
+        x0 = np.array(resume["x"], dtype=np.float64)
+    n_done = 0 if resume is None else int(resume["n_iter"])
     l1 = objective.l1
     mask = objective.penalized_mask()
     to_theta, x_start, grad_to_x, bounds = _coordinates(objective, x0, precondition)
@@ -133,7 +140,7 @@ def lbfgs(objective, theta0=None, *, tol=1e-4, max_iter=1000, callback=None, mem
     f0, g0 = objective.value_and_grad(x0)
     evals[0] += 1
     f0 += objective.l1_value(x0)
-    history = [f0]
+    history = [f0] if resume is None else list(resume["history"])
     opt0 = l1_optimality(x0, g0, l1, mask)
     if max_iter == 0 or opt0 <= tol:  # scipy's maxiter=0 would still take a step
         return make_result(objective, x0, n_iter=0, converged=opt0 <= tol, loss=f0,
@@ -146,8 +153,11 @@ def lbfgs(objective, theta0=None, *, tol=1e-4, max_iter=1000, callback=None, mem
         history.append(float(intermediate_result.fun))
         same = "x" in last and np.array_equal(last["x"], intermediate_result.x)
         opt = last["opt"] if same else float("nan")
-        if callback is not None and callback(
-                IterationState(len(history) - 1, history[-1], opt, theta)):
+        n = n_done + intermediate_result.nit if hasattr(intermediate_result, "nit") \
+            else len(history) - 1
+        if callback is not None and callback(IterationState(
+                n, history[-1], opt, theta, {"x": theta.copy(), "n_iter": n,
+                                             "history": list(history)})):
             stopped[0] = True
             raise StopIteration
         if opt <= tol:
@@ -173,6 +183,6 @@ def lbfgs(objective, theta0=None, *, tol=1e-4, max_iter=1000, callback=None, mem
                    f"max-norm {opt:.2e})")
     else:
         message = f"not converged: {msg}"
-    return make_result(objective, theta, n_iter=res.nit, converged=converged,
+    return make_result(objective, theta, n_iter=n_done + res.nit, converged=converged,
                        loss=f + objective.l1_value(theta), grad_norm=opt,
                        loss_history=history, n_evals=evals[0], message=message)

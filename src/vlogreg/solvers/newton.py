@@ -43,7 +43,7 @@ def _min_norm_direction(H, g):
 
 
 def newton(objective, theta0=None, *, tol=1e-4, max_iter=100, callback=None,
-           dense_max=None):
+           dense_max=None, resume=None):
     """Minimise the smooth objective by damped Newton steps.
 
     Parameters
@@ -57,6 +57,9 @@ def newton(objective, theta0=None, *, tol=1e-4, max_iter=100, callback=None,
     dense_max : int, optional
         Largest ``n_params`` for which the full Hessian is formed; default 500 for
         the binary loss and 300 for the multinomial.
+    resume : dict, optional
+        A ``state.state`` from an earlier run: Newton's next step depends on theta
+        alone, so the resumed run ends bit-identical to an uninterrupted one.
 
     Returns
     -------
@@ -70,11 +73,13 @@ def newton(objective, theta0=None, *, tol=1e-4, max_iter=100, callback=None,
     if dense_max is None:
         dense_max = 300 if objective.multinomial else 500
     x = objective.zeros() if theta0 is None else np.array(theta0, dtype=np.float64)
+    if resume is not None:
+        x = np.array(resume["x"], dtype=np.float64)
     f, g = objective.value_and_grad(x)
     n_evals = 1
-    history = [f]
+    history = [f] if resume is None else list(resume["history"])
     opt = float(np.max(np.abs(g))) if g.size else 0.0
-    n_iter = 0
+    n_iter = 0 if resume is None else int(resume["n_iter"])
     converged = opt <= tol
     message = "converged" if converged else f"reached max_iter={max_iter}"
     while not converged and n_iter < max_iter:
@@ -109,7 +114,9 @@ def newton(objective, theta0=None, *, tol=1e-4, max_iter=100, callback=None,
         x, f, g = x_new, f_new, g_new
         history.append(f)
         opt = float(np.max(np.abs(g))) if g.size else 0.0
-        stop = callback is not None and callback(IterationState(n_iter, f, opt, x.copy()))
+        stop = callback is not None and callback(IterationState(
+            n_iter, f, opt, x.copy(), {"x": x.copy(), "n_iter": n_iter,
+                                       "history": list(history)}))
         if opt <= tol:
             converged, message = True, "converged"
         elif step < 1e-10 or (moved <= 0 and n_iter > 1):

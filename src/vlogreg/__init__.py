@@ -7,15 +7,18 @@ LogisticObjective       the one-pass loss, gradient and Hessian (examples as row
 SolverResult            what every solver returns
 course                  the course's functions, examples as columns
 reference               the loop versions (two loops, one loop) and the vectorized one
+save, load              safe model files (a zip of JSON and .npy, never pickle; vlogreg.io)
 """
 
 from . import course, reference
 from ._estimator import LogisticRegression, SeparationWarning
 from ._loss import LogisticObjective, LossGrad
 from ._math import sigmoid
+from .io import load, save
 from .solvers import SolverResult
 
 __version__ = "0.1.0"
 
 __all__ = ["LogisticRegression", "LogisticObjective", "LossGrad", "SeparationWarning",
-           "SolverResult", "course", "reference", "sigmoid", "__version__"]
+           "SolverResult", "course", "load", "reference", "save", "sigmoid",
+           "__version__"]

@@ -49,7 +49,10 @@ AUTO_NEWTON_MAX_FLOPS = 1e8
 
 
 def chunked_backend(X):
-    """The backend module for a chunked X (dask; out-of-core sources), or None.
+    """The backend module for X that is not NumPy / SciPy, or None.
+
+    Chunked sources (dask, out-of-core readers) and array-API arrays (torch, CuPy,
+    array-api-strict: computed on X's device) have their own objective.
 
     A backend module provides ``prepare(estimator, X, y, sample_weight) ->
     (objective, classes)`` (it also sets ``n_features_in_``) and
@@ -65,6 +68,10 @@ def chunked_backend(X):
         from . import _outofcore
 
         return _outofcore
+    if root in ("torch", "cupy", "array_api_strict", "jax"):
+        from . import _array_api
+
+        return _array_api
     return None
 
 
@@ -242,8 +249,8 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         check_classification_targets(y)
         classes, y_idx = np.unique(y, return_inverse=True)
         if len(classes) < 2:
-            raise ValueError(f"y holds one class only ({classes[0]!r}); logistic regression "
-                             f"needs samples of at least 2 classes in the data.")
+            raise ValueError(f"y holds one class only ({classes[0].tolist()!r}); logistic "
+                             f"regression needs samples of at least 2 classes in the data.")
         return classes, y_idx
 
     def final_weights(self, sw, classes, y, y_idx):

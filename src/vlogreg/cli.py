@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 from . import __version__
@@ -52,6 +53,11 @@ def main(argv=None):
     except KeyboardInterrupt:
         print("vlogreg: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # the reader went away (``vlogreg inspect m | head``): not an error of ours;
+        # point stdout at devnull so the interpreter's final flush stays quiet
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except (UsageError, ValueError, OSError, ImportError) as exc:
         if args.debug:
             raise

@@ -1,0 +1,158 @@
+"""``vlogreg train | predict | evaluate | inspect``: the model-file commands.
+
+``train`` lives in ``_cli_train``, ``evaluate`` in ``_cli_eval``; this module registers
+all four and holds ``predict`` and ``inspect``. docs/cli.md is the reference.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import sys
+import warnings
+
+import numpy as np
+
+
+def add_parser(sub):
+    from . import _cli_eval, _cli_train
+
+    _cli_train.add_parser(sub)
+
+    p = sub.add_parser("predict", help="write class probabilities and labels for a data file",
+                       description="Write, for every row of DATA, the probability of each "
+                       "class (proba_<class>) and the predicted label (predicted).")
+    p.add_argument("model", metavar="MODEL", help="model file written by vlogreg train")
+    p.add_argument("data", metavar="DATA", help="data file with the model's features")
+    p.add_argument("--out", required=True, help="output file: .csv, .parquet, or - for "
+                   "CSV on stdout")
+    p.add_argument("--id", metavar="COLUMN", help="copy this column of DATA to the output")
+    p.set_defaults(func=run_predict)
+
+    _cli_eval.add_parser(sub)
+
+    p = sub.add_parser("inspect", help="show a model file: parameters and coefficients",
+                       description="Show a model file's parameters, training information "
+                       "and coefficient table (with standard errors and p-values when "
+                       "it was trained with --inference).")
+    p.add_argument("model", metavar="MODEL")
+    p.add_argument("--json", action="store_true", help="print a JSON object on stdout")
+    p.set_defaults(func=run_inspect)
+
+
+def open_model(path):
+    """``(ModelFile, training input spec or {})`` of a model file."""
+    from .io import read_model_file
+
+    mf = read_model_file(path)
+    training = mf.metadata["training"] or {}
+    return mf, training.get("input") or {}
+
+
+def predict(model, X):
+    """(probabilities (m, K), labels (m,)), quiet about feature names (files have none)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="X does not have valid feature names")
+        return model.predict_proba(X), model.predict(X)
+
+
+def run_predict(args):
+    from ._data import read_data, write_predictions
+
+    mf, spec = open_model(args.model)
+    data = read_data(args.data, spec, mf.metadata["feature_names"], id_column=args.id)
+    proba, labels = predict(mf.model, data.X)
+    try:
+        write_predictions(args.out, mf.model.classes_, proba, labels, data.ids, args.id)
+    except BrokenPipeError:  # `vlogreg predict ... --out - | head`: the reader is done
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    if args.out != "-":
+        print(f"vlogreg predict: {len(labels)} rows -> {args.out}")
+    return 0
+
+
+def jsonable(v):
+    """NumPy scalars as Python ones; NaN and inf as None (JSON has neither)."""
+    v = v.item() if isinstance(v, np.generic) else v
+    return None if isinstance(v, float) and not math.isfinite(v) else v
+
+
+def coefficient_rows(model, names):
+    """``[{"name", "class", "coef"}]``: the intercept(s), then each feature, per class."""
+    classes = model.classes_[1:] if len(model.classes_) == 2 else model.classes_
+    rows = []
+    for k, label in enumerate(classes):
+        rows.append({"name": "intercept", "class": jsonable(label),
+                     "coef": float(model.intercept_[k])})
+        rows += [{"name": n, "class": jsonable(label), "coef": float(c)}
+                 for n, c in zip(names, model.coef_[k])]
+    return rows
+
+
+def run_inspect(args):
+    mf, _ = open_model(args.model)
+    meta, model = mf.metadata, mf.model
+    names = meta["feature_names"]
+    if args.json:
+        out = {k: meta[k] for k in ("format", "format_version", "vlogreg_version", "params",
+                                    "n_features", "feature_names", "fit", "training")}
+        out["classes"] = meta["classes"]["values"]
+        out["coefficients"] = coefficient_rows(model, names)
+        inf = mf.inference
+        out["inference"] = None if inf is None else {
+            "kind": inf["kind"], "alpha": inf["alpha"], "note": inf["note"],
+            "rows": [{"name": str(inf["names"][i]),
+                      **{a: jsonable(inf[a][i]) for a in ("coef", "std_err", "z", "p_value",
+                                                          "ci_low", "ci_high")}}
+                     for i in range(len(inf["names"]))]}
+        print(json.dumps(out, indent=1))
+        return 0
+    _print_header(args.model, meta)
+    print()
+    if mf.inference is not None:
+        print(mf.summary())
+        return 0
+    classes = list(model.classes_[1:] if len(model.classes_) == 2 else model.classes_)
+    head = ["coef"] if len(model.classes_) == 2 else [str(c) for c in classes]
+    w = max([len("intercept")] + [len(n) for n in names]) + 2
+    cw = max([12] + [len(h) + 2 for h in head])
+    print(f"{'':{w}s}" + "".join(f"{h:>{cw}s}" for h in head))
+    print(f"{'intercept':{w}s}" + "".join(f"{v:>{cw}.6g}" for v in model.intercept_))
+    for j, name in enumerate(names):
+        print(f"{name:{w}s}" + "".join(f"{v:>{cw}.6g}" for v in model.coef_[:, j]))
+    if len(model.classes_) == 2:
+        print(f"\n(coefficients of the log-odds of class {classes[0]!s}; train with "
+              f"--inference for standard errors and p-values)")
+    return 0
+
+
+def _print_header(path, meta):
+    p = meta["params"]
+    cls = meta["classes"]
+    shown = ", ".join(map(str, cls["values"][:10])) + (", ..." if len(cls["values"]) > 10
+                                                       else "")
+    print(f"vlogreg model: {path} ({meta['format']} format {meta['format_version']}, "
+          f"written by vlogreg {meta['vlogreg_version']})")
+    print(f"  classes    {len(cls['values'])}: {shown} ({cls['dtype']})")
+    print(f"  features   {meta['n_features']}")
+    pen = "none" if p.get("penalty") is None else p["penalty"]
+    extra = f", l1_ratio={p['l1_ratio']}" if p.get("l1_ratio") is not None else ""
+    cw = f", class_weight={p['class_weight']}" if p.get("class_weight") else ""
+    print(f"  params     penalty={pen}, C={p.get('C')}{extra}, solver={p.get('solver')}, "
+          f"tol={p.get('tol')}, max_iter={p.get('max_iter')}{cw}")
+    fit = meta["fit"]
+    status = "converged" if fit["converged"] else "did NOT converge"
+    print(f"  fit        {fit['solver']}, {status} in {fit['n_iter']} iterations")
+    t = meta["training"] or {}
+    m = t.get("metrics") if isinstance(t.get("metrics"), dict) else {}
+    if t:
+        line = f"  training   {t.get('data', '?')}, {t.get('n_samples', '?')} rows"
+        if isinstance(m.get("accuracy"), (int, float)):
+            line += f", accuracy {100 * m['accuracy']:.2f} %"
+        if isinstance(m.get("log_loss"), (int, float)):
+            line += f", log-loss {m['log_loss']:.4f}"
+        if isinstance(t.get("time_s"), (int, float)):
+            line += f", {t['time_s']:.3f} s"
+        print(line)

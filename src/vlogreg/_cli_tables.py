@@ -1,0 +1,268 @@
+"""CSV and Parquet tables (read with pyarrow) turned into X, y and ids.
+
+A numeric column (integers, floats, booleans) is a feature as it is. A text column
+is one-hot encoded (``name=value`` 0/1 columns, categories sorted) when asked, and
+rejected otherwise; a text column whose distinct values are mostly numbers is taken
+for a numeric column with a typo, and the first value that is not a number is named.
+Missing values (empty fields, ``NA``, ``NaN``...) and infinities are errors that name
+the column and the row (counted from 1, the header excluded).
+"""
+
+from __future__ import annotations
+
+import gzip
+import math
+
+import numpy as np
+
+_LIST_MAX = 20  # column names shown in an error message
+
+
+def require_pyarrow(path):
+    """``pyarrow``, or a one-line ImportError saying which extra to install."""
+    try:
+        import pyarrow
+    except ImportError:
+        raise ImportError(f"reading and writing {path} needs pyarrow; install it with "
+                          f"pip install 'vlogreg[cli]'.") from None
+    return pyarrow
+
+
+def read_table(path, fmt, *, text_columns=()):
+    """A pyarrow Table from a CSV (``.tsv``: tab-separated) or Parquet file."""
+    pa = require_pyarrow(path)
+    if fmt == "csv":
+        import pyarrow.csv as pcsv
+
+        invalid = []
+
+        def on_invalid(row):
+            invalid.append(row)
+            return "error"
+        tsv = str(path).lower().endswith((".tsv", ".tsv.gz"))
+        parse = pcsv.ParseOptions(delimiter="\t" if tsv else ",",
+                                  invalid_row_handler=on_invalid)
+        convert = pcsv.ConvertOptions(column_types={c: pa.string() for c in text_columns})
+        try:
+            table = pcsv.read_csv(path, parse_options=parse, convert_options=convert)
+        except pa.ArrowInvalid as exc:
+            what = str(exc).strip().splitlines()[0] if str(exc).strip() else "unreadable"
+            if invalid:
+                r = invalid[0]
+                what = (f"{_line_of(path, r.text)}has {r.actual_columns} fields where the "
+                        f"header has {r.expected_columns} ({r.text[:60]!r})")
+            raise ValueError(f"{path} is not a well-formed CSV file: {what}; check the "
+                             f"delimiter, the quoting and the number of fields.") from None
+    else:
+        import pyarrow.parquet as pq
+        try:
+            table = pq.read_table(path)
+        except (pa.ArrowInvalid, OSError) as exc:
+            raise ValueError(f"{path} is not a readable Parquet file "
+                             f"({str(exc).strip().splitlines()[0]}).") from None
+    names = table.column_names
+    dups = sorted({c for c in names if names.count(c) > 1})
+    if dups:
+        raise ValueError(f"{path} has several columns named {', '.join(map(repr, dups))}; "
+                         f"give every column its own name.")
+    if table.num_rows == 0:
+        raise ValueError(f"{path} has no data rows.")
+    return table
+
+
+def _line_of(path, text):
+    opener = gzip.open if str(path).lower().endswith(".gz") else open
+    try:
+        with opener(path, "rt", encoding="utf-8", errors="replace") as fh:
+            for number, line in enumerate(fh, 1):
+                if line.rstrip("\r\n") == text:
+                    return f"line {number} "
+    except OSError:
+        pass
+    return "a line "
+
+
+def table_features(table, path, fmt, *, target=None, features=None, exclude=(),
+                   id_column=None, one_hot=False, categories=None, labels_required=False):
+    """``Dataset`` of the feature columns (all but target / id / exclude by default).
+
+    ``categories`` ({column: sorted categories}) is the one-hot encoding of a trained
+    model; without it, ``one_hot`` decides whether text columns are encoded.
+    """
+    import pyarrow as pa
+
+    from ._data import Dataset
+
+    names = table.column_names
+
+    def check_present(cols, what):
+        absent = [c for c in cols if c not in names]
+        if absent:
+            shown = ", ".join(names[:_LIST_MAX]) + (
+                f", ... ({len(names) - _LIST_MAX} more)" if len(names) > _LIST_MAX else "")
+            missing = ", ".join(map(repr, absent[:5])) + (
+                f" and {len(absent) - 5} more" if len(absent) > 5 else "")
+            raise ValueError(f"{path} has no column {missing} ({what}); its columns are: "
+                             f"{shown}.")
+    y = None
+    if target is not None and (labels_required or target in names):
+        check_present([target], "the --target label column")
+        y = labels_of(table, target, path)
+    ids = None
+    if id_column is not None:
+        check_present([id_column], "the --id column")
+        ids = table.column(id_column).to_numpy(zero_copy_only=False)
+    check_present(list(exclude), "given to --exclude")
+    if features is None:
+        features = [c for c in names if c not in (target, id_column) and c not in exclude]
+    else:
+        check_present(features, "a feature of the model" if categories is not None
+                      else "given to --features")
+        if target in features:
+            raise ValueError(f"the label column {target!r} cannot also be a feature; drop "
+                             f"it from --features.")
+    if not features:
+        raise ValueError(f"{path} has no feature columns left besides the label column.")
+    blocks, out_names, encoding, text = [], [], {}, []
+    for c in features:
+        col = table.column(c)
+        if categories is not None and c in categories:
+            cats = _categories(categories[c], c)
+        elif _is_text(col):
+            share, bad = _text_numbers(col)
+            if bad and (share > 0.5 or categories is not None):
+                row = _first_row(col, bad)
+                raise ValueError(f"{path}: column {c!r} has the value {col[row].as_py()!r} "
+                                 f"at row {row + 1}, which is not a number; correct it or "
+                                 f"remove the row.")
+            if bad and not one_hot:
+                text.append(c)
+                continue
+            _no_missing(col, c, path)
+            if not bad:  # numbers stored as text (e.g. a Parquet string column)
+                blocks.append(_numbers(col.cast(pa.float64()), c, path))
+                out_names.append(c)
+                continue
+            cats = sorted(col.unique().drop_null().cast(pa.string()).to_pylist())
+        else:
+            blocks.append(_numbers(col, c, path))
+            out_names.append(c)
+            continue
+        blocks.append(_one_hot(col, c, cats, path))
+        out_names += [f"{c}={v}" for v in cats]
+        encoding[c] = cats
+    if text:
+        raise ValueError(f"{path}: feature column(s) {', '.join(map(repr, text))} hold text; "
+                         f"pass --one-hot to encode them as 0/1 columns, or leave them out "
+                         f"with --exclude.")
+    X = np.column_stack(blocks)
+    return Dataset(X, y, out_names, ids, input={
+        "format": "table", "columns": list(features), "one_hot": encoding, "target": target})
+
+
+def labels_of(table, name, path):
+    """The label column as a NumPy array (text as str, numbers as they are)."""
+    import pyarrow as pa
+
+    col = table.column(name)
+    _no_missing(col, name, path, what="label")
+    if _is_text(col):
+        return np.asarray(col.cast(pa.string()).to_pylist(), dtype=str)
+    t = col.type
+    if not (pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_boolean(t)):
+        raise ValueError(f"{path}: label column {name!r} has type {t}; use text, integer, "
+                         f"boolean or float labels.")
+    y = col.to_numpy(zero_copy_only=False)
+    if y.dtype.kind == "f" and not np.isfinite(y).all():
+        row = int(np.flatnonzero(~np.isfinite(y))[0])
+        raise ValueError(f"{path}: label column {name!r} holds {y[row]} at row {row + 1}; "
+                         f"every example needs a finite label.")
+    return y
+
+
+def _is_text(col):
+    import pyarrow as pa
+
+    t = col.type
+    if pa.types.is_dictionary(t):
+        t = t.value_type
+    return pa.types.is_string(t) or pa.types.is_large_string(t)
+
+
+def _text_numbers(col):
+    """(share of the distinct values that are numbers, the distinct ones that are not)."""
+    import pyarrow as pa
+
+    values = col.unique().drop_null().cast(pa.string()).to_pylist()
+    bad = [v for v in values if not _is_number(v)]
+    return (1.0 - len(bad) / len(values) if values else 0.0), bad
+
+
+def _is_number(s):
+    try:
+        return math.isfinite(float(s))
+    except ValueError:
+        return False
+
+
+def _first_row(col, values):
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    mask = pc.is_in(col.cast(pa.string()), value_set=pa.array(values, pa.string()))
+    return int(np.flatnonzero(mask.to_numpy(zero_copy_only=False))[0])
+
+
+def _no_missing(col, name, path, what="feature"):
+    if col.null_count:
+        import pyarrow.compute as pc
+
+        row = int(np.flatnonzero(pc.is_null(col).to_numpy(zero_copy_only=False))[0])
+        raise ValueError(f"{path}: {what} column {name!r} has a missing value (empty or NA) "
+                         f"at row {row + 1}; remove the row or impute the value first.")
+
+
+def _numbers(col, name, path):
+    import pyarrow as pa
+
+    t = col.type
+    if not (pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_boolean(t)
+            or pa.types.is_decimal(t) or pa.types.is_null(t)):
+        raise ValueError(f"{path}: column {name!r} has type {t}, which is not a number; "
+                         f"convert it or leave it out with --exclude.")
+    _no_missing(col, name, path)
+    x = np.asarray(col.to_numpy(zero_copy_only=False), dtype=np.float64)
+    bad = ~np.isfinite(x)
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise ValueError(f"{path}: column {name!r} holds {x[row]} at row {row + 1}; remove "
+                         f"the row or impute the value first (NaN and inf are not valid).")
+    return x
+
+
+def _categories(cats, name):
+    if not isinstance(cats, list) or not all(isinstance(v, str) for v in cats) \
+            or cats != sorted(set(cats)):
+        raise ValueError(f"the model file's one-hot categories of {name!r} are damaged "
+                         f"(expected sorted distinct strings).")
+    return cats
+
+
+def _one_hot(col, name, cats, path):
+    """(m, len(cats)) 0/1 columns; a value not in ``cats`` is an error naming its row."""
+    import pyarrow as pa
+
+    _no_missing(col, name, path)
+    values = np.asarray(col.cast(pa.string()).to_pylist(), dtype=str)
+    cats_arr = np.asarray(cats, dtype=str)
+    pos = np.minimum(np.searchsorted(cats_arr, values), len(cats) - 1)
+    unknown = cats_arr[pos] != values
+    if unknown.any():
+        row = int(np.flatnonzero(unknown)[0])
+        shown = ", ".join(cats[:_LIST_MAX]) + (", ..." if len(cats) > _LIST_MAX else "")
+        raise ValueError(f"{path}: column {name!r} has the value {str(values[row])!r} at row "
+                         f"{row + 1}, which the model never saw in training (known: "
+                         f"{shown}).")
+    out = np.zeros((len(values), len(cats)))
+    out[np.arange(len(values)), pos] = 1.0
+    return out

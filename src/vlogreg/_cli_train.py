@@ -1,0 +1,208 @@
+"""``vlogreg train``: fit a model on a data file and save it in the safe model format.
+
+A progress bar (iteration, loss, gradient norm, elapsed time) appears on stderr when a
+fit lasts longer than about a second, stderr is a terminal and rich is installed; it
+is fed by the estimator's ``callback``. ``--json`` prints one JSON object on stdout.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import sys
+import time
+import warnings
+
+import numpy as np
+
+PENALTIES = {"l2": "l2", "l1": "l1", "elasticnet": "elasticnet", "none": None}
+
+
+def add_parser(sub):
+    p = sub.add_parser(
+        "train", help="fit a model on a data file and save it",
+        description="Fit a logistic regression on DATA (CSV, Parquet, .npy, .npz, "
+        "svmlight) and save it to --model in vlogreg's safe model format. Features are "
+        "used as they are (no hidden scaling).")
+    p.add_argument("data", metavar="DATA", help="training data file")
+    p.add_argument("--target", help="label column (CSV/Parquet: its name; .npy: its "
+                   "index, e.g. -1; .npz: the label array, default y; svmlight: leave out)")
+    p.add_argument("--features", nargs="+", metavar="COL",
+                   help="feature columns (default: every column but the target and "
+                   "--exclude)")
+    p.add_argument("--exclude", nargs="+", default=[], metavar="COL",
+                   help="columns that are not features, e.g. an id column")
+    p.add_argument("--one-hot", action="store_true",
+                   help="encode text columns as 0/1 columns (otherwise they are an error)")
+    p.add_argument("--penalty", default="l2", choices=list(PENALTIES))
+    p.add_argument("--C", type=float, default=1.0,
+                   help="inverse penalty strength (default 1)")
+    p.add_argument("--l1-ratio", type=float, help="L1 share of the elastic net, in [0, 1]")
+    p.add_argument("--solver", default="auto",
+                   choices=["auto", "gd", "agd", "lbfgs", "newton"])
+    p.add_argument("--max-iter", type=int, default=100, help="default 100")
+    p.add_argument("--tol", type=float, default=1e-4,
+                   help="gradient max-norm at which to stop (default 1e-4)")
+    p.add_argument("--class-weight", choices=["balanced"],
+                   help="weight classes inversely to their frequency")
+    p.add_argument("--inference", action="store_true",
+                   help="compute standard errors and p-values and store them in the model")
+    p.add_argument("--model", required=True, metavar="OUT", help="model file to write")
+    p.add_argument("--json", action="store_true", help="print a JSON object on stdout")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar, no report")
+    p.set_defaults(func=run)
+
+
+class FitProgress:
+    """Estimator callback that shows a rich progress bar once a fit lasts ``delay`` s.
+
+    Parameters
+    ----------
+    console : rich.console.Console
+    max_iter, tol : the fit's, shown in the bar
+    delay : float
+        Seconds before the bar appears (short fits show nothing).
+    """
+
+    def __init__(self, console, max_iter, tol, delay=1.0):
+        self.console, self.max_iter, self.tol, self.delay = console, max_iter, tol, delay
+        self.t0 = time.perf_counter()
+        self.progress = None
+
+    @classmethod
+    def for_terminal(cls, max_iter, tol):
+        """A FitProgress on stderr, or None when rich is missing or stderr is no terminal."""
+        try:
+            from rich.console import Console
+        except ImportError:
+            return None
+        console = Console(stderr=True)
+        return cls(console, max_iter, tol) if console.is_terminal else None
+
+    def __call__(self, state):
+        elapsed = time.perf_counter() - self.t0
+        if self.progress is None:
+            if elapsed < self.delay:
+                return False
+            self._start()
+        self.progress.update(self.task, completed=state.n_iter, loss=state.loss,
+                             grad=state.grad_norm, elapsed=elapsed)
+        return False
+
+    def _start(self):
+        from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn
+
+        self.progress = Progress(
+            SpinnerColumn(), TextColumn("iteration {task.completed:.0f}/{task.total:.0f}"),
+            BarColumn(), TextColumn("loss {task.fields[loss]:.6g}"),
+            TextColumn(f"|grad| {{task.fields[grad]:.2e}} (tol {self.tol:g})"),
+            TextColumn("{task.fields[elapsed]:.1f} s"), console=self.console)
+        self.progress.start()
+        self.task = self.progress.add_task("fit", total=self.max_iter, loss=math.nan,
+                                           grad=math.nan, elapsed=0.0)
+
+    def close(self):
+        if self.progress is not None:
+            self.progress.stop()
+
+
+def run(args):
+    from ._data import read_training_data
+    from ._estimator import LogisticRegression
+    from .cli import UsageError
+
+    penalty = PENALTIES[args.penalty]
+    if args.inference and penalty in ("l1", "elasticnet"):
+        raise UsageError(f"--inference needs --penalty l2 or none: there are no valid "
+                         f"standard errors for an {args.penalty} fit.")
+    folder = os.path.dirname(os.path.abspath(args.model))
+    if not os.path.isdir(folder):
+        raise UsageError(f"the folder of --model {args.model} does not exist; create it "
+                         f"first.")
+    data = read_training_data(args.data, args.target, features=args.features,
+                              exclude=args.exclude, one_hot=args.one_hot)
+    found = np.unique(data.y)
+    if len(found) < 2:
+        raise ValueError(f"{args.data}: the labels hold one class only ({found[0].item()!r}); "
+                         f"training needs examples of at least 2 classes.")
+    model = LogisticRegression(penalty=penalty, C=args.C, l1_ratio=args.l1_ratio,
+                               solver=args.solver, max_iter=args.max_iter, tol=args.tol,
+                               class_weight=args.class_weight)
+    progress = None if args.quiet else FitProgress.for_terminal(args.max_iter, args.tol)
+    model.callback = progress
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        t0 = time.perf_counter()
+        try:
+            model.fit(data.X, data.y)
+        finally:
+            if progress is not None:
+                progress.close()
+        seconds = time.perf_counter() - t0
+        model.callback = None
+        metrics = training_metrics(model, data.X, data.y)
+        summary, note = None, None
+        if args.inference:
+            summary, note = _inference(model, data)
+    notes = [str(w.message).strip().splitlines()[0] for w in caught] + \
+        ([note] if note else [])
+    training = {"data": os.path.basename(args.data), "n_samples": int(data.X.shape[0]),
+                "time_s": seconds, "metrics": metrics, "input": data.input}
+    from .io import save
+
+    save(model, args.model, feature_names=data.feature_names, training=training,
+         summary=summary)
+    for line in notes:
+        print(f"vlogreg train: warning: {line}", file=sys.stderr)
+    result = {"model": args.model, "n_samples": int(data.X.shape[0]),
+              "n_features": len(data.feature_names),
+              "classes": [c.item() if hasattr(c, "item") else c for c in model.classes_],
+              "solver": model.solver_, "n_iter": int(model.n_iter_[0]),
+              "converged": bool(model.converged_), "time": seconds, "metrics": metrics,
+              "inference": summary is not None, "warnings": notes}
+    if args.json:
+        print(json.dumps(result))
+    elif not args.quiet:
+        _report(args, model, result, summary)
+    return 0
+
+
+def training_metrics(model, X, y):
+    """Accuracy and log-loss of ``model`` on (X, y), as a JSON-ready dict."""
+    from sklearn.metrics import accuracy_score, log_loss
+
+    return {"accuracy": float(accuracy_score(y, model.predict(X))),
+            "log_loss": float(log_loss(y, model.predict_proba(X), labels=model.classes_))}
+
+
+def _inference(model, data):
+    """(Summary, None), or (None, why) when the fit has no valid standard errors."""
+    from .inference import summary
+
+    try:
+        result = summary(model, data.X, data.y)
+    except ValueError as exc:
+        return None, f"no standard errors stored: {str(exc).strip().splitlines()[0]}"
+    # the model was fitted on an array: summary names its features x0, x1, ...
+    real = {f"x{j}": name for j, name in enumerate(data.feature_names)}
+    result.names = np.asarray([head + sep + real.get(last, last) for head, sep, last in
+                               (str(s).rpartition(":") for s in result.names)], dtype=object)
+    return result, None
+
+
+def _report(args, model, r, summary):
+    classes = ", ".join(map(str, r["classes"][:10])) + (", ..." if len(r["classes"]) > 10
+                                                        else "")
+    print(f"vlogreg train: {args.data}, {r['n_samples']} rows, {r['n_features']} features, "
+          f"{len(r['classes'])} classes ({classes})")
+    how = " (chosen by 'auto')" if args.solver == "auto" else ""
+    pen = "no penalty" if model.penalty is None else f"{model.penalty} penalty, C = {args.C:g}"
+    print(f"  solver     {r['solver']}{how}, {pen}")
+    status = "converged" if r["converged"] else "did NOT converge"
+    print(f"  fit        {status} in {r['n_iter']} iterations, {r['time']:.3f} s")
+    m = r["metrics"]
+    print(f"  training   accuracy {100 * m['accuracy']:.2f} %, log-loss {m['log_loss']:.4f}")
+    if summary is not None:
+        print(f"  inference  standard errors and p-values stored ({summary.kind})")
+    print(f"  model   -> {args.model}")

@@ -1,0 +1,325 @@
+"""Data files for the command line: CSV, Parquet, .npy, .npz and svmlight / LIBSVM.
+
+The format follows the file name's ending. Tables (CSV, Parquet; read with pyarrow)
+name their columns; the other formats do not, and their features are named by
+position, ``x0, x1, ...``:
+
+=============================  ================================================
+``.csv`` ``.tsv`` (``.gz``)    header row; ``--target`` names the label column
+``.parquet`` ``.pq``           ``--target`` names the label column
+``.npy``                       2-D numeric array; ``--target`` is a column index
+                               (``-1`` for the last); features keep their index
+``.npz``                       array ``X`` (m, n) and labels ``y`` (``--target``
+                               names another array instead of ``y``)
+``.svm`` ``.svmlight``         labels are the first field of every line;
+``.libsvm``                    features ``x<index>`` as written in the file
+=============================  ================================================
+
+Every problem is a one-line ``ValueError`` naming the column and the row (rows are
+counted from 1, the header excluded).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ._cli_tables import read_table, require_pyarrow, table_features
+
+_EXT = {".csv": "csv", ".tsv": "csv", ".csv.gz": "csv", ".tsv.gz": "csv",
+        ".parquet": "parquet", ".pq": "parquet", ".npy": "npy", ".npz": "npz",
+        ".svm": "svmlight", ".svmlight": "svmlight", ".libsvm": "svmlight"}
+
+__all__ = ["Dataset", "data_format", "read_training_data", "read_data", "require_pyarrow"]
+
+
+@dataclass
+class Dataset:
+    """Features, labels and how to read the same features again.
+
+    Attributes
+    ----------
+    X : ndarray (m, n) float64 or scipy.sparse CSR matrix
+    y : ndarray (m,) or None
+    feature_names : list of str
+    ids : ndarray (m,) or None
+        The ``--id`` column.
+    input : dict
+        Stored in the model file (``training.input``): the columns, one-hot categories
+        or array layout that ``read_data`` needs to rebuild X for this model.
+    """
+
+    X: object
+    y: object = None
+    feature_names: list = field(default_factory=list)
+    ids: object = None
+    input: dict = field(default_factory=dict)
+
+
+def data_format(path):
+    """``"csv"``, ``"parquet"``, ``"npy"``, ``"npz"`` or ``"svmlight"``, from the name."""
+    name = os.fspath(path).lower()
+    for ext in sorted(_EXT, key=len, reverse=True):
+        if name.endswith(ext):
+            if not os.path.exists(path):
+                raise FileNotFoundError(f"data file {os.fspath(path)!r} does not exist; "
+                                        f"check the path.")
+            return _EXT[ext]
+    raise ValueError(f"cannot tell the format of {os.fspath(path)!r} from its name; use one "
+                     f"of the endings {', '.join(_EXT)}.")
+
+
+def read_training_data(path, target, *, features=None, exclude=(), one_hot=False):
+    """Read X, y and the feature names of a training file (see the module docstring)."""
+    fmt = data_format(path)
+    if fmt in ("csv", "parquet"):
+        if target is None:
+            raise ValueError(f"{path}: name the label column with --target.")
+        table = read_table(path, fmt)
+        return table_features(table, path, fmt, target=target, features=features,
+                              exclude=exclude, one_hot=one_hot, labels_required=True)
+    if features or exclude or one_hot:
+        raise ValueError(f"--features, --exclude and --one-hot select CSV and Parquet "
+                         f"columns; for a {fmt} file, select the columns before saving it.")
+    if fmt == "npy":
+        arr = _load_npy(path)
+        t = _column_index(target, arr.shape[1], path)
+        keep = [j for j in range(arr.shape[1]) if j != t]
+        X, y = _matrix(arr[:, keep], path), _integral(arr[:, t])
+        _check_labels(y, path, f"column {t}")
+        return Dataset(X, y, [f"x{j}" for j in keep],
+                       input={"format": "npy", "target": t, "n_columns": arr.shape[1]})
+    if fmt == "npz":
+        name = "y" if target is None else target
+        X, y = _load_npz(path, name, required=True)
+        _check_labels(y, path, f"array {name!r}")
+        return Dataset(X, y, [f"x{j}" for j in range(X.shape[1])],
+                       input={"format": "npz", "target": name})
+    if target is not None:
+        raise ValueError(f"{path}: svmlight files hold the label first on every line; "
+                         f"leave out --target.")
+    X, y = _load_svmlight(path)
+    _check_labels(y, path, "the labels")
+    offset = int(X.shape[1] > 1 and X[:, 0].nnz == 0)  # 1-based indices: column 0 unused
+    X = X[:, offset:]
+    return Dataset(X, y, [f"x{j + offset}" for j in range(X.shape[1])],
+                   input={"format": "svmlight", "offset": offset})
+
+
+def read_data(path, model_input, feature_names, *, target=None, id_column=None,
+              labels_required=False):
+    """Read the features a model was trained on (and labels, ids) from any format.
+
+    Tables are matched by column name (``model_input["columns"]`` or the feature
+    names); the other formats by position: ``len(feature_names)`` columns, or one more
+    when the model was trained on a .npy file with its label column at the same index.
+    """
+    fmt = data_format(path)
+    n = len(feature_names)
+    model_input = _checked_input(model_input)
+    if fmt in ("csv", "parquet"):
+        columns = model_input.get("columns", feature_names)
+        one_hot = model_input.get("one_hot", {})
+        if target is None and labels_required and model_input.get("format") == "table":
+            target = model_input.get("target")
+        table = read_table(path, fmt, text_columns=list(one_hot))
+        return table_features(table, path, fmt, target=target, features=columns,
+                              id_column=id_column, categories=one_hot,
+                              labels_required=labels_required)
+    if id_column is not None:
+        raise ValueError(f"--id names a column of a CSV or Parquet file; {path} has no "
+                         f"column names.")
+    y = None
+    if fmt == "npy":
+        arr = _load_npy(path)
+        t = None
+        if target is not None:
+            t = _column_index(target, arr.shape[1], path)
+        elif arr.shape[1] == n + 1 and model_input.get("format") == "npy":
+            t = _column_index(model_input.get("target"), n + 1, path)
+        if t is not None:
+            y = _integral(arr[:, t])
+            arr = arr[:, [j for j in range(arr.shape[1]) if j != t]]
+        X = _matrix(arr, path)
+    elif fmt == "npz":
+        X, y = _load_npz(path, "y" if target is None else target,
+                         required=labels_required or target is not None)
+    else:
+        offset = model_input.get("offset", 0) if model_input.get("format") == "svmlight" \
+            else 0
+        X, y = _load_svmlight(path, n_features=n + offset)
+        if offset and X[:, 0].nnz:
+            raise ValueError(f"{path} uses feature index 0, but the model was trained on "
+                             f"a file whose indices start at 1.")
+        X = X[:, offset:]
+    if X.shape[1] != n:
+        raise ValueError(f"{path} has {X.shape[1]} feature columns, but the model takes "
+                         f"{n}; give the same columns as in training.")
+    if not (labels_required or target is not None):
+        y = None
+    elif y is None:
+        raise ValueError(f"{path} has no label column; pass --target with the label "
+                         f"column's index (.npy) or array name (.npz).")
+    else:
+        _check_labels(y, path, "the labels")
+    return Dataset(X, y, list(feature_names))
+
+
+def _checked_input(spec):
+    """``training.input`` of a model file, checked (the file may have been edited)."""
+    if not isinstance(spec, dict):
+        return {}
+    columns, one_hot = spec.get("columns", []), spec.get("one_hot", {})
+    ok = (isinstance(columns, list) and all(isinstance(c, str) for c in columns)
+          and isinstance(one_hot, dict) and all(isinstance(v, list) for v in one_hot.values())
+          and spec.get("offset", 0) in (0, 1)
+          and isinstance(spec.get("target"), (str, int, type(None))))
+    if not ok:
+        raise ValueError("the model file's training.input (how to read its features) is "
+                         "damaged; train the model again.")
+    return spec
+
+
+# ------------------------------------------------------------------- arrays
+def _load_npy(path):
+    try:
+        arr = np.load(path, allow_pickle=False)
+    except ValueError as exc:
+        raise ValueError(f"{path} is not a readable .npy array of numbers ({exc}).") from None
+    if not isinstance(arr, np.ndarray) or arr.ndim != 2 or arr.dtype.kind not in "biuf":
+        raise ValueError(f"{path} must hold a 2-D numeric array (examples as rows), got "
+                         f"{getattr(arr, 'dtype', '?')} of shape {getattr(arr, 'shape', '?')}.")
+    return arr
+
+
+def _load_npz(path, target, *, required):
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            if "X" not in z.files:
+                raise ValueError(f"{path} has no array 'X' (it has {', '.join(z.files)}); "
+                                 f"save the features as X, e.g. np.savez(path, X=X, y=y).")
+            X = _matrix(z["X"], path, "X")
+            if target not in z.files:
+                if required:
+                    raise ValueError(f"{path} has no label array {target!r} (it has "
+                                     f"{', '.join(z.files)}); name it with --target.")
+                return X, None
+            y = z[target]
+    except OSError as exc:
+        raise ValueError(f"{path} is not a readable .npz file ({exc}).") from None
+    if y.ndim != 1 or len(y) != X.shape[0]:
+        raise ValueError(f"{path}: labels {target!r} have shape {y.shape}, expected "
+                         f"({X.shape[0]},), one per row of X.")
+    return X, y
+
+
+def _load_svmlight(path, n_features=None):
+    from sklearn.datasets import load_svmlight_file
+
+    try:
+        X, y = load_svmlight_file(path, n_features=n_features, dtype=np.float64,
+                                  zero_based=True)
+    except ValueError as exc:
+        raise ValueError(f"{path} is not a valid svmlight / LIBSVM file ({exc}).") from None
+    bad = ~np.isfinite(X.data)
+    if bad.any():
+        row = int(np.searchsorted(X.indptr, np.flatnonzero(bad)[0], side="right")) - 1
+        raise ValueError(f"{path}: row {row + 1} holds a NaN or inf feature value; remove "
+                         f"or impute it.")
+    return X.tocsr(), _integral(y)
+
+
+def _matrix(arr, path, name="the array"):
+    if arr.ndim != 2 or arr.dtype.kind not in "biuf":
+        raise ValueError(f"{path}: {name} must be a 2-D numeric array, got {arr.dtype} of "
+                         f"shape {arr.shape}.")
+    X = np.asarray(arr, dtype=np.float64)
+    bad = ~np.isfinite(X)
+    if bad.any():
+        i, j = (int(v) for v in np.argwhere(bad)[0])
+        raise ValueError(f"{path}: column {j} has a NaN or inf at row {i + 1}; remove or "
+                         f"impute the missing values first.")
+    return X
+
+
+def _column_index(target, n_columns, path):
+    try:
+        t = int(target)
+    except (TypeError, ValueError):
+        raise ValueError(f"for a .npy file --target is the label column's index (e.g. -1 "
+                         f"for the last column), got {target!r}.") from None
+    if not -n_columns <= t < n_columns:
+        raise ValueError(f"--target {t} is out of range: {path} has {n_columns} columns.")
+    return t % n_columns
+
+
+def _integral(y):
+    """Float labels that are all whole numbers (svmlight, .npy) as int64."""
+    if y.dtype.kind == "f" and np.isfinite(y).all() and np.all(y == np.round(y)) \
+            and np.abs(y).max(initial=0) < 2**53:
+        return y.astype(np.int64)
+    return y
+
+
+def _check_labels(y, path, where):
+    if y.dtype.kind == "f" and not np.isfinite(y).all():
+        row = int(np.flatnonzero(~np.isfinite(y))[0])
+        raise ValueError(f"{path}: {where} has a NaN or inf label at row {row + 1}; every "
+                         f"example needs a label.")
+
+
+
+def match_labels(y, classes, path):
+    """``y`` in the type of the model's ``classes``; an unknown label names its row."""
+    classes = np.asarray(classes)
+    if classes.dtype.kind in "UO" and y.dtype.kind not in "UO":
+        y = y.astype(str)
+    elif classes.dtype.kind in "biuf" and y.dtype.kind in "UO":
+        try:
+            y = y.astype(classes.dtype)
+        except ValueError:
+            pass  # reported as unknown labels below
+    known = np.isin(y, classes)
+    if not known.all():
+        row = int(np.flatnonzero(~known)[0])
+        shown = ", ".join(map(str, classes[:20])) + (", ..." if len(classes) > 20 else "")
+        label = y[row].item() if isinstance(y[row], np.generic) else y[row]
+        raise ValueError(f"{path}: the label {label!r} at row {row + 1} is not one of the "
+                         f"model's classes ({shown}).")
+    return y
+
+
+def write_predictions(path, classes, proba, labels, ids=None, id_name="id"):
+    """Write ``[id,] proba_<class>..., predicted`` as CSV (or Parquet for .parquet/.pq).
+
+    ``path="-"`` writes CSV to stdout. Floats are written in full precision.
+    """
+    import contextlib
+    import csv
+    import sys
+
+    columns = ([id_name] if ids is not None else []) + \
+        [f"proba_{c}" for c in classes] + ["predicted"]
+    if len(set(columns)) != len(columns):
+        raise ValueError(f"the id column {id_name!r} collides with an output column; "
+                         f"rename it.")
+    if str(path).lower().endswith((".parquet", ".pq")):
+        pa = require_pyarrow(path)
+        import pyarrow.parquet as pq
+
+        data = ([ids] if ids is not None else []) + list(proba.T) + [labels]
+        pq.write_table(pa.table(dict(zip(columns, data))), path)
+        return
+    rows = proba.tolist()
+    labels = labels.tolist()
+    with (open(path, "w", newline="", encoding="utf-8") if path != "-"
+          else contextlib.nullcontext(sys.stdout)) as fh:
+        out = csv.writer(fh)
+        out.writerow(columns)
+        if ids is None:
+            out.writerows(r + [lab] for r, lab in zip(rows, labels))
+        else:
+            out.writerows([i] + r + [lab] for i, r, lab in zip(ids.tolist(), rows, labels))
+

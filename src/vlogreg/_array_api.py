@@ -1,0 +1,293 @@
+"""Arrays where they live: the objective on any array-API namespace (torch, CuPy, ...).
+
+X stays in its namespace and on its device (a CUDA GPU for torch.cuda / CuPy). The
+solvers keep the parameters on the host as float64 NumPy vectors (scipy's L-BFGS-B
+needs them there): per evaluation only ``n_params`` floats go to the device and
+``n_params + 1`` come back. The maths is the same as ``_loss`` (stable log-loss, one
+exp per element), written with array-API functions only, as two products
+``z = X w`` and ``X^T dz`` (the portable path; a fused GPU kernel would plug in here).
+
+Backend module protocol (see ``_estimator.chunked_backend``): ``prepare``,
+``decision_function``, ``predict``, ``predict_proba``, ``predict_log_proba``.
+Predictions come back in X's namespace and device; ``coef_`` is a NumPy array.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+#: namespaces served here (the first part of the array type's module)
+NAMESPACES = ("torch", "cupy", "array_api_strict", "jax")
+
+
+def is_array_api(X):
+    return type(X).__module__.split(".")[0] in NAMESPACES
+
+
+def _xp(X):
+    try:
+        from array_api_compat import array_namespace
+    except ImportError:
+        raise ImportError(f"fitting on {type(X).__module__.split('.')[0]} arrays needs "
+                          f"array-api-compat: pip install 'vlogreg[gpu]'.") from None
+    return array_namespace(X)
+
+
+def to_numpy(a):
+    """A host NumPy copy of an array-API array (any device)."""
+    mod = type(a).__module__.split(".")[0]
+    if mod == "torch":
+        return a.detach().cpu().numpy()
+    if mod == "cupy":
+        return a.get()
+    return np.from_dlpack(a)
+
+
+class ArrayAPIObjective:
+    """``LogisticObjective``'s interface for X in an array-API namespace.
+
+    Parameters are those of ``LogisticObjective``; ``X`` (m, n) float32/float64 on any
+    device, ``y`` (m,) class indices as a NumPy array, ``sample_weight`` NumPy (m,).
+    """
+
+    def __init__(self, X, y, sample_weight=None, *, alpha=0.0, l1=0.0, fit_intercept=True,
+                 n_classes=2):
+        from array_api_compat import device
+
+        xp = self.xp = _xp(X)
+        self.X = X
+        self.device = device(X)
+        self.m, self.n = X.shape
+        self.dtype = np.dtype(str(X.dtype).split(".")[-1])
+        self.multinomial = n_classes > 2
+        self.k = n_classes if self.multinomial else 1
+        s = np.ones(self.m) if sample_weight is None else np.asarray(sample_weight, float)
+        self.S = float(s.sum())
+        self.s = self._dev(s)
+        y = np.asarray(y)
+        if self.multinomial:
+            self.y = self._dev((y[:, None] == np.arange(self.k)).astype(self.dtype))
+        else:
+            self.y = self._dev(y.astype(self.dtype))
+        self.alpha, self.l1 = float(alpha), float(l1)
+        self.fit_intercept = bool(fit_intercept)
+        self.n_coef = self.n * self.k
+        self.n_params = self.n_coef + (self.k if self.fit_intercept else 0)
+        self._xdtype = X.dtype
+        del xp
+
+    def _dev(self, a):
+        """Host NumPy -> X's namespace, dtype and device."""
+        return self.xp.asarray(np.asarray(a, dtype=self.dtype), device=self.device)
+
+    # the flat-vector interface is LogisticObjective's (layout, packing, penalties)
+    from ._loss import LogisticObjective as _L
+
+    unpack = _L.unpack
+    pack = _L.pack
+    zeros = _L.zeros
+    l1_value = _L.l1_value
+    penalized_mask = _L.penalized_mask
+    del _L
+
+    def _z(self, theta):
+        coef, b = self.unpack(theta)
+        W = self._dev(coef if self.multinomial else np.asarray(coef))
+        z = self.X @ W
+        return z + self._dev(np.asarray(b)) if self.fit_intercept else z
+
+    def _loss_dz(self, z, need_grad=True):
+        xp = self.xp
+        if self.multinomial:
+            z = z - xp.max(z, axis=1, keepdims=True)
+            ez = xp.exp(z)
+            norm = xp.sum(ez, axis=1, keepdims=True)
+            losses = xp.log(norm[:, 0]) - xp.sum(self.y * z, axis=1)
+            dz = (ez / norm - self.y) * self.s[:, None] if need_grad else None
+        else:
+            e = xp.exp(-xp.abs(z))  # one exp for the loss and the sigmoid, never overflows
+            losses = xp.maximum(z, xp.zeros_like(z)) - self.y * z + xp.log1p(e)
+            a = xp.where(z >= 0, xp.ones_like(e), e) / (1 + e)
+            dz = (a - self.y) * self.s if need_grad else None
+        return float(xp.sum(losses * self.s)), dz
+
+    def value_and_grad(self, theta):
+        """Smooth objective and gradient at the host vector ``theta`` (float64)."""
+        loss, dz = self._loss_dz(self._z(theta))
+        dw = to_numpy(self.X.T @ dz).astype(np.float64) / self.S
+        coef = np.asarray(theta[: self.n_coef], dtype=np.float64)
+        dw = dw.ravel() + self.alpha * coef
+        loss = loss / self.S + 0.5 * self.alpha * float(coef @ coef)
+        if not self.fit_intercept:
+            return loss, dw
+        db = to_numpy(self.xp.sum(dz, axis=0)).astype(np.float64).ravel() / self.S
+        return loss, np.concatenate([dw, np.atleast_1d(db)])
+
+    def value(self, theta):
+        loss, _ = self._loss_dz(self._z(theta), need_grad=False)
+        coef = np.asarray(theta[: self.n_coef], dtype=np.float64)
+        return loss / self.S + 0.5 * self.alpha * float(coef @ coef)
+
+    def grad(self, theta):
+        return self.value_and_grad(theta)[1]
+
+    def curvature(self, theta):
+        xp = self.xp
+        z = self._z(theta)
+        if self.multinomial:
+            z = z - xp.max(z, axis=1, keepdims=True)
+            a = xp.exp(z)
+            return a / xp.sum(a, axis=1, keepdims=True), self.s / self.S
+        e = xp.exp(-xp.abs(z))
+        return e / ((1 + e) * (1 + e)) * self.s / self.S, None  # a (1 - a) = e / (1+e)^2
+
+    def hessp(self, theta, v, curvature=None):
+        xp = self.xp
+        h, sw = self.curvature(theta) if curvature is None else curvature
+        u = self._z(v)  # X~ v
+        if self.multinomial:
+            r = h * u
+            r = (r - h * xp.sum(r, axis=1, keepdims=True)) * sw[:, None]
+        else:
+            r = h * u
+        hw = to_numpy(self.X.T @ r).astype(np.float64).ravel()
+        hw = hw + self.alpha * np.asarray(v[: self.n_coef], dtype=np.float64)
+        if not self.fit_intercept:
+            return hw
+        return np.concatenate([hw, np.atleast_1d(to_numpy(xp.sum(r, axis=0))).ravel()])
+
+    def hessian(self, theta, curvature=None):
+        # column by column from hessp: p products; the dense solvers only call it
+        # for few parameters (see solvers.newton's dense_max)
+        curv = self.curvature(theta) if curvature is None else curvature
+        eye = np.eye(self.n_params)
+        return np.column_stack([self.hessp(theta, eye[i], curv)
+                                for i in range(self.n_params)])
+
+    def hessian_bound(self, max_rows=32768, max_dense=1000):
+        """As ``LogisticObjective.hessian_bound``, on a strided subsample brought to host."""
+        from ._loss import LogisticObjective
+
+        step = max(1, -(-self.m // max_rows))
+        Xs = to_numpy(self.X[::step, :])
+        ys = np.zeros(Xs.shape[0], dtype=np.int64)
+        sub = LogisticObjective(Xs, ys, to_numpy(self.s[::step]), alpha=self.alpha,
+                                fit_intercept=self.fit_intercept,
+                                n_classes=self.k if self.multinomial else 2)
+        return sub.hessian_bound(max_rows=max_rows, max_dense=max_dense)
+
+    def lipschitz(self, n_iter=8, seed=0):
+        """Power-iteration estimate of the gradient's Lipschitz constant (see _loss)."""
+        return self._power(n_iter, seed) + self.alpha
+
+    def _power(self, n_iter, seed):
+        xp = self.xp
+        rng = np.random.default_rng(seed)
+        p1 = self.n + (1 if self.fit_intercept else 0)
+        v = rng.standard_normal(p1)
+        v /= np.linalg.norm(v)
+        lam = 0.0
+        for _ in range(n_iter):
+            u = self.X @ self._dev(v[: self.n])
+            if self.fit_intercept:
+                u = u + float(v[self.n])
+            u = u * self.s
+            w = to_numpy(self.X.T @ u).astype(np.float64)
+            if self.fit_intercept:
+                w = np.append(w, float(xp.sum(u)))
+            w /= self.S
+            lam = float(np.linalg.norm(w))
+            if lam == 0.0:
+                break
+            v = w / lam
+        return (0.5 if self.multinomial else 0.25) * lam
+
+
+# ------------------------------------------------------------------ backend protocol
+def prepare(estimator, X, y, sample_weight):
+    """Validate X (m, n) in its namespace, encode y on the host; the objective."""
+    from ._validation import MAX_ABS
+
+    xp = _xp(X)
+    if X.ndim != 2:
+        raise ValueError(f"X must be 2-dimensional (m examples, n features), got shape "
+                         f"{tuple(X.shape)}; reshape it.")
+    m, n = X.shape
+    if m == 0 or n == 0:
+        raise ValueError(f"X has shape {tuple(X.shape)}: at least 1 sample and 1 feature "
+                         f"are needed.")
+    if not xp.isdtype(X.dtype, "real floating"):
+        X = xp.astype(X, xp.float64)
+    elif X.dtype not in (xp.float32, xp.float64):
+        X = xp.astype(X, xp.float32)
+    bad = ~xp.isfinite(X)
+    if bool(xp.any(bad)):
+        row, col = (int(i[0]) for i in xp.nonzero(bad))
+        raise ValueError(f"X contains NaN or inf at row {row}, column {col}; remove those "
+                         f"rows or impute the missing values first.")
+    limit = MAX_ABS[np.dtype(str(X.dtype).split(".")[-1])]
+    if float(xp.max(xp.abs(X))) > limit:
+        raise ValueError(f"X has values larger than {limit:g}: they overflow the fit's "
+                         f"arithmetic; scale the features first.")
+    y_host = to_numpy(y) if is_array_api(y) else np.asarray(y)
+    if y_host.ndim != 1 or len(y_host) != m:
+        raise ValueError(f"y must have shape ({m},) to match X, got {y_host.shape}.")
+    classes, y_idx = estimator.encode_labels(y_host)
+    if sample_weight is None:
+        sw = np.ones(m)
+    else:
+        sw = np.asarray(to_numpy(sample_weight) if is_array_api(sample_weight)
+                        else sample_weight, dtype=np.float64)
+        if sw.shape != (m,):
+            raise ValueError(f"sample_weight must have shape ({m},), got {sw.shape}.")
+    sw = estimator.final_weights(sw, classes, y_host, y_idx)
+    alpha, l1 = estimator._strengths(float(sw.sum()))
+    estimator.n_features_in_ = n
+    return ArrayAPIObjective(X, y_idx, sw, alpha=alpha, l1=l1,
+                             fit_intercept=estimator.fit_intercept,
+                             n_classes=len(classes)), classes
+
+
+def decision_function(estimator, X):
+    """``X coef^T + intercept`` in X's namespace and device: (m,) or (m, K)."""
+    from array_api_compat import device
+
+    xp = _xp(X)
+    if X.ndim != 2 or X.shape[1] != estimator.n_features_in_:
+        raise ValueError(f"X has {X.shape[-1]} features, but LogisticRegression is "
+                         f"expecting {estimator.n_features_in_} features as input.")
+    if not xp.isdtype(X.dtype, "real floating"):
+        X = xp.astype(X, xp.float64)
+    coef = xp.asarray(np.ascontiguousarray(estimator.coef_.T), device=device(X))
+    b = xp.asarray(estimator.intercept_, device=device(X))
+    z = X @ xp.astype(coef, X.dtype) + xp.astype(b, X.dtype)
+    return z[:, 0] if len(estimator.classes_) == 2 else z
+
+
+def _log_proba(estimator, X):
+    xp = _xp(X)
+    z = decision_function(estimator, X)
+    if len(estimator.classes_) == 2:
+        z = xp.stack([xp.zeros_like(z), z], axis=1)
+    z = z - xp.max(z, axis=1, keepdims=True)
+    return z - xp.log(xp.sum(xp.exp(z), axis=1, keepdims=True))
+
+
+def predict_log_proba(estimator, X):
+    return _log_proba(estimator, X)
+
+
+def predict_proba(estimator, X):
+    return _xp(X).exp(_log_proba(estimator, X))
+
+
+def predict(estimator, X):
+    """Labels: in X's namespace when the classes are numbers, else a NumPy array."""
+    from array_api_compat import device
+
+    xp = _xp(X)
+    idx = xp.argmax(_log_proba(estimator, X), axis=1)
+    classes = estimator.classes_
+    if classes.dtype.kind in "iufb":
+        return xp.take(xp.asarray(classes, device=device(X)), idx)
+    return classes[to_numpy(idx)]  # strings have no array-API dtype: labels on the host

@@ -106,8 +106,9 @@ def run(args):
           f"{seconds * 1e3:.2f} ms (median of 5)")
     print()
     print(f"  {'':14s}{'train':>10s}{'test':>10s}")
-    for name, fn in [("accuracy", lambda X, y: f"{100 * accuracy_score(y, model.predict(X)):.2f} %"),
-                     ("log-loss", lambda X, y: f"{log_loss(y, model.predict_proba(X)):.4f}")]:
+    rows = [("accuracy", lambda X, y: f"{100 * accuracy_score(y, model.predict(X)):.2f} %"),
+            ("log-loss", lambda X, y: f"{log_loss(y, model.predict_proba(X)):.4f}")]
+    for name, fn in rows:
         print(f"  {name:14s}{fn(X_train, y_train):>10s}{fn(X_test, y_test):>10s}")
     print()
     print("  every solver on the same objective (median of 3 fits):")

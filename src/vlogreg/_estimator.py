@@ -249,7 +249,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         check_classification_targets(y)
         classes, y_idx = np.unique(y, return_inverse=True)
         if len(classes) < 2:
-            raise ValueError(f"y holds one class only ({classes[0].tolist()!r}); logistic "
+            raise ValueError(f"y holds one class only ({np.asarray(classes[:1]).tolist()[0]!r}); logistic "
                              f"regression needs samples of at least 2 classes in the data.")
         return classes, y_idx
 
@@ -337,7 +337,8 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
                 f"solver={self.solver_!r} did not converge in {result.n_iter} iterations "
                 f"(gradient max-norm {result.grad_norm:.2e} > tol={self.tol:g}; "
                 f"{result.message}). Scale the features (e.g. sklearn.preprocessing."
-                f"StandardScaler), raise max_iter, or try solver='newton' or 'lbfgs'.",
+                f"StandardScaler), raise max_iter, or try solver="
+                f"{' or '.join(repr(o) for o in ('newton', 'lbfgs') if o != self.solver_)}.",
                 ConvergenceWarning, stacklevel=3)
 
     def _separates(self, X, y_idx):
@@ -383,8 +384,8 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             return backend.predict_proba(self, X)
         z = self.decision_function(X)
         if len(self.classes_) == 2:
-            p = sigmoid(z)
-            return np.column_stack([1.0 - p, p])
+            # sigmoid(-z), not 1 - p: small probabilities keep their relative accuracy
+            return np.column_stack([sigmoid(-z), sigmoid(z)])
         return np.exp(log_softmax(z))
 
     def predict_log_proba(self, X):

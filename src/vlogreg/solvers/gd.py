@@ -69,6 +69,8 @@ def gradient_descent(objective, theta0=None, *, accelerated=False, learning_rate
         t = 1.0 / objective.lipschitz()
     n_evals = 0
 
+    slack = max(1e-12, 64 * float(np.finfo(objective.dtype).eps))
+
     def prox(v, step):
         return soft_threshold(v, step * l1, mask) if l1 > 0 else v
 
@@ -99,13 +101,15 @@ def gradient_descent(objective, theta0=None, *, accelerated=False, learning_rate
             f_new = objective.value(x_new)
             n_evals += 1
             model = fy + float(gy @ d) + float(d @ d) / (2.0 * t)
-            # a relative slack absorbs rounding when f is flat near the optimum
-            if f_new <= model + 1e-12 * abs(fy):
+            # a relative slack absorbs rounding when f is flat near the optimum: f is
+            # summed in float64, but float32 data round z, hence a dtype-sized slack
+            if f_new <= model + slack * abs(fy):
                 break
             t *= _SHRINK
         if stalled:
-            message = ("the line search stalled: no step size decreases the objective "
-                       "(features on very different scales? standardize them)")
+            message = ("the line search stalled: no step decreases the objective beyond "
+                       "rounding (at the precision of the data's dtype; features on very "
+                       "different scales also do this: standardize them)")
             break
         n_iter += 1
         if accelerated:

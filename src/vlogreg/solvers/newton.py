@@ -105,21 +105,24 @@ def newton(objective, theta0=None, *, tol=1e-4, max_iter=100, callback=None,
             if f_new <= f + 1e-4 * step * slope + 1e-13 * abs(f) or step < 1e-10:
                 break
             step *= 0.5
-        if f_new > f:  # the line search failed: keep the better point
+        opt_new = float(np.max(np.abs(g_new))) if g_new.size else 0.0
+        # near the optimum f changes below rounding: then a step that shrinks the
+        # gradient is progress too; a rise beyond rounding means the search failed
+        if f_new > f + 1e-13 * abs(f) or (f_new > f and opt_new >= opt):
             message = ("the line search made no progress: the objective is flat to rounding "
                        "here (loss %.17g); the gradient max-norm is %.3g" % (f, opt))
             break
         n_iter += 1
-        moved = f - f_new
+        moved = (f - f_new) > 0 or opt_new < opt
         x, f, g = x_new, f_new, g_new
         history.append(f)
-        opt = float(np.max(np.abs(g))) if g.size else 0.0
+        opt = opt_new
         stop = callback is not None and callback(IterationState(
             n_iter, f, opt, x.copy(), {"x": x.copy(), "n_iter": n_iter,
                                        "history": list(history)}))
         if opt <= tol:
             converged, message = True, "converged"
-        elif step < 1e-10 or (moved <= 0 and n_iter > 1):
+        elif step < 1e-10 or not moved:
             message = ("the line search made no progress: the objective is flat to rounding "
                        "here (loss %.17g); the gradient max-norm is %.3g" % (f, opt))
             break

@@ -82,7 +82,7 @@ def format_table(problem, out, target):
     res = out["results"][target]
     peers = [v["seconds"] for k, v in res.items() if v and not k.startswith("vlogreg")]
     best_peer = min(peers) if peers else None
-    lines = [f"| library | tol | iterations | median time | max gap | vs fastest peer |",
+    lines = ["| library | tol | iterations | median time | max gap | vs fastest peer |",
              "|---|---|---|---|---|---|"]
     for label, r in sorted(res.items(), key=lambda kv: (kv[1] is None,
                                                         kv[1]["seconds"] if kv[1] else 0)):

@@ -3,6 +3,11 @@
 A progress bar (iteration, loss, gradient norm, elapsed time) appears on stderr when a
 fit lasts longer than about a second, stderr is a terminal and rich is installed; it
 is fed by the estimator's ``callback``. ``--json`` prints one JSON object on stdout.
+
+Ctrl-C (SIGINT) or SIGTERM stops the fit at the end of the running iteration, writes a
+checkpoint atomically and exits with 130 / 143; ``--resume CHECKPOINT`` continues from
+it ("gd", "agd" and "newton" end with the same model, bit for bit, as a run that was
+never interrupted; "lbfgs" with the same model to ``--tol``).
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import signal
 import sys
 import time
 import warnings
@@ -51,7 +57,49 @@ def add_parser(sub):
     p.add_argument("--model", required=True, metavar="OUT", help="model file to write")
     p.add_argument("--json", action="store_true", help="print a JSON object on stdout")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar, no report")
+    p.add_argument("--checkpoint", metavar="PATH",
+                   help="where an interrupted fit saves its state (default: MODEL.ckpt)")
+    p.add_argument("--resume", metavar="CHECKPOINT",
+                   help="continue an interrupted fit from its checkpoint (same data and "
+                   "options)")
     p.set_defaults(func=run)
+
+
+class Interruption:
+    """Turns SIGINT / SIGTERM into "stop after this iteration" and keeps the last state.
+
+    Used as (part of) the estimator's callback; a second signal ends at once.
+    """
+
+    def __init__(self, inner=None):
+        self.inner, self.signum, self.state, self._old = inner, None, None, {}
+        # tests only: send ourselves a signal at an iteration ("5:INT"), to exercise the
+        # real signal path deterministically
+        at = os.environ.get("VLOGREG_TEST_SIGNAL_AT")
+        self._test = (int(at.split(":")[0]), getattr(signal, "SIG" + at.split(":")[1])) \
+            if at else None
+
+    def __enter__(self):
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            self._old[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def __exit__(self, *exc):
+        for sig, old in self._old.items():
+            signal.signal(sig, old)
+
+    def _handle(self, signum, frame):
+        if self.signum is not None:  # the second one: no more waiting, the usual
+            signal.signal(signum, self._old.get(signum, signal.SIG_DFL))  # action
+            os.kill(os.getpid(), signum)
+        self.signum = signum
+
+    def __call__(self, state):
+        self.state = state
+        if self._test is not None and state.n_iter == self._test[0]:
+            os.kill(os.getpid(), self._test[1])
+        stop = bool(self.inner(state)) if self.inner is not None else False
+        return stop or self.signum is not None
 
 
 class FitProgress:
@@ -130,17 +178,23 @@ def run(args):
                                solver=args.solver, max_iter=args.max_iter, tol=args.tol,
                                class_weight=args.class_weight)
     progress = None if args.quiet else FitProgress.for_terminal(args.max_iter, args.tol)
-    model.callback = progress
+    run_info = _run_info(args, data)
+    resume_state = _load_resume(args, run_info)
+    interruption = Interruption(progress)
+    model.callback = interruption
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         t0 = time.perf_counter()
         try:
-            model.fit(data.X, data.y)
+            with interruption:
+                model.fit(data.X, data.y, resume_from=resume_state)
         finally:
             if progress is not None:
                 progress.close()
         seconds = time.perf_counter() - t0
         model.callback = None
+        if interruption.signum is not None:
+            return _interrupted(args, interruption, run_info)
         metrics = training_metrics(model, data.X, data.y)
         summary, note = None, None
         if args.inference:
@@ -166,6 +220,51 @@ def run(args):
     elif not args.quiet:
         _report(args, model, result, summary)
     return 0
+
+
+def _run_info(args, data):
+    """What a checkpoint must match to be resumed: the data and every fit option."""
+    st = os.stat(args.data)
+    return {"data": os.path.abspath(args.data), "data_size": st.st_size,
+            "data_mtime_ns": st.st_mtime_ns, "shape": list(data.X.shape),
+            "options": {k: getattr(args, k) for k in (
+                "target", "features", "exclude", "one_hot", "penalty", "C", "l1_ratio",
+                "solver", "max_iter", "tol", "class_weight")}}
+
+
+def _load_resume(args, run_info):
+    if not args.resume:
+        return None
+    from ._checkpoint import load_checkpoint
+    from .cli import UsageError
+
+    state, saved = load_checkpoint(args.resume)
+    for key in ("data", "data_size", "data_mtime_ns", "shape", "options"):
+        if saved.get(key) != run_info[key]:
+            what = "the data file changed" if key.startswith("data") or key == "shape" \
+                else "the options differ"
+            raise UsageError(f"checkpoint {args.resume} belongs to another run ({what}: "
+                             f"{key}); resume with the same DATA and options, or train "
+                             f"without --resume.")
+    return state
+
+
+def _interrupted(args, interruption, run_info):
+    """Write the checkpoint of an interrupted fit; the exit code 128 + signal."""
+    from ._checkpoint import save_checkpoint
+
+    name = signal.Signals(interruption.signum).name
+    code = 128 + interruption.signum
+    path = args.checkpoint or f"{args.model}.ckpt"
+    if interruption.state is None or interruption.state.state is None:
+        print(f"vlogreg train: {name} before the first iteration ended; nothing to "
+              f"save. Run the same command again.", file=sys.stderr)
+        return code
+    save_checkpoint(path, interruption.state.state, run_info)
+    print(f"vlogreg train: {name}: stopped after iteration {interruption.state.n_iter}; "
+          f"checkpoint written to {path}. Resume with the same command plus "
+          f"--resume {path}", file=sys.stderr)
+    return code
 
 
 def training_metrics(model, X, y):

@@ -216,11 +216,12 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         return cb
 
     # -------------------------------------------------------------------- fit
-    def fit(self, X, y, sample_weight=None, resume_from=None):
+    def fit(self, X, y=None, sample_weight=None, resume_from=None):
         """Fit on X (m, n) dense or sparse, labels y (m,), optional sample_weight (m,).
 
         X may also be a chunked source (a dask array or DataFrame, or an out-of-core
         reader): then its backend module builds the objective, and the same solvers run.
+        ``y`` is required, except for an out-of-core source that holds the labels.
 
         Parameters
         ----------

@@ -1,0 +1,150 @@
+"""vlogreg against dask-ml's LogisticRegression (lbfgs, admm) on one Dask LocalCluster.
+
+    python benchmarks/dask_bench.py [--rows 2000000] [--features 50] [--chunk-rows 250000]
+                                    [--workers 2] [--C 1.0] [--max-seconds 300]
+
+Both fit the same persisted dask array and the same objective, no intercept (dask-ml
+penalizes its intercept column) and no feature scaling (``normalize=False``; the data
+are standard normal anyway):
+
+    J(w) = (1/m) sum_i loss_i(w) + ||w||^2 / (2 C m)
+
+The optimum J* comes from vlogreg's Newton method run to a gradient of 1e-12. The
+figure is the wall time until the relative gap ``(J - J*) / J*`` first reaches 1e-6:
+for vlogreg, from the call to ``fit`` (its persist and checks included) to the first
+iterate below the gap (a callback records every iterate); dask-ml offers no callback,
+so it is refitted with max_iter = 1, 2, 4, ... (its tolerances set to 0) and the time
+of the first fit whose result is below the gap is reported ("> t": not reached within
+--max-seconds of fitting; t is its last fit's time, a lower bound). Every J is evaluated the
+same way (vlogreg's objective on the cluster). Prints a Markdown table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import shlex
+import sys
+import time
+import warnings
+
+import numpy as np
+
+GAP = 1e-6
+
+
+def make_data(rows, features, chunk_rows, seed, correlated=False):
+    """Standard normal features, or raw-looking ones: a shared factor and mixed scales."""
+    import dask
+    import dask.array as da
+
+    rs = da.random.RandomState(seed)
+    X = rs.standard_normal((rows, features), chunks=(chunk_rows, features))
+    if correlated:  # x_j = s_j (z_j + 2 z_0), scales s_j from 0.1 to 10
+        scales = 10.0 ** np.linspace(-1, 1, features)
+        X = (X + 2.0 * X[:, :1]) * scales
+    w = np.random.default_rng(seed).standard_normal(features) / np.sqrt(features)
+    y = (X @ w + rs.logistic(size=rows, chunks=chunk_rows) > 0).astype(np.float64)
+    return dask.persist(X, y)
+
+
+def vlogreg_time(X, y, C, solver, J_star):
+    from vlogreg import LogisticRegression
+
+    trace = []
+
+    def record(state):  # stop as soon as the gap is reached
+        trace.append((time.perf_counter(), state.loss))
+        return (state.loss - J_star) / J_star <= GAP
+
+    model = LogisticRegression(C=C, fit_intercept=False, solver=solver, tol=1e-12,
+                               max_iter=500, callback=record)
+    t0 = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model.fit(X, y)
+    hit = [t - t0 for t, f in trace if (f - J_star) / J_star <= GAP]
+    gap = (trace[-1][1] - J_star) / J_star if trace else float("nan")
+    return (hit[0] if hit else float("nan")), len(trace), gap
+
+
+def daskml_time(X, y, C, solver, objective, J_star, max_seconds):
+    from dask_ml.linear_model import LogisticRegression
+
+    kw = {"normalize": False}
+    if solver == "admm":
+        kw.update(abstol=0.0, reltol=0.0)
+    k, total = 1, 0.0
+    while True:
+        model = LogisticRegression(C=C, fit_intercept=False, solver=solver, max_iter=k,
+                                   tol=0.0, solver_kwargs=kw)
+        t0 = time.perf_counter()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model.fit(X, y)
+        elapsed = time.perf_counter() - t0
+        total += elapsed
+        gap = (objective.value(np.asarray(model.coef_, dtype=np.float64)) - J_star) / J_star
+        if gap <= GAP:
+            return elapsed, k, gap
+        if total > max_seconds or k >= 4096:  # not reached: its last fit is a lower bound
+            return -elapsed, k, gap
+        k *= 2
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--rows", type=int, default=2_000_000)
+    p.add_argument("--features", type=int, default=50)
+    p.add_argument("--chunk-rows", type=int, default=250_000)
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--C", type=float, default=1.0)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--correlated", action="store_true",
+                   help="features with a shared factor and scales from 0.1 to 10")
+    p.add_argument("--max-seconds", type=float, default=300.0,
+                   help="give up on a dask-ml solver after this much fitting time")
+    args = p.parse_args(argv)
+
+    from distributed import Client, LocalCluster
+
+    from vlogreg import LogisticRegression, _dask
+
+    with LocalCluster(n_workers=args.workers, threads_per_worker=1, processes=True,
+                      dashboard_address=None) as cluster, Client(cluster):
+        X, y = make_data(args.rows, args.features, args.chunk_rows, args.seed,
+                         args.correlated)
+        est = LogisticRegression(C=args.C, fit_intercept=False)
+        objective, _ = _dask.prepare(est, X, y, None)
+        with warnings.catch_warnings():  # "flat to rounding" at 1e-12 is the optimum
+            warnings.simplefilter("ignore")
+            ref = LogisticRegression(C=args.C, fit_intercept=False, solver="newton",
+                                     tol=1e-12, max_iter=100).fit(X, y)
+        J_star = objective.value(ref.coef_[0].astype(np.float64))
+        rows = []
+        for solver in ("lbfgs", "newton"):
+            rows.append(("vlogreg", solver) + vlogreg_time(X, y, args.C, solver, J_star))
+        for solver in ("lbfgs", "admm"):
+            rows.append(("dask-ml", solver) + daskml_time(X, y, args.C, solver, objective,
+                                                          J_star, args.max_seconds))
+
+    best = min(t for lib, _, t, _, _ in rows if lib == "vlogreg" and t == t)
+    print(f"Command: `python {' '.join(map(shlex.quote, sys.argv))}`  ")
+    kind = "correlated, scaled" if args.correlated else "standard normal"
+    print(f"Data: {args.rows} x {args.features} {kind} float64 in chunks of "
+          f"{args.chunk_rows} rows; LocalCluster {args.workers} workers x 1 thread; "
+          f"C={args.C}; {platform.node()}, Python {platform.python_version()}  ")
+    print(f"Time to a relative objective gap of {GAP:g} (J* = {J_star:.12g}).\n")
+    print("| library | solver | time to gap (s) | iterations (dask-ml: max_iter) "
+          "| final gap | vs best vlogreg |")
+    print("|---|---|---:|---:|---:|---:|")
+    for lib, solver, t, it, gap in rows:
+        # a negative time: the gap was not reached; |t| (its last fit) is a lower bound
+        low = "> " if t < 0 else ""
+        ratio = "" if lib == "vlogreg" else f"{low}{abs(t) / best:.1f}x"
+        shown = f"{low}{abs(t):.2f}" if t == t else "not reached"
+        print(f"| {lib} | {solver} | {shown} | {it} | {gap:.1e} | {ratio} |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,369 @@
+"""``ChunkedObjective``: the objective of data held in row chunks, summed chunk by chunk.
+
+The rows of X are split into chunks ``X = [X_1; ...; X_C]`` (a dask array's blocks, a
+file's row groups). Every quantity the solvers need is a sum over examples, so it is a
+sum over chunks of the same quantity on each chunk:
+
+    J(theta) = sum_c J_c(theta) + (alpha / 2) ||w||^2,
+    J_c(theta) = (1/S) sum_{i in c} s_i loss_i(theta),     S = sum_i s_i (all chunks)
+
+and likewise ``grad J``, ``H v`` and ``H``. ``J_c`` and its derivatives are computed by
+``LogisticObjective`` itself on the chunk (the loss maths lives in ``_loss`` alone),
+built with ``alpha = 0`` and the global ``S``, so the chunks' results simply add up.
+
+A backend supplies the map and the sum: an object ``chunks`` with
+
+- ``map_sum(op, *args)``: ``sum over chunks of chunk_partial(spec, op, X_c, y_c, s_c,
+  *args)`` in ONE pass over the data (one ``compute`` for Dask);
+- ``subset(max_rows)``: ``(chunks', rows)``, the chunks that estimate the Hessian bound
+  and the Lipschitz constant (all of them, or a few evenly spaced ones on disk).
+
+Validation helpers shared by the backends (one pass of ``chunk_stats``, then
+``check_stats``) and the label / weight encoding of a chunk live here too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.utils.class_weight import compute_class_weight
+
+from ._loss import LogisticObjective
+
+_FIX_NONFINITE = ("remove those rows or impute the missing values first (e.g. "
+                  "sklearn.impute.SimpleImputer), NaN and inf are not valid inputs.")
+
+
+@dataclass(frozen=True)
+class ChunkSpec:
+    """What every chunk's ``LogisticObjective`` shares: sizes, loss and the global S."""
+
+    n: int
+    n_classes: int
+    fit_intercept: bool
+    S: float
+    n_threads: int | None = 1  # Dask: one per task (workers parallelise); disk: None
+
+    def objective(self, Xc, y_idx, s):
+        """The chunk's ``LogisticObjective``: X_c (m_c, n), labels (m_c,), weights."""
+        obj = LogisticObjective(Xc, y_idx, s, alpha=0.0, l1=0.0,
+                                fit_intercept=self.fit_intercept,
+                                n_classes=self.n_classes, n_threads=self.n_threads)
+        obj.S = self.S  # divide by the GLOBAL weight sum: the chunks' results add up
+        return obj
+
+
+# ---------------------------------------------------------------- per-chunk operations
+def _weight(obj, s):
+    return float(obj.m) if s is None else float(np.sum(s, dtype=np.float64))
+
+
+def _op_bound(obj, s, frac, max_dense):
+    # The bound is a weighted mean of x x^T: average the chunks' own (normalised) bounds
+    # with their weights S_c. A chunk samples about frac * m_c of its rows, strided the
+    # way hessian_bound strides them.
+    max_rows = max(1, int(np.ceil(frac * obj.m)))
+    step = max(1, -(-obj.m // max_rows))
+    if not _weight(obj, s) > 0 or (s is not None and not np.sum(s[::step]) > 0):
+        return None
+    P = obj.hessian_bound(max_rows=max_rows, max_dense=max_dense)
+    return P * _weight(obj, s), np.array(_weight(obj, s))
+
+
+def _op_gram_vec(obj, s, spec, v):
+    # X~^T diag(s) X~ v (unnormalised): the binary Hessian-vector product of this chunk
+    # with its curvature replaced by the weights, and the chunk's weight sum
+    h = np.ones(obj.m) if s is None else np.asarray(s, dtype=np.float64)
+    binary = LogisticObjective(obj.X, np.zeros(obj.m), fit_intercept=spec.fit_intercept,
+                               n_threads=spec.n_threads)
+    return binary.hessp(np.zeros_like(v), v, curvature=(h, None)), np.array(_weight(obj, s))
+
+
+_OPS = {
+    "value_and_grad": lambda obj, s, theta: tuple(
+        np.asarray(r, dtype=np.float64) for r in obj.value_and_grad(theta)),
+    "value": lambda obj, s, theta: (np.array(obj.value(theta)),),
+    "hessp": lambda obj, s, theta, v: (obj.hessp(theta, v),),
+    "hessian": lambda obj, s, theta: (obj.hessian(theta),),
+    "bound": _op_bound,
+    "gram_vec": _op_gram_vec,
+}
+
+
+def chunk_partial(spec, op, Xc, y_idx, s, *args):
+    """One chunk's share of ``op`` (a tuple of float64 arrays), or None for no rows."""
+    if Xc.shape[0] == 0:
+        return None
+    return _OPS[op](spec.objective(Xc, y_idx, s), s, *args)
+
+
+def add_parts(*parts):
+    """Element-wise sum of the tuples returned by ``chunk_partial`` (None adds nothing)."""
+    parts = [p for p in parts if p is not None]
+    if not parts:
+        return None
+    return tuple(sum(arrs[1:], arrs[0].copy()) for arrs in zip(*parts))
+
+
+class ChunkedObjective:
+    """``LogisticObjective``'s flat-parameter interface over row chunks.
+
+    Parameters
+    ----------
+    chunks : backend object with ``map_sum(op, *args)`` and ``subset(max_rows)``
+        (see the module docstring); each ``map_sum`` is one pass over the data.
+    spec : ChunkSpec
+    m : int
+        Rows in all chunks.
+    dtype : numpy dtype of X (float32 or float64)
+    alpha, l1 : float
+        Penalty strengths of the mean objective, as in ``LogisticObjective``.
+    """
+
+    def __init__(self, chunks, spec, *, m, dtype, alpha=0.0, l1=0.0):
+        self.chunks, self.spec = chunks, spec
+        self.m, self.n, self.S = int(m), spec.n, float(spec.S)
+        self.dtype = np.dtype(dtype)
+        self.alpha, self.l1 = float(alpha), float(l1)
+        self.fit_intercept = spec.fit_intercept
+        self.multinomial = spec.n_classes > 2
+        self.k = spec.n_classes if self.multinomial else 1
+        self.n_coef = self.n * self.k
+        self.n_params = self.n_coef + (self.k if self.fit_intercept else 0)
+        self.n_evals = 0  # passes over the data, for the record
+        # packing is pure bookkeeping: borrow it from a data-free LogisticObjective
+        self._layout = LogisticObjective(np.zeros((0, self.n), self.dtype), np.zeros(0),
+                                         fit_intercept=self.fit_intercept,
+                                         n_classes=spec.n_classes)
+
+    def _sum(self, op, *args):
+        self.n_evals += 1
+        return self.chunks.map_sum(op, *args)
+
+    def _penalty(self, theta):
+        w = np.asarray(theta, dtype=np.float64)[: self.n_coef]
+        return w, 0.5 * self.alpha * float(np.vdot(w, w))
+
+    # ------------------------------------------------------------------ packing
+    def unpack(self, theta):
+        return self._layout.unpack(theta)
+
+    def pack(self, coef, intercept):
+        return self._layout.pack(coef, intercept)
+
+    def zeros(self):
+        return np.zeros(self.n_params)
+
+    def penalized_mask(self):
+        return self._layout.penalized_mask()
+
+    def l1_value(self, theta):
+        """``l1 * ||w||_1`` (the intercept is not penalized)."""
+        return self.l1 * float(np.abs(np.asarray(theta)[: self.n_coef]).sum())
+
+    # ---------------------------------------------------------- first order
+    def value_and_grad(self, theta):
+        """``(J, grad J)`` at the flat ``theta``: one pass, ``sum_c`` of the chunks'."""
+        theta = np.asarray(theta, dtype=np.float64)
+        f, g = self._sum("value_and_grad", theta)
+        w, pen = self._penalty(theta)
+        g = g.copy()
+        g[: self.n_coef] += self.alpha * w
+        return float(f) + pen, g
+
+    def value(self, theta):
+        theta = np.asarray(theta, dtype=np.float64)
+        (f,) = self._sum("value", theta)
+        return float(f) + self._penalty(theta)[1]
+
+    def grad(self, theta):
+        return self.value_and_grad(theta)[1]
+
+    # --------------------------------------------------------- second order
+    def curvature(self, theta):
+        """The point itself: each chunk recomputes its curvature inside ``hessp`` /
+        ``hessian`` (the same pass), as keeping m values between passes would cost memory
+        on every worker."""
+        return np.array(theta, dtype=np.float64)
+
+    def hessp(self, theta, v, curvature=None):
+        """``H v = sum_c X~_c^T (h_c * (X~_c v)) + alpha v_w`` in one pass."""
+        v = np.asarray(v, dtype=np.float64)
+        (hv,) = self._sum("hessp", np.asarray(theta, dtype=np.float64), v)
+        hv = hv.copy()
+        hv[: self.n_coef] += self.alpha * v[: self.n_coef]
+        return hv
+
+    def hessian(self, theta, curvature=None):
+        """The full Hessian ``sum_c H_c + alpha I_w`` (n_params, n_params), one pass."""
+        (H,) = self._sum("hessian", np.asarray(theta, dtype=np.float64))
+        H = H.copy()
+        H[np.arange(self.n_coef), np.arange(self.n_coef)] += self.alpha
+        return H
+
+    def hessian_bound(self, max_rows=32768, max_dense=1000):
+        """``X~^T diag(s) X~ / (4 S) + alpha I`` estimated from at most ~``max_rows`` rows.
+
+        The weighted mean over chunks of ``LogisticObjective.hessian_bound`` on each
+        chunk's strided rows: (p1, p1) when ``p1 <= max_dense``, else its diagonal.
+        """
+        sub, rows = self.chunks.subset(max_rows)
+        self.n_evals += 1
+        out = sub.map_sum("bound", min(1.0, max_rows / max(rows, 1)), max_dense)
+        p1 = self.n + (1 if self.fit_intercept else 0)
+        if out is None:  # no chunk with positive weight was sampled: no preconditioning
+            return np.ones(p1)
+        P = out[0] / float(out[1])
+        idx = np.arange(self.n)
+        if P.ndim == 2:
+            P[idx, idx] += self.alpha
+        else:
+            P[idx] += self.alpha
+        return P
+
+    def lipschitz(self, n_iter=8, seed=0, max_rows=262144):
+        """An estimate of the gradient's Lipschitz constant L (power iterations).
+
+        ``L <= lambda_max(X~^T diag(s) X~) / (4 S) + alpha`` (factor 1/2 for softmax), the
+        same iterations as ``LogisticObjective.lipschitz``, each one pass of
+        ``sum_c X~_c^T (s_c * (X~_c v))`` over the chunks of ``subset(max_rows)``
+        (all of them for Dask, so the estimate and the solver's path are the in-memory
+        ones; a few evenly spaced chunks on disk, where ``S`` becomes their weight).
+        """
+        sub, _ = self.chunks.subset(max_rows)
+        rng = np.random.default_rng(seed)
+        v = rng.standard_normal(self.n + (1 if self.fit_intercept else 0))
+        v /= np.linalg.norm(v)
+        lam = 0.0
+        for _ in range(n_iter):
+            self.n_evals += 1
+            gv, w = sub.map_sum("gram_vec", self.spec, v)
+            gv = gv / float(w)
+            lam = float(np.linalg.norm(gv))
+            if lam == 0.0:
+                break
+            v = gv / lam
+        factor = 0.5 if self.multinomial else 0.25
+        return factor * lam + self.alpha
+
+
+# ------------------------------------------------------------------ validation, encoding
+def first_nonfinite(Xc, offset=0):
+    """``[row, column, value, count]`` of the first NaN / inf of a chunk, or None."""
+    # column sums (no temporary of X's size) are finite unless a value is not, or they
+    # overflow; only then look element by element
+    with np.errstate(all="ignore"):
+        if np.all(np.isfinite(Xc.sum(axis=0, dtype=np.float64))):
+            return None
+    finite = np.isfinite(Xc)
+    if finite.all():
+        return None
+    r, c = np.argwhere(~finite)[0]
+    return [offset + int(r), int(c), float(Xc[r, c]), int((~finite).sum())]
+
+
+def chunk_stats(Xc, yc, swc, offset):
+    """What the checks need from one chunk (rows ``offset..``), in one read of it."""
+    out = {"m": int(Xc.shape[0]), "x_bad": first_nonfinite(Xc, offset), "y_nan": None,
+           "sw_bad": None}
+    yc = np.asarray(yc)
+    if yc.dtype.kind == "f" and np.isnan(yc).any():
+        out["y_nan"] = offset + int(np.flatnonzero(np.isnan(yc))[0])
+        return out
+    try:
+        out["labels"], inv = np.unique(yc, return_inverse=True)
+    except TypeError:
+        raise ValueError("y mixes labels of different types (e.g. numbers and strings); "
+                         "convert them to one type.") from None
+    inv = inv.ravel()
+    out["counts"] = np.bincount(inv, minlength=len(out["labels"])).astype(np.float64)
+    out["wsums"] = out["counts"]
+    if swc is not None:
+        swc = np.asarray(swc, dtype=np.float64)
+        bad = ~np.isfinite(swc) | (swc < 0)
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            out["sw_bad"] = [offset + i, float(swc[i])]
+        out["wsums"] = np.bincount(inv, weights=swc, minlength=len(out["labels"]))
+    return out
+
+
+def nonfinite_message(name, row, col, value, count, columns):
+    what = "NaN" if np.isnan(value) else ("inf" if value > 0 else "-inf")
+    colname = f" ({columns[col]!r})" if columns is not None else ""
+    more = f" ({count} non-finite values in all)" if count > 1 else ""
+    return f"{name} contains {what} at row {row}, column {col}{colname}{more}; " + \
+        _FIX_NONFINITE
+
+
+def check_stats(estimator, stats, columns=None):
+    """Merge the chunks' ``chunk_stats`` and raise the first problem (one-line errors).
+
+    Returns
+    -------
+    classes : ndarray (K,), sorted
+    counts, wsums : ndarray (K,)
+        Examples per class, and their summed sample weights (the counts without them).
+    m : int
+    """
+    bad = [s["x_bad"] for s in stats if s["x_bad"] is not None]
+    if bad:
+        total = sum(b[3] for b in bad)
+        raise ValueError(nonfinite_message("X", *bad[0][:3], total, columns))
+    for s in stats:
+        if s["y_nan"] is not None:
+            raise ValueError(f"y contains NaN at position {s['y_nan']}; remove the rows "
+                             f"without a label, or give them one.")
+        if s["sw_bad"] is not None:
+            pos, val = s["sw_bad"]
+            raise ValueError(f"sample_weight has the value {val} at position {pos}; "
+                             f"weights must be finite and >= 0.")
+    stats = [s for s in stats if s["m"] > 0]
+    if not stats:
+        raise ValueError("X has no rows; pass at least 2 examples of 2 classes.")
+    labels = np.concatenate([s["labels"] for s in stats])
+    try:
+        classes, inv = np.unique(labels, return_inverse=True)
+    except TypeError:
+        raise ValueError("y mixes labels of different types (e.g. numbers and strings); "
+                         "convert them to one type.") from None
+    classes, _ = estimator.encode_labels(classes)  # sklearn's target checks, >= 2 classes
+    inv = inv.ravel()
+    counts = np.bincount(inv, np.concatenate([s["counts"] for s in stats]), len(classes))
+    wsums = np.bincount(inv, np.concatenate([s["wsums"] for s in stats]), len(classes))
+    return classes, counts, wsums, sum(s["m"] for s in stats)
+
+
+def class_weights(estimator, classes, counts):
+    """``estimator.class_weight`` as a vector over ``classes`` (None when not set).
+
+    "balanced" needs the class counts only: ``m / (K * counts_k)``, as
+    ``compute_class_weight`` gives for the full y.
+    """
+    if estimator.class_weight is None:
+        return None
+    if estimator.class_weight == "balanced":
+        return counts.sum() / (len(classes) * counts)
+    return compute_class_weight(estimator.class_weight, classes=classes, y=classes)
+
+
+def total_weight(wsums, cw):
+    """``S = sum_k cw_k * wsums_k``; ValueError when it is not positive."""
+    S = float(np.sum(wsums if cw is None else cw * wsums))
+    if not S > 0:
+        raise ValueError("sample_weight sums to 0: give at least one sample a positive "
+                         "weight.")
+    return S
+
+
+def encode_chunk(yc, swc, classes, cw):
+    """A chunk's labels as class indices, and its final weights (None: all ones).
+
+    Returns ``(y_idx (m_c,) intp, s (m_c,) float64 or None)`` with ``s = sw * cw[y_idx]``.
+    """
+    y_idx = np.searchsorted(classes, np.asarray(yc))
+    s = None if swc is None else np.asarray(swc, dtype=np.float64)
+    if cw is not None:
+        s = cw[y_idx] if s is None else s * cw[y_idx]
+    return y_idx, s

@@ -1,0 +1,277 @@
+"""Dask backend: fit on a dask array or DataFrame, chunked by rows, on any scheduler.
+
+``prepare`` persists X (rows chunked, one chunk over the columns, C-contiguous), the
+encoded labels and the final weights ONCE, where the data live (the workers of the
+user's ``distributed.Client``, or this process without one). Each solver evaluation is
+then one graph and ONE ``dask.compute``::
+
+    chunk_partial(X_1, y_1, s_1, theta)  ...  chunk_partial(X_C, y_C, s_C, theta)
+          \\_____ add_parts (split_every at a time) _____/
+                            |
+                    (loss, gradient)  -> the client: n_params numbers, never a chunk
+
+``theta`` travels as one key shared by every chunk task. A worker lost in a fit costs
+nothing but time: the scheduler recomputes its chunks from their lineage, and the sums
+are added in the same tree, so the result is bit-identical.
+
+Prediction is lazy: ``decision_function`` / ``predict`` / ``predict_proba`` return dask
+arrays built with ``map_blocks``; non-finite values raise when the blocks are computed.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import dask
+import dask.array as da
+import numpy as np
+from dask import delayed
+
+from ._chunked import (ChunkedObjective, ChunkSpec, add_parts, check_stats, chunk_partial,
+                       chunk_stats, class_weights, encode_chunk, first_nonfinite,
+                       nonfinite_message, total_weight)
+from ._math import log_softmax, sigmoid
+
+#: chunk results added per task of the tree reduction
+SPLIT_EVERY = 8
+
+
+def _tree_sum(parts, split_every=SPLIT_EVERY):
+    """A delayed tree of ``add_parts``: depth ``log_{split_every}(C)``, a fixed order."""
+    add = delayed(add_parts, pure=False)
+    while len(parts) > 1:
+        parts = [add(*parts[i:i + split_every]) for i in range(0, len(parts), split_every)]
+    return parts[0]
+
+
+class DaskChunks:
+    """The persisted chunks of (X, y, s) and the map + tree sum over them.
+
+    Parameters
+    ----------
+    spec : ChunkSpec
+    X : dask array (m, n), persisted, one column chunk
+    y_idx, s : dask arrays (m,), persisted, chunked like X's rows (s may be None)
+    """
+
+    def __init__(self, spec, X, y_idx, s):
+        self.spec = spec
+        self.arrays = (X, y_idx, s)  # held: the persisted data live as long as we do
+        xs = X.to_delayed().ravel()
+        ys = y_idx.to_delayed().ravel()
+        ss = s.to_delayed().ravel() if s is not None else [None] * len(xs)
+        self._parts = list(zip(xs, ys, ss))
+        self.n_computes = 0
+
+    def map_sum(self, op, *args):
+        """``sum_c chunk_partial(spec, op, X_c, y_c, s_c, *args)``: one ``dask.compute``."""
+        # one key per array argument, shared by all chunk tasks (not C copies in the
+        # graph); fresh keys every time (pure=False): an evaluation at the same theta is
+        # recomputed, never confused with the results of one being released
+        args = [delayed(a, pure=False) if isinstance(a, np.ndarray) else a for a in args]
+        part = delayed(chunk_partial, pure=False)
+        total = _tree_sum([part(self.spec, op, x, y, s, *args) for x, y, s in self._parts])
+        self.n_computes += 1
+        (out,) = dask.compute(total)
+        return out
+
+    def subset(self, max_rows):
+        # the chunks are in memory where they live: striding every one of them is cheap
+        return self, int(self.arrays[0].shape[0])
+
+
+# ----------------------------------------------------------------------- input
+def _is_frame(obj):
+    import dask.dataframe as dd
+
+    return isinstance(obj, (dd.DataFrame, dd.Series))
+
+
+def _as_matrix(X, lengths=True):
+    """X as a float dask array (m, n), rows in chunks; and its column names (or None).
+
+    ``lengths=False`` leaves a DataFrame's partition lengths unknown (no compute):
+    enough for the row-wise maps of prediction."""
+    columns = None
+    if _is_frame(X):
+        if X.ndim != 2:
+            raise ValueError("X is a dask Series; pass a DataFrame (or X.to_frame()).")
+        for name, dt in X.dtypes.items():
+            if dt.kind not in "biuf":
+                raise ValueError(f"column {name!r} of X has dtype {dt}; encode it as "
+                                 f"numbers first (e.g. one-hot).")
+        names = list(X.columns)
+        columns = np.asarray(names, dtype=object) if all(isinstance(c, str) for c in
+                                                         names) else None
+        X = X.to_dask_array(lengths=True if lengths else None)
+    if not isinstance(X, da.Array):
+        raise TypeError(f"X is a {type(X).__name__}; pass a dask array or DataFrame.")
+    if not isinstance(getattr(X, "_meta", None), np.ndarray):
+        raise TypeError(f"X's chunks are {type(X._meta).__name__}, not NumPy arrays; "
+                        f"pass dense NumPy chunks (X.map_blocks(lambda b: b.toarray())).")
+    if X.ndim != 2:
+        raise ValueError(f"X must be 2-dimensional (m, n), got shape {X.shape}; reshape "
+                         f"it (e.g. X.reshape(-1, 1) for one feature).")
+    if X.dtype.kind not in "biuf":
+        raise ValueError(f"X has dtype {X.dtype}, which is not numeric; pass numbers "
+                         f"(float32 or float64).")
+    if X.dtype not in (np.float32, np.float64):
+        X = X.astype(np.float64)
+    if lengths and any(np.isnan(c) for c in X.chunks[0]):
+        X = X.compute_chunk_sizes()
+    if len(X.chunks[1]) > 1:  # a chunk must hold whole rows: z = X_c w needs every column
+        X = X.rechunk({1: -1})
+    # C order: row slices stay contiguous for the block walk (a DataFrame's blocks are not)
+    return X.map_blocks(np.ascontiguousarray, dtype=X.dtype), columns
+
+
+def _as_vector(v, X, name):
+    """A vector argument as a dask array chunked like X's rows; length checked."""
+    if v is None:
+        return None
+    if _is_frame(v):
+        if v.ndim == 2:
+            if len(v.columns) != 1:
+                raise ValueError(f"{name} is a DataFrame with {len(v.columns)} columns; "
+                                 f"pass one column (a Series).")
+            v = v[v.columns[0]]
+        with warnings.catch_warnings():  # string labels become an object array: fine
+            warnings.filterwarnings("ignore", "Dask currently has limited support")
+            v = v.to_dask_array(lengths=True)
+    elif not isinstance(v, da.Array):
+        v = np.asarray(v)
+    if v.ndim == 2 and v.shape[1] == 1:
+        v = v.ravel()
+    if v.ndim != 1:
+        raise ValueError(f"{name} must be 1-dimensional (m,), got shape {v.shape}.")
+    if isinstance(v, da.Array) and any(np.isnan(c) for c in v.chunks[0]):
+        v = v.compute_chunk_sizes()
+    if v.shape[0] != X.shape[0]:
+        raise ValueError(f"{name} has {v.shape[0]} values but X has {X.shape[0]} rows; "
+                         f"pass one value per row of X.")
+    if isinstance(v, da.Array):
+        return v.rechunk((X.chunks[0],)) if v.chunks[0] != X.chunks[0] else v
+    return da.from_array(v, chunks=(X.chunks[0],))
+
+
+def _stats(X, y, sw):
+    offsets = np.concatenate([[0], np.cumsum(X.chunks[0])[:-1]]).astype(int)
+    ss = sw.to_delayed().ravel() if sw is not None else [None] * len(offsets)
+    stat = delayed(chunk_stats, pure=False)
+    return [stat(x, yc, s, int(o)) for x, yc, s, o in
+            zip(X.to_delayed().ravel(), y.to_delayed().ravel(), ss, offsets)]
+
+
+def prepare(estimator, X, y, sample_weight):
+    """The objective and classes of a dask (X, y, sample_weight); sets ``n_features_in_``.
+
+    Reads the data once into the workers' memory (persist), checks them in one more
+    compute on the persisted chunks (NaN / inf, labels, weights), and encodes labels
+    and weights into two more persisted arrays. Nothing but per-chunk summaries (class
+    counts, the first bad value) reaches the client.
+    """
+    if y is None:
+        raise ValueError("y is None; pass the labels (a dask array or Series, or an "
+                         "array of one label per row of X).")
+    X, columns = _as_matrix(X)
+    y = _as_vector(y, X, "y")
+    sw = _as_vector(sample_weight, X, "sample_weight")
+    X, y, sw = dask.persist(X, y, sw)
+    (stats,) = dask.compute(_stats(X, y, sw))
+    classes, counts, wsums, m = check_stats(estimator, stats, columns)
+    cw = class_weights(estimator, classes, counts)
+    S = total_weight(wsums, cw)
+    # encoded once and kept with X, so no pass has to search the classes again
+    y_idx = y.map_blocks(lambda yc: encode_chunk(yc, None, classes, None)[0], dtype=np.intp)
+    s = None
+    if sw is not None or cw is not None:
+        base = sw if sw is not None else da.ones_like(y_idx, dtype=np.float64)
+        s = da.map_blocks(lambda yc, swc: encode_chunk(yc, swc, classes, cw)[1], y, base,
+                          dtype=np.float64)
+    y_idx, s = dask.persist(y_idx, s)
+    n = int(X.shape[1])
+    estimator.n_features_in_ = n
+    if columns is not None:
+        estimator.feature_names_in_ = columns
+    elif hasattr(estimator, "feature_names_in_"):
+        del estimator.feature_names_in_
+    alpha, l1 = estimator._strengths(S)
+    spec = ChunkSpec(n=n, n_classes=len(classes), fit_intercept=estimator.fit_intercept,
+                     S=S, n_threads=1)
+    chunks = DaskChunks(spec, X, y_idx, s)
+    return ChunkedObjective(chunks, spec, m=m, dtype=X.dtype, alpha=alpha, l1=l1), classes
+
+
+# ------------------------------------------------------------------ prediction
+def _check_features(estimator, X):
+    names = getattr(estimator, "feature_names_in_", None)
+    if _is_frame(X) and names is not None and X.ndim == 2:
+        cols = list(X.columns)
+        if cols != list(names):
+            unknown = [c for c in cols if c not in set(names)]
+            missing = [c for c in names if c not in set(cols)]
+            raise ValueError(f"X's columns differ from those seen in fit (unknown: "
+                             f"{unknown}, missing: {missing}); pass X[{list(names)}].")
+    X, _ = _as_matrix(X, lengths=False)  # lazy: nothing is computed before the caller asks
+    if X.shape[1] != estimator.n_features_in_:
+        raise ValueError(f"X has {X.shape[1]} features, but the model was fitted with "
+                         f"{estimator.n_features_in_}; pass the same columns as in fit.")
+    return X
+
+
+def _decision_block(Xc, coef, intercept, binary, block_info=None):
+    offset = block_info[0]["array-location"][0][0] if block_info else 0
+    bad = first_nonfinite(Xc, offset)
+    if bad is not None:  # raised when the block is computed, naming the row
+        raise ValueError(nonfinite_message("X", *bad, None))
+    z = Xc @ coef.T + intercept
+    return z[:, 0] if binary else z
+
+
+def decision_function(estimator, X):
+    """``z = X coef^T + intercept`` as a lazy dask array, (m,) or (m, K)."""
+    X = _check_features(estimator, X)
+    binary = len(estimator.classes_) == 2
+    coef, b = estimator.coef_, estimator.intercept_
+    dtype = np.result_type(X.dtype, coef.dtype)
+    if binary:
+        return X.map_blocks(_decision_block, coef, b, True, drop_axis=1, dtype=dtype)
+    return X.map_blocks(_decision_block, coef, b, False, chunks=(X.chunks[0], (len(b),)),
+                        dtype=dtype)
+
+
+def _log_proba_block(z, binary):
+    if binary:
+        z = np.stack([np.zeros_like(z), z], axis=1)
+    return log_softmax(z)
+
+
+def predict_log_proba(estimator, X):
+    """Lazy log-probabilities (m, K), columns in the order of ``classes_``."""
+    z = decision_function(estimator, X)
+    K = len(estimator.classes_)
+    kw = dict(new_axis=1) if K == 2 else {}
+    return z.map_blocks(_log_proba_block, K == 2, chunks=(z.chunks[0], (K,)), dtype=z.dtype,
+                        **kw)
+
+
+def predict_proba(estimator, X):
+    """Lazy probabilities (m, K), columns in the order of ``classes_``."""
+    z = decision_function(estimator, X)
+    K = len(estimator.classes_)
+    if K == 2:
+        def block(zc):
+            p = sigmoid(zc)
+            return np.stack([1.0 - p, p], axis=1)
+        return z.map_blocks(block, new_axis=1, chunks=(z.chunks[0], (2,)), dtype=z.dtype)
+    return z.map_blocks(lambda zc: np.exp(log_softmax(zc)), dtype=z.dtype)
+
+
+def predict(estimator, X):
+    """Lazy class labels (m,), values from ``classes_``."""
+    z = decision_function(estimator, X)
+    classes = estimator.classes_
+    if len(classes) == 2:
+        return z.map_blocks(lambda zc: classes[(zc > 0).astype(int)], dtype=classes.dtype)
+    return z.map_blocks(lambda zc: classes[zc.argmax(axis=1)], drop_axis=1,
+                        dtype=classes.dtype)

@@ -1,0 +1,223 @@
+"""Dask backend: fits on dask arrays / DataFrames equal the in-memory fit, one compute per
+evaluation, lazy predictions, a worker killed mid-fit changes nothing, clear errors.
+
+One LocalCluster (2 worker processes) serves the whole module."""
+
+from __future__ import annotations
+
+import os
+import warnings
+
+import numpy as np
+import pytest
+
+da = pytest.importorskip("dask.array")
+dd = pytest.importorskip("dask.dataframe")
+distributed = pytest.importorskip("distributed")
+pd = pytest.importorskip("pandas")
+
+from sklearn.exceptions import ConvergenceWarning  # noqa: E402
+
+from vlogreg import LogisticRegression  # noqa: E402
+from vlogreg import _dask  # noqa: E402
+from vlogreg.solvers import SOLVERS  # noqa: E402
+
+M, N, CHUNK = 1200, 4, 300  # 4 chunks: a tree with real leaves, computes stay cheap
+SOLVER_KW = {"lbfgs": dict(tol=1e-10, max_iter=200), "newton": dict(tol=1e-10),
+             # gd / agd: the first 20 iterations, which must be the in-memory ones
+             "gd": dict(tol=0.0, max_iter=20), "agd": dict(tol=0.0, max_iter=20)}
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster, \
+            distributed.Client(cluster) as client:
+        client.wait_for_workers(2)
+        yield cluster, client
+
+
+def make_data(n_classes, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((M, N))
+    if n_classes == 2:
+        y = (X[:, 0] - X[:, 1] + rng.logistic(size=M) > 0).astype(int)
+    else:
+        y = (X[:, :2] @ rng.standard_normal((2, n_classes))
+             + rng.gumbel(size=(M, n_classes))).argmax(axis=1)
+    return X, y
+
+
+def fit(X, y, sample_weight=None, **kw):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return LogisticRegression(**kw).fit(X, y, sample_weight)
+
+
+def assert_same_fit(a, b, atol=1e-8):
+    assert a.coef_.dtype == b.coef_.dtype
+    np.testing.assert_allclose(b.coef_, a.coef_, rtol=0, atol=atol)
+    np.testing.assert_allclose(b.intercept_, a.intercept_, rtol=0, atol=atol)
+    np.testing.assert_array_equal(b.classes_, a.classes_)
+
+
+# ------------------------------------------------------------------------ same numbers
+@pytest.mark.parametrize("solver", list(SOLVER_KW))
+def test_array_fit_with_sample_weight_equals_in_memory(cluster, solver):
+    X, y = make_data(2)
+    sw = np.random.default_rng(1).uniform(0.2, 2.0, M)
+    ref = fit(X, y, sw, solver=solver, **SOLVER_KW[solver])
+    got = fit(da.from_array(X, chunks=(CHUNK, 2)), da.from_array(y, chunks=500),
+              da.from_array(sw, chunks=CHUNK), solver=solver, **SOLVER_KW[solver])
+    assert_same_fit(ref, got)
+    assert got.n_iter_[0] == ref.n_iter_[0]
+
+
+@pytest.mark.parametrize("solver", list(SOLVER_KW))
+def test_dataframe_multinomial_class_weight_equals_in_memory(cluster, solver):
+    X, y = make_data(3)
+    labels = np.array(["ant", "bee", "cat"])[y]
+    df = pd.DataFrame(X, columns=[f"f{j}" for j in range(N)]).assign(label=labels)
+    ddf = dd.from_pandas(df, npartitions=4)
+    kw = dict(solver=solver, class_weight="balanced", **SOLVER_KW[solver])
+    ref = fit(df.drop(columns="label"), labels, **kw)
+    got = fit(ddf.drop(columns="label"), ddf["label"], **kw)
+    assert_same_fit(ref, got)
+    assert list(got.feature_names_in_) == list(ref.feature_names_in_)
+
+
+def test_l1_lbfgs_equals_in_memory(cluster):
+    X, y = make_data(2, seed=3)
+    kw = dict(penalty="l1", C=0.05, solver="lbfgs", tol=1e-10, max_iter=300)
+    ref = fit(X, y, **kw)
+    got = fit(da.from_array(X, chunks=(CHUNK, N)), y, **kw)
+    assert_same_fit(ref, got)
+    assert np.sum(ref.coef_ == 0) >= 1  # the penalty did zero a coefficient
+
+
+def test_float32_stays_float32(cluster):
+    X, y = make_data(2)
+    X32 = X.astype(np.float32)
+    ref = fit(X, y, solver="lbfgs", tol=1e-10)
+    got = fit(da.from_array(X32, chunks=(CHUNK, N)), y, solver="lbfgs", tol=1e-6)
+    assert got.coef_.dtype == np.float32 and got.intercept_.dtype == np.float32
+    # float32 sums stay within float32 accuracy of the float64 optimum
+    np.testing.assert_allclose(got.coef_, ref.coef_, rtol=0, atol=1e-4)
+    z = got.decision_function(da.from_array(X32, chunks=(CHUNK, N)))
+    assert z.dtype == np.float32
+
+
+# ------------------------------------------------------------------------- prediction
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_predictions_are_lazy_and_equal_in_memory(cluster, n_classes):
+    X, y = make_data(n_classes)
+    Xd = da.from_array(X, chunks=(CHUNK, N))
+    model = fit(Xd, y, solver="newton", tol=1e-8)
+    ref = fit(X, y, solver="newton", tol=1e-8)
+    for method in ("decision_function", "predict_proba", "predict_log_proba", "predict"):
+        lazy = getattr(model, method)(Xd)
+        assert isinstance(lazy, da.Array), method
+        want = getattr(ref, method)(X)
+        assert lazy.shape == want.shape
+        if method == "predict":
+            np.testing.assert_array_equal(lazy.compute(), want)
+        else:
+            np.testing.assert_allclose(lazy.compute(), want, rtol=1e-7, atol=1e-9)
+
+
+# ----------------------------------------------------------------- one compute per step
+class GraphCounter(distributed.diagnostics.plugin.SchedulerPlugin):
+    """Counts the graphs the scheduler receives: one per compute / persist."""
+
+    name = "vlogreg-test-graph-counter"
+
+    def __init__(self):
+        self.n = 0
+
+    def update_graph(self, scheduler, **kwargs):
+        self.n += 1
+
+
+def test_one_compute_per_evaluation(cluster):
+    cl, client = cluster
+    counter = GraphCounter()
+    cl.scheduler.add_plugin(counter)
+    try:
+        X, y = make_data(3)
+        obj, _ = _dask.prepare(LogisticRegression(), da.from_array(X, chunks=(CHUNK, N)),
+                               y, None)
+        theta = np.full(obj.n_params, 0.1)
+        obj.value(theta)  # the persists of prepare reach the scheduler before this compute
+        calls = {"value_and_grad": (theta,), "value": (theta,), "hessp": (theta, theta),
+                 "hessian": (theta,), "hessian_bound": ()}
+        for name, args in calls.items():
+            before = counter.n
+            getattr(obj, name)(*args)
+            assert counter.n - before == 1, name
+        before = counter.n
+        obj.lipschitz(n_iter=3)
+        assert counter.n - before == 3  # one per power iteration
+        before, passes = counter.n, obj.n_evals
+        result = SOLVERS["lbfgs"](obj, tol=1e-8, max_iter=50)
+        assert counter.n - before == obj.n_evals - passes == result.n_evals + 1  # + bound
+    finally:
+        cl.scheduler.remove_plugin(name=GraphCounter.name)
+
+
+# -------------------------------------------------------------------------------- faults
+def test_worker_killed_mid_fit_gives_the_same_coefficients(cluster):
+    cl, client = cluster
+    X, y = make_data(2, seed=5)
+    Xd = da.from_array(X, chunks=(CHUNK, N))
+    kw = dict(solver="lbfgs", tol=1e-10, max_iter=200)
+    ref = fit(X, y, **kw)
+    killed = []
+
+    def kill_one_worker(state):
+        if state.n_iter == 2 and not killed:
+            victim = sorted(client.scheduler_info()["workers"])[0]
+            try:
+                client.run(os._exit, 1, workers=[victim])
+            except Exception:  # the worker dies before it can answer
+                pass
+            killed.append(victim)
+        return False
+
+    got = fit(Xd, y, callback=kill_one_worker, **kw)
+    assert killed
+    assert_same_fit(ref, got)
+    client.wait_for_workers(2, timeout=60)  # the nanny restarts it for the next tests
+
+
+# ---------------------------------------------------------------------------- bad input
+def test_bad_input_one_line_errors(cluster):
+    X, y = make_data(2)
+    Xn = X.copy()
+    Xn[700, 2] = np.nan
+    with pytest.raises(ValueError, match=r"X contains NaN at row 700, column 2.*impute"):
+        LogisticRegression().fit(da.from_array(Xn, chunks=(CHUNK, N)), y)
+    with pytest.raises(ValueError, match="one class only"):
+        LogisticRegression().fit(da.from_array(X, chunks=(CHUNK, N)), np.ones(M))
+    with pytest.raises(ValueError, match=r"y has 1199 values but X has 1200 rows"):
+        LogisticRegression().fit(da.from_array(X, chunks=(CHUNK, N)), y[:-1])
+    with pytest.raises(ValueError, match=r"sample_weight has the value -1.0 at position 3"):
+        sw = np.ones(M)
+        sw[3] = -1
+        LogisticRegression().fit(da.from_array(X, chunks=(CHUNK, N)), y, sw)
+    df = pd.DataFrame(X, columns=list("abcd"))
+    model = fit(dd.from_pandas(df, npartitions=2), y, solver="newton")
+    lazy = model.predict_proba(dd.from_pandas(df, npartitions=2))  # no partition lengths
+    assert isinstance(lazy, da.Array)                               # computed: lazy
+    want = fit(df, y, solver="newton").predict_proba(df)
+    np.testing.assert_allclose(lazy.compute(), want, atol=1e-9)
+    with pytest.raises(ValueError, match=r"unknown: \['e'\], missing: \['d'\]"):
+        model.predict(dd.from_pandas(df.rename(columns={"d": "e"}), npartitions=2))
+    with pytest.raises(ValueError, match="column 'city' of X has dtype"):
+        LogisticRegression().fit(dd.from_pandas(df.assign(city="x"), npartitions=2), y)
+    lazy = model.predict_proba(da.from_array(Xn, chunks=(CHUNK, N)))  # raises on compute
+    with pytest.raises(ValueError, match=r"X contains NaN at row 700, column 2"):
+        lazy.compute()
+    for err in (ValueError,):
+        with pytest.raises(err) as info:
+            LogisticRegression().fit(da.from_array(Xn, chunks=(CHUNK, N)), y)
+        assert "\n" not in str(info.value)

@@ -1,0 +1,173 @@
+"""Out-of-core backend: fits streamed from .npy (file and memmap), Parquet row groups and
+Zarr chunks equal the in-memory fit, in chunks of the size asked for; clear errors."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.exceptions import ConvergenceWarning
+
+from vlogreg import LogisticRegression
+from vlogreg._outofcore import memory_budget, open_source
+
+M, N = 1500, 4
+SOLVER_KW = {"lbfgs": dict(tol=1e-10, max_iter=200), "newton": dict(tol=1e-10),
+             "gd": dict(tol=0.0, max_iter=20), "agd": dict(tol=0.0, max_iter=20)}
+
+
+def make_data(n_classes, seed=0, dtype=np.float64):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((M, N)).astype(dtype)
+    if n_classes == 2:
+        y = (X[:, 0] - X[:, 1] + rng.logistic(size=M) > 0).astype(int)
+    else:
+        y = (X[:, :2] @ rng.standard_normal((2, n_classes))
+             + rng.gumbel(size=(M, n_classes))).argmax(axis=1)
+    return X, y
+
+
+def fit(X, y=None, sample_weight=None, **kw):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return LogisticRegression(**kw).fit(X, y, sample_weight)
+
+
+def assert_same_fit(a, b, atol=1e-8):
+    assert a.coef_.dtype == b.coef_.dtype
+    np.testing.assert_allclose(b.coef_, a.coef_, rtol=0, atol=atol)
+    np.testing.assert_allclose(b.intercept_, a.intercept_, rtol=0, atol=atol)
+    np.testing.assert_array_equal(b.classes_, a.classes_)
+
+
+def write_parquet(path, X, y, row_group_size, dtype=None):
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    cols = {f"f{j}": X[:, j] for j in range(X.shape[1])}
+    pq.write_table(pa.table({**cols, "label": y}), path, row_group_size=row_group_size)
+    return path
+
+
+def write_zarr(path, X, y, chunk_rows):
+    zarr = pytest.importorskip("zarr")
+    group = zarr.open_group(str(path), mode="w")
+    group.create_array("X", data=X, chunks=(chunk_rows, X.shape[1]))
+    group.create_array("y", data=y, chunks=(chunk_rows,))
+    return path
+
+
+# ------------------------------------------------------------------------ same numbers
+@pytest.mark.parametrize("solver", list(SOLVER_KW))
+def test_npy_file_and_memmap_equal_in_memory(tmp_path, solver):
+    X, y = make_data(2)
+    sw = np.random.default_rng(1).uniform(0.2, 2.0, M)
+    np.save(tmp_path / "X.npy", X)
+    ref = fit(X, y, sw, solver=solver, **SOLVER_KW[solver])
+    rows = 400  # chunks of 400 rows: 4 chunks, the last one short
+    for source in (open_source(tmp_path / "X.npy", chunk_bytes=rows * N * 8),
+                   open_source(np.load(tmp_path / "X.npy", mmap_mode="r"),
+                               chunk_bytes=rows * N * 8)):
+        got = fit(source, y, sw, solver=solver, **SOLVER_KW[solver])
+        assert_same_fit(ref, got)
+        assert source.n_chunks == 4 and source.chunk_rows == rows
+        assert source.max_rows_read == rows  # never more than one chunk at a time
+
+
+@pytest.mark.parametrize("solver", ["lbfgs", "newton", "agd"])
+def test_parquet_row_groups_multinomial_class_weight(tmp_path, solver):
+    X, y = make_data(3)
+    labels = np.array(["ant", "bee", "cat"])[y]
+    path = write_parquet(tmp_path / "d.parquet", X, labels, row_group_size=250)
+    kw = dict(solver=solver, class_weight="balanced", **SOLVER_KW[solver])
+    ref = fit(X, labels, **kw)
+    source = open_source(path, target="label")
+    got = fit(source, **kw)
+    assert_same_fit(ref, got)
+    assert source.n_chunks == 6 and source.max_rows_read == 250
+    assert list(got.feature_names_in_) == [f"f{j}" for j in range(N)]
+
+
+def test_parquet_directory_and_feature_selection(tmp_path):
+    X, y = make_data(2)
+    (tmp_path / "ds").mkdir()
+    write_parquet(tmp_path / "ds" / "a.parquet", X[:700], y[:700], row_group_size=300)
+    write_parquet(tmp_path / "ds" / "b.parquet", X[700:], y[700:], row_group_size=300)
+    ref = fit(X[:, [0, 2]], y, solver="newton", tol=1e-10)
+    source = open_source(tmp_path / "ds", target="label", features=["f0", "f2"])
+    got = fit(source, solver="newton", tol=1e-10)
+    assert_same_fit(ref, got)
+    assert source.n_chunks == 6 and source.chunk_rows == 300
+
+
+@pytest.mark.parametrize("solver", ["lbfgs", "gd"])
+def test_zarr_group_and_array_equal_in_memory(tmp_path, solver):
+    X, y = make_data(3)
+    ref = fit(X, y, solver=solver, **SOLVER_KW[solver])
+    path = write_zarr(tmp_path / "d.zarr", X, y, chunk_rows=200)
+    source = open_source(path, chunk_bytes=450 * N * 8)  # rounded down to whole Zarr chunks
+    assert source.chunk_rows == 400 and source.n_chunks == 4
+    assert_same_fit(ref, fit(source, solver=solver, **SOLVER_KW[solver]))
+    zarr = pytest.importorskip("zarr")
+    arr = zarr.open_array(str(tmp_path / "xy.zarr"), mode="w", shape=(M, N + 1),
+                          chunks=(300, N + 1), dtype="f8")
+    arr[:] = np.column_stack([X, y])
+    assert_same_fit(ref, fit(open_source(arr, target=-1), solver=solver,
+                             **SOLVER_KW[solver]))
+
+
+def test_float32_file_stays_float32_and_predictions(tmp_path):
+    X, y = make_data(2, dtype=np.float32)
+    np.save(tmp_path / "X.npy", np.column_stack([X, y]).astype(np.float32))
+    ref = fit(X.astype(np.float64), y, solver="lbfgs", tol=1e-10)
+    source = open_source(tmp_path / "X.npy", target=-1, chunk_bytes=300 * (N + 1) * 4)
+    got = fit(source, solver="lbfgs", tol=1e-6)
+    assert source.dtype == np.float32 and got.coef_.dtype == np.float32
+    # float32 sums stay within float32 accuracy of the float64 optimum
+    np.testing.assert_allclose(got.coef_, ref.coef_, rtol=0, atol=1e-4)
+    for method in ("decision_function", "predict_proba", "predict_log_proba", "predict"):
+        np.testing.assert_allclose(getattr(got, method)(source),
+                                   getattr(got, method)(X), rtol=1e-6, atol=1e-6)
+
+
+# ---------------------------------------------------------------------------- bad input
+def test_bad_input_one_line_errors(tmp_path):
+    X, y = make_data(2)
+    Xn = X.copy()
+    Xn[1234, 1] = np.nan
+    path = write_parquet(tmp_path / "nan.parquet", Xn, y, row_group_size=500)
+    with pytest.raises(ValueError, match=r"X contains NaN at row 1234, column 1 \('f1'\)"):
+        LogisticRegression().fit(open_source(path, target="label"), None)
+    np.save(tmp_path / "X.npy", X)
+    source = open_source(tmp_path / "X.npy", chunk_bytes=4096)
+    (tmp_path / "d.csv").write_text("a,b\n1,0\n")
+    errors = {
+        "one class only": lambda: LogisticRegression().fit(source, np.zeros(M)),
+        r"y has shape \(1499,\) but the source has 1500 rows":
+            lambda: LogisticRegression().fit(source, y[:-1]),
+        "no labels: pass y": lambda: LogisticRegression().fit(source, None),
+        r"column\(s\) \['nope'\] are not in .*; its columns are \['f0'":
+            lambda: open_source(path, target="nope"),
+        r"column\(s\) \['g1'\]": lambda: open_source(path, target="label",
+                                                     features=["f0", "g1"]),
+        "already holds the labels": lambda: LogisticRegression().fit(
+            open_source(path, target="label"), y),
+        "cannot tell the format": lambda: open_source(tmp_path / "d.csv"),
+        r"array\(s\) \['labels'\] are not in the Zarr group":
+            lambda: open_source(write_zarr(tmp_path / "z.zarr", X, y, 500),
+                                target="labels"),
+    }
+    for message, call in errors.items():
+        with pytest.raises(ValueError, match=message) as info:
+            call()
+        assert "\n" not in str(info.value)
+
+
+def test_memory_budget(monkeypatch):
+    monkeypatch.delenv("VLOGREG_MEMORY_BUDGET", raising=False)
+    assert memory_budget() > 0
+    monkeypatch.setenv("VLOGREG_MEMORY_BUDGET", "1.5G")
+    assert memory_budget() == int(1.5 * (1 << 30))
+    monkeypatch.setenv("VLOGREG_MEMORY_BUDGET", "lots")
+    with pytest.raises(ValueError, match="not a size"):
+        memory_budget()

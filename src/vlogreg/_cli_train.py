@@ -168,6 +168,9 @@ def run(args):
     if not os.path.isdir(folder):
         raise UsageError(f"the folder of --model {args.model} does not exist; create it "
                          f"first.")
+    streamed = _out_of_core(args)
+    if streamed is not None:
+        return streamed
     data = read_training_data(args.data, args.target, features=args.features,
                               exclude=args.exclude, one_hot=args.one_hot)
     found = np.unique(data.y)
@@ -219,6 +222,89 @@ def run(args):
         print(json.dumps(result))
     elif not args.quiet:
         _report(args, model, result, summary)
+    return 0
+
+
+STREAMABLE = (".npy", ".parquet", ".pq", ".zarr")
+
+
+def _size(nbytes):
+    for unit, scale in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if nbytes >= scale:
+            return f"{nbytes / scale:.2f} {unit}"
+    return f"{nbytes} bytes"
+
+
+def _data_bytes(path):
+    if os.path.isdir(path):
+        return sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(path)
+                   for f in fs)
+    return os.path.getsize(path)
+
+
+def _out_of_core(args):
+    """Train from disk in chunks when DATA is larger than the memory budget, or None.
+
+    The budget is half the memory available now (``VLOGREG_MEMORY_BUDGET`` overrides
+    it, e.g. 8G). .npy, Parquet and Zarr stream; other formats are read as usual.
+    """
+    from ._outofcore import memory_budget
+
+    path = args.data.rstrip("/")
+    if not os.path.exists(path):
+        return None  # read_training_data reports it
+    size, budget = _data_bytes(path), memory_budget()
+    if size <= budget:
+        return None
+    if not path.lower().endswith(STREAMABLE) and not os.path.isdir(path):
+        print(f"vlogreg train: warning: {args.data} ({_size(size)}) is larger than "
+              f"the memory budget ({_size(budget)}) and this format cannot be "
+              f"streamed; reading it whole (convert it to Parquet or .npy to stream).",
+              file=sys.stderr)
+        return None
+    from ._estimator import LogisticRegression
+    from ._outofcore import open_source
+    from .cli import UsageError
+    from .io import save
+
+    if args.one_hot or args.exclude or args.inference or args.resume:
+        raise UsageError("--one-hot, --exclude, --inference and --resume need the data in "
+                         "memory, but DATA is larger than the memory budget; raise "
+                         "VLOGREG_MEMORY_BUDGET or prepare the columns beforehand.")
+    source = open_source(path, target=args.target, features=args.features)
+    if not args.quiet and not args.json:
+        print(f"vlogreg train: {args.data} is {_size(size)}, above the memory budget "
+              f"of {_size(budget)}: streaming it from disk in {source.n_chunks} "
+              f"chunks of {_size(source.chunk_bytes)}")
+    model = LogisticRegression(penalty=PENALTIES[args.penalty], C=args.C,
+                               l1_ratio=args.l1_ratio, solver=args.solver,
+                               max_iter=args.max_iter, tol=args.tol,
+                               class_weight=args.class_weight)
+    t0 = time.perf_counter()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model.fit(source)
+    seconds = time.perf_counter() - t0
+    n = source.shape[1]
+    names = source.feature_names or [f"x{j}" for j in range(n)]
+    training = {"data": os.path.basename(path), "n_samples": int(source.shape[0]),
+                "time_s": seconds, "out_of_core": True, "chunks": source.n_chunks}
+    save(model, args.model, feature_names=list(names), training=training)
+    notes = [str(w.message).strip().splitlines()[0] for w in caught]
+    for line in notes:
+        print(f"vlogreg train: warning: {line}", file=sys.stderr)
+    result = {"model": args.model, "n_samples": int(source.shape[0]), "n_features": n,
+              "classes": [c.item() if hasattr(c, "item") else c for c in model.classes_],
+              "solver": model.solver_, "n_iter": int(model.n_iter_[0]),
+              "converged": bool(model.converged_), "time": seconds, "out_of_core": True,
+              "memory_budget": budget, "data_bytes": size, "warnings": notes}
+    if args.json:
+        print(json.dumps(result))
+    elif not args.quiet:
+        status = "converged" if model.converged_ else "did NOT converge"
+        print(f"  solver     {model.solver_}, {status} in {result['n_iter']} iterations, "
+              f"{seconds:.3f} s")
+        print(f"  model   -> {args.model}")
     return 0
 
 

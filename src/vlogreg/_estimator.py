@@ -39,7 +39,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 from ._blocks import blas_single_thread
 from ._loss import LogisticObjective
 from ._math import log_softmax, sigmoid
-from ._validation import check_finite, check_scale
+from ._validation import check_finite, check_values
 from .solvers import SOLVERS
 
 _PENALTIES = ("l2", "l1", "elasticnet", None)
@@ -271,8 +271,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
     def _prepare(self, X, y, sample_weight):
         X, y = validate_data(self, X, y, accept_sparse=["csr", "csc"],
                              dtype=[np.float64, np.float32], ensure_all_finite=False)
-        check_finite(X, "X", columns=getattr(self, "feature_names_in_", None))
-        check_scale(X, "X", columns=getattr(self, "feature_names_in_", None))
+        check_values(X, "X", columns=getattr(self, "feature_names_in_", None))
         classes, y_idx = self.encode_labels(y)
         sw = _check_sample_weight(sample_weight, X, dtype=np.float64)
         sw = self.final_weights(sw, classes, y, y_idx)

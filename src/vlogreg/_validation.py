@@ -25,6 +25,9 @@ def check_finite(a, name, *, rows_are="row", columns=None):
     values = a.data if sp.issparse(a) else a
     if values.dtype.kind not in "fc":
         return
+    # fast path without a temporary: min and max are finite only if every value is
+    if values.size == 0 or (np.isfinite(values.min()) and np.isfinite(values.max())):
+        return
     finite = np.isfinite(values)
     if finite.all():
         return
@@ -118,3 +121,20 @@ def check_scale(a, name, *, columns=None):
         f"{name} has values as large as {amax:.3g} ({label}); features this large "
         f"overflow {values.dtype} arithmetic in the fit (limit {limit:g}); scale them first, "
         f"e.g. with sklearn.preprocessing.StandardScaler or MaxAbsScaler.")
+
+
+def check_values(a, name, *, columns=None):
+    """``check_finite`` and ``check_scale`` in two passes over ``a`` and no copy of it.
+
+    ``min`` and ``max`` propagate NaN and show inf, so two reductions decide both checks;
+    only when one fails is ``a`` searched (with temporaries) to name the place.
+    """
+    values = a.data if hasattr(a, "indptr") else a
+    if values.dtype.kind not in "fc" or values.size == 0:
+        return
+    lo, hi = values.min(), values.max()
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        check_finite(a, name, columns=columns)
+    limit = MAX_ABS.get(values.dtype)
+    if limit is not None and max(-float(lo), float(hi)) > limit:
+        check_scale(a, name, columns=columns)

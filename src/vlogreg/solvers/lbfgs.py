@@ -147,6 +147,17 @@ def lbfgs(objective, theta0=None, *, tol=1e-4, max_iter=1000, callback=None, mem
                            grad_norm=opt0, loss_history=history, n_evals=evals[0],
                            message="converged" if opt0 <= tol else "reached max_iter=0")
     stopped = [False]
+    if (precondition and l1 == 0 and not objective.multinomial and resume is None
+            and not np.any(x0)):
+        # at theta = 0 every a(1 - a) is 1/4: the binary Hessian IS the preconditioner's
+        # bound (up to its subsampling), so one step v - grad_v is a Newton step, where
+        # scipy's first step would be a short one along -grad_v
+        _, gv = grad_to_x(x_start, f0, g0)
+        x1 = x_start - gv
+        f1 = objective.value(to_theta(x1))
+        evals[0] += 1
+        if f1 < f0:
+            x_start = x1
 
     def cb(intermediate_result):
         theta = np.array(to_theta(intermediate_result.x))  # scipy reuses its buffer

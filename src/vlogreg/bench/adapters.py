@@ -27,16 +27,12 @@ class Fit:
 
 
 def _timed(fn):
-    t0 = time.perf_counter()
-    out = fn()
-    return out, time.perf_counter() - t0
-
-
-def _quiet():
-    w = warnings.catch_warnings()
-    w.__enter__()
-    warnings.simplefilter("ignore")
-    return w
+    """``(fn(), seconds)``; the peers' convergence warnings are not results: silenced."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        t0 = time.perf_counter()
+        out = fn()
+        return out, time.perf_counter() - t0
 
 
 def _from_estimator(est, seconds, K):
@@ -53,11 +49,7 @@ def vlogreg_fit(solver):
 
         est = LogisticRegression(penalty=problem.penalty, C=problem.C, solver=solver,
                                  tol=tol, max_iter=10_000)
-        w = _quiet()
-        try:
-            _, seconds = _timed(lambda: est.fit(problem.X, problem.y))
-        finally:
-            w.__exit__(None, None, None)
+        _, seconds = _timed(lambda: est.fit(problem.X, problem.y))
         return _from_estimator(est, seconds, problem.n_classes)
     return fit
 
@@ -71,11 +63,7 @@ def sklearn_fit(solver):
         C = np.inf if problem.penalty is None else problem.C
         est = LogisticRegression(C=C, l1_ratio=0.0, solver=solver, tol=tol,
                                  max_iter=10_000)
-        w = _quiet()
-        try:
-            _, seconds = _timed(lambda: est.fit(problem.X, problem.y))
-        finally:
-            w.__exit__(None, None, None)
+        _, seconds = _timed(lambda: est.fit(problem.X, problem.y))
         return _from_estimator(est, seconds, problem.n_classes)
     return fit
 
@@ -92,11 +80,7 @@ def glum_fit(problem, tol):
     alpha = 0.0 if problem.penalty is None else 1.0 / (problem.C * m)
     est = GeneralizedLinearRegressor(family="binomial", alpha=alpha, l1_ratio=0.0,
                                      gradient_tol=tol, max_iter=1000)
-    w = _quiet()
-    try:
-        _, seconds = _timed(lambda: est.fit(problem.X, problem.y))
-    finally:
-        w.__exit__(None, None, None)
+    _, seconds = _timed(lambda: est.fit(problem.X, problem.y))
     return Fit(np.asarray(est.coef_, dtype=np.float64), float(est.intercept_), seconds,
                int(est.n_iter_))
 
@@ -113,11 +97,7 @@ def statsmodels_fit(problem, tol):
         Xc = sm.add_constant(problem.X.astype(np.float64), has_constant="add")
         return sm.Logit(problem.y, Xc).fit(method="newton", tol=tol, disp=0, maxiter=100)
 
-    w = _quiet()
-    try:
-        res, seconds = _timed(run)
-    finally:
-        w.__exit__(None, None, None)
+    res, seconds = _timed(run)
     params = np.asarray(res.params)
     return Fit(params[1:], float(params[0]), seconds, int(res.mle_retvals["iterations"]))
 

@@ -50,17 +50,18 @@ def objective_value(problem, coef, intercept):
     return obj.loss(np.asarray(coef, dtype=np.float64), np.asarray(intercept, dtype=np.float64))
 
 
-def _classification(m, n, dtype, seed=0, n_informative=None):
+def _classification(m, n, dtype, seed=0, n_informative=None, n_redundant=2):
     from sklearn.datasets import make_classification
 
     X, y = make_classification(n_samples=m, n_features=n,
                                n_informative=n_informative or max(2, n // 2),
-                               random_state=seed)
+                               n_redundant=n_redundant, random_state=seed)
     return np.ascontiguousarray(X, dtype=dtype), y.astype(np.int64)
 
 
 def dense(m=1_000_000, n=100, dtype=np.float64, C=1.0, penalty="l2"):
-    X, y = _classification(m, n, dtype)
+    # unpenalized: no redundant (collinear) columns, or the optimum is not unique
+    X, y = _classification(m, n, dtype, n_redundant=2 if penalty is not None else 0)
     name = f"dense {m // 1000}k x {n} {np.dtype(dtype).name}"
     if penalty is None:
         name += " unpenalized"

@@ -36,11 +36,16 @@ def run_problem(problem, labels=None, targets=(1e-6,), repeat=3, log=print):
     """
     labels = list(ADAPTERS) if labels is None else labels
     f_star = reference_value(problem)
-    sweeps, chosen = {}, {t: {} for t in targets}
+    sweeps, chosen, failures = {}, {t: {} for t in targets}, {}
     for label in labels:
         points = []
         for tol in TOLS:
-            fit = ADAPTERS[label](problem, tol)
+            try:
+                fit = ADAPTERS[label](problem, tol)
+            except Exception as exc:  # a peer failing is a result, not a crash
+                log(f"    {label:24s} tol={tol:.0e}  failed: {type(exc).__name__}: {exc}")
+                failures[label] = f"{type(exc).__name__}: {str(exc).splitlines()[0]}"
+                break
             if fit is None:
                 break
             gap = (objective_value(problem, fit.coef, fit.intercept) - f_star) / abs(f_star)
@@ -52,7 +57,8 @@ def run_problem(problem, labels=None, targets=(1e-6,), repeat=3, log=print):
                     continue
                 if gap <= t:
                     chosen[t][label] = tol
-            if gap <= min(targets) or fit.seconds > 120:
+            stalled = len(points) >= 3 and points[-1][2] >= 0.5 * points[-3][2]
+            if gap <= min(targets) or fit.seconds > 120 or stalled:
                 break
         if points:
             sweeps[label] = points
@@ -74,7 +80,7 @@ def run_problem(problem, labels=None, targets=(1e-6,), repeat=3, log=print):
             results[t][label] = {"tol": chosen[t][label], "seconds": float(np.median(secs)),
                                  "gap": max(r[1] for r in runs), "n_iter": runs[-1][2],
                                  "all_seconds": secs}
-    return {"reference": f_star, "sweeps": sweeps, "results": results}
+    return {"reference": f_star, "sweeps": sweeps, "results": results, "failures": failures}
 
 
 def format_table(problem, out, target):
@@ -84,10 +90,14 @@ def format_table(problem, out, target):
     best_peer = min(peers) if peers else None
     lines = ["| library | tol | iterations | median time | max gap | vs fastest peer |",
              "|---|---|---|---|---|---|"]
+    for label, why in out.get("failures", {}).items():
+        res.setdefault(label, None)
     for label, r in sorted(res.items(), key=lambda kv: (kv[1] is None,
                                                         kv[1]["seconds"] if kv[1] else 0)):
         if r is None:
-            lines.append(f"| {label} | - | - | gap {target:g} not reached | - | - |")
+            why = out.get("failures", {}).get(label)
+            what = f"failed: {why}" if why else f"gap {target:g} not reached"
+            lines.append(f"| {label} | - | - | {what} | - | - |")
             continue
         ratio = f"{best_peer / r['seconds']:.2f}x faster" if best_peer else "-"
         if best_peer and r["seconds"] > best_peer:

@@ -26,7 +26,8 @@ def reference_value(problem):
     return min(values)
 
 
-def run_problem(problem, labels=None, targets=(1e-6,), repeat=3, log=print):
+def run_problem(problem, labels=None, targets=(1e-6,), repeat=3, log=print,
+                max_fit_seconds=120):
     """Sweep and time every adapter on ``problem``.
 
     Returns
@@ -58,7 +59,7 @@ def run_problem(problem, labels=None, targets=(1e-6,), repeat=3, log=print):
                 if gap <= t:
                     chosen[t][label] = tol
             stalled = len(points) >= 3 and points[-1][2] >= 0.5 * points[-3][2]
-            if gap <= min(targets) or fit.seconds > 120 or stalled:
+            if gap <= min(targets) or fit.seconds > max_fit_seconds or stalled:
                 break
         if points:
             sweeps[label] = points

@@ -262,8 +262,13 @@ class LogisticObjective:
         ``(s_i / S) (diag(a_i) - a_i a_i^T)``.
         """
         coef, intercept = self.unpack(theta)
-        z = self.decision_function(coef, intercept).astype(np.float64)
-        s = np.ones(self.m) if self.s is None else self.s.astype(np.float64)
+        return self._curvature_from_z(self.decision_function(coef, intercept),
+                                      slice(0, self.m))
+
+    def _curvature_from_z(self, z, rows):
+        """``curvature`` of the examples ``rows`` from their decision values ``z``."""
+        z = np.asarray(z, dtype=np.float64)
+        s = np.ones(z.shape[0]) if self.s is None else self.s[rows].astype(np.float64)
         if self.multinomial:
             z -= z.max(axis=1, keepdims=True)
             a = np.exp(z)
@@ -307,18 +312,25 @@ class LogisticObjective:
 
         Binary: ``X~^T diag(h) X~ + alpha I_w``. Multinomial: the (k, l) block over
         classes is ``X~^T diag(sw (delta_kl a_k - a_k a_l)) X~``. The layout matches
-        ``theta`` (coef row-major over (n, K), then the intercepts).
+        ``theta`` (coef row-major over (n, K), then the intercepts). Without
+        ``curvature`` each block's curvature is computed from the block itself, so the
+        whole Hessian costs one read of X.
         """
-        h, sw = self.curvature(theta) if curvature is None else curvature
         k, n, fi = self.k, self.n, self.fit_intercept
         p1 = n + (1 if fi else 0)
+        c, b = self._cast(*self.unpack(theta))
 
         def block(Xb, rows):
+            if curvature is None:  # z of the block while it is in cache: one read of X
+                hb, swb = self._curvature_from_z(np.asarray(Xb @ c) + b, rows)
+            else:
+                hb = curvature[0][rows]
+                swb = None if curvature[1] is None else curvature[1][rows]
             out = np.empty((k, k, p1, p1))
             if not self.multinomial:
-                out[0, 0] = _weighted_gram(Xb, h[rows], fi)
+                out[0, 0] = _weighted_gram(Xb, hb, fi)
                 return (out,)
-            ab, sb = h[rows], sw[rows]
+            ab, sb = hb, swb
             for i in range(k):
                 for j in range(i, k):
                     d = -ab[:, i] * ab[:, j]

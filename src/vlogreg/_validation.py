@@ -124,17 +124,24 @@ def check_scale(a, name, *, columns=None):
 
 
 def check_values(a, name, *, columns=None):
-    """``check_finite`` and ``check_scale`` in two passes over ``a`` and no copy of it.
+    """``check_finite`` and ``check_scale`` in one pass over ``a``, without a copy.
 
-    ``min`` and ``max`` propagate NaN and show inf, so two reductions decide both checks;
-    only when one fails is ``a`` searched (with temporaries) to name the place.
+    A sum of squares propagates NaN and inf and bounds every |value|; only when it does
+    not settle the question do ``min``/``max`` (and, on failure, a search that names the
+    place) run.
     """
     values = a.data if hasattr(a, "indptr") else a
     if values.dtype.kind not in "fc" or values.size == 0:
         return
+    limit = MAX_ABS.get(values.dtype)
+    # one pass, no temporary: a finite sum of squares below limit^2 settles both checks
+    # (NaN and inf propagate into it); otherwise min/max and, on failure, the search
+    idx = "ijklmn"[:values.ndim]
+    sq = float(np.einsum(f"{idx},{idx}->", values, values))
+    if limit is not None and np.isfinite(sq) and sq <= limit * limit:
+        return
     lo, hi = values.min(), values.max()
     if not (np.isfinite(lo) and np.isfinite(hi)):
         check_finite(a, name, columns=columns)
-    limit = MAX_ABS.get(values.dtype)
     if limit is not None and max(-float(lo), float(hi)) > limit:
         check_scale(a, name, columns=columns)

@@ -83,13 +83,14 @@ def newton(objective, theta0=None, *, tol=1e-4, max_iter=100, callback=None,
     converged = opt <= tol
     message = "converged" if converged else f"reached max_iter={max_iter}"
     while not converged and n_iter < max_iter:
-        curv = objective.curvature(x)
-        n_evals += 1
         if objective.n_params <= dense_max:
-            d = _direction_dense(objective.hessian(x, curv), g,
+            # curvature and Hessian in the same read of X
+            d = _direction_dense(objective.hessian(x), g,
                                  singular_ok=objective.multinomial)
             n_evals += 1
         else:
+            curv = objective.curvature(x)  # once, for the many products below
+            n_evals += 1
             gnorm = float(np.linalg.norm(g))
             op = LinearOperator((objective.n_params,) * 2, dtype=np.float64,
                                 matvec=lambda v: objective.hessp(x, v, curv))

@@ -82,6 +82,8 @@ def newton(objective, theta0=None, *, tol=1e-4, max_iter=100, callback=None,
     n_iter = 0 if resume is None else int(resume["n_iter"])
     converged = opt <= tol
     message = "converged" if converged else f"reached max_iter={max_iter}"
+    rounding = 64 * float(np.finfo(objective.dtype).eps)
+    best_opt, stalled = opt, 0
     while not converged and n_iter < max_iter:
         if objective.n_params <= dense_max:
             # curvature and Hessian in the same read of X
@@ -115,6 +117,13 @@ def newton(objective, theta0=None, *, tol=1e-4, max_iter=100, callback=None,
             break
         n_iter += 1
         moved = (f - f_new) > 0 or opt_new < opt
+        # progress that is not rounding noise: f down by more than the data's precision,
+        # or a new best gradient; three steps without it and tol is out of reach
+        if (f - f_new) > rounding * abs(f) or opt_new < 0.9 * best_opt:
+            stalled = 0
+        else:
+            stalled += 1
+        best_opt = min(best_opt, opt_new)
         x, f, g = x_new, f_new, g_new
         history.append(f)
         opt = opt_new
@@ -123,7 +132,7 @@ def newton(objective, theta0=None, *, tol=1e-4, max_iter=100, callback=None,
                                        "history": list(history)}))
         if opt <= tol:
             converged, message = True, "converged"
-        elif step < 1e-10 or not moved:
+        elif step < 1e-10 or not moved or stalled >= 3:
             message = ("the line search made no progress: the objective is flat to rounding "
                        "here (loss %.17g); the gradient max-norm is %.3g" % (f, opt))
             break

@@ -6,7 +6,6 @@ import subprocess
 import sys
 
 import numpy as np
-import pytest
 from sklearn.datasets import make_classification
 
 import vlogreg

@@ -6,7 +6,6 @@ One LocalCluster (2 worker processes) serves the whole module."""
 from __future__ import annotations
 
 import os
-import warnings
 
 import numpy as np
 import pytest
@@ -16,11 +15,11 @@ dd = pytest.importorskip("dask.dataframe")
 distributed = pytest.importorskip("distributed")
 pd = pytest.importorskip("pandas")
 
-from sklearn.exceptions import ConvergenceWarning  # noqa: E402
 
 from vlogreg import LogisticRegression  # noqa: E402
 from vlogreg import _dask  # noqa: E402
 from vlogreg.solvers import SOLVERS  # noqa: E402
+from _fit_helpers import assert_same_fit, fit  # noqa: E402
 
 M, N, CHUNK = 1200, 4, 300  # 4 chunks: a tree with real leaves, computes stay cheap
 SOLVER_KW = {"lbfgs": dict(tol=1e-10, max_iter=200), "newton": dict(tol=1e-10),
@@ -47,18 +46,6 @@ def make_data(n_classes, seed=0):
              + rng.gumbel(size=(M, n_classes))).argmax(axis=1)
     return X, y
 
-
-def fit(X, y, sample_weight=None, **kw):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        return LogisticRegression(**kw).fit(X, y, sample_weight)
-
-
-def assert_same_fit(a, b, atol=1e-8):
-    assert a.coef_.dtype == b.coef_.dtype
-    np.testing.assert_allclose(b.coef_, a.coef_, rtol=0, atol=atol)
-    np.testing.assert_allclose(b.intercept_, a.intercept_, rtol=0, atol=atol)
-    np.testing.assert_array_equal(b.classes_, a.classes_)
 
 
 # ------------------------------------------------------------------------ same numbers

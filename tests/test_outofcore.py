@@ -3,14 +3,13 @@ Zarr chunks equal the in-memory fit, in chunks of the size asked for; clear erro
 
 from __future__ import annotations
 
-import warnings
 
 import numpy as np
 import pytest
-from sklearn.exceptions import ConvergenceWarning
 
 from vlogreg import LogisticRegression
 from vlogreg._outofcore import memory_budget, open_source
+from _fit_helpers import assert_same_fit, fit
 
 M, N = 1500, 4
 SOLVER_KW = {"lbfgs": dict(tol=1e-10, max_iter=200), "newton": dict(tol=1e-10),
@@ -27,18 +26,6 @@ def make_data(n_classes, seed=0, dtype=np.float64):
              + rng.gumbel(size=(M, n_classes))).argmax(axis=1)
     return X, y
 
-
-def fit(X, y=None, sample_weight=None, **kw):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        return LogisticRegression(**kw).fit(X, y, sample_weight)
-
-
-def assert_same_fit(a, b, atol=1e-8):
-    assert a.coef_.dtype == b.coef_.dtype
-    np.testing.assert_allclose(b.coef_, a.coef_, rtol=0, atol=atol)
-    np.testing.assert_allclose(b.intercept_, a.intercept_, rtol=0, atol=atol)
-    np.testing.assert_array_equal(b.classes_, a.classes_)
 
 
 def write_parquet(path, X, y, row_group_size, dtype=None):

@@ -178,16 +178,11 @@ class ArrayAPIObjective:
 
     def lipschitz(self, n_iter=8, seed=0):
         """Power-iteration estimate of the gradient's Lipschitz constant (see _loss)."""
-        return self._power(n_iter, seed) + self.alpha
+        from ._loss import power_lipschitz
 
-    def _power(self, n_iter, seed):
         xp = self.xp
-        rng = np.random.default_rng(seed)
-        p1 = self.n + (1 if self.fit_intercept else 0)
-        v = rng.standard_normal(p1)
-        v /= np.linalg.norm(v)
-        lam = 0.0
-        for _ in range(n_iter):
+
+        def gram_vec(v):  # X~^T diag(s) X~ v / S on X's device
             u = self.X @ self._dev(v[: self.n])
             if self.fit_intercept:
                 u = u + float(v[self.n])
@@ -195,12 +190,10 @@ class ArrayAPIObjective:
             w = to_numpy(self.X.T @ u).astype(np.float64)
             if self.fit_intercept:
                 w = np.append(w, float(xp.sum(u)))
-            w /= self.S
-            lam = float(np.linalg.norm(w))
-            if lam == 0.0:
-                break
-            v = w / lam
-        return (0.5 if self.multinomial else 0.25) * lam
+            return w / self.S
+
+        return power_lipschitz(gram_vec, self.n + (1 if self.fit_intercept else 0),
+                               self.multinomial, self.alpha, n_iter, seed)
 
 
 # ------------------------------------------------------------------ backend protocol

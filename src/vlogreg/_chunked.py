@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.utils.class_weight import compute_class_weight
 
-from ._loss import LogisticObjective
+from ._loss import LogisticObjective, power_lipschitz
 
 _FIX_NONFINITE = ("remove those rows or impute the missing values first (e.g. "
                   "sklearn.impute.SimpleImputer), NaN and inf are not valid inputs.")
@@ -232,20 +232,14 @@ class ChunkedObjective:
         ones; a few evenly spaced chunks on disk, where ``S`` becomes their weight).
         """
         sub, _ = self.chunks.subset(max_rows)
-        rng = np.random.default_rng(seed)
-        v = rng.standard_normal(self.n + (1 if self.fit_intercept else 0))
-        v /= np.linalg.norm(v)
-        lam = 0.0
-        for _ in range(n_iter):
+
+        def gram_vec(v):
             self.n_evals += 1
             gv, w = sub.map_sum("gram_vec", self.spec, v)
-            gv = gv / float(w)
-            lam = float(np.linalg.norm(gv))
-            if lam == 0.0:
-                break
-            v = gv / lam
-        factor = 0.5 if self.multinomial else 0.25
-        return factor * lam + self.alpha
+            return gv / float(w)
+
+        return power_lipschitz(gram_vec, self.n + (1 if self.fit_intercept else 0),
+                               self.multinomial, self.alpha, n_iter, seed)
 
 
 # ------------------------------------------------------------------ validation, encoding

@@ -395,13 +395,9 @@ class LogisticObjective:
         curvature factor 1/4 becomes 1/2). A few power iterations give
         ``lambda_max`` from below; the solvers' line searches cover the rest.
         """
-        rng = np.random.default_rng(seed)
-        p1 = self.n + (1 if self.fit_intercept else 0)
-        v = rng.standard_normal(p1)
-        v /= np.linalg.norm(v)
         s = np.ones(self.m) if self.s is None else self.s.astype(np.float64)
-        lam = 0.0
-        for _ in range(n_iter):
+
+        def gram_vec(v):  # X~^T diag(s) X~ v / S, one read of X
             vw = v[: self.n].astype(self.dtype)
             vb = v[self.n] if self.fit_intercept else 0.0
 
@@ -411,10 +407,27 @@ class LogisticObjective:
 
             gw, gb = self.blocks.map_sum(block)
             w = np.concatenate([gw, [gb]]) if self.fit_intercept else gw
-            w /= self.S
-            lam = float(np.linalg.norm(w))
-            if lam == 0.0:
-                break
-            v = w / lam
-        factor = 0.5 if self.multinomial else 0.25
-        return factor * lam + self.alpha
+            return w / self.S
+
+        return power_lipschitz(gram_vec, self.n + (1 if self.fit_intercept else 0),
+                               self.multinomial, self.alpha, n_iter, seed)
+
+
+def power_lipschitz(gram_vec, p1, multinomial, alpha, n_iter=8, seed=0):
+    """``factor * lambda_max + alpha`` by ``n_iter`` power iterations of ``gram_vec``.
+
+    ``gram_vec(v)`` is ``X~^T diag(s) X~ v / S`` for v of length ``p1``; every backend
+    (in memory, chunked, array API) supplies its own and shares these iterations, so
+    they all take the same first step.
+    """
+    rng = np.random.default_rng(seed)
+    v = rng.standard_normal(p1)
+    v /= np.linalg.norm(v)
+    lam = 0.0
+    for _ in range(n_iter):
+        w = gram_vec(v)
+        lam = float(np.linalg.norm(w))
+        if lam == 0.0:
+            break
+        v = w / lam
+    return (0.5 if multinomial else 0.25) * lam + alpha

@@ -2,8 +2,8 @@
 
     python benchmarks/kernel.py [--m 2000000] [--n 100] [--repeat 7]
 
-Floor: the faster of a BLAS gemv (X @ v) and a numba column-sum over X, both reading
-X exactly once. Candidates: vlogreg's numba kernel, vlogreg's NumPy row blocks, and the
+Floor: the faster of a BLAS gemv (X @ v) and a numba column-sum over X (C order
+only), both reading X exactly once. Rows for C (row-major) and F (column-major) X. Candidates: vlogreg's numba kernel, vlogreg's NumPy row blocks, and the
 textbook two-pass NumPy gradient. Medians, candidates alternating within each round.
 Prints a Markdown table (ratios to the floor) and the BLAS/threads in use.
 """
@@ -48,10 +48,12 @@ def main():
           + ", ".join(f"{i['internal_api']} {i.get('version')} {i.get('architecture')} "
                       f"({i['num_threads']} threads)" for i in threadpool_info()))
     print()
-    print("| dtype | one read (floor) | numba kernel | NumPy row blocks | NumPy two-pass |")
-    print("|---|---|---|---|---|")
-    for dt in (np.float64, np.float32):
-        X = rng.standard_normal((args.m, args.n)).astype(dt)
+    print("| dtype | order | one read (floor) | numba kernel | NumPy row blocks "
+          "| NumPy two-pass |")
+    print("|---|---|---|---|---|---|")
+    for dt, order in ((np.float64, "C"), (np.float32, "C"), (np.float64, "F"),
+                      (np.float32, "F")):
+        X = np.asarray(rng.standard_normal((args.m, args.n)), dtype=dt, order=order)
         y = (rng.random(args.m) < 0.5).astype(dt)
         s = np.ones(args.m, dt)
         w = (rng.standard_normal(args.n) * 0.1).astype(dt)
@@ -62,7 +64,7 @@ def main():
             a = 1.0 / (1.0 + np.exp(-z))
             return X.T @ (a - y)
 
-        cands = {"gemv": lambda: X @ w, "colsum": lambda: colsum(X),
+        cands = {"gemv": lambda: X @ w, "colsum": lambda: colsum(X) if order == "C" else 0,
                  "kernel": lambda: numba_binary.loss_grad(X, y, s, w, 0.1),
                  "blocks": lambda: blocks.loss_grad(w, 0.1), "two-pass": two_pass}
         for f in cands.values():
@@ -74,11 +76,13 @@ def main():
                 f()
                 times[k].append(time.perf_counter() - t0)
         med = {k: float(np.median(v)) for k, v in times.items()}
-        floor = min(med["gemv"], med["colsum"])
+        floor = min(med["gemv"], med["colsum"]) if order == "C" else med["gemv"]
         cell = {k: f"{med[k] * 1e3:.1f} ms ({med[k] / floor:.2f}x)" for k in med}
-        print(f"| {np.dtype(dt).name} | {floor * 1e3:.1f} ms (gemv {med['gemv'] * 1e3:.1f}, "
-              f"colsum {med['colsum'] * 1e3:.1f}) | {cell['kernel']} | {cell['blocks']} | "
-              f"{cell['two-pass']} |")
+        cs = f", colsum {med['colsum'] * 1e3:.1f}" if order == "C" else ""
+        print(f"| {np.dtype(dt).name} | {order} | {floor * 1e3:.1f} ms (gemv "
+              f"{med['gemv'] * 1e3:.1f}{cs}) | {cell['kernel']} | {cell['blocks']} | "
+              f"{cell['two-pass']} |", flush=True)
+        X = blocks = None  # free before the next X
 
 
 if __name__ == "__main__":

@@ -45,6 +45,45 @@ def test_kernel_equals_numpy_path(dtype, sparse, weighted):
         assert fast.value(theta) == f1
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("order", ["C", "F"])
+@pytest.mark.parametrize("n", [1, 5, 37])
+def test_kernel_every_tail_of_rows_and_columns(dtype, order, n):
+    # m = 16 q + r for every r: full blocks of 16 and 8 rows and each partial tail;
+    # n = 1, 5, 37: column groups of 4 with and without a remainder (F order)
+    rng = np.random.default_rng(n)
+    for m in (1, 7, 8, 9, 15, 16, 17, 24, 31, 65, 200, 1000):
+        X = np.asarray(rng.standard_normal((m, n)), dtype=dtype, order=order)
+        y = (rng.random(m) < 0.5).astype(np.int64)
+        s = rng.random(m)
+        fast = LogisticObjective(X, y, s, kernel="numba")
+        ref = LogisticObjective(X, y, s, kernel="numpy")
+        theta = rng.standard_normal(n + 1)
+        f1, g1 = fast.value_and_grad(theta)
+        f2, g2 = ref.value_and_grad(theta)
+        rtol = 1e-12 if dtype == np.float64 else 2e-6
+        np.testing.assert_allclose(f1, f2, rtol=rtol, err_msg=f"m={m}")
+        np.testing.assert_allclose(g1, g2, rtol=rtol, atol=rtol * np.abs(g2).max(),
+                                   err_msg=f"m={m}")
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_fortran_kernel_equals_c_kernel_over_many_chunks_and_tiles(dtype):
+    # 300k x 30: several chunks (threads) and several L2 tiles per chunk
+    rng = np.random.default_rng(4)
+    X = rng.standard_normal((300_000, 30)).astype(dtype)
+    y = (rng.random(300_000) < 0.3).astype(np.int64)
+    theta = rng.standard_normal(31) * 0.2
+    fc, gc = LogisticObjective(X, y, kernel="numba").value_and_grad(theta)
+    F = np.asfortranarray(X)
+    obj = LogisticObjective(F, y, kernel="numba")
+    assert obj.X.flags.f_contiguous  # no copy to C order
+    ff, gf = obj.value_and_grad(theta)
+    rtol = 1e-12 if dtype == np.float64 else 1e-6
+    np.testing.assert_allclose(ff, fc, rtol=rtol)
+    np.testing.assert_allclose(gf, gc, rtol=rtol, atol=rtol * np.abs(gc).max())
+
+
 def test_kernel_float32_within_1e5_of_float64():
     X, y, _ = _data(np.float64)
     theta = np.random.default_rng(2).standard_normal(N + 1) * 0.5
@@ -55,10 +94,13 @@ def test_kernel_float32_within_1e5_of_float64():
     np.testing.assert_allclose(g32, g64, rtol=1e-5, atol=1e-5 * np.abs(g64).max())
 
 
-def test_kernel_is_bit_identical_across_thread_counts():
+@pytest.mark.parametrize("order", ["C", "F"])
+def test_kernel_is_bit_identical_across_thread_counts(order):
     rng = np.random.default_rng(3)
     m = 200_000  # several chunks
     X = rng.standard_normal((m, 8))
+    if order == "F":
+        X = np.asfortranarray(X)
     y = (rng.random(m) < 0.5).astype(np.int64)
     obj = LogisticObjective(X, y, kernel="numba")
     theta = rng.standard_normal(9)
@@ -87,11 +129,12 @@ def test_fit_is_bit_identical_run_to_run():
 def test_kernel_choice():
     big = np.zeros((20_000, 20))
     assert binary_kernel(big) is not None                   # 3.2 MB, C-contiguous
-    assert binary_kernel(np.asfortranarray(big)) is None     # F order: NumPy blocks
+    assert binary_kernel(np.asfortranarray(big)) is not None  # F order: its own kernel
+    assert binary_kernel(big[:, ::2]) is None                 # strided: NumPy blocks
     assert binary_kernel(big[:100]) is None                  # small: NumPy, one block
     assert binary_kernel(big, kernel="numpy") is None
-    with pytest.raises(ValueError, match="C-contiguous"):
-        binary_kernel(np.asfortranarray(big), kernel="numba")
+    with pytest.raises(ValueError, match="F-contiguous"):
+        binary_kernel(big[:, ::2], kernel="numba")
     with pytest.raises(ValueError, match="kernel="):
         binary_kernel(big, kernel="fast")
 

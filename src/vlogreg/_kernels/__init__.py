@@ -3,7 +3,7 @@
 ``binary_kernel(X)`` returns the fused loss+gradient function for X, or None when X
 is better served by the portable blocked NumPy path of ``_loss`` (numba missing or
 disabled with ``VLOGREG_KERNEL=numpy``, X small enough to sit in cache, a dense X
-that is not C-contiguous, or a dtype the kernel does not take).
+that is neither C- nor F-contiguous, or a dtype the kernel does not take).
 """
 
 from __future__ import annotations
@@ -44,15 +44,16 @@ def binary_kernel(X, kernel="auto"):
         ok = X.format == "csr" and X.dtype in (np.float32, np.float64)
         nbytes = X.data.nbytes + X.indices.nbytes
     else:
-        ok = X.dtype in (np.float32, np.float64) and X.flags.c_contiguous and X.ndim == 2 \
-            and X.shape[1] > 0
+        ok = X.dtype in (np.float32, np.float64) and X.ndim == 2 and X.shape[1] > 0 \
+            and (X.flags.c_contiguous or X.flags.f_contiguous)
         nbytes = X.nbytes
     if kernel == "numba":
         if not numba_available():
             raise ValueError("kernel='numba' needs numba: pip install 'vlogreg[fast]'.")
         if not ok:
-            raise ValueError("kernel='numba' takes C-contiguous float32/float64 arrays or "
-                             "CSR matrices; use np.ascontiguousarray(X) or kernel='auto'.")
+            raise ValueError("kernel='numba' takes C- or F-contiguous float32/float64 arrays "
+                             "or CSR matrices; use np.ascontiguousarray(X) or "
+                             "kernel='auto'.")
     elif not ok or nbytes < MIN_KERNEL_BYTES or not numba_available():
         return None
     from . import numba_binary

@@ -1,15 +1,11 @@
-"""Small numba building blocks: a software prefetch and branch-free exp / log1p.
+"""A numba intrinsic the kernels need and numba lacks: a software prefetch.
 
-Without Intel's SVML (not shipped with numba's wheels) ``math.exp`` and ``math.log1p``
-are scalar libm calls that LLVM cannot vectorize, and on 1M rows they cost as much as
-reading X. These versions use only +, *, / and integer bit tricks over a small block,
-so LLVM turns them into SIMD code. Accuracy: a few ulp in float64 and float32 over the
-range the log-loss needs (arguments <= 0 for exp, [0, 1] for log1p).
+(The kernels' exp and log1p are polynomial series in ``numba_binary``: without Intel's
+SVML, ``math.exp`` and ``math.log1p`` are scalar libm calls that LLVM cannot vectorize.)
 """
 
 from __future__ import annotations
 
-import numpy as np
 from llvmlite import ir
 from numba import types
 from numba.core import cgutils
@@ -40,14 +36,3 @@ def prefetch(typingctx, arr, flat_index):
 
     return sig, codegen
 
-
-def exp_constants(dtype):
-    """(int dtype, exponent bias, mantissa bits, Taylor degree, lowest argument)."""
-    if np.dtype(dtype) == np.float32:
-        return np.int32, 127, 23, 7, -87.0
-    return np.int64, 1023, 52, 13, -708.0
-
-
-def log1p_terms(dtype):
-    """Number of odd terms of the atanh series for log1p on [0, 1] (s <= 1/3)."""
-    return 9 if np.dtype(dtype) == np.float32 else 18

@@ -1,0 +1,111 @@
+"""Fused one-pass loss + gradient for Fortran-ordered (column-major) dense X.
+
+A data frame's ``to_numpy()`` is usually column-major, and copying it to row-major
+would double the memory of a fit. Columns are contiguous here, so the kernel walks
+tiles of ``R`` rows x all columns, sized to stay in L2 between its two products:
+
+    z[tile]  = b + sum_j X[tile, j] w_j      (four columns at a time: one update of z)
+    dz[tile] = the per-row maths of ``numba_binary`` (same series, same precision)
+    dw_j    += X[tile, j] . dz[tile]         (four columns at a time: one read of dz)
+
+X is read from memory once per pass; the second product re-reads the tile from L2.
+Chunks of rows and their fixed-order sum are those of ``numba_binary``: results are
+bit-identical for any thread count.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+from ._intrinsics import prefetch
+from .numba_binary import LINE, _elementwise
+
+#: bytes of X per tile: both products of a tile fit in a core's L2
+TILE_BYTES = 1 << 19
+
+
+def tile_rows(n, itemsize):
+    """Rows per tile: a multiple of 64 in [64, 8192], about TILE_BYTES of X."""
+    r = TILE_BYTES // max(1, n * itemsize)
+    return int(min(8192, max(64, r - r % 64)))
+
+
+@njit(parallel=True, fastmath={"reassoc", "contract"}, error_model="numpy", cache=True,
+      nogil=True)
+def loss_grad_fortran(XT, y, s, w, b, n_chunks, R, grad_parts, loss_parts):
+    """One pass over F-contiguous X (m, n), given as its C-contiguous transpose ``XT``
+    (n, m) (numba vectorizes C-layout indexing): per-chunk partials, as
+    ``loss_grad_dense``."""
+    n, m = XT.shape
+    single = XT.itemsize == 4
+    n4 = n - n % 4
+    step = max(1, LINE // XT.itemsize)
+    for c in prange(n_chunks):
+        r0 = (c * m) // n_chunks
+        r1 = ((c + 1) * m) // n_chunks
+        acc64 = np.zeros(n, np.float64)
+        zt = np.empty(R, XT.dtype)
+        dzt = np.empty(R, XT.dtype)
+        z64 = np.empty(R, np.float64)
+        e64 = np.empty(R, np.float64)
+        dz64 = np.empty(R, np.float64)
+        loss = 0.0
+        db = 0.0
+        for t0 in range(r0, r1, R):
+            nt = min(R, r1 - t0)
+            for i in range(nt):
+                zt[i] = b
+            # the next tile's columns: 100 column streams outrun the hardware prefetcher
+            nxt = t0 + R
+            pf = min(R, m - nxt)
+            for j in range(0, n4, 4):
+                for jj in range(j, j + 4):
+                    for i in range(0, pf, step):
+                        prefetch(XT, nxt + i + jj * m)
+                w0, w1, w2, w3 = w[j], w[j + 1], w[j + 2], w[j + 3]
+                # 1-d views of the columns: numba vectorizes these loops, not XT[j, r]
+                x0, x1 = XT[j, t0:t0 + nt], XT[j + 1, t0:t0 + nt]
+                x2, x3 = XT[j + 2, t0:t0 + nt], XT[j + 3, t0:t0 + nt]
+                for i in range(nt):
+                    zt[i] += (x0[i] * w0 + x1[i] * w1) + (x2[i] * w2 + x3[i] * w3)
+            for j in range(n4, n):
+                for i in range(0, pf, step):
+                    prefetch(XT, nxt + i + j * m)
+                wj = w[j]
+                x0 = XT[j, t0:t0 + nt]
+                for i in range(nt):
+                    zt[i] += x0[i] * wj
+            for i in range(nt):
+                z64[i] = zt[i]
+            loss += _elementwise(z64, y[t0:t0 + nt], s[t0:t0 + nt], nt, e64, dz64, single)
+            for i in range(nt):
+                dzt[i] = dz64[i]
+                db += dz64[i]
+            for j in range(0, n4, 4):
+                a0 = XT.dtype.type(0)
+                a1 = a0
+                a2 = a0
+                a3 = a0
+                x0, x1 = XT[j, t0:t0 + nt], XT[j + 1, t0:t0 + nt]
+                x2, x3 = XT[j + 2, t0:t0 + nt], XT[j + 3, t0:t0 + nt]
+                for i in range(nt):
+                    d = dzt[i]
+                    a0 += x0[i] * d
+                    a1 += x1[i] * d
+                    a2 += x2[i] * d
+                    a3 += x3[i] * d
+                acc64[j] += a0
+                acc64[j + 1] += a1
+                acc64[j + 2] += a2
+                acc64[j + 3] += a3
+            for j in range(n4, n):
+                a = XT.dtype.type(0)
+                x0 = XT[j, t0:t0 + nt]
+                for i in range(nt):
+                    a += x0[i] * dzt[i]
+                acc64[j] += a
+        for j in range(n):
+            grad_parts[c, j] = acc64[j]
+        grad_parts[c, n] = db
+        loss_parts[c] = loss

@@ -1,20 +1,28 @@
 """GPU check: the GPU tests and the GPU benchmark in one go, figures to a JSON file.
 
-    python benchmarks/gpu_check.py [--out gpu_check.json] [--m 10000000] [--n 100]
+    python benchmarks/gpu_check.py [--out PATH] [--m 10000000] [--n 100] [--repeat 9]
 
-Needs an NVIDIA GPU with torch (CUDA build); CuPy is used too when installed. Steps:
+Needs an NVIDIA GPU, torch (CUDA build) and triton; CuPy is used by the tests when
+installed. Steps, each written to the JSON file as soon as it is done:
 
-1. ``pytest -m gpu tests/test_array_api.py``: the estimator on CUDA arrays equals the
-   CPU fit (exit code and summary line recorded);
-2. one loss+gradient of vlogreg's array-API objective on X (m, n) float32 on the GPU,
-   against one read of X (``X.sum(0)`` and a gemv) and torch's own two-pass step, all
-   timed with CUDA events, medians of 20;
-3. a fit to a relative objective gap of 1e-6: vlogreg (lbfgs on the GPU arrays)
-   against ``torch.optim.LBFGS`` on the same data, and the coefficients of the GPU fit
-   against the CPU fit of the same float32 data.
+1. ``pytest -m gpu tests/test_triton.py tests/test_array_api.py``: the fused kernel and
+   the estimator on CUDA arrays against the NumPy objective / CPU fit (pass / fail /
+   skip counts and the summary line);
+2. on X (m, n) float32, and float64 where the GPU has room: one read of X
+   (``X.sum(0)`` and a gemv ``X @ v``), the fused Triton loss+gradient (kernel alone
+   and the whole objective call with its host transfers), vlogreg's two-pass
+   array-API objective, and torch's own two-pass gradient; alternating, medians of
+   ``--repeat`` (>= 7) runs, each timed with CUDA events and synchronized. The target
+   is ``fused_vs_read <= 1.15`` on float32;
+3. a fit to a relative objective gap of 1e-6: vlogreg (lbfgs, the fused kernel) against
+   ``torch.optim.LBFGS`` (strong Wolfe) on the same float32 data, and the largest
+   ``|coef|`` difference of the float32 GPU fit against the CPU fit of the same rows.
 
-Everything measured goes to the JSON file with the card's name; docs/benchmarks.md
-quotes it. Nothing here runs in CI.
+Output: ``--out``, by default ``$OUT/gpu_check.json`` when ``$OUT`` is set, else
+``gpu_check.json``. Exit codes: 0 when it ran and every GPU test passed, and also when
+there is no CUDA GPU (or no torch): it says so, writes ``{"cuda": false, ...}`` and
+stops; 1 when a GPU test failed or a step raised (the JSON file says which). Nothing
+here runs in CI.
 """
 
 from __future__ import annotations
@@ -22,95 +30,184 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 import time
+import traceback
 
 import numpy as np
 
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+DEVICE = "cuda"  # the dry run of the steps on CPU tensors (a test aid) sets "cpu"
 
-def cuda_median(fn, repeat=20):
+
+def parse_args(argv=None):
+    default_out = os.path.join(os.environ["OUT"], "gpu_check.json") if os.environ.get("OUT") \
+        else "gpu_check.json"
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter,
+                                 epilog="Exit codes: 0 ran (or no GPU: says so), 1 a GPU "
+                                        "test failed or a step raised.")
+    ap.add_argument("--out", default=default_out, help=f"JSON file (default {default_out})")
+    ap.add_argument("--m", type=int, default=10_000_000, help="rows of X (default 10M)")
+    ap.add_argument("--n", type=int, default=100, help="features (default 100)")
+    ap.add_argument("--repeat", type=int, default=9, help="timed runs per case (>= 7)")
+    ap.add_argument("--skip-tests", action="store_true", help="skip step 1 (pytest -m gpu)")
+    ap.add_argument("--skip-fit", action="store_true", help="skip step 3 (the fits)")
+    ap.add_argument("--cpu-rows", type=int, default=2_000_000,
+                    help="rows of the GPU-vs-CPU coefficient check (default 2M)")
+    return ap.parse_args(argv)
+
+
+class Report(dict):
+    def __init__(self, path):
+        super().__init__()
+        self.path = path
+
+    def save(self):
+        d = os.path.dirname(os.path.abspath(self.path))
+        os.makedirs(d, exist_ok=True)
+        with open(self.path, "w") as f:
+            json.dump(self, f, indent=1, default=float)
+
+
+def run_gpu_tests():
+    cmd = [sys.executable, "-m", "pytest", "-q", "-m", "gpu", "-p", "no:cacheprovider",
+           os.path.join(ROOT, "tests", "test_triton.py"),
+           os.path.join(ROOT, "tests", "test_array_api.py")]
+    t0 = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+    lines = proc.stdout.strip().splitlines()
+    summary = lines[-1] if lines else ""
+    counts = {k: int(v) for v, k in re.findall(r"(\d+) (passed|failed|skipped|errors?|"
+                                                  r"deselected)", summary)}
+    return {"exit_code": proc.returncode, "summary": summary, "counts": counts,
+            "seconds": time.perf_counter() - t0,
+            "failures_tail": proc.stdout[-4000:] if proc.returncode not in (0, 5) else ""}
+
+
+def timed(cases, repeat):
+    """Medians (s) of each case, run alternately ``repeat`` times after a warm-up."""
     import torch
 
-    fn()
-    torch.cuda.synchronize()
-    times = []
-    for _ in range(repeat):
-        start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-        start.record()
+    for fn in cases.values():
         fn()
-        end.record()
-        torch.cuda.synchronize()
-        times.append(start.elapsed_time(end) / 1e3)
-    return float(np.median(times))
+    torch.cuda.synchronize()
+    times = {k: [] for k in cases}
+    for _ in range(repeat):
+        for name, fn in cases.items():
+            start = torch.cuda.Event(enable_timing=True)
+            end = torch.cuda.Event(enable_timing=True)
+            torch.cuda.synchronize()
+            start.record()
+            fn()
+            end.record()
+            torch.cuda.synchronize()
+            times[name].append(start.elapsed_time(end) / 1e3)
+    return {k: float(np.median(v)) for k, v in times.items()}, times
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--out", default="gpu_check.json")
-    ap.add_argument("--m", type=int, default=10_000_000)
-    ap.add_argument("--n", type=int, default=100)
-    args = ap.parse_args()
+def make_data(m, n, dtype, seed=0):
     import torch
 
-    if not torch.cuda.is_available():
-        sys.exit("no CUDA GPU: this script is for a GPU machine")
-    here = os.path.dirname(os.path.abspath(__file__))
-    sys.path.insert(0, os.path.join(os.path.dirname(here), "src"))
-    from vlogreg import LogisticRegression
+    g = torch.Generator(device=DEVICE).manual_seed(seed)
+    X = torch.randn(m, n, device=DEVICE, dtype=dtype, generator=g)
+    w_true = torch.randn(n, device=DEVICE, dtype=dtype, generator=g) / np.sqrt(n)
+    noise = torch.randn(m, device=DEVICE, dtype=dtype, generator=g)
+    y = ((X @ w_true + noise) > 0).to(dtype)
+    return X, y
+
+
+def bench_loss_grad(X, y_dev, repeat):
+    """Step 2 for one dtype: reads of X, the fused kernel, the two-pass paths."""
+    import torch
+
     from vlogreg._array_api import ArrayAPIObjective
+    from vlogreg._kernels import triton_binary as tb
 
-    report = {"card": torch.cuda.get_device_name(0), "torch": torch.__version__,
-              "m": args.m, "n": args.n}
-    tests = subprocess.run([sys.executable, "-m", "pytest", "-q", "-m", "gpu",
-                            os.path.join(os.path.dirname(here), "tests",
-                                         "test_array_api.py")],
-                           capture_output=True, text=True)
-    report["gpu_tests"] = {"exit_code": tests.returncode,
-                           "summary": tests.stdout.strip().splitlines()[-1:]}
+    m, n = X.shape
+    y = y_dev.cpu().numpy().astype(np.int64)
+    fused = ArrayAPIObjective(X, y, alpha=1.0 / m)
+    two = ArrayAPIObjective(X, y, alpha=1.0 / m, kernel="array_api")
+    assert fused._fused is not None, "the fused kernel was not selected on CUDA"
+    kernel = fused._fused
+    rng = np.random.default_rng(0)
+    theta = rng.standard_normal(fused.n_params) / np.sqrt(n)
+    v = torch.as_tensor(theta[:n], dtype=X.dtype, device=DEVICE)
+    cfg = dict(kernel.cfg)
+    launch = tb._kernel(cfg["kernel"], kernel.interpret)
+    wb = torch.as_tensor(theta, dtype=X.dtype, device=DEVICE)
 
-    g = torch.Generator(device="cuda").manual_seed(0)
-    X = torch.randn(args.m, args.n, device="cuda", dtype=torch.float32, generator=g)
-    w_true = torch.randn(args.n, device="cuda", generator=g) / np.sqrt(args.n)
-    y = (X @ w_true + torch.randn(args.m, device="cuda", generator=g) > 0).cpu().numpy()
-    obj = ArrayAPIObjective(X, y.astype(np.int64), alpha=1.0 / args.m)
-    theta = np.zeros(obj.n_params)
-    v = torch.randn(args.n, device="cuda")
-    yt = torch.from_numpy(y.astype(np.float32)).cuda()
+    def kernel_only():  # the launch alone: no host transfer, no partial sum
+        launch[(cfg["n_programs"],)](
+            X, kernel.y, kernel.s, wb, kernel.partials, m, ROWS_PER_PROG=cfg["rows_per_prog"],
+            N=n, SXM=X.stride(0), SXN=X.stride(1), BLOCK_M=cfg["BLOCK_M"],
+            BLOCK_N=cfg["BLOCK_N"], num_warps=cfg["num_warps"])
 
     def torch_two_pass():
         z = X @ v
-        return X.T @ (torch.sigmoid(z) - yt)
+        dz = torch.sigmoid(z) - y_dev
+        return X.T @ dz, dz.sum()
 
-    t_sum = cuda_median(lambda: X.sum(0))
-    t_gemv = cuda_median(lambda: X @ v)
-    t_obj = cuda_median(lambda: obj.value_and_grad(theta))
-    t_torch = cuda_median(torch_two_pass)
-    floor = min(t_sum, t_gemv)
-    report["loss_grad"] = {"read_sum_s": t_sum, "read_gemv_s": t_gemv,
-                           "vlogreg_s": t_obj, "torch_two_pass_s": t_torch,
-                           "vlogreg_vs_read": t_obj / floor,
-                           "torch_vs_read": t_torch / floor}
+    cases = {"read_sum": lambda: X.sum(0), "read_gemv": lambda: X @ v,
+             "fused_kernel": kernel_only,
+             "fused_objective": lambda: fused.value_and_grad(theta),
+             "vlogreg_two_pass": lambda: two.value_and_grad(theta),
+             "torch_two_pass": torch_two_pass}
+    med, raw = timed(cases, repeat)
+    f1, g1 = fused.value_and_grad(theta)
+    f2, g2 = two.value_and_grad(theta)
+    floor = min(med["read_sum"], med["read_gemv"])
+    return {"shape": [m, n], "dtype": str(X.dtype), "plan": cfg, "median_s": med,
+            "all_s": raw, "read_GBps": X.numel() * X.element_size() / floor / 1e9,
+            "fused_kernel_vs_read": med["fused_kernel"] / floor,
+            "fused_objective_vs_read": med["fused_objective"] / floor,
+            "vlogreg_two_pass_vs_read": med["vlogreg_two_pass"] / floor,
+            "torch_two_pass_vs_read": med["torch_two_pass"] / floor,
+            "target_fused_vs_read": 1.15,
+            "fused_vs_two_pass_rel_diff": {
+                "loss": abs(f1 - f2) / abs(f2),
+                "grad": float(np.abs(g1 - g2).max() / np.abs(g2).max())}}
 
-    # fits: a tight reference on the GPU, then time to a gap of 1e-6
+
+def bench_fit(X, y_dev, cpu_rows):
+    """Step 3 on float32 X: vlogreg vs torch L-BFGS to a gap of 1e-6, GPU vs CPU coef."""
+    import torch
+
+    from vlogreg import LogisticRegression
+    from vlogreg._array_api import ArrayAPIObjective
+    from vlogreg._kernels import triton_binary as tb
+
+    m, n = X.shape
+    y = y_dev.cpu().numpy().astype(np.int64)
+    obj = ArrayAPIObjective(X, y, alpha=1.0 / m)  # C = 1: alpha = 1 / m
+    t0 = time.perf_counter()
     ref = LogisticRegression(solver="newton", tol=1e-10, max_iter=50).fit(X, y)
+    t_ref = time.perf_counter() - t0
     f_star = obj.value(obj.pack(ref.coef_[0], ref.intercept_[0]))
+
+    calls = tb.n_calls
     torch.cuda.synchronize()
     t0 = time.perf_counter()
     model = LogisticRegression(solver="lbfgs", tol=1e-6, max_iter=1000).fit(X, y)
     torch.cuda.synchronize()
     t_fit = time.perf_counter() - t0
+    kernel_calls = tb.n_calls - calls
     gap = (obj.value(obj.pack(model.coef_[0], model.intercept_[0])) - f_star) / f_star
 
-    wt = torch.zeros(args.n, device="cuda", requires_grad=True)
-    bt = torch.zeros(1, device="cuda", requires_grad=True)
+    wt = torch.zeros(n, device=DEVICE, requires_grad=True)
+    bt = torch.zeros(1, device=DEVICE, requires_grad=True)
     opt = torch.optim.LBFGS([wt, bt], lr=1, max_iter=1000, tolerance_grad=1e-7,
                             tolerance_change=1e-12, line_search_fn="strong_wolfe")
+    n_closure = [0]
 
     def closure():
+        n_closure[0] += 1
         opt.zero_grad()
-        loss = torch.nn.functional.binary_cross_entropy_with_logits(X @ wt + bt, yt) \
-            + 0.5 / args.m * (wt * wt).sum()
+        loss = torch.nn.functional.binary_cross_entropy_with_logits(X @ wt + bt, y_dev) \
+            + 0.5 / m * (wt * wt).sum()
         loss.backward()
         return loss
 
@@ -118,23 +215,80 @@ def main():
     t0 = time.perf_counter()
     opt.step(closure)
     torch.cuda.synchronize()
-    t_torch_fit = time.perf_counter() - t0
-    gap_torch = (obj.value(np.concatenate([wt.detach().cpu().numpy(),
-                                           bt.detach().cpu().numpy()])) - f_star) / f_star
-    cpu = LogisticRegression(solver="lbfgs", tol=1e-6, max_iter=1000).fit(
-        X[:2_000_000].cpu().numpy(), y[:2_000_000])
-    gpu_small = LogisticRegression(solver="lbfgs", tol=1e-6, max_iter=1000).fit(
-        X[:2_000_000], y[:2_000_000])
-    report["fit"] = {"vlogreg_s": t_fit, "vlogreg_gap": gap, "vlogreg_iters":
-                     int(model.n_iter_[0]), "torch_lbfgs_s": t_torch_fit,
-                     "torch_gap": gap_torch,
-                     "coef_max_rel_diff_gpu_vs_cpu_2M": float(
-                         np.abs(gpu_small.coef_ - cpu.coef_).max()
-                         / np.abs(cpu.coef_).max())}
-    with open(args.out, "w") as f:
-        json.dump(report, f, indent=1)
-    print(json.dumps(report, indent=1))
+    t_torch = time.perf_counter() - t0
+    theta_t = np.concatenate([wt.detach().cpu().numpy(), bt.detach().cpu().numpy()])
+    gap_torch = (obj.value(theta_t.astype(np.float64)) - f_star) / f_star
+
+    k = min(cpu_rows, m)
+    Xs, ys = X[:k], y[:k]
+    cpu = LogisticRegression(solver="lbfgs", tol=1e-8, max_iter=2000).fit(Xs.cpu().numpy(), ys)
+    gpu = LogisticRegression(solver="lbfgs", tol=1e-8, max_iter=2000).fit(Xs, ys)
+    diff = float(np.abs(gpu.coef_.astype(np.float64) - cpu.coef_).max())
+    return {"reference_newton_s": t_ref, "f_star": f_star,
+            "vlogreg_lbfgs_s": t_fit, "vlogreg_gap": gap,
+            "vlogreg_iters": int(np.ravel(model.n_iter_)[0]),
+            "vlogreg_kernel_calls": kernel_calls,
+            "torch_lbfgs_s": t_torch, "torch_gap": gap_torch, "torch_closures": n_closure[0],
+            "gpu_vs_cpu_rows": k, "coef_max_abs_diff_gpu_vs_cpu": diff,
+            "coef_max_rel_diff_gpu_vs_cpu": diff / float(np.abs(cpu.coef_).max())}
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    args.repeat = max(7, args.repeat)
+    report = Report(args.out)
+    report.update({"m": args.m, "n": args.n, "repeat": args.repeat})
+    try:
+        import torch
+    except ImportError:
+        torch = None
+    if torch is None or not torch.cuda.is_available():
+        why = "torch is not installed" if torch is None else "no CUDA GPU is visible to torch"
+        print(f"gpu_check: {why}; this script needs a machine with an NVIDIA GPU. Nothing "
+              f"measured; wrote {args.out}.")
+        report.update({"cuda": False, "reason": why})
+        report.save()
+        return 0
+    sys.path.insert(0, os.path.join(ROOT, "src"))
+    import triton
+
+    report.update({"cuda": True, "card": torch.cuda.get_device_name(0),
+                   "torch": torch.__version__, "triton": triton.__version__,
+                   "cuda_runtime": torch.version.cuda})
+    ok = True
+    if not args.skip_tests:
+        report["gpu_tests"] = run_gpu_tests()
+        ok = report["gpu_tests"]["exit_code"] == 0
+        print("gpu tests:", report["gpu_tests"]["summary"], flush=True)
+        report.save()
+
+    steps = [("float32", torch.float32)]
+    free, _ = torch.cuda.mem_get_info()
+    if free > 3.5 * args.m * args.n * 8:  # X64 + room for the two-pass temporaries
+        steps.append(("float64", torch.float64))
+    else:
+        report["float64_skipped"] = f"{free / 2**30:.1f} GiB free on the GPU"
+    for name, dtype in steps:
+        try:
+            X, y = make_data(args.m, args.n, dtype)
+            report[f"loss_grad_{name}"] = bench_loss_grad(X, y, args.repeat)
+            r = report[f"loss_grad_{name}"]
+            print(f"{name}: fused kernel {r['fused_kernel_vs_read']:.3f}x one read, "
+                  f"objective {r['fused_objective_vs_read']:.3f}x, torch two-pass "
+                  f"{r['torch_two_pass_vs_read']:.3f}x ({r['read_GBps']:.0f} GB/s)", flush=True)
+            if name == "float32" and not args.skip_fit:
+                report["fit_float32"] = bench_fit(X, y, args.cpu_rows)
+                print("fit:", json.dumps(report["fit_float32"]), flush=True)
+            del X, y
+            torch.cuda.empty_cache()
+        except Exception:
+            ok = False
+            report[f"error_{name}"] = traceback.format_exc()
+            print(report[f"error_{name}"], file=sys.stderr)
+        report.save()
+    print(f"wrote {args.out}")
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

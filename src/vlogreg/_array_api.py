@@ -5,7 +5,10 @@ solvers keep the parameters on the host as float64 NumPy vectors (scipy's L-BFGS
 needs them there): per evaluation only ``n_params`` floats go to the device and
 ``n_params + 1`` come back. The maths is the same as ``_loss`` (stable log-loss, one
 exp per element), written with array-API functions only, as two products
-``z = X w`` and ``X^T dz`` (the portable path; a fused GPU kernel would plug in here).
+``z = X w`` and ``X^T dz`` (the portable path). Binary fits on CUDA tensors (torch, or
+CuPy viewed through DLPack) use instead the fused Triton kernel of
+``_kernels.triton_binary`` when Triton is installed: one read of X per loss+gradient
+(``VLOGREG_KERNEL=numpy`` turns it off, ``VLOGREG_KERNEL=triton`` forces it).
 
 Backend module protocol (see ``_estimator.chunked_backend``): ``prepare``,
 ``decision_function``, ``predict``, ``predict_proba``, ``predict_log_proba``.
@@ -13,6 +16,8 @@ Predictions come back in X's namespace and device; ``coef_`` is a NumPy array.
 """
 
 from __future__ import annotations
+
+import os
 
 import numpy as np
 
@@ -48,10 +53,12 @@ class ArrayAPIObjective:
 
     Parameters are those of ``LogisticObjective``; ``X`` (m, n) float32/float64 on any
     device, ``y`` (m,) class indices as a NumPy array, ``sample_weight`` NumPy (m,).
+    ``kernel``: "auto", "triton" (forced) or "array_api" (two products); see
+    ``_fused_kernel``.
     """
 
     def __init__(self, X, y, sample_weight=None, *, alpha=0.0, l1=0.0, fit_intercept=True,
-                 n_classes=2):
+                 n_classes=2, kernel="auto"):
         from array_api_compat import device
 
         xp = self.xp = _xp(X)
@@ -74,6 +81,7 @@ class ArrayAPIObjective:
         self.n_coef = self.n * self.k
         self.n_params = self.n_coef + (self.k if self.fit_intercept else 0)
         self._xdtype = X.dtype
+        self._fused = None if self.multinomial else _fused_kernel(X, self.y, self.s, kernel)
         del xp
 
     def _dev(self, a):
@@ -111,19 +119,29 @@ class ArrayAPIObjective:
             dz = (a - self.y) * self.s if need_grad else None
         return float(xp.sum(losses * self.s)), dz
 
+    def _fused_call(self, theta):
+        coef, b = self.unpack(theta)
+        return self._fused(coef, float(b))  # (sum s loss, X^T dz, sum dz) on the host
+
     def value_and_grad(self, theta):
         """Smooth objective and gradient at the host vector ``theta`` (float64)."""
-        loss, dz = self._loss_dz(self._z(theta))
-        dw = to_numpy(self.X.T @ dz).astype(np.float64) / self.S
+        if self._fused is not None:  # one read of X
+            loss, dw, db = self._fused_call(theta)
+        else:  # two products
+            loss, dz = self._loss_dz(self._z(theta))
+            dw = to_numpy(self.X.T @ dz).astype(np.float64)
+            db = to_numpy(self.xp.sum(dz, axis=0)) if self.fit_intercept else None
         coef = np.asarray(theta[: self.n_coef], dtype=np.float64)
-        dw = dw.ravel() + self.alpha * coef
+        dw = dw.ravel() / self.S + self.alpha * coef
         loss = loss / self.S + 0.5 * self.alpha * float(coef @ coef)
         if not self.fit_intercept:
             return loss, dw
-        db = to_numpy(self.xp.sum(dz, axis=0)).astype(np.float64).ravel() / self.S
+        db = np.asarray(db, dtype=np.float64).ravel() / self.S
         return loss, np.concatenate([dw, np.atleast_1d(db)])
 
     def value(self, theta):
+        if self._fused is not None:  # the fused pass costs what a loss-only pass does
+            return self.value_and_grad(theta)[0]
         loss, _ = self._loss_dz(self._z(theta), need_grad=False)
         coef = np.asarray(theta[: self.n_coef], dtype=np.float64)
         return loss / self.S + 0.5 * self.alpha * float(coef @ coef)
@@ -194,6 +212,30 @@ class ArrayAPIObjective:
 
         return power_lipschitz(gram_vec, self.n + (1 if self.fit_intercept else 0),
                                self.multinomial, self.alpha, n_iter, seed)
+
+
+def _fused_kernel(X, y, s, kernel="auto"):
+    """The fused Triton loss+gradient for a binary fit on X, or None (two products).
+
+    ``kernel``: "auto" (the kernel for CUDA tensors when Triton is installed, unless
+    ``VLOGREG_KERNEL=numpy``; ``VLOGREG_KERNEL=triton`` forces it), "triton" (forced:
+    ValueError where it cannot run) or "array_api" (never).
+    """
+    if kernel not in ("auto", "triton", "array_api"):
+        raise ValueError(f"kernel={kernel!r} is not valid; use 'auto', 'triton' or "
+                         f"'array_api'.")
+    env = os.environ.get("VLOGREG_KERNEL", "auto").lower()
+    if kernel == "array_api" or (kernel == "auto" and env == "numpy"):
+        return None
+    force = kernel == "triton" or env == "triton"
+    try:
+        from ._kernels import triton_binary
+    except Exception as exc:  # no triton (or a broken install): the portable path
+        if force:
+            raise ValueError(f"the Triton kernel needs torch and triton (PyTorch's CUDA "
+                             f"build on Linux ships triton): {exc}") from None
+        return None
+    return triton_binary.fused_for(X, y, s, force=force)
 
 
 # ------------------------------------------------------------------ backend protocol

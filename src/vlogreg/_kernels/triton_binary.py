@@ -1,0 +1,291 @@
+"""Fused one-read loss + gradient of the binary log-loss on a GPU, written in Triton.
+
+For the rows of X (m, n) that a program owns, block of ``BLOCK_M`` rows by block:
+
+    z_k   = x_k . w + b                          (X's dtype, in registers)
+    e_k   = exp(-|z_k|)                          (one exp, never overflows)
+    loss += s_k (max(z_k, 0) - y_k z_k + log1p(e_k))
+    dz_k  = s_k ((z_k >= 0 ? 1 : e_k) / (1 + e_k) - y_k)
+    dw   += sum_k dz_k x_k,   db += sum_k dz_k
+
+Two kernels:
+
+* ``n <= ONE_TILE_MAX_N``: the whole row block [BLOCK_M, BLOCK_N >= n] is loaded once
+  into registers and serves both products: a true one-read kernel;
+* larger n: two loops over column tiles of the same rows (the second one reads from
+  L2/L1), the per-program gradient kept in its own row of the partials buffer.
+
+Determinism, no atomics: the grid (``plan``) depends on (m, n, dtype) only; each program
+writes its own row of ``partials`` [n_programs, n + 2] (dw, db, loss) in float64, and
+torch adds the rows. float32 X: products and a block's sums in float32, everything
+across blocks in float64. Per call only ``n + 1`` floats go to the device (w, b) and
+``n + 2`` come back.
+
+On CPU tensors the kernels run in Triton's interpreter (NumPy): that is how the tests
+check them on machines without a GPU. The kernels are decorated lazily, per mode
+(compiled or interpreted), so the ``TRITON_INTERPRET`` variable need not be set.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import triton
+import triton.language as tl
+
+#: widest n served by the one-tile (single read, all in registers) kernel
+ONE_TILE_MAX_N = 256
+#: column tile of the multi-tile kernel
+MULTI_BLOCK_N = 128
+#: at most this many programs (a few per SM on an H100: 132 SMs); fixed, not queried
+MAX_PROGRAMS = 1024
+#: elements of X per row block: 32 KiB of registers per program
+TILE_BYTES = 32 * 1024
+
+#: kernel launches made, for tests that check the estimator went through the kernel
+n_calls = 0
+
+
+def _fused_one_tile(X, Y, S, WB, P, m, ROWS_PER_PROG: tl.constexpr, N: tl.constexpr,
+                    SXM: tl.constexpr, SXN: tl.constexpr,
+                    BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr):
+    pid = tl.program_id(0)
+    cols = tl.arange(0, BLOCK_N)
+    cmask = cols < N
+    w = tl.load(WB + cols, mask=cmask, other=0.0)
+    b = tl.load(WB + N)
+    acc_w = tl.zeros([BLOCK_N], dtype=tl.float64)
+    acc_b = tl.zeros([BLOCK_M], dtype=tl.float64)
+    acc_l = tl.zeros([BLOCK_M], dtype=tl.float64)
+    start = pid * ROWS_PER_PROG
+    end = tl.minimum(start + ROWS_PER_PROG, m)
+    for r0 in range(0, ROWS_PER_PROG, BLOCK_M):  # constant trip count
+        rows = start + r0 + tl.arange(0, BLOCK_M)
+        rmask = rows < end
+        ptrs = X + rows.to(tl.int64)[:, None] * SXM + cols[None, :] * SXN
+        x = tl.load(ptrs, mask=rmask[:, None] & cmask[None, :], other=0.0)
+        z = tl.sum(x * w[None, :], axis=1) + b
+        yv = tl.load(Y + rows, mask=rmask, other=0.0)
+        sv = tl.load(S + rows, mask=rmask, other=0.0)  # 0 on padding rows: no loss, dz
+        e = tl.exp(-tl.abs(z))
+        u = 1.0 + e  # log1p(e) = log(u) e / (u - 1), exact where u rounds to 1
+        d = tl.where(u == 1.0, 1.0, u - 1.0)
+        log1p_e = tl.where(u == 1.0, e, tl.log(u) * (e / d))
+        loss = sv * (tl.maximum(z, 0.0) - yv * z + log1p_e)
+        a = tl.where(z >= 0, 1.0, e) / u
+        dz = sv * (a - yv)
+        acc_w += tl.sum(x * dz[:, None], axis=0).to(tl.float64)
+        acc_b += dz.to(tl.float64)
+        acc_l += loss.to(tl.float64)
+    prow = P + pid * (N + 2)
+    tl.store(prow + cols, acc_w, mask=cmask)
+    tl.store(prow + N, tl.sum(acc_b, axis=0))
+    tl.store(prow + N + 1, tl.sum(acc_l, axis=0))
+
+
+def _fused_tiles(X, Y, S, WB, P, m, ROWS_PER_PROG: tl.constexpr, N: tl.constexpr,
+                 SXM: tl.constexpr, SXN: tl.constexpr,
+                 BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr):
+    # P's rows must be zero: each program adds its row blocks' gradients into its row
+    pid = tl.program_id(0)
+    prow = P + pid * (N + 2)
+    acc_b = tl.zeros([BLOCK_M], dtype=tl.float64)
+    acc_l = tl.zeros([BLOCK_M], dtype=tl.float64)
+    b = tl.load(WB + N)
+    start = pid * ROWS_PER_PROG
+    end = tl.minimum(start + ROWS_PER_PROG, m)
+    for r0 in range(0, ROWS_PER_PROG, BLOCK_M):  # constant trip count
+        rows = start + r0 + tl.arange(0, BLOCK_M)
+        rmask = rows < end
+        rbase = X + rows.to(tl.int64)[:, None] * SXM
+        z = tl.zeros([BLOCK_M], dtype=WB.dtype.element_ty)
+        for c0 in range(0, N, BLOCK_N):
+            cols = c0 + tl.arange(0, BLOCK_N)
+            cmask = cols < N
+            x = tl.load(rbase + cols[None, :] * SXN, mask=rmask[:, None] & cmask[None, :],
+                        other=0.0)
+            w = tl.load(WB + cols, mask=cmask, other=0.0)
+            z += tl.sum(x * w[None, :], axis=1)
+        z += b
+        yv = tl.load(Y + rows, mask=rmask, other=0.0)
+        sv = tl.load(S + rows, mask=rmask, other=0.0)
+        e = tl.exp(-tl.abs(z))
+        u = 1.0 + e
+        d = tl.where(u == 1.0, 1.0, u - 1.0)
+        log1p_e = tl.where(u == 1.0, e, tl.log(u) * (e / d))
+        loss = sv * (tl.maximum(z, 0.0) - yv * z + log1p_e)
+        a = tl.where(z >= 0, 1.0, e) / u
+        dz = sv * (a - yv)
+        acc_b += dz.to(tl.float64)
+        acc_l += loss.to(tl.float64)
+        for c0 in range(0, N, BLOCK_N):  # the same rows again: from cache
+            cols = c0 + tl.arange(0, BLOCK_N)
+            cmask = cols < N
+            x = tl.load(rbase + cols[None, :] * SXN, mask=rmask[:, None] & cmask[None, :],
+                        other=0.0)
+            g = tl.sum(x * dz[:, None], axis=0).to(tl.float64)
+            old = tl.load(prow + cols, mask=cmask, other=0.0)
+            tl.store(prow + cols, old + g, mask=cmask)
+            tl.debug_barrier()  # the program's next read of its row sees this write
+    tl.store(prow + N, tl.sum(acc_b, axis=0))
+    tl.store(prow + N + 1, tl.sum(acc_l, axis=0))
+
+
+_RAW = {"one_tile": _fused_one_tile, "tiles": _fused_tiles}
+_CACHE = {}
+
+
+def _kernel(name, interpret):
+    """The kernel ``name``, compiled (CUDA) or interpreted (CPU tensors), made once."""
+    key = (name, interpret)
+    if key not in _CACHE:
+        if interpret:
+            from triton.runtime.interpreter import InterpretedFunction
+
+            _CACHE[key] = InterpretedFunction(_RAW[name])
+        else:
+            _CACHE[key] = triton.jit(_RAW[name])
+    return _CACHE[key]
+
+
+def plan(m, n, itemsize):
+    """Launch configuration for X (m, n): depends on (m, n, itemsize) only (determinism).
+
+    Returns a dict: kernel name, BLOCK_M, BLOCK_N, rows_per_prog, n_programs, num_warps.
+    """
+    if n <= ONE_TILE_MAX_N:
+        name, block_n = "one_tile", max(16, triton.next_power_of_2(n))
+    else:
+        name, block_n = "tiles", MULTI_BLOCK_N
+    block_m = min(256, max(16, TILE_BYTES // itemsize // block_n))
+    blocks = -(-m // block_m)
+    per_prog = -(-blocks // min(MAX_PROGRAMS, blocks))
+    rows_per_prog = per_prog * block_m
+    return {"kernel": name, "BLOCK_M": block_m, "BLOCK_N": block_n,
+            "rows_per_prog": rows_per_prog, "n_programs": -(-m // rows_per_prog),
+            "num_warps": 8 if block_m * block_n >= 8192 else 4}
+
+
+def why_not(X):
+    """None if the kernel takes the torch tensor X, else the reason (a sentence)."""
+    import torch
+
+    if not isinstance(X, torch.Tensor):
+        return f"X is a {type(X).__module__}.{type(X).__name__}, not a torch tensor"
+    if X.ndim != 2 or X.shape[0] == 0 or X.shape[1] == 0:
+        return f"X has shape {tuple(X.shape)}, not (m > 0, n > 0)"
+    if X.dtype not in (torch.float32, torch.float64):
+        return f"X has dtype {X.dtype}, not float32 or float64"
+    if X.is_sparse or X.layout != torch.strided:
+        return "X is sparse"
+    return None
+
+
+class FusedBinary:
+    """The loss+gradient of the binary log-loss over a fixed torch tensor X.
+
+    ``X`` (m, n) float32/float64 torch tensor, CUDA (compiled) or CPU (interpreted), any
+    strides (never copied); ``y``, ``s`` (m,) tensors of X's dtype on X's device.
+    ``fb(w, b)`` with host ``w`` (n,) and float ``b`` returns
+    ``(sum_i s_i loss_i, dw = X^T dz (n,) float64 NumPy, db = sum dz)``.
+    """
+
+    def __init__(self, X, y, s, *, max_programs=None):
+        import torch
+
+        reason = why_not(X)
+        if reason is None and X.device.type != "cuda" and not interpretable():
+            reason = "off a GPU the kernel needs Triton's interpreter (TRITON_INTERPRET=1)"
+        if reason is not None:
+            raise ValueError(f"the Triton kernel cannot take X: {reason}.")
+        self.X, self.m, self.n = X, X.shape[0], X.shape[1]
+        self.y = y.to(X.dtype).contiguous()
+        self.s = s.to(X.dtype).contiguous()
+        self.interpret = X.device.type != "cuda"
+        cfg = plan(self.m, self.n, X.element_size())
+        if max_programs is not None:  # tests: several row blocks per program
+            block_m = cfg["BLOCK_M"]
+            per_prog = -(-(-(-self.m // block_m)) // max(1, int(max_programs)))
+            cfg["rows_per_prog"] = per_prog * block_m
+            cfg["n_programs"] = -(-self.m // cfg["rows_per_prog"])
+        self.cfg = cfg
+        self.partials = torch.zeros((cfg["n_programs"], self.n + 2), dtype=torch.float64,
+                                    device=X.device)
+        self._np_dtype = np.float32 if X.dtype == torch.float32 else np.float64
+
+    def __call__(self, w, b=0.0):
+        global n_calls
+        import torch
+
+        cfg, n = self.cfg, self.n
+        wb = np.empty(n + 1, dtype=self._np_dtype)
+        wb[:n] = np.asarray(w, dtype=np.float64).ravel()
+        wb[n] = b
+        wb = torch.from_numpy(wb).to(self.X.device)  # n + 1 floats to the device
+        if cfg["kernel"] == "tiles":
+            self.partials.zero_()
+        kernel = _kernel(cfg["kernel"], self.interpret)
+        kernel[(cfg["n_programs"],)](
+            self.X, self.y, self.s, wb, self.partials, self.m,
+            ROWS_PER_PROG=cfg["rows_per_prog"], N=n, SXM=self.X.stride(0), SXN=self.X.stride(1),
+            BLOCK_M=cfg["BLOCK_M"], BLOCK_N=cfg["BLOCK_N"], num_warps=cfg["num_warps"])
+        n_calls += 1
+        total = self.partials.sum(dim=0).cpu().numpy()  # n + 2 floats to the host
+        return float(total[n + 1]), total[:n].copy(), float(total[n])
+
+
+def loss_grad(X, y, s, w, b=0.0, *, max_programs=None):
+    """One fused loss+gradient: ``(sum_i s_i loss_i, X^T dz, sum dz)``, ``dz = s (a - y)``.
+
+    ``X`` a float32/float64 torch tensor (CUDA: compiled; CPU: Triton's interpreter),
+    ``y`` labels in {0, 1} and ``s`` weights (None: ones), as torch tensors or NumPy
+    arrays; ``w`` (n,) and ``b`` on the host. Returns ``(float, ndarray (n,), float)``.
+    """
+    import torch
+
+    def dev(a, fill=None):
+        if a is None:
+            return torch.full((X.shape[0],), fill, dtype=X.dtype, device=X.device)
+        return torch.as_tensor(np.asarray(a) if not isinstance(a, torch.Tensor) else a,
+                               dtype=X.dtype, device=X.device)
+
+    return FusedBinary(X, dev(y), dev(s, 1.0), max_programs=max_programs)(w, b)
+
+
+def fused_for(X, y, s, *, force=False):
+    """A ``FusedBinary`` for an array-API X (torch, or CuPy through DLPack), or None.
+
+    Not forced: only for a float32/float64 X on a CUDA device whose rows are contiguous
+    (``X.stride(1) == 1``; other layouts are better served by cuBLAS's two products).
+    Forced (``VLOGREG_KERNEL=triton`` or ``kernel="triton"``): any strided float torch
+    tensor, CPU ones through Triton's interpreter; ValueError where it cannot run.
+    ``y``, ``s``: X's namespace, device and dtype.
+    """
+    try:
+        import torch
+
+        if type(X).__module__.split(".")[0] == "cupy":  # zero-copy views
+            X, y, s = torch.from_dlpack(X), torch.from_dlpack(y), torch.from_dlpack(s)
+    except Exception as exc:  # no torch, or a DLPack exchange that fails
+        if force:
+            raise ValueError(f"the Triton kernel cannot view X as a torch tensor "
+                             f"({exc}).") from None
+        return None
+    reason = why_not(X)
+    if reason is None and X.device.type != "cuda" and not interpretable():
+        reason = (f"X is on {X.device.type}: off a GPU the kernel runs in Triton's "
+                  f"interpreter, which needs TRITON_INTERPRET=1 set before triton is "
+                  f"imported")
+    if reason is not None:
+        if force:
+            raise ValueError(f"the Triton kernel cannot take X: {reason}.")
+        return None
+    if not force and (X.device.type != "cuda" or (X.stride(1) != 1 and X.shape[1] > 1)):
+        return None
+    return FusedBinary(X, y, s)
+
+
+def interpretable():
+    """True where triton.language was imported in interpreter mode (TRITON_INTERPRET=1)."""
+    from triton.runtime.jit import JITFunction
+
+    return not isinstance(tl.zeros, JITFunction)

@@ -18,6 +18,7 @@ pd = pytest.importorskip("pandas")
 
 from vlogreg import LogisticRegression  # noqa: E402
 from vlogreg import _dask  # noqa: E402
+from vlogreg._estimator import SeparationWarning  # noqa: E402
 from vlogreg.solvers import SOLVERS  # noqa: E402
 from _fit_helpers import assert_same_fit, fit  # noqa: E402
 
@@ -146,9 +147,85 @@ def test_one_compute_per_evaluation(cluster):
         assert counter.n - before == 3  # one per power iteration
         before, passes = counter.n, obj.n_evals
         result = SOLVERS["lbfgs"](obj, tol=1e-8, max_iter=50)
-        assert counter.n - before == obj.n_evals - passes == result.n_evals + 1  # + bound
+        # the preconditioner's pass also evaluates theta = 0, where L-BFGS starts
+        assert counter.n - before == obj.n_evals - passes == result.n_evals
+        before, passes = counter.n, obj.n_evals
+        result = SOLVERS["newton"](obj, tol=1e-8, max_iter=50)
+        # after the first Hessian, each evaluation brings the Hessian at its point along
+        assert counter.n - before == obj.n_evals - passes == result.n_evals - result.n_iter
     finally:
         cl.scheduler.remove_plugin(name=GraphCounter.name)
+
+
+def test_fused_passes_give_the_same_numbers(cluster):
+    """The results computed ahead in a shared pass are those of a pass of their own."""
+    X, y = make_data(2, seed=4)
+    obj, _ = _dask.prepare(LogisticRegression(), da.from_array(X, chunks=(CHUNK, N)), y,
+                           None)
+    ref, _ = _dask.prepare(LogisticRegression(), da.from_array(X, chunks=(CHUNK, N)), y,
+                           None)
+    zero, theta = obj.zeros(), np.linspace(-0.5, 0.5, obj.n_params)
+    np.testing.assert_array_equal(obj.hessian_bound(), ref.hessian_bound())
+    f, g = ref.value_and_grad(zero)
+    passes = obj.n_evals
+    f2, g2 = obj.value_and_grad(zero)  # computed with the bound: no pass
+    assert obj.n_evals == passes and f2 == f
+    np.testing.assert_array_equal(g2, g)
+    np.testing.assert_array_equal(obj.hessian(zero), ref.hessian(zero))
+    f, g = ref.value_and_grad(theta)
+    f2, g2 = obj.value_and_grad(theta)  # the Hessian at theta comes in this pass
+    passes = obj.n_evals
+    np.testing.assert_array_equal(obj.hessian(theta), ref.hessian(theta))
+    assert obj.n_evals == passes and f2 == f
+    np.testing.assert_array_equal(g2, g)
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_newton_over_chunks_equals_in_memory(cluster, n_classes):
+    X, y = make_data(n_classes, seed=6)
+    sw = np.random.default_rng(2).uniform(0.5, 1.5, M)
+    kw = dict(solver="newton", tol=1e-10, C=0.5)
+    ref = fit(X, y, sw, **kw)
+    got = fit(da.from_array(X, chunks=(CHUNK, N)), y, sw, **kw)
+    assert_same_fit(ref, got)
+    assert got.n_iter_[0] == ref.n_iter_[0]
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_separates_is_the_in_memory_test(cluster, n_classes):
+    X, y = make_data(n_classes, seed=7)
+    obj, _ = _dask.prepare(LogisticRegression(), da.from_array(X, chunks=(CHUNK, N)), y,
+                           None)
+    model = fit(X, y, solver="newton", tol=1e-8)
+    theta = obj.pack(model.coef_[0] if n_classes == 2 else model.coef_.T,
+                     model.intercept_[0] if n_classes == 2 else model.intercept_)
+    assert not obj.separates(theta)  # noisy labels: some examples are misclassified
+    Xs = X.copy()
+    Xs[:, 0] = np.where(y == 1, 5.0, -5.0) if n_classes == 2 else 5.0 * y
+    obj, _ = _dask.prepare(LogisticRegression(), da.from_array(Xs, chunks=(CHUNK, N)), y,
+                           None)
+    with pytest.warns(SeparationWarning):  # in memory it warns; the chunked test agrees
+        sep = fit(Xs, y, penalty=None, solver="newton", tol=1e-6, max_iter=30)
+    want = sep._separates(Xs, np.searchsorted(sep.classes_, y))
+    theta = obj.pack(sep.coef_[0] if n_classes == 2 else sep.coef_.T,
+                     sep.intercept_[0] if n_classes == 2 else sep.intercept_)
+    assert obj.separates(theta) == want
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_chunked_fit_warns_on_separation_as_in_memory(cluster, n_classes):
+    import warnings
+
+    X, y = make_data(n_classes, seed=7)
+    Xs = X.copy()
+    Xs[:, 0] = np.where(y == 1, 5.0, -5.0) if n_classes == 2 else 5.0 * y
+    kw = dict(penalty=None, solver="newton", tol=1e-6, max_iter=30)
+    with pytest.warns(SeparationWarning):
+        fit(da.from_array(Xs, chunks=(CHUNK, N)), y, **kw)
+    with warnings.catch_warnings():  # noisy labels: no separation, no warning
+        warnings.simplefilter("error", SeparationWarning)
+        fit(da.from_array(X, chunks=(CHUNK, N)), y, penalty=None, solver="newton",
+            tol=1e-8)
 
 
 # -------------------------------------------------------------------------------- faults

@@ -24,6 +24,8 @@ Validation helpers shared by the backends (one pass of ``chunk_stats``, then
 
 from __future__ import annotations
 
+import sys
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -62,11 +64,12 @@ def _weight(obj, s):
 def _op_bound(obj, s, frac, max_dense):
     # The bound is a weighted mean of x x^T: average the chunks' own (normalised) bounds
     # with their weights S_c. A chunk samples about frac * m_c of its rows, strided the
-    # way hessian_bound strides them.
+    # way hessian_bound strides them. A chunk without weight adds zeros (exactly nothing).
     max_rows = max(1, int(np.ceil(frac * obj.m)))
     step = max(1, -(-obj.m // max_rows))
     if not _weight(obj, s) > 0 or (s is not None and not np.sum(s[::step]) > 0):
-        return None
+        p1 = obj.n + (1 if obj.fit_intercept else 0)
+        return np.zeros((p1, p1) if p1 <= max_dense else p1), np.array(0.0)
     P = obj.hessian_bound(max_rows=max_rows, max_dense=max_dense)
     return P * _weight(obj, s), np.array(_weight(obj, s))
 
@@ -80,6 +83,26 @@ def _op_gram_vec(obj, s, spec, v):
     return binary.hessp(np.zeros_like(v), v, curvature=(h, None)), np.array(_weight(obj, s))
 
 
+def _op_separated(obj, s, theta):
+    # examples NOT classified with a margin (the estimator's SeparationWarning test);
+    # rows of weight 0 count too, as in memory
+    z = obj.decision_function(*obj.unpack(theta))
+    if obj.multinomial:
+        idx = np.arange(obj.m)
+        true = z[idx, obj.y].copy()
+        z[idx, obj.y] = -np.inf
+        bad = ~(true > z.max(axis=1))
+    else:
+        bad = ~(np.where(obj.y == 1, z, -z) > 0)
+    return (np.array(float(np.count_nonzero(bad))),)
+
+
+def _op_many(obj, s, ops):
+    # several operations in one task: the chunk is read from memory once per operation,
+    # but the pass (the round trip to the workers) is shared
+    return tuple(r for op, args in ops for r in _OPS[op](obj, s, *args))
+
+
 _OPS = {
     "value_and_grad": lambda obj, s, theta: tuple(
         np.asarray(r, dtype=np.float64) for r in obj.value_and_grad(theta)),
@@ -88,14 +111,36 @@ _OPS = {
     "hessian": lambda obj, s, theta: (obj.hessian(theta),),
     "bound": _op_bound,
     "gram_vec": _op_gram_vec,
+    "separated": _op_separated,
+    "many": _op_many,
 }
+#: tuples each operation returns (for splitting the results of "many")
+_N_OUT = {"value_and_grad": 2, "value": 1, "hessp": 1, "hessian": 1, "bound": 2,
+          "gram_vec": 2, "separated": 1}
+
+
+@contextmanager
+def _kernel_threads(n):
+    """numba's threads limited to ``n`` (None: unchanged): a Dask task gets one (the
+    workers are the parallelism; the kernel's result does not depend on its threads)."""
+    numba = sys.modules.get("numba") if n is not None else None  # imported by the kernel
+    old = numba.get_num_threads() if numba is not None else None
+    if old is not None and old > n:
+        numba.set_num_threads(n)
+    try:
+        yield
+    finally:
+        if old is not None and old > n:
+            numba.set_num_threads(old)
 
 
 def chunk_partial(spec, op, Xc, y_idx, s, *args):
     """One chunk's share of ``op`` (a tuple of float64 arrays), or None for no rows."""
     if Xc.shape[0] == 0:
         return None
-    return _OPS[op](spec.objective(Xc, y_idx, s), s, *args)
+    obj = spec.objective(Xc, y_idx, s)  # imports the kernel when it will run
+    with _kernel_threads(spec.n_threads):
+        return _OPS[op](obj, s, *args)
 
 
 def add_parts(*parts):
@@ -132,6 +177,12 @@ class ChunkedObjective:
         self.n_coef = self.n * self.k
         self.n_params = self.n_coef + (self.k if self.fit_intercept else 0)
         self.n_evals = 0  # passes over the data, for the record
+        # results computed ahead in a shared pass: {op: (theta, result)}, used when the
+        # solver asks for exactly that theta (the same numbers: the same chunk sums)
+        self._known = {}
+        # once the full Hessian is asked for (Newton), every value_and_grad computes the
+        # Hessian at its point in the same pass: the next step needs it there
+        self._with_hessian = False
         # packing is pure bookkeeping: borrow it from a data-free LogisticObjective
         self._layout = LogisticObjective(np.zeros((0, self.n), self.dtype), np.zeros(0),
                                          fit_intercept=self.fit_intercept,
@@ -140,6 +191,18 @@ class ChunkedObjective:
     def _sum(self, op, *args):
         self.n_evals += 1
         return self.chunks.map_sum(op, *args)
+
+    def _sum_many(self, ops, chunks=None):
+        """The results of several ``(op, args)`` at once: one pass, one round trip."""
+        self.n_evals += 1
+        out = (self.chunks if chunks is None else chunks).map_sum("many", ops)
+        ends = np.cumsum([_N_OUT[op] for op, _ in ops])
+        return [None if out is None else out[e - _N_OUT[op]:e]
+                for (op, _), e in zip(ops, ends)]
+
+    def _take(self, op, theta):
+        known = self._known.pop(op, None)
+        return known[1] if known is not None and np.array_equal(known[0], theta) else None
 
     def _penalty(self, theta):
         w = np.asarray(theta, dtype=np.float64)[: self.n_coef]
@@ -166,7 +229,13 @@ class ChunkedObjective:
     def value_and_grad(self, theta):
         """``(J, grad J)`` at the flat ``theta``: one pass, ``sum_c`` of the chunks'."""
         theta = np.asarray(theta, dtype=np.float64)
-        f, g = self._sum("value_and_grad", theta)
+        fg = self._take("value_and_grad", theta)
+        if fg is None and self._with_hessian:
+            fg, (H,) = self._sum_many([("value_and_grad", (theta,)), ("hessian", (theta,))])
+            self._known["hessian"] = (theta.copy(), (H,))
+        elif fg is None:
+            fg = self._sum("value_and_grad", theta)
+        f, g = fg
         w, pen = self._penalty(theta)
         g = g.copy()
         g[: self.n_coef] += self.alpha * w
@@ -197,7 +266,9 @@ class ChunkedObjective:
 
     def hessian(self, theta, curvature=None):
         """The full Hessian ``sum_c H_c + alpha I_w`` (n_params, n_params), one pass."""
-        (H,) = self._sum("hessian", np.asarray(theta, dtype=np.float64))
+        theta = np.asarray(theta, dtype=np.float64)
+        self._with_hessian = True
+        (H,) = self._take("hessian", theta) or self._sum("hessian", theta)
         H = H.copy()
         H[np.arange(self.n_coef), np.arange(self.n_coef)] += self.alpha
         return H
@@ -209,10 +280,18 @@ class ChunkedObjective:
         chunk's strided rows: (p1, p1) when ``p1 <= max_dense``, else its diagonal.
         """
         sub, rows = self.chunks.subset(max_rows)
-        self.n_evals += 1
-        out = sub.map_sum("bound", min(1.0, max_rows / max(rows, 1)), max_dense)
+        bound = ("bound", (min(1.0, max_rows / max(rows, 1)), max_dense))
+        if sub is self.chunks:
+            # every chunk is read anyway: the pass also evaluates the loss and gradient at
+            # zero, where L-BFGS starts (theta0 = 0) right after this call
+            zero = self.zeros()
+            out, fg = self._sum_many([bound, ("value_and_grad", (zero,))])
+            if fg is not None:
+                self._known["value_and_grad"] = (zero, fg)
+        else:
+            (out,) = self._sum_many([bound], sub)
         p1 = self.n + (1 if self.fit_intercept else 0)
-        if out is None:  # no chunk with positive weight was sampled: no preconditioning
+        if out is None or not float(out[1]) > 0:  # no chunk with positive weight sampled
             return np.ones(p1)
         P = out[0] / float(out[1])
         idx = np.arange(self.n)
@@ -221,6 +300,12 @@ class ChunkedObjective:
         else:
             P[idx] += self.alpha
         return P
+
+    def separates(self, theta):
+        """True when ``theta`` classifies every example with a margin (one pass): the
+        chunked twin of the estimator's in-memory test for its SeparationWarning."""
+        out = self._sum("separated", np.asarray(theta, dtype=np.float64))
+        return out is not None and float(out[0]) == 0.0
 
     def lipschitz(self, n_iter=8, seed=0, max_rows=262144):
         """An estimate of the gradient's Lipschitz constant L (power iterations).

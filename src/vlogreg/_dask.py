@@ -20,9 +20,11 @@ arrays built with ``map_blocks``; non-finite values raise when the blocks are co
 
 from __future__ import annotations
 
+import sys
 import warnings
 
 import dask
+import dask.core
 import dask.array as da
 import numpy as np
 from dask import delayed
@@ -44,8 +46,38 @@ def _tree_sum(parts, split_every=SPLIT_EVERY):
     return parts[0]
 
 
+def _client_of(arrays):
+    """The ``distributed.Client`` that runs dask.compute now and holds ``arrays``' chunks
+    as futures (persisted by it), with those futures in chunk order; else (None, None)."""
+    distributed = sys.modules.get("distributed")
+    if distributed is None:
+        return None, None
+    try:
+        client = distributed.default_client()
+    except ValueError:
+        return None, None
+    if getattr(dask.base.get_scheduler(), "__self__", None) is not client:
+        return None, None  # another scheduler is current (dask.config.set(scheduler=...))
+    futures = []
+    for a in arrays:
+        if a is None:
+            futures.append(None)
+            continue
+        by_key = {f.key: f for f in distributed.futures_of(a)}
+        keys = list(dask.core.flatten(a.__dask_keys__()))
+        if not all(k in by_key for k in keys):
+            return None, None
+        futures.append([by_key[k] for k in keys])
+    return client, futures
+
+
 class DaskChunks:
     """The persisted chunks of (X, y, s) and the map + tree sum over them.
+
+    With a ``distributed.Client`` (the usual case) an evaluation submits one task per
+    chunk on the chunk's futures (``client.map``: no graph to build, optimise and ship)
+    and a tree of ``add_parts`` tasks on the workers; only the sum comes back. Without
+    one (the local schedulers) it is one ``dask.compute`` of the same delayed tree.
 
     Parameters
     ----------
@@ -61,17 +93,33 @@ class DaskChunks:
         ys = y_idx.to_delayed().ravel()
         ss = s.to_delayed().ravel() if s is not None else [None] * len(xs)
         self._parts = list(zip(xs, ys, ss))
+        self.client, futures = _client_of(self.arrays)
+        if self.client is not None:
+            xf, yf, sf = futures
+            self._futures = (xf, yf, sf if sf is not None else [None] * len(xf))
         self.n_computes = 0
 
+    def _map_sum_futures(self, op, args):
+        client, (xf, yf, sf) = self.client, self._futures
+        C = len(xf)
+        parts = client.map(chunk_partial, [self.spec] * C, [op] * C, xf, yf, sf,
+                           *[[a] * C for a in args], pure=False)
+        while len(parts) > SPLIT_EVERY:  # the tree of _tree_sum, on the workers ...
+            parts = [client.submit(add_parts, *parts[i:i + SPLIT_EVERY], pure=False)
+                     for i in range(0, len(parts), SPLIT_EVERY)]
+        return add_parts(*client.gather(parts))  # ... its root here: one graph for C <= 8
+
     def map_sum(self, op, *args):
-        """``sum_c chunk_partial(spec, op, X_c, y_c, s_c, *args)``: one ``dask.compute``."""
+        """``sum_c chunk_partial(spec, op, X_c, y_c, s_c, *args)``: one round trip."""
+        self.n_computes += 1
+        if self.client is not None:
+            return self._map_sum_futures(op, args)
         # one key per array argument, shared by all chunk tasks (not C copies in the
         # graph); fresh keys every time (pure=False): an evaluation at the same theta is
         # recomputed, never confused with the results of one being released
         args = [delayed(a, pure=False) if isinstance(a, np.ndarray) else a for a in args]
         part = delayed(chunk_partial, pure=False)
         total = _tree_sum([part(self.spec, op, x, y, s, *args) for x, y, s in self._parts])
-        self.n_computes += 1
         (out,) = dask.compute(total)
         return out
 

@@ -239,7 +239,11 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         backend = chunked_backend(X)
         if backend is not None:
             objective, classes = backend.prepare(self, X, y, sample_weight)
-            return self._fit_objective(objective, classes, separates=None,
+            check = getattr(objective, "separates", None)  # one more pass, unpenalized only
+            sep = None if check is None else (lambda: check(objective.pack(
+                self.coef_[0] if len(classes) == 2 else self.coef_.T,
+                self.intercept_[0] if len(classes) == 2 else self.intercept_)))
+            return self._fit_objective(objective, classes, separates=sep,
                                        resume=resume_from)
         objective, classes, X, y_idx = self._prepare(X, y, sample_weight)
         return self._fit_objective(objective, classes, resume=resume_from,

@@ -5,6 +5,8 @@
     python benchmarks/run.py --render           # rebuild docs/benchmarks.md from results
     python benchmarks/kernel.py > benchmarks/results/kernel.md
     python benchmarks/memory.py > benchmarks/results/memory.md
+    (dask.md, outofcore.md, gpu.md: tables from dask_bench.py, outofcore_bench.py and
+    gpu_check.py, with their commands, rendered as they are)
 
 Each problem's results go to benchmarks/results/<slug>.json and its gap-against-time
 plot to docs/benchmarks/<slug>.png; --render assembles the Markdown page with the
@@ -89,7 +91,7 @@ def render():
              "then timed 3 times with the libraries alternating; the median is shown. All "
              "libraries fit the same objective (scikit-learn's, C=1, unpenalized "
              "intercept).", ""]
-    for name in ("kernel", "memory"):
+    for name in ("kernel", "memory", "dask", "outofcore", "gpu"):
         path = os.path.join(RESULTS, f"{name}.md")
         if os.path.exists(path):
             parts += [open(path).read().strip(), ""]

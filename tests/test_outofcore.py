@@ -158,3 +158,50 @@ def test_memory_budget(monkeypatch):
     monkeypatch.setenv("VLOGREG_MEMORY_BUDGET", "lots")
     with pytest.raises(ValueError, match="not a size"):
         memory_budget()
+
+
+# ------------------------------------------------------------------- read-ahead buffers
+def test_npy_file_streams_through_two_reused_buffers(tmp_path):
+    import threading
+
+    X, y = make_data(2, dtype=np.float32)
+    np.save(tmp_path / "X.npy", X)
+    np.save(tmp_path / "Xy.npy", np.column_stack([X, y]).astype(np.float32))
+    mm = np.load(tmp_path / "X.npy", mmap_mode="r")
+    threads = threading.active_count()
+    for source, direct in ((open_source(tmp_path / "X.npy", chunk_bytes=200 * N * 4), True),
+                           (open_source(mm[100:], chunk_bytes=200 * N * 4), True),
+                           (open_source(tmp_path / "Xy.npy", target=-1,
+                                        chunk_bytes=200 * (N + 1) * 4), False)):
+        assert source._reader is not None  # a memmap is read through its file too
+        off = 100 if source.shape[0] < M else 0
+        seen = set()
+        for start, Xc, yc in source.iter_row_chunks():
+            assert Xc.dtype == np.float32 and Xc.flags.c_contiguous
+            np.testing.assert_array_equal(Xc, X[off + start: off + start + len(Xc)])
+            if yc is not None:
+                np.testing.assert_array_equal(yc, y[start: start + len(Xc)])
+            seen.add(Xc.__array_interface__["data"][0])
+        assert len(seen) == 2  # double buffering: no allocation per chunk
+        # stopping early stops the reading thread
+        for _ in source.iter_row_chunks():
+            break
+        assert threading.active_count() == threads
+    # run to run, the same bits; the objective equals the in-memory one in float64
+    X64 = make_data(2)[0]
+    np.save(tmp_path / "X64.npy", X64)
+    ref = fit(X64, y, solver="lbfgs", max_iter=3)
+    got = [fit(open_source(tmp_path / "X64.npy", chunk_bytes=300 * N * 8), y,
+               solver="lbfgs", max_iter=3) for _ in range(2)]
+    np.testing.assert_array_equal(got[0].coef_, got[1].coef_)
+    assert_same_fit(ref, got[0])
+
+
+def test_truncated_npy_file_is_a_clear_error(tmp_path):
+    X, y = make_data(2)
+    np.save(tmp_path / "X.npy", X)
+    source = open_source(tmp_path / "X.npy", chunk_bytes=400 * N * 8)
+    with open(tmp_path / "X.npy", "r+b") as f:
+        f.truncate(f.seek(0, 2) - 8 * N * 10)
+    with pytest.raises(ValueError, match="ends before row 1500"):
+        LogisticRegression().fit(source, y)

@@ -4,10 +4,11 @@
 directory, a Zarr array or group); ``LogisticRegression().fit(source, y)`` streams it.
 Every solver evaluation is one sequential pass: chunk ``i + 1`` is read by a thread
 while chunk ``i`` is computed (``LogisticObjective`` on the chunk, its threads over the
-chunk's row blocks), and the chunks' sums are added in file order. Memory is bounded
-by a handful of chunks (``source.chunk_bytes`` each: the one in use, the one read ahead,
-the one being read with its raw block; about five at the peak), whatever the size of
-the file.
+chunk's row blocks), and the chunks' sums are added in file order. A ``.npy`` file (or a
+file-backed memmap) is read with sequential ``readinto`` calls into two reusable buffers
+(``_readahead``): memory is bounded by two chunks (``source.chunk_bytes`` each, twice
+that when the labels are a column of the file), whatever the size of the file. Parquet
+and Zarr chunks are decoded by the same read-ahead thread (two chunks at a time too).
 
 ``memory_budget()`` is what the command line compares the data size with to choose
 this path: half the memory available, or ``VLOGREG_MEMORY_BUDGET`` (bytes; "8G").
@@ -17,7 +18,7 @@ from __future__ import annotations
 
 import glob
 import os
-from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing
 
 import numpy as np
 
@@ -25,6 +26,7 @@ from ._chunked import (ChunkedObjective, ChunkSpec, add_parts, check_stats, chun
                        chunk_stats, class_weights, encode_chunk, first_nonfinite,
                        nonfinite_message, total_weight)
 from ._math import log_softmax, sigmoid
+from ._readahead import NpyFileReader, mapped_file, read_ahead
 
 #: bytes of X per chunk: large enough for sequential reads at full disk speed
 DEFAULT_CHUNK_BYTES = 64 << 20
@@ -101,13 +103,14 @@ class RowSource:
         return np.ascontiguousarray(X, dtype=self.dtype), y
 
     def iter_row_chunks(self, indices=None):
-        """Yield ``(start, X_c, y_c)``; the next chunk is read while this one is used."""
+        """Yield ``(start, X_c, y_c)``; the next chunk is read while this one is used.
+
+        A chunk may be a view of a reusable buffer: it is valid until the next one is
+        asked for (copy it to keep it).
+        """
         todo = list(range(self.n_chunks) if indices is None else indices)
-        with ThreadPoolExecutor(1) as pool:
-            nxt = pool.submit(self.read, todo[0]) if todo else None
-            for j, i in enumerate(todo):
-                Xc, yc = nxt.result()
-                nxt = pool.submit(self.read, todo[j + 1]) if j + 1 < len(todo) else None
+        with closing(read_ahead(todo, lambda i, _: self.read(i), lambda: None)) as chunks:
+            for i, (Xc, yc) in zip(todo, chunks):
                 yield int(self.starts[i]), Xc, yc
 
 
@@ -129,7 +132,8 @@ def _split_target(block, target, n_columns):
 
 
 class NpySource(RowSource):
-    """A 2-D ``.npy`` file (read with plain sequential reads) or an array / np.memmap."""
+    """A 2-D ``.npy`` file, or an array / np.memmap. A file (and a file-backed memmap) is
+    read with sequential ``readinto`` calls into two reusable buffers (``_readahead``)."""
 
     def __init__(self, path_or_array, target=None, chunk_bytes=None):
         arr = path_or_array
@@ -140,7 +144,6 @@ class NpySource(RowSource):
             if not arr.flags.c_contiguous:
                 raise ValueError(f"{self.path} is stored in Fortran order; save it in C "
                                  f"order: np.save(path, np.ascontiguousarray(X)).")
-            self._offset, self._raw = arr.offset, arr.dtype
         if arr.ndim != 2:
             raise ValueError(f"the array has shape {arr.shape}; a 2-D (m, n) array is "
                              f"needed.")
@@ -151,19 +154,40 @@ class NpySource(RowSource):
         self.shape = (arr.shape[0], arr.shape[1] - self.has_target)
         self._set_chunks(arr.shape[0], self._rows_for(arr.shape[1], arr.dtype.itemsize,
                                                       chunk_bytes))
-        if self.path is not None:
+        where = (self.path, arr.offset) if self.path is not None else mapped_file(arr)
+        self._reader = None
+        if where is not None and arr.shape[1] > 0:
+            t = None if target is None else int(target) % arr.shape[1]
+            self._reader = NpyFileReader(*where, arr.dtype, arr.shape[1], self.dtype, t)
+        if self._reader is not None and self.path is not None:
             self._arr = None  # no mapping kept: reads go through the file
 
     def _read(self, r0, r1):
-        if self.path is None:
-            block = np.asarray(self._arr[r0:r1])
-        else:
-            ncol = self.shape[1] + self.has_target
-            with open(self.path, "rb") as f:
-                f.seek(self._offset + r0 * ncol * self._raw.itemsize)
-                block = np.fromfile(f, dtype=self._raw, count=(r1 - r0) * ncol)
-            block = block.reshape(r1 - r0, ncol)
+        block = np.asarray(self._arr[r0:r1])
         return _split_target(block, self._target, block.shape[1])
+
+    def _fill(self, f, i, slot):
+        r0, r1 = int(self.starts[i]), int(self.starts[i + 1])
+        self.max_rows_read = max(self.max_rows_read, r1 - r0)
+        return self._reader.fill(f, r0, r1, slot)
+
+    def read(self, i):
+        if self._reader is None:
+            return super().read(i)
+        with self._reader.open() as f:
+            return self._fill(f, i, self._reader.make_slot(int(np.diff(self.starts)[i])))
+
+    def iter_row_chunks(self, indices=None):
+        if self._reader is None:
+            yield from super().iter_row_chunks(indices)
+            return
+        todo = list(range(self.n_chunks) if indices is None else indices)
+        rows = int(np.diff(self.starts)[todo].max()) if todo else 0
+        with self._reader.open() as f, closing(read_ahead(
+                todo, lambda i, slot: self._fill(f, i, slot),
+                lambda: self._reader.make_slot(rows))) as chunks:
+            for i, (Xc, yc) in zip(todo, chunks):
+                yield int(self.starts[i]), Xc, yc
 
 
 class ParquetSource(RowSource):

@@ -158,26 +158,57 @@ def test_one_compute_per_evaluation(cluster):
 
 
 def test_fused_passes_give_the_same_numbers(cluster):
-    """The results computed ahead in a shared pass are those of a pass of their own."""
+    """The results computed ahead in a shared pass are those of a pass of their own.
+
+    To the last bits, not bit for bit: a chunk copied to another worker process lands
+    at another memory alignment, and BLAS rounds a product differently there (seen: one
+    ulp in about one run in five). The pass counts show what was shared."""
+    same = dict(rtol=1e-14, atol=0)
     X, y = make_data(2, seed=4)
     obj, _ = _dask.prepare(LogisticRegression(), da.from_array(X, chunks=(CHUNK, N)), y,
                            None)
     ref, _ = _dask.prepare(LogisticRegression(), da.from_array(X, chunks=(CHUNK, N)), y,
                            None)
     zero, theta = obj.zeros(), np.linspace(-0.5, 0.5, obj.n_params)
-    np.testing.assert_array_equal(obj.hessian_bound(), ref.hessian_bound())
+    np.testing.assert_allclose(obj.hessian_bound(), ref.hessian_bound(), **same)
     f, g = ref.value_and_grad(zero)
     passes = obj.n_evals
     f2, g2 = obj.value_and_grad(zero)  # computed with the bound: no pass
-    assert obj.n_evals == passes and f2 == f
-    np.testing.assert_array_equal(g2, g)
-    np.testing.assert_array_equal(obj.hessian(zero), ref.hessian(zero))
+    assert obj.n_evals == passes
+    np.testing.assert_allclose(f2, f, **same)
+    np.testing.assert_allclose(g2, g, **same)
+    np.testing.assert_allclose(obj.hessian(zero), ref.hessian(zero), **same)
     f, g = ref.value_and_grad(theta)
     f2, g2 = obj.value_and_grad(theta)  # the Hessian at theta comes in this pass
     passes = obj.n_evals
-    np.testing.assert_array_equal(obj.hessian(theta), ref.hessian(theta))
-    assert obj.n_evals == passes and f2 == f
-    np.testing.assert_array_equal(g2, g)
+    np.testing.assert_allclose(obj.hessian(theta), ref.hessian(theta), **same)
+    assert obj.n_evals == passes
+    np.testing.assert_allclose(f2, f, **same)
+    np.testing.assert_allclose(g2, g, **same)
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_setup_pass_gives_the_same_numbers(cluster, n_classes):
+    """prepare's one round trip also computes L-BFGS's first pass (the preconditioner's
+    bound and the loss and gradient at zero): the numbers of a pass of their own."""
+    X, y = make_data(n_classes, seed=8)
+    sw = np.random.default_rng(3).uniform(0.5, 1.5, M)
+    Xd = da.from_array(X, chunks=(CHUNK, N))
+    obj, classes = _dask.prepare(LogisticRegression(solver="lbfgs",
+                                                    class_weight="balanced"), Xd, y, sw)
+    assert set(obj._known) == {"bound", "value_and_grad"}
+    # solver "auto" picks Newton here: its setup brings no bound
+    ref, _ = _dask.prepare(LogisticRegression(class_weight="balanced"), Xd, y, sw)
+    assert ref.spec == obj.spec and list(classes) == list(range(n_classes))
+    passes, zero = obj.n_evals, obj.zeros()
+    # the same operation on the same chunks; the Gram and the gradient have been seen to
+    # differ in their last bit between two tasks on a chunk (cause not found): 1e-13
+    np.testing.assert_allclose(obj.hessian_bound(), ref.hessian_bound(), rtol=1e-13,
+                               atol=1e-15)
+    f, g = obj.value_and_grad(zero)
+    assert obj.n_evals == passes  # both came with the setup: no pass
+    f2, g2 = ref._sum("value_and_grad", zero)  # a pass of its own (same caveat)
+    np.testing.assert_allclose([f, *g], [float(f2), *g2], rtol=1e-13, atol=1e-15)
 
 
 @pytest.mark.parametrize("n_classes", [2, 3])

@@ -284,8 +284,9 @@ class ChunkedObjective:
         if sub is self.chunks:
             # every chunk is read anyway: the pass also evaluates the loss and gradient at
             # zero, where L-BFGS starts (theta0 = 0) right after this call
-            zero = self.zeros()
-            out, fg = self._sum_many([bound, ("value_and_grad", (zero,))])
+            zero = self.zeros()  # (or both came with the setup's pass: _known["bound"])
+            out, fg = self._take("bound", np.array(bound[1])) or \
+                self._sum_many([bound, ("value_and_grad", (zero,))])
             if fg is not None:
                 self._known["value_and_grad"] = (zero, fg)
         else:
@@ -330,10 +331,10 @@ class ChunkedObjective:
 # ------------------------------------------------------------------ validation, encoding
 def first_nonfinite(Xc, offset=0):
     """``[row, column, value, count]`` of the first NaN / inf of a chunk, or None."""
-    # column sums (no temporary of X's size) are finite unless a value is not, or they
-    # overflow; only then look element by element
+    # column sums (ones @ X: BLAS, no temporary of X's size) are finite unless a value is
+    # not, or they overflow; only then look element by element
     with np.errstate(all="ignore"):
-        if np.all(np.isfinite(Xc.sum(axis=0, dtype=np.float64))):
+        if np.all(np.isfinite(np.ones(Xc.shape[0], Xc.dtype) @ Xc)):
             return None
     finite = np.isfinite(Xc)
     if finite.all():
@@ -342,7 +343,7 @@ def first_nonfinite(Xc, offset=0):
     return [offset + int(r), int(c), float(Xc[r, c]), int((~finite).sum())]
 
 
-def chunk_stats(Xc, yc, swc, offset):
+def chunk_stats(Xc, yc, swc, offset, unique=np.unique):  # unique(y, return_inverse=True)
     """What the checks need from one chunk (rows ``offset..``), in one read of it."""
     out = {"m": int(Xc.shape[0]), "x_bad": first_nonfinite(Xc, offset), "y_nan": None,
            "sw_bad": None}
@@ -351,7 +352,7 @@ def chunk_stats(Xc, yc, swc, offset):
         out["y_nan"] = offset + int(np.flatnonzero(np.isnan(yc))[0])
         return out
     try:
-        out["labels"], inv = np.unique(yc, return_inverse=True)
+        out["labels"], inv = unique(yc, return_inverse=True)
     except TypeError:
         raise ValueError("y mixes labels of different types (e.g. numbers and strings); "
                          "convert them to one type.") from None

@@ -29,13 +29,12 @@ import dask.array as da
 import numpy as np
 from dask import delayed
 
+from . import _dask_setup
 from ._chunked import (ChunkedObjective, ChunkSpec, add_parts, check_stats, chunk_partial,
                        chunk_stats, class_weights, encode_chunk, first_nonfinite,
                        nonfinite_message, total_weight)
+from ._dask_setup import SPLIT_EVERY, tree_futures
 from ._math import log_softmax, sigmoid
-
-#: chunk results added per task of the tree reduction
-SPLIT_EVERY = 8
 
 
 def _tree_sum(parts, split_every=SPLIT_EVERY):
@@ -84,11 +83,18 @@ class DaskChunks:
     spec : ChunkSpec
     X : dask array (m, n), persisted, one column chunk
     y_idx, s : dask arrays (m,), persisted, chunked like X's rows (s may be None)
+    futures : (client, (X's, y_idx's, s's futures per chunk), held), optional
+        The chunks as futures instead of y_idx and s (the setup's round trip made them);
+        ``held``: more futures to keep alive with them.
     """
 
-    def __init__(self, spec, X, y_idx, s):
+    def __init__(self, spec, X, y_idx, s, futures=None):
         self.spec = spec
         self.arrays = (X, y_idx, s)  # held: the persisted data live as long as we do
+        self.n_computes = 0
+        if futures is not None:
+            self.client, self._futures, self._held = futures
+            return
         xs = X.to_delayed().ravel()
         ys = y_idx.to_delayed().ravel()
         ss = s.to_delayed().ravel() if s is not None else [None] * len(xs)
@@ -97,17 +103,14 @@ class DaskChunks:
         if self.client is not None:
             xf, yf, sf = futures
             self._futures = (xf, yf, sf if sf is not None else [None] * len(xf))
-        self.n_computes = 0
 
     def _map_sum_futures(self, op, args):
         client, (xf, yf, sf) = self.client, self._futures
         C = len(xf)
         parts = client.map(chunk_partial, [self.spec] * C, [op] * C, xf, yf, sf,
                            *[[a] * C for a in args], pure=False)
-        while len(parts) > SPLIT_EVERY:  # the tree of _tree_sum, on the workers ...
-            parts = [client.submit(add_parts, *parts[i:i + SPLIT_EVERY], pure=False)
-                     for i in range(0, len(parts), SPLIT_EVERY)]
-        return add_parts(*client.gather(parts))  # ... its root here: one graph for C <= 8
+        # the tree of _tree_sum on the workers, its root here: one graph for C <= 8
+        return add_parts(*client.gather(tree_futures(client, parts)))
 
     def map_sum(self, op, *args):
         """``sum_c chunk_partial(spec, op, X_c, y_c, s_c, *args)``: one round trip."""
@@ -225,6 +228,9 @@ def prepare(estimator, X, y, sample_weight):
     y = _as_vector(y, X, "y")
     sw = _as_vector(sample_weight, X, "sample_weight")
     X, y, sw = dask.persist(X, y, sw)
+    client, futures = _client_of((X, y, sw))
+    if client is not None:  # the usual case: the setup is one round trip
+        return _prepare_futures(estimator, client, futures, X, columns)
     (stats,) = dask.compute(_stats(X, y, sw))
     classes, counts, wsums, m = check_stats(estimator, stats, columns)
     cw = class_weights(estimator, classes, counts)
@@ -237,17 +243,46 @@ def prepare(estimator, X, y, sample_weight):
         s = da.map_blocks(lambda yc, swc: encode_chunk(yc, swc, classes, cw)[1], y, base,
                           dtype=np.float64)
     y_idx, s = dask.persist(y_idx, s)
+    spec = _set_features(estimator, X, columns, classes, S)
+    chunks = DaskChunks(spec, X, y_idx, s)
+    alpha, l1 = estimator._strengths(S)
+    return ChunkedObjective(chunks, spec, m=m, dtype=X.dtype, alpha=alpha, l1=l1), classes
+
+
+def _set_features(estimator, X, columns, classes, S):
+    """Sets ``n_features_in_`` (and ``feature_names_in_``); returns the ChunkSpec."""
     n = int(X.shape[1])
     estimator.n_features_in_ = n
     if columns is not None:
         estimator.feature_names_in_ = columns
     elif hasattr(estimator, "feature_names_in_"):
         del estimator.feature_names_in_
-    alpha, l1 = estimator._strengths(S)
-    spec = ChunkSpec(n=n, n_classes=len(classes), fit_intercept=estimator.fit_intercept,
+    return ChunkSpec(n=n, n_classes=len(classes), fit_intercept=estimator.fit_intercept,
                      S=S, n_threads=1)
-    chunks = DaskChunks(spec, X, y_idx, s)
-    return ChunkedObjective(chunks, spec, m=m, dtype=X.dtype, alpha=alpha, l1=l1), classes
+
+
+def _prepare_futures(estimator, client, futures, X, columns):
+    """``prepare`` on a ``distributed.Client``: checks, encoding and the solver's first
+    pass in one round trip (``_dask_setup.setup``), its results kept for the solver."""
+    xf, yf, swf = futures
+    swf = swf if swf is not None else [None] * len(xf)
+    offsets = np.concatenate([[0], np.cumsum(X.chunks[0])[:-1]]).astype(int).tolist()
+    info, known, (yi, s), held = _dask_setup.setup(
+        client, estimator, (xf, yf, swf), offsets, int(X.shape[1]), columns)
+    classes, S = info["classes"], info["S"]
+    spec = _set_features(estimator, X, columns, classes, S)
+    chunks = DaskChunks(spec, X, None, None, futures=(client, (xf, yi, s), held))
+    alpha, l1 = estimator._strengths(S)
+    obj = ChunkedObjective(chunks, spec, m=info["m"], dtype=X.dtype, alpha=alpha, l1=l1)
+    if known:
+        obj.n_evals += 1  # the setup's pass
+    for op, (args, result) in known.items():
+        if op == "bound":  # what hessian_bound takes: (bound, loss and gradient at zero)
+            fg = known.get("value_and_grad")
+            obj._known["bound"] = (np.array(args), (result, fg and fg[1]))
+        else:
+            obj._known[op] = (args[0], result)
+    return obj, classes
 
 
 # ------------------------------------------------------------------ prediction

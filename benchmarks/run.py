@@ -91,7 +91,7 @@ def render():
              "then timed 3 times with the libraries alternating; the median is shown. All "
              "libraries fit the same objective (scikit-learn's, C=1, unpenalized "
              "intercept).", ""]
-    for name in ("kernel", "memory", "dask", "outofcore", "gpu"):
+    for name in ("summary", "kernel", "memory", "dask", "outofcore", "gpu"):
         path = os.path.join(RESULTS, f"{name}.md")
         if os.path.exists(path):
             parts += [open(path).read().strip(), ""]

@@ -8,6 +8,19 @@ from sklearn.exceptions import ConvergenceWarning
 from vlogreg import LogisticRegression
 
 
+def make_data(m, n, n_classes, seed=0, dtype=np.float64):
+    """(X, y): standard-normal X (m, n); labels of a noisy linear model on its first
+    two columns (logistic noise for 2 classes, Gumbel for more)."""
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((m, n)).astype(dtype)
+    if n_classes == 2:
+        y = (X[:, 0] - X[:, 1] + rng.logistic(size=m) > 0).astype(int)
+    else:
+        y = (X[:, :2] @ rng.standard_normal((2, n_classes))
+             + rng.gumbel(size=(m, n_classes))).argmax(axis=1)
+    return X, y
+
+
 def fit(X, y=None, sample_weight=None, **kw):
     """A LogisticRegression(**kw) fitted quietly (max_iter-limited cases warn)."""
     with warnings.catch_warnings():

@@ -20,12 +20,16 @@ from vlogreg import LogisticRegression  # noqa: E402
 from vlogreg import _dask  # noqa: E402
 from vlogreg._estimator import SeparationWarning  # noqa: E402
 from vlogreg.solvers import SOLVERS  # noqa: E402
-from _fit_helpers import assert_same_fit, fit  # noqa: E402
+from _fit_helpers import assert_same_fit, fit, make_data as _make_data  # noqa: E402
 
 M, N, CHUNK = 1200, 4, 300  # 4 chunks: a tree with real leaves, computes stay cheap
 SOLVER_KW = {"lbfgs": dict(tol=1e-10, max_iter=200), "newton": dict(tol=1e-10),
              # gd / agd: the first 20 iterations, which must be the in-memory ones
              "gd": dict(tol=0.0, max_iter=20), "agd": dict(tol=0.0, max_iter=20)}
+
+
+def make_data(n_classes, seed=0, dtype=np.float64):
+    return _make_data(M, N, n_classes, seed, dtype)
 
 
 @pytest.fixture(scope="module")
@@ -35,18 +39,6 @@ def cluster():
             distributed.Client(cluster) as client:
         client.wait_for_workers(2)
         yield cluster, client
-
-
-def make_data(n_classes, seed=0):
-    rng = np.random.default_rng(seed)
-    X = rng.standard_normal((M, N))
-    if n_classes == 2:
-        y = (X[:, 0] - X[:, 1] + rng.logistic(size=M) > 0).astype(int)
-    else:
-        y = (X[:, :2] @ rng.standard_normal((2, n_classes))
-             + rng.gumbel(size=(M, n_classes))).argmax(axis=1)
-    return X, y
-
 
 
 # ------------------------------------------------------------------------ same numbers

@@ -9,7 +9,7 @@ import pytest
 
 from vlogreg import LogisticRegression
 from vlogreg._outofcore import memory_budget, open_source
-from _fit_helpers import assert_same_fit, fit
+from _fit_helpers import assert_same_fit, fit, make_data as _make_data
 
 M, N = 1500, 4
 SOLVER_KW = {"lbfgs": dict(tol=1e-10, max_iter=200), "newton": dict(tol=1e-10),
@@ -17,15 +17,7 @@ SOLVER_KW = {"lbfgs": dict(tol=1e-10, max_iter=200), "newton": dict(tol=1e-10),
 
 
 def make_data(n_classes, seed=0, dtype=np.float64):
-    rng = np.random.default_rng(seed)
-    X = rng.standard_normal((M, N)).astype(dtype)
-    if n_classes == 2:
-        y = (X[:, 0] - X[:, 1] + rng.logistic(size=M) > 0).astype(int)
-    else:
-        y = (X[:, :2] @ rng.standard_normal((2, n_classes))
-             + rng.gumbel(size=(M, n_classes))).argmax(axis=1)
-    return X, y
-
+    return _make_data(M, N, n_classes, seed, dtype)
 
 
 def write_parquet(path, X, y, row_group_size, dtype=None):

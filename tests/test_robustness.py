@@ -16,8 +16,8 @@ from vlogreg._loss import LogisticObjective
 
 # derandomize: CI runs the same 40 examples every time. A random draw once found an
 # ill-conditioned 18 x 5 problem (a constant column, two equal columns) where "gd" had
-# not reached scikit-learn's objective to 1e-6 after max_iter=20,000 iterations: plain
-# gradient descent, not a wrong answer (see the closing note of that session).
+# not reached scikit-learn's objective to 1e-6 after max_iter=20,000 iterations (not
+# reproduced yet; most likely gd's slow rate on such a problem, not a wrong answer).
 SETTINGS = settings(max_examples=40, deadline=None, derandomize=True,
                     suppress_health_check=[HealthCheck.too_slow])
 SOLVERS = ["gd", "agd", "lbfgs", "newton"]

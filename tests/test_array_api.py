@@ -126,3 +126,27 @@ def test_first_order_solvers_on_array_api(to_xp):
         ref = LogisticRegression(solver=solver, tol=1e-6, max_iter=5000).fit(X, y)
         model = LogisticRegression(solver=solver, tol=1e-6, max_iter=5000).fit(to_xp(X), y)
         np.testing.assert_allclose(model.coef_, ref.coef_, rtol=1e-8, atol=1e-10)
+
+
+@pytest.mark.parametrize("to_xp", NAMESPACES)
+@pytest.mark.parametrize("n_classes", [2, 3])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_hessian_by_row_chunks_equals_numpy(to_xp, n_classes, fit_intercept, monkeypatch):
+    import vlogreg._array_api as aa
+    from vlogreg._loss import LogisticObjective
+
+    rng = np.random.default_rng(n_classes)
+    X = rng.standard_normal((301, 6))
+    y = rng.integers(0, n_classes, 301)
+    s = rng.uniform(0.5, 2.0, 301)
+    kw = dict(alpha=0.1, fit_intercept=fit_intercept, n_classes=n_classes)
+    ref = LogisticObjective(X, y, s, kernel="numpy", **kw)
+    obj = aa.ArrayAPIObjective(to_xp(X), y, s, **kw)
+    theta = rng.standard_normal(ref.n_params)
+    want = ref.hessian(theta)
+    monkeypatch.setattr(aa, "HESSIAN_CHUNK_BYTES", 7 * 6 * 8)  # 7 rows: 43 chunks
+    np.testing.assert_allclose(obj.hessian(theta), want, rtol=1e-12, atol=1e-14)
+    curv = obj.curvature(theta)
+    np.testing.assert_allclose(obj.hessian(theta, curv), want, rtol=1e-12, atol=1e-14)
+    monkeypatch.setattr(aa, "HESSIAN_CHUNK_BYTES", 2**30)  # one chunk
+    np.testing.assert_allclose(obj.hessian(theta), want, rtol=1e-12, atol=1e-14)

@@ -177,6 +177,46 @@ if INTERPRETED:
         np.testing.assert_allclose(g1, g2, rtol=1e-12, atol=1e-14)
         assert abs(fused.value(theta) - f2) <= 1e-13 * abs(f2)
 
+    @pytest.mark.parametrize("n", [12, 300])
+    @pytest.mark.parametrize("fit_intercept", [True, False])
+    @pytest.mark.parametrize("dtype", [np.float64, np.float32])
+    def test_interp_hessp_in_one_launch_equals_numpy(n, fit_intercept, dtype):
+        X, y, s, _, _ = _problem(203, n, dtype, True, seed=4)
+        kw = dict(alpha=0.01, fit_intercept=fit_intercept)
+        fused = ArrayAPIObjective(torch.from_numpy(X), y, s, kernel="triton", **kw)
+        plain = ArrayAPIObjective(torch.from_numpy(X), y, s, kernel="array_api", **kw)
+        ref = LogisticObjective(X.astype(np.float64), y, s, kernel="numpy", **kw)
+        rng = np.random.default_rng(n)
+        theta, v = rng.standard_normal((2, ref.n_params)) / np.sqrt(n)
+        curv = fused.curvature(theta)
+        calls = tb.n_calls
+        got = fused.hessp(theta, v, curv)
+        assert tb.n_calls == calls + 1  # X~ v and X^T r in one launch
+        rtol = 1e-12 if dtype == np.float64 else 1e-5
+        want = ref.hessp(theta, v)
+        scale = np.abs(want).max()
+        np.testing.assert_allclose(got, want, rtol=0, atol=rtol * scale)
+        np.testing.assert_allclose(plain.hessp(theta, v), want, rtol=0, atol=rtol * scale)
+        # the power iteration goes through the same kernel (h = s / S)
+        calls = tb.n_calls
+        lip = fused.lipschitz()
+        assert tb.n_calls > calls
+        assert lip == pytest.approx(ref.lipschitz(), rel=10 * rtol)
+
+    def test_interp_newton_cg_through_the_kernel_equals_numpy_fit():
+        from vlogreg.solvers.newton import newton
+
+        X, y = _breast_cancer()
+        kw = dict(alpha=1.0 / len(y))
+        ref = newton(LogisticObjective(X, y, kernel="numpy", **kw), tol=1e-10)
+        calls = tb.n_calls
+        obj = ArrayAPIObjective(torch.from_numpy(X), y, kernel="triton", **kw)
+        got = newton(obj, tol=1e-10, dense_max=0)  # truncated CG on the kernel's hessp
+        assert tb.n_calls - calls > 2 * got.n_iter  # gradients and products alike
+        assert got.converged
+        np.testing.assert_allclose(got.theta, ref.theta, rtol=1e-8,
+                                   atol=1e-8 * np.abs(ref.theta).max())
+
     @pytest.mark.parametrize("solver", ["lbfgs", "newton"])
     def test_interp_fit_through_the_kernel_equals_numpy_fit(solver, monkeypatch):
         monkeypatch.setenv("VLOGREG_KERNEL", "triton")
@@ -232,6 +272,25 @@ def test_gpu_kernel_equals_two_pass(n, dtype, weighted):
     rtol = 1e-11 if dtype == np.float64 else 1e-5
     assert abs(f1 - f2) <= rtol * abs(f2)
     np.testing.assert_allclose(g1, g2, rtol=0, atol=rtol * np.abs(g2).max())
+
+
+@pytest.mark.parametrize("n", [100, 300])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.gpu
+@pytest.mark.skipif(not HAS_CUDA, reason="no CUDA GPU")
+def test_gpu_hessp_and_hessian_equal_numpy(n, dtype):
+    X, y, s, w, b = _problem(100_003, n, dtype, True, seed=n)
+    ref = LogisticObjective(X.astype(np.float64), y, s, alpha=0.01, kernel="numpy")
+    one = ArrayAPIObjective(torch.from_numpy(X).cuda(), y, s, alpha=0.01)
+    assert one._fused is not None
+    rng = np.random.default_rng(n)
+    theta, v = rng.standard_normal((2, ref.n_params)) / np.sqrt(n)
+    rtol = 1e-11 if dtype == np.float64 else 1e-5
+    want = ref.hessp(theta, v)
+    np.testing.assert_allclose(one.hessp(theta, v), want, rtol=0,
+                               atol=rtol * np.abs(want).max())
+    H = ref.hessian(theta)
+    np.testing.assert_allclose(one.hessian(theta), H, rtol=0, atol=rtol * np.abs(H).max())
 
 
 @pytest.mark.gpu

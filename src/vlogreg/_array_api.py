@@ -8,7 +8,8 @@ exp per element), written with array-API functions only, as two products
 ``z = X w`` and ``X^T dz`` (the portable path). Binary fits on CUDA tensors (torch, or
 CuPy viewed through DLPack) use instead the fused Triton kernel of
 ``_kernels.triton_binary`` when Triton is installed: one read of X per loss+gradient
-(``VLOGREG_KERNEL=numpy`` turns it off, ``VLOGREG_KERNEL=triton`` forces it).
+and per Hessian-vector product (``VLOGREG_KERNEL=numpy`` turns it off,
+``VLOGREG_KERNEL=triton`` forces it).
 
 Backend module protocol (see ``_estimator.chunked_backend``): ``prepare``,
 ``decision_function``, ``predict``, ``predict_proba``, ``predict_log_proba``.
@@ -23,6 +24,8 @@ import numpy as np
 
 #: namespaces served here (the first part of the array type's module)
 NAMESPACES = ("torch", "cupy", "array_api_strict", "jax")
+#: row chunk of ``ArrayAPIObjective.hessian``: its curvature and Gram products
+HESSIAN_CHUNK_BYTES = 8 * 2**20
 
 
 def is_array_api(X):
@@ -98,10 +101,11 @@ class ArrayAPIObjective:
     penalized_mask = _L.penalized_mask
     del _L
 
-    def _z(self, theta):
+    def _z(self, theta, X=None):
+        """``X~ theta`` on X's device, for all of X or the row chunk ``X``."""
         coef, b = self.unpack(theta)
         W = self._dev(coef if self.multinomial else np.asarray(coef))
-        z = self.X @ W
+        z = (self.X if X is None else X) @ W
         return z + self._dev(np.asarray(b)) if self.fit_intercept else z
 
     def _loss_dz(self, z, need_grad=True):
@@ -149,19 +153,27 @@ class ArrayAPIObjective:
     def grad(self, theta):
         return self.value_and_grad(theta)[1]
 
-    def curvature(self, theta):
+    def _curvature_z(self, z, s):
         xp = self.xp
-        z = self._z(theta)
         if self.multinomial:
             z = z - xp.max(z, axis=1, keepdims=True)
             a = xp.exp(z)
-            return a / xp.sum(a, axis=1, keepdims=True), self.s / self.S
+            return a / xp.sum(a, axis=1, keepdims=True), s / self.S
         e = xp.exp(-xp.abs(z))
-        return e / ((1 + e) * (1 + e)) * self.s / self.S, None  # a (1 - a) = e / (1+e)^2
+        return e / ((1 + e) * (1 + e)) * s / self.S, None  # a (1 - a) = e / (1+e)^2
+
+    def curvature(self, theta):
+        """Binary: ``(h, None)``, ``h = s a (1 - a) / S``; multinomial: ``(a, s / S)``."""
+        return self._curvature_z(self._z(theta), self.s)
 
     def hessp(self, theta, v, curvature=None):
         xp = self.xp
         h, sw = self.curvature(theta) if curvature is None else curvature
+        if self._fused is not None:  # binary: X~ v and X^T r in one read
+            coef, b = self.unpack(v)
+            hw, hb = self._fused.hessp(coef, float(b), h)
+            hw = hw + self.alpha * np.asarray(coef, dtype=np.float64)
+            return np.append(hw, hb) if self.fit_intercept else hw
         u = self._z(v)  # X~ v
         if self.multinomial:
             r = h * u
@@ -175,12 +187,45 @@ class ArrayAPIObjective:
         return np.concatenate([hw, np.atleast_1d(to_numpy(xp.sum(r, axis=0))).ravel()])
 
     def hessian(self, theta, curvature=None):
-        # column by column from hessp: p products; the dense solvers only call it
-        # for few parameters (see solvers.newton's dense_max)
-        curv = self.curvature(theta) if curvature is None else curvature
-        eye = np.eye(self.n_params)
-        return np.column_stack([self.hessp(theta, eye[i], curv)
-                                for i in range(self.n_params)])
+        """The full Hessian (n_params, n_params) in one read of X, by row chunks.
+
+        Per chunk of about ``HESSIAN_CHUNK_BYTES`` (small enough to stay in a GPU's L2
+        between its two uses): its curvature (unless given), then one weighted Gram
+        product ``X_c^T (d X_c)`` per class pair on X's device, summed there in
+        float64; only the (K, K, p1, p1) blocks come to the host.
+        """
+        from ._loss import assemble_hessian, bordered
+
+        xp, n, k = self.xp, self.n, self.k
+        rows = max(1, HESSIAN_CHUNK_BYTES // (n * self.dtype.itemsize))
+        pairs = [(i, j) for i in range(k) for j in range(i, k)]
+        acc = {ij: [0.0, 0.0, 0.0] for ij in pairs}  # X^T D X, X^T d, sum d (float64)
+        for r0 in range(0, self.m, rows):
+            r1 = min(r0 + rows, self.m)  # the array API has no out-of-bounds slices
+            Xc = self.X[r0:r1, :]
+            if curvature is None:  # the chunk's z while it is in cache
+                h, sw = self._curvature_z(self._z(theta, Xc), self.s[r0:r1])
+            else:
+                h = curvature[0][r0:r1, ...]
+                sw = None if curvature[1] is None else curvature[1][r0:r1]
+            for i, j in pairs:
+                if not self.multinomial:
+                    d = h
+                else:  # sw (delta_ij a_i - a_i a_j)
+                    d = -h[:, i] * h[:, j] + (h[:, i] if i == j else 0.0)
+                    d = d * sw
+                dx = Xc * d[:, None]
+                f64 = xp.float64
+                acc[i, j][0] = acc[i, j][0] + xp.astype(Xc.T @ dx, f64)
+                acc[i, j][1] = acc[i, j][1] + xp.astype(xp.sum(dx, axis=0), f64)
+                acc[i, j][2] = acc[i, j][2] + xp.sum(xp.astype(d, f64))
+        p1 = n + (1 if self.fit_intercept else 0)
+        blocks = np.zeros((k, k, p1, p1))
+        for i, j in pairs:
+            G, xd, dsum = acc[i, j]
+            blocks[i, j] = blocks[j, i] = bordered(to_numpy(G), to_numpy(xd),
+                                                   float(dsum), self.fit_intercept)
+        return assemble_hessian(blocks, n, self.fit_intercept, self.alpha)
 
     def hessian_bound(self, max_rows=32768, max_dense=1000):
         """As ``LogisticObjective.hessian_bound``, on a strided subsample brought to host."""
@@ -201,6 +246,10 @@ class ArrayAPIObjective:
         xp = self.xp
 
         def gram_vec(v):  # X~^T diag(s) X~ v / S on X's device
+            if fused_h is not None:  # the Hessian kernel with h = s / S: one read
+                w, hb = self._fused.hessp(v[: self.n], v[self.n] if self.fit_intercept
+                                          else 0.0, fused_h)
+                return np.append(w, hb) if self.fit_intercept else w
             u = self.X @ self._dev(v[: self.n])
             if self.fit_intercept:
                 u = u + float(v[self.n])
@@ -210,6 +259,7 @@ class ArrayAPIObjective:
                 w = np.append(w, float(xp.sum(u)))
             return w / self.S
 
+        fused_h = None if self._fused is None else self.s / self.S
         return power_lipschitz(gram_vec, self.n + (1 if self.fit_intercept else 0),
                                self.multinomial, self.alpha, n_iter, seed)
 

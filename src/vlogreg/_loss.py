@@ -49,14 +49,41 @@ def _weighted_gram(Xb, d, fit_intercept):
         d_x = d.astype(Xb.dtype, copy=False)
         G = np.asarray(Xb.T @ (d_x[:, None] * Xb), dtype=np.float64)
         xd = np.asarray(Xb.T @ d_x, dtype=np.float64)
+    return bordered(G, xd, float(d.sum()), fit_intercept)
+
+
+def bordered(G, xd, dsum, fit_intercept):
+    """``X~^T diag(d) X~`` (n+1, n+1) from ``G = X^T diag(d) X``, ``xd = X^T d`` and
+    ``dsum = sum(d)``: the intercept's row and column; ``G`` alone without intercept."""
     if not fit_intercept:
         return G
     n = G.shape[0]
     out = np.empty((n + 1, n + 1))
     out[:n, :n] = G
     out[:n, n] = out[n, :n] = xd
-    out[n, n] = d.sum()
+    out[n, n] = dsum
     return out
+
+
+def assemble_hessian(blocks, n, fit_intercept, alpha):
+    """The Hessian in ``theta``'s layout from its class blocks ``(K, K, p1, p1)``.
+
+    Coef index ``feature * K + class``, then the K intercepts; ``alpha`` on the coef
+    diagonal. Shared by every backend's ``hessian``.
+    """
+    k, p1 = blocks.shape[0], blocks.shape[2]
+    n_coef = n * k
+    H = np.zeros((p1 * k, p1 * k))
+    idx = np.empty((k, p1), dtype=np.intp)
+    for c in range(k):
+        idx[c, :n] = np.arange(n) * k + c
+        if fit_intercept:
+            idx[c, n] = n_coef + c
+    for i in range(k):
+        for j in range(k):
+            H[np.ix_(idx[i], idx[j])] = blocks[i, j]
+    H[np.arange(n_coef), np.arange(n_coef)] += alpha
+    return H
 
 
 class LogisticObjective:
@@ -341,18 +368,7 @@ class LogisticObjective:
             return (out,)
 
         (blocks,) = self.blocks.map_sum(block)
-        # reorder (k, l, p1, p1) into theta's layout: coef index = feature * K + class
-        H = np.zeros((self.n_params, self.n_params))
-        idx = np.empty((k, p1), dtype=np.intp)
-        for c in range(k):
-            idx[c, :n] = np.arange(n) * k + c
-            if fi:
-                idx[c, n] = self.n_coef + c
-        for i in range(k):
-            for j in range(k):
-                H[np.ix_(idx[i], idx[j])] = blocks[i, j]
-        H[np.arange(self.n_coef), np.arange(self.n_coef)] += self.alpha
-        return H
+        return assemble_hessian(blocks, n, fi, self.alpha)
 
     def hessian_bound(self, max_rows=32768, max_dense=1000):
         """A cheap SPD approximation of the Hessian, to precondition quasi-Newton solvers.

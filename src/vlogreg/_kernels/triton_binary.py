@@ -8,6 +8,10 @@ For the rows of X (m, n) that a program owns, block of ``BLOCK_M`` rows by block
     dz_k  = s_k ((z_k >= 0 ? 1 : e_k) / (1 + e_k) - y_k)
     dw   += sum_k dz_k x_k,   db += sum_k dz_k
 
+and, with the constexpr ``HESSP``, the data term of a Hessian-vector product in the
+same one read: ``z_k = x_k . v + v_b``, ``dz_k = h_k z_k`` with the curvature weights
+``h = s a (1 - a) / S`` in place of ``y`` (Newton-CG's products, the power iteration).
+
 Two kernels:
 
 * ``n <= ONE_TILE_MAX_N``: the whole row block [BLOCK_M, BLOCK_N >= n] is loaded once
@@ -47,7 +51,7 @@ n_calls = 0
 
 def _fused_one_tile(X, Y, S, WB, P, m, ROWS_PER_PROG: tl.constexpr, N: tl.constexpr,
                     SXM: tl.constexpr, SXN: tl.constexpr,
-                    BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr):
+                    BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, HESSP: tl.constexpr):
     pid = tl.program_id(0)
     cols = tl.arange(0, BLOCK_N)
     cmask = cols < N
@@ -65,14 +69,18 @@ def _fused_one_tile(X, Y, S, WB, P, m, ROWS_PER_PROG: tl.constexpr, N: tl.conste
         x = tl.load(ptrs, mask=rmask[:, None] & cmask[None, :], other=0.0)
         z = tl.sum(x * w[None, :], axis=1) + b
         yv = tl.load(Y + rows, mask=rmask, other=0.0)
-        sv = tl.load(S + rows, mask=rmask, other=0.0)  # 0 on padding rows: no loss, dz
-        e = tl.exp(-tl.abs(z))
-        u = 1.0 + e  # log1p(e) = log(u) e / (u - 1), exact where u rounds to 1
-        d = tl.where(u == 1.0, 1.0, u - 1.0)
-        log1p_e = tl.where(u == 1.0, e, tl.log(u) * (e / d))
-        loss = sv * (tl.maximum(z, 0.0) - yv * z + log1p_e)
-        a = tl.where(z >= 0, 1.0, e) / u
-        dz = sv * (a - yv)
+        if HESSP:  # Y holds h = s a (1 - a) / S, WB (v, v_b): dz = h (X~ v)
+            dz = yv * z
+            loss = tl.zeros_like(z)
+        else:
+            sv = tl.load(S + rows, mask=rmask, other=0.0)  # 0 on padding rows: no loss, dz
+            e = tl.exp(-tl.abs(z))
+            u = 1.0 + e  # log1p(e) = log(u) e / (u - 1), exact where u rounds to 1
+            d = tl.where(u == 1.0, 1.0, u - 1.0)
+            log1p_e = tl.where(u == 1.0, e, tl.log(u) * (e / d))
+            loss = sv * (tl.maximum(z, 0.0) - yv * z + log1p_e)
+            a = tl.where(z >= 0, 1.0, e) / u
+            dz = sv * (a - yv)
         acc_w += tl.sum(x * dz[:, None], axis=0).to(tl.float64)
         acc_b += dz.to(tl.float64)
         acc_l += loss.to(tl.float64)
@@ -84,7 +92,7 @@ def _fused_one_tile(X, Y, S, WB, P, m, ROWS_PER_PROG: tl.constexpr, N: tl.conste
 
 def _fused_tiles(X, Y, S, WB, P, m, ROWS_PER_PROG: tl.constexpr, N: tl.constexpr,
                  SXM: tl.constexpr, SXN: tl.constexpr,
-                 BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr):
+                 BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, HESSP: tl.constexpr):
     # P's rows must be zero: each program adds its row blocks' gradients into its row
     pid = tl.program_id(0)
     prow = P + pid * (N + 2)
@@ -107,14 +115,18 @@ def _fused_tiles(X, Y, S, WB, P, m, ROWS_PER_PROG: tl.constexpr, N: tl.constexpr
             z += tl.sum(x * w[None, :], axis=1)
         z += b
         yv = tl.load(Y + rows, mask=rmask, other=0.0)
-        sv = tl.load(S + rows, mask=rmask, other=0.0)
-        e = tl.exp(-tl.abs(z))
-        u = 1.0 + e
-        d = tl.where(u == 1.0, 1.0, u - 1.0)
-        log1p_e = tl.where(u == 1.0, e, tl.log(u) * (e / d))
-        loss = sv * (tl.maximum(z, 0.0) - yv * z + log1p_e)
-        a = tl.where(z >= 0, 1.0, e) / u
-        dz = sv * (a - yv)
+        if HESSP:
+            dz = yv * z
+            loss = tl.zeros_like(z)
+        else:
+            sv = tl.load(S + rows, mask=rmask, other=0.0)
+            e = tl.exp(-tl.abs(z))
+            u = 1.0 + e
+            d = tl.where(u == 1.0, 1.0, u - 1.0)
+            log1p_e = tl.where(u == 1.0, e, tl.log(u) * (e / d))
+            loss = sv * (tl.maximum(z, 0.0) - yv * z + log1p_e)
+            a = tl.where(z >= 0, 1.0, e) / u
+            dz = sv * (a - yv)
         acc_b += dz.to(tl.float64)
         acc_l += loss.to(tl.float64)
         for c0 in range(0, N, BLOCK_N):  # the same rows again: from cache
@@ -212,7 +224,8 @@ class FusedBinary:
                                     device=X.device)
         self._np_dtype = np.float32 if X.dtype == torch.float32 else np.float64
 
-    def __call__(self, w, b=0.0):
+    def _launch(self, w, b, Y, S, hessp):
+        """One launch over X with (w, b) sent to the device; the n + 2 summed partials."""
         global n_calls
         import torch
 
@@ -225,12 +238,32 @@ class FusedBinary:
             self.partials.zero_()
         kernel = _kernel(cfg["kernel"], self.interpret)
         kernel[(cfg["n_programs"],)](
-            self.X, self.y, self.s, wb, self.partials, self.m,
+            self.X, Y, S, wb, self.partials, self.m,
             ROWS_PER_PROG=cfg["rows_per_prog"], N=n, SXM=self.X.stride(0), SXN=self.X.stride(1),
-            BLOCK_M=cfg["BLOCK_M"], BLOCK_N=cfg["BLOCK_N"], num_warps=cfg["num_warps"])
+            BLOCK_M=cfg["BLOCK_M"], BLOCK_N=cfg["BLOCK_N"], HESSP=hessp,
+            num_warps=cfg["num_warps"])
         n_calls += 1
-        total = self.partials.sum(dim=0).cpu().numpy()  # n + 2 floats to the host
+        return self.partials.sum(dim=0).cpu().numpy()  # n + 2 floats to the host
+
+    def __call__(self, w, b=0.0):
+        total = self._launch(w, b, self.y, self.s, False)
+        n = self.n
         return float(total[n + 1]), total[:n].copy(), float(total[n])
+
+    def hessp(self, v, vb, h):
+        """The Hessian-vector product's data term in one read of X: ``(X^T r, sum r)``.
+
+        ``r = h (X v + vb)``; ``h`` (m,) the curvature weights ``s a (1 - a) / S`` on
+        X's device (a torch tensor, or any DLPack array such as CuPy's), ``v`` (n,) and
+        ``vb`` on the host. Returns ``(ndarray (n,) float64, float)``.
+        """
+        import torch
+
+        if not isinstance(h, torch.Tensor):
+            h = torch.from_dlpack(h)
+        h = h.to(self.X.dtype).contiguous()
+        total = self._launch(v, vb, h, h, True)
+        return total[: self.n].copy(), float(total[self.n])
 
 
 def loss_grad(X, y, s, w, b=0.0, *, max_programs=None):

@@ -3,7 +3,7 @@
 For the rows of X (m, n) that a program owns, block of ``BLOCK_M`` rows by block:
 
     z_k   = x_k . w + b                          (X's dtype, in registers)
-    e_k   = exp(-|z_k|)                          (one exp, never overflows)
+    e_k   = exp(-|z_k|)                          (one exp, never overflows; float64)
     loss += s_k (max(z_k, 0) - y_k z_k + log1p(e_k))
     dz_k  = s_k ((z_k >= 0 ? 1 : e_k) / (1 + e_k) - y_k)
     dw   += sum_k dz_k x_k,   db += sum_k dz_k
@@ -21,8 +21,9 @@ Two kernels:
 
 Determinism, no atomics: the grid (``plan``) depends on (m, n, dtype) only; each program
 writes its own row of ``partials`` [n_programs, n + 2] (dw, db, loss) in float64, and
-torch adds the rows. float32 X: products and a block's sums in float32, everything
-across blocks in float64. Per call only ``n + 1`` floats go to the device (w, b) and
+torch adds the rows. float32 X: the products x . w and x dz and a block's gradient sum
+in float32; the elementwise maths (as in the CPU kernel) and everything across blocks
+in float64. Per call only ``n + 1`` floats go to the device (w, b) and
 ``n + 2`` come back.
 
 On CPU tensors the kernels run in Triton's interpreter (NumPy): that is how the tests
@@ -71,19 +72,24 @@ def _fused_one_tile(X, Y, S, WB, P, m, ROWS_PER_PROG: tl.constexpr, N: tl.conste
         yv = tl.load(Y + rows, mask=rmask, other=0.0)
         if HESSP:  # Y holds h = s a (1 - a) / S, WB (v, v_b): dz = h (X~ v)
             dz = yv * z
-            loss = tl.zeros_like(z)
-        else:
-            sv = tl.load(S + rows, mask=rmask, other=0.0)  # 0 on padding rows: no loss, dz
-            e = tl.exp(-tl.abs(z))
+            dz64 = dz.to(tl.float64)
+            loss = tl.zeros_like(dz64)
+        else:  # the elementwise maths in float64, whatever X's dtype: a float32
+            # loss is too rough for L-BFGS's line search near the optimum
+            sv = tl.load(S + rows, mask=rmask, other=0.0).to(tl.float64)  # 0 on padding rows: no loss, dz
+            yv = yv.to(tl.float64)
+            z64 = z.to(tl.float64)
+            e = tl.exp(-tl.abs(z64))
             u = 1.0 + e  # log1p(e) = log(u) e / (u - 1), exact where u rounds to 1
             d = tl.where(u == 1.0, 1.0, u - 1.0)
             log1p_e = tl.where(u == 1.0, e, tl.log(u) * (e / d))
-            loss = sv * (tl.maximum(z, 0.0) - yv * z + log1p_e)
-            a = tl.where(z >= 0, 1.0, e) / u
-            dz = sv * (a - yv)
+            loss = sv * (tl.maximum(z64, 0.0) - yv * z64 + log1p_e)
+            a = tl.where(z64 >= 0, 1.0, e) / u
+            dz64 = sv * (a - yv)
+            dz = dz64.to(z.dtype)  # the gradient's products in X's dtype
         acc_w += tl.sum(x * dz[:, None], axis=0).to(tl.float64)
-        acc_b += dz.to(tl.float64)
-        acc_l += loss.to(tl.float64)
+        acc_b += dz64
+        acc_l += loss
     prow = P + pid * (N + 2)
     tl.store(prow + cols, acc_w, mask=cmask)
     tl.store(prow + N, tl.sum(acc_b, axis=0))
@@ -117,18 +123,22 @@ def _fused_tiles(X, Y, S, WB, P, m, ROWS_PER_PROG: tl.constexpr, N: tl.constexpr
         yv = tl.load(Y + rows, mask=rmask, other=0.0)
         if HESSP:
             dz = yv * z
-            loss = tl.zeros_like(z)
+            dz64 = dz.to(tl.float64)
+            loss = tl.zeros_like(dz64)
         else:
-            sv = tl.load(S + rows, mask=rmask, other=0.0)
-            e = tl.exp(-tl.abs(z))
+            sv = tl.load(S + rows, mask=rmask, other=0.0).to(tl.float64)
+            yv = yv.to(tl.float64)
+            z64 = z.to(tl.float64)
+            e = tl.exp(-tl.abs(z64))
             u = 1.0 + e
             d = tl.where(u == 1.0, 1.0, u - 1.0)
             log1p_e = tl.where(u == 1.0, e, tl.log(u) * (e / d))
-            loss = sv * (tl.maximum(z, 0.0) - yv * z + log1p_e)
-            a = tl.where(z >= 0, 1.0, e) / u
-            dz = sv * (a - yv)
-        acc_b += dz.to(tl.float64)
-        acc_l += loss.to(tl.float64)
+            loss = sv * (tl.maximum(z64, 0.0) - yv * z64 + log1p_e)
+            a = tl.where(z64 >= 0, 1.0, e) / u
+            dz64 = sv * (a - yv)
+            dz = dz64.to(z.dtype)  # the gradient's products in X's dtype
+        acc_b += dz64
+        acc_l += loss
         for c0 in range(0, N, BLOCK_N):  # the same rows again: from cache
             cols = c0 + tl.arange(0, BLOCK_N)
             cmask = cols < N
@@ -224,26 +234,32 @@ class FusedBinary:
                                     device=X.device)
         self._np_dtype = np.float32 if X.dtype == torch.float32 else np.float64
 
-    def _launch(self, w, b, Y, S, hessp):
-        """One launch over X with (w, b) sent to the device; the n + 2 summed partials."""
-        global n_calls
-        import torch
+    def launch(self, wb, Y, S, hessp=False):
+        """The kernel alone on device vectors: ``wb`` (n + 1,) = (w, b) in X's dtype.
 
-        cfg, n = self.cfg, self.n
-        wb = np.empty(n + 1, dtype=self._np_dtype)
-        wb[:n] = np.asarray(w, dtype=np.float64).ravel()
-        wb[n] = b
-        wb = torch.from_numpy(wb).to(self.X.device)  # n + 1 floats to the device
+        Fills ``self.partials``; no host transfer, no sum (what benchmarks time).
+        """
+        global n_calls
+        cfg = self.cfg
         if cfg["kernel"] == "tiles":
             self.partials.zero_()
         kernel = _kernel(cfg["kernel"], self.interpret)
         kernel[(cfg["n_programs"],)](
-            self.X, Y, S, wb, self.partials, self.m,
-            ROWS_PER_PROG=cfg["rows_per_prog"], N=n, SXM=self.X.stride(0), SXN=self.X.stride(1),
-            BLOCK_M=cfg["BLOCK_M"], BLOCK_N=cfg["BLOCK_N"], HESSP=hessp,
-            num_warps=cfg["num_warps"])
+            self.X, Y, S, wb, self.partials, self.m, ROWS_PER_PROG=cfg["rows_per_prog"],
+            N=self.n, SXM=self.X.stride(0), SXN=self.X.stride(1), BLOCK_M=cfg["BLOCK_M"],
+            BLOCK_N=cfg["BLOCK_N"], HESSP=hessp, num_warps=cfg["num_warps"])
         n_calls += 1
-        return self.partials.sum(dim=0).cpu().numpy()  # n + 2 floats to the host
+
+    def _launch(self, w, b, Y, S, hessp):
+        """(w, b) to the device, one launch, the n + 2 summed partials to the host."""
+        import torch
+
+        n = self.n
+        wb = np.empty(n + 1, dtype=self._np_dtype)
+        wb[:n] = np.asarray(w, dtype=np.float64).ravel()
+        wb[n] = b
+        self.launch(torch.from_numpy(wb).to(self.X.device), Y, S, hessp)
+        return self.partials.sum(dim=0).cpu().numpy()
 
     def __call__(self, w, b=0.0):
         total = self._launch(w, b, self.y, self.s, False)

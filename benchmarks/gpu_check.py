@@ -155,7 +155,6 @@ def bench_loss_grad(X, y_dev, repeat):
     import torch
 
     from vlogreg._array_api import ArrayAPIObjective
-    from vlogreg._kernels import triton_binary as tb
 
     m, n = X.shape
     y = y_dev.cpu().numpy().astype(np.int64)

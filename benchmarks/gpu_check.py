@@ -12,7 +12,8 @@ installed. Steps, each written to the JSON file as soon as it is done:
    (``X.sum(0)`` and a gemv ``X @ v``), the fused Triton loss+gradient (kernel alone
    and the whole objective call with its host transfers), vlogreg's two-pass
    array-API objective, torch's (and CuPy's, when installed) own two-pass gradient,
-   and one Hessian-vector product fused and two-pass; alternating, medians of
+   and one Hessian-vector product fused and two-pass; then the kernel alone for
+   BLOCK_M x num_warps around the plan's choice (the tuning sweep); alternating, medians of
    ``--repeat`` (>= 7) runs, each timed with CUDA events and synchronized. The target
    is ``fused_vs_read <= 1.15`` on float32;
 3. a fit to a relative objective gap of 1e-6: vlogreg (lbfgs, the fused kernel) against
@@ -198,6 +199,7 @@ def bench_loss_grad(X, y_dev, repeat):
     except ImportError:
         pass
     med, raw = timed(cases, repeat)
+    sweep = tune(X, kernel, wb, repeat)
     f1, g1 = fused.value_and_grad(theta)
     f2, g2 = two.value_and_grad(theta)
     h1, h2 = fused.hessp(theta, theta, curv), two.hessp(theta, theta, curv)
@@ -209,11 +211,33 @@ def bench_loss_grad(X, y_dev, repeat):
             "vlogreg_two_pass_vs_read": med["vlogreg_two_pass"] / floor,
             "torch_two_pass_vs_read": med["torch_two_pass"] / floor,
             "vs_read": {k: t / floor for k, t in med.items()},
+            "tuning_vs_read": {k: t / floor for k, t in sweep.items()},
             "target_fused_vs_read": 1.15,
             "fused_vs_two_pass_rel_diff": {
                 "loss": abs(f1 - f2) / abs(f2),
                 "grad": float(np.abs(g1 - g2).max() / np.abs(g2).max()),
                 "hessp": float(np.abs(h1 - h2).max() / np.abs(h2).max())}}
+
+
+def tune(X, kernel, wb, repeat):
+    """The kernel alone for BLOCK_M x num_warps around the plan's choice: medians (s).
+
+    The plan's defaults were chosen offline as the largest tiles without register
+    spills in ptxas's report for sm_90 (benchmarks/triton_audit.py); this is the
+    measurement that confirms or replaces them.
+    """
+    from vlogreg._kernels import triton_binary as tb
+
+    cases = {}
+    for bm in (8, 16, 32, 64) if DEVICE == "cuda" else (32, 64):  # dry run: the cheap two
+        for warps in (4, 8):
+            if bm * kernel.cfg["BLOCK_N"] * X.element_size() > 64 * 1024:
+                continue
+            fb = tb.FusedBinary(X, kernel.y, kernel.s, block_m=bm, num_warps=warps)
+            cases[f"BLOCK_M={bm},num_warps={warps}"] = (
+                lambda fb=fb: fb.launch(wb, fb.y, fb.s))
+    med, _ = timed(cases, repeat)
+    return med
 
 
 def bench_fit(X, y_dev, cpu_rows):

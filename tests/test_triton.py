@@ -86,6 +86,32 @@ def test_plan_depends_on_the_shape_only():
                 assert (cfg["n_programs"] - 1) * cfg["rows_per_prog"] < m
 
 
+def _ptxas():
+    import glob
+
+    import triton
+
+    return glob.glob(os.path.join(os.path.dirname(triton.__file__), "backends", "nvidia",
+                                  "bin", "ptxas"))
+
+
+@pytest.mark.skipif(INTERPRETED, reason="compiling needs the real triton.language")
+@pytest.mark.parametrize("n", [100, 300])
+@pytest.mark.parametrize("itemsize", [4, 8])
+@pytest.mark.parametrize("hessp", [False, True])
+def test_kernels_compile_for_an_h100(n, itemsize, hessp):
+    # what the interpreter cannot check: the kernels compile for sm_90 (no GPU needed)
+    if not _ptxas():
+        pytest.skip("this triton build has no NVIDIA backend (ptxas)")
+    cfg = tb.plan(10_000_000, n, itemsize)
+    k = tb.compile_for(cfg, n, itemsize, hessp=hessp, arch=90)
+    ptx = k.asm["ptx"]
+    assert ".target sm_90" in ptx and len(k.asm["cubin"]) > 0
+    # the float64 loss carries log1p's float32 rounding only: float32 X's partials
+    # are float64 stores
+    assert "st.global.b64" in ptx or "st.global.f64" in ptx or "st.global.v2.b64" in ptx
+
+
 def test_cpu_tensors_take_the_portable_path(monkeypatch):
     monkeypatch.delenv("VLOGREG_KERNEL", raising=False)
     X, y = _breast_cancer()

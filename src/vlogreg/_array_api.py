@@ -73,12 +73,12 @@ class ArrayAPIObjective:
         self.k = n_classes if self.multinomial else 1
         s = np.ones(self.m) if sample_weight is None else np.asarray(sample_weight, float)
         self.S = float(s.sum())
-        self.s = self._dev(s)
+        self.s = self._dev(s, np.float64)
         y = np.asarray(y)
         if self.multinomial:
-            self.y = self._dev((y[:, None] == np.arange(self.k)).astype(self.dtype))
+            self.y = self._dev(y[:, None] == np.arange(self.k), np.float64)
         else:
-            self.y = self._dev(y.astype(self.dtype))
+            self.y = self._dev(y, np.float64)
         self.alpha, self.l1 = float(alpha), float(l1)
         self.fit_intercept = bool(fit_intercept)
         self.n_coef = self.n * self.k
@@ -87,9 +87,13 @@ class ArrayAPIObjective:
         self._fused = None if self.multinomial else _fused_kernel(X, self.y, self.s, kernel)
         del xp
 
-    def _dev(self, a):
-        """Host NumPy -> X's namespace, dtype and device."""
-        return self.xp.asarray(np.asarray(a, dtype=self.dtype), device=self.device)
+    def _dev(self, a, dtype=None):
+        """Host NumPy -> X's namespace and device, in X's dtype (or ``dtype``)."""
+        return self.xp.asarray(np.asarray(a, dtype=dtype or self.dtype), device=self.device)
+
+    def _x(self, a):
+        """A float64 vector of m values in X's dtype, for a product with X."""
+        return self.xp.astype(a, self._xdtype)
 
     # the flat-vector interface is LogisticObjective's (layout, packing, penalties)
     from ._loss import LogisticObjective as _L
@@ -109,7 +113,11 @@ class ArrayAPIObjective:
         return z + self._dev(np.asarray(b)) if self.fit_intercept else z
 
     def _loss_dz(self, z, need_grad=True):
+        """``(sum s loss, dz)`` from z; the elementwise maths in float64 whatever X's
+        dtype (as the kernels do): a float32 loss is too rough near the optimum for
+        L-BFGS's line search. ``dz`` is float64 too."""
         xp = self.xp
+        z = xp.astype(z, xp.float64)
         if self.multinomial:
             z = z - xp.max(z, axis=1, keepdims=True)
             ez = xp.exp(z)
@@ -133,7 +141,7 @@ class ArrayAPIObjective:
             loss, dw, db = self._fused_call(theta)
         else:  # two products
             loss, dz = self._loss_dz(self._z(theta))
-            dw = to_numpy(self.X.T @ dz).astype(np.float64)
+            dw = to_numpy(self.X.T @ self._x(dz)).astype(np.float64)
             db = to_numpy(self.xp.sum(dz, axis=0)) if self.fit_intercept else None
         coef = np.asarray(theta[: self.n_coef], dtype=np.float64)
         dw = dw.ravel() / self.S + self.alpha * coef
@@ -155,6 +163,7 @@ class ArrayAPIObjective:
 
     def _curvature_z(self, z, s):
         xp = self.xp
+        z = xp.astype(z, xp.float64)
         if self.multinomial:
             z = z - xp.max(z, axis=1, keepdims=True)
             a = xp.exp(z)
@@ -174,13 +183,13 @@ class ArrayAPIObjective:
             hw, hb = self._fused.hessp(coef, float(b), h)
             hw = hw + self.alpha * np.asarray(coef, dtype=np.float64)
             return np.append(hw, hb) if self.fit_intercept else hw
-        u = self._z(v)  # X~ v
+        u = xp.astype(self._z(v), xp.float64)  # X~ v
         if self.multinomial:
             r = h * u
             r = (r - h * xp.sum(r, axis=1, keepdims=True)) * sw[:, None]
         else:
             r = h * u
-        hw = to_numpy(self.X.T @ r).astype(np.float64).ravel()
+        hw = to_numpy(self.X.T @ self._x(r)).astype(np.float64).ravel()
         hw = hw + self.alpha * np.asarray(v[: self.n_coef], dtype=np.float64)
         if not self.fit_intercept:
             return hw
@@ -214,11 +223,11 @@ class ArrayAPIObjective:
                 else:  # sw (delta_ij a_i - a_i a_j)
                     d = -h[:, i] * h[:, j] + (h[:, i] if i == j else 0.0)
                     d = d * sw
-                dx = Xc * d[:, None]
+                dx = Xc * self._x(d)[:, None]
                 f64 = xp.float64
                 acc[i, j][0] = acc[i, j][0] + xp.astype(Xc.T @ dx, f64)
                 acc[i, j][1] = acc[i, j][1] + xp.astype(xp.sum(dx, axis=0), f64)
-                acc[i, j][2] = acc[i, j][2] + xp.sum(xp.astype(d, f64))
+                acc[i, j][2] = acc[i, j][2] + xp.sum(d)
         p1 = n + (1 if self.fit_intercept else 0)
         blocks = np.zeros((k, k, p1, p1))
         for i, j in pairs:
@@ -253,8 +262,8 @@ class ArrayAPIObjective:
             u = self.X @ self._dev(v[: self.n])
             if self.fit_intercept:
                 u = u + float(v[self.n])
-            u = u * self.s
-            w = to_numpy(self.X.T @ u).astype(np.float64)
+            u = xp.astype(u, xp.float64) * self.s
+            w = to_numpy(self.X.T @ self._x(u)).astype(np.float64)
             if self.fit_intercept:
                 w = np.append(w, float(xp.sum(u)))
             return w / self.S

@@ -1,0 +1,82 @@
+"""Registers and spills of the Triton kernels, compiled for an H100 (sm_90) without one.
+
+    python benchmarks/triton_audit.py [--arch 90] [--sweep]
+
+For each width n, dtype and mode (loss+gradient, Hessian-vector product) it compiles
+the kernel of ``triton_binary.plan`` with Triton's own compiler and runs Triton's ptxas
+``-v`` on the PTX: registers per thread, spill stores/loads (bytes per thread), shared
+memory. ``--sweep`` also tries BLOCK_M x num_warps for n = 100 (the benchmark's width):
+the candidates that gpu_check.py then times on a GPU. Needs only triton (Linux); prints
+a Markdown table. Spills are local-memory traffic on top of X's one read, so the
+default plan is chosen among the configurations with none.
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import os
+import re
+import subprocess
+import sys
+import tempfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "src"))
+
+
+def ptxas_report(kernel, arch):
+    import triton
+
+    ptxas = glob.glob(os.path.join(os.path.dirname(triton.__file__),
+                                   "backends", "nvidia", "bin", "ptxas"))[0]
+    with tempfile.TemporaryDirectory() as d:
+        ptx = os.path.join(d, "k.ptx")
+        with open(ptx, "w") as f:
+            f.write(kernel.asm["ptx"])
+        out = subprocess.run([ptxas, "-v", f"--gpu-name=sm_{arch}a", ptx, "-o",
+                              os.path.join(d, "k.cubin")], capture_output=True,
+                             text=True).stderr
+    regs = int(re.search(r"Used (\d+) registers", out).group(1))
+    st, ld = map(int, re.search(r"(\d+) bytes spill stores, (\d+) bytes spill loads",
+                                out).groups())
+    return regs, st, ld
+
+
+def row(cfg, n, itemsize, hessp, arch):
+    from vlogreg._kernels import triton_binary as tb
+
+    k = tb.compile_for(cfg, n, itemsize, hessp=hessp, arch=arch)
+    regs, st, ld = ptxas_report(k, arch)
+    return (f"| {n} | float{8 * itemsize} | {'hessp' if hessp else 'loss+grad'} | "
+            f"{cfg['kernel']} | {cfg['BLOCK_M']} x {cfg['BLOCK_N']} | {cfg['num_warps']} | "
+            f"{regs} | {st} / {ld} | {k.metadata.shared} |")
+
+
+def main(argv=None):
+    from vlogreg._kernels import triton_binary as tb
+
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--arch", type=int, default=90)
+    ap.add_argument("--sweep", action="store_true")
+    args = ap.parse_args(argv)
+    print("| n | dtype | mode | kernel | tile | warps | registers | spill st / ld (B) "
+          "| shared (B) |\n|---|---|---|---|---|---|---|---|---|")
+    for n in (1, 8, 28, 100, 256, 300, 1000):
+        for itemsize in (4, 8):
+            for hessp in (False, True):
+                print(row(tb.plan(10_000_000, n, itemsize), n, itemsize, hessp, args.arch),
+                      flush=True)
+    if args.sweep:
+        print("\nSweep, n = 100, loss+grad:\n")
+        print("| n | dtype | mode | kernel | tile | warps | registers | spill st / ld (B) "
+              "| shared (B) |\n|---|---|---|---|---|---|---|---|---|")
+        for itemsize in (4, 8):
+            for bm in (16, 32, 64):
+                for warps in (4, 8):
+                    cfg = tb.plan(10_000_000, 100, itemsize, block_m=bm, num_warps=warps)
+                    print(row(cfg, 100, itemsize, False, args.arch), flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -48,6 +48,7 @@ import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
+sys.path.insert(0, HERE)  # triton_audit's SWEEP
 DEVICE = "cuda"  # --dry-run: "cpu" (Triton's interpreter)
 
 
@@ -228,14 +229,15 @@ def tune(X, kernel, wb, repeat):
     """
     from vlogreg._kernels import triton_binary as tb
 
+    from triton_audit import SWEEP
+
     cases = {}
-    for bm in (8, 16, 32, 64) if DEVICE == "cuda" else (32, 64):  # dry run: the cheap two
-        for warps in (4, 8):
-            if bm * kernel.cfg["BLOCK_N"] * X.element_size() > 64 * 1024:
-                continue
-            fb = tb.FusedBinary(X, kernel.y, kernel.s, block_m=bm, num_warps=warps)
-            cases[f"BLOCK_M={bm},num_warps={warps}"] = (
-                lambda fb=fb: fb.launch(wb, fb.y, fb.s))
+    grid = SWEEP if DEVICE == "cuda" else [(32, 4), (64, 8)]  # dry run: two cheap ones
+    for bm, warps in grid:
+        if bm * kernel.cfg["BLOCK_N"] * X.element_size() > 64 * 1024:
+            continue
+        fb = tb.FusedBinary(X, kernel.y, kernel.s, block_m=bm, num_warps=warps)
+        cases[f"BLOCK_M={bm},num_warps={warps}"] = lambda fb=fb: fb.launch(wb, fb.y, fb.s)
     med, _ = timed(cases, repeat)
     return med
 

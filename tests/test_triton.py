@@ -80,7 +80,7 @@ def test_plan_depends_on_the_shape_only():
                 bm, bn = cfg["BLOCK_M"], cfg["BLOCK_N"]
                 assert bm & (bm - 1) == 0 and bn & (bn - 1) == 0
                 assert cfg["kernel"] == "tiles" or bn >= n
-                assert cfg["rows_per_prog"] % bm == 0
+                assert cfg["rows_per_prog"] % (bm * cfg["FLUSH"]) == 0
                 assert 1 <= cfg["n_programs"] <= tb.MAX_PROGRAMS
                 assert cfg["n_programs"] * cfg["rows_per_prog"] >= m
                 assert (cfg["n_programs"] - 1) * cfg["rows_per_prog"] < m

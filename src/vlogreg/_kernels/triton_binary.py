@@ -45,10 +45,14 @@ import triton.language as tl
 ONE_TILE_MAX_N = 256
 #: column tile of the multi-tile kernel
 MULTI_BLOCK_N = 128
+#: row blocks between the one-tile kernel's reductions of x dz over rows
+FLUSH = 8
 #: at most this many programs (a few per SM on an H100: 132 SMs); fixed, not queried
 MAX_PROGRAMS = 1024
-#: bytes of X per row block (16 KiB: 64 bytes per thread with 8 warps). Larger tiles
-#: spill registers in ptxas's report for sm_90 (benchmarks/triton_audit.py)
+#: bytes of X per row block: the largest tile without register spills at n <= 256 for
+#: either dtype in ptxas's report for sm_90 (benchmarks/triton_audit.py); with the
+#: earlier 32 KiB float64 spilled 1.5 KB per thread at n = 100. Which tile is fastest,
+#: gpu_check.py measures
 TILE_BYTES = 16 * 1024
 
 #: kernel launches made, for tests that check the estimator went through the kernel
@@ -57,7 +61,9 @@ n_calls = 0
 
 def _fused_one_tile(X, Y, S, WB, P, m, ROWS_PER_PROG: tl.constexpr, N: tl.constexpr,
                     SXM: tl.constexpr, SXN: tl.constexpr,
-                    BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, HESSP: tl.constexpr):
+                    BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, HESSP: tl.constexpr,
+                    FLUSH: tl.constexpr):
+    # ROWS_PER_PROG is a multiple of BLOCK_M * FLUSH
     pid = tl.program_id(0)
     cols = tl.arange(0, BLOCK_N)
     cmask = cols < N
@@ -68,32 +74,37 @@ def _fused_one_tile(X, Y, S, WB, P, m, ROWS_PER_PROG: tl.constexpr, N: tl.conste
     acc_l = tl.zeros([BLOCK_M], dtype=tl.float64)
     start = pid * ROWS_PER_PROG
     end = tl.minimum(start + ROWS_PER_PROG, m)
-    for r0 in range(0, ROWS_PER_PROG, BLOCK_M):  # constant trip count
-        rows = start + r0 + tl.arange(0, BLOCK_M)
-        rmask = rows < end
-        ptrs = X + rows.to(tl.int64)[:, None] * SXM + cols[None, :] * SXN
-        x = tl.load(ptrs, mask=rmask[:, None] & cmask[None, :], other=0.0)
-        z = tl.sum(x * w[None, :], axis=1) + b
-        yv = tl.load(Y + rows, mask=rmask, other=0.0)
-        if HESSP:  # Y holds h = s a (1 - a) / S, WB (v, v_b): dz = h (X~ v)
-            dz = yv * z
-            dz64 = dz.to(tl.float64)
-            loss = tl.zeros_like(dz64)
-        else:
-            sv = tl.load(S + rows, mask=rmask, other=0.0)  # 0 on padding rows: no loss, dz
-            e = tl.exp(-tl.abs(z))
-            u = 1.0 + e  # log1p(e) = log(u) e / (u - 1), exact where u rounds to 1
-            d = tl.where(u == 1.0, 1.0, u - 1.0)
-            log1p_e = tl.where(u == 1.0, e, tl.log(u) * (e / d))
-            # the row's loss summed in float64: max(z, 0) - y z is exact (y in {0, 1})
-            loss = sv.to(tl.float64) * ((tl.maximum(z, 0.0) - yv * z).to(tl.float64)
-                                        + log1p_e.to(tl.float64))
-            a = tl.where(z >= 0, 1.0, e) / u
-            dz = sv * (a - yv)
-            dz64 = dz.to(tl.float64)
-        acc_w += tl.sum(x * dz[:, None], axis=0).to(tl.float64)
-        acc_b += dz64
-        acc_l += loss
+    for r0 in range(0, ROWS_PER_PROG, BLOCK_M * FLUSH):  # constant trip counts
+        # x dz is accumulated elementwise in the tile's own layout and reduced over
+        # rows (across warps) once per FLUSH blocks, not once per block
+        acc_x = tl.zeros([BLOCK_M, BLOCK_N], dtype=WB.dtype.element_ty)
+        for r1 in range(0, BLOCK_M * FLUSH, BLOCK_M):
+            rows = start + r0 + r1 + tl.arange(0, BLOCK_M)
+            rmask = rows < end
+            ptrs = X + rows.to(tl.int64)[:, None] * SXM + cols[None, :] * SXN
+            x = tl.load(ptrs, mask=rmask[:, None] & cmask[None, :], other=0.0)
+            z = tl.sum(x * w[None, :], axis=1) + b
+            yv = tl.load(Y + rows, mask=rmask, other=0.0)
+            if HESSP:  # Y holds h = s a (1 - a) / S, WB (v, v_b): dz = h (X~ v)
+                dz = yv * z
+                dz64 = dz.to(tl.float64)
+                loss = tl.zeros_like(dz64)
+            else:
+                sv = tl.load(S + rows, mask=rmask, other=0.0)  # 0 on padding rows
+                e = tl.exp(-tl.abs(z))
+                u = 1.0 + e  # log1p(e) = log(u) e / (u - 1), exact where u rounds to 1
+                d = tl.where(u == 1.0, 1.0, u - 1.0)
+                log1p_e = tl.where(u == 1.0, e, tl.log(u) * (e / d))
+                # the row's loss summed in float64: max(z, 0) - y z is exact (y in {0, 1})
+                loss = sv.to(tl.float64) * ((tl.maximum(z, 0.0) - yv * z).to(tl.float64)
+                                            + log1p_e.to(tl.float64))
+                a = tl.where(z >= 0, 1.0, e) / u
+                dz = sv * (a - yv)
+                dz64 = dz.to(tl.float64)
+            acc_x += x * dz[:, None]
+            acc_b += dz64
+            acc_l += loss
+        acc_w += tl.sum(acc_x, axis=0).to(tl.float64)
     prow = P + pid * (N + 2)
     tl.store(prow + cols, acc_w, mask=cmask)
     tl.store(prow + N, tl.sum(acc_b, axis=0))
@@ -187,12 +198,22 @@ def plan(m, n, itemsize, *, block_m=None, num_warps=None):
         block_m = min(256, max(8, tile // itemsize // block_n))
     if num_warps is None:
         num_warps = 8 if block_m * block_n >= 2048 else 4
-    blocks = -(-m // block_m)
-    per_prog = -(-blocks // min(MAX_PROGRAMS, blocks))
-    rows_per_prog = per_prog * block_m
-    return {"kernel": name, "BLOCK_M": block_m, "BLOCK_N": block_n,
+    flush = FLUSH if name == "one_tile" else 1
+    unit = block_m * flush  # a program's rows come in whole flush groups
+    units = -(-m // unit)
+    rows_per_prog = -(-units // min(MAX_PROGRAMS, units)) * unit
+    return {"kernel": name, "BLOCK_M": block_m, "BLOCK_N": block_n, "FLUSH": flush,
             "rows_per_prog": rows_per_prog, "n_programs": -(-m // rows_per_prog),
             "num_warps": num_warps}
+
+
+def _constexprs(cfg, n, hessp, strides):
+    out = {"ROWS_PER_PROG": cfg["rows_per_prog"], "N": n, "SXM": strides[0],
+           "SXN": strides[1], "BLOCK_M": cfg["BLOCK_M"], "BLOCK_N": cfg["BLOCK_N"],
+           "HESSP": bool(hessp)}
+    if cfg["kernel"] == "one_tile":
+        out["FLUSH"] = cfg["FLUSH"]
+    return out
 
 
 def compile_for(cfg, n, itemsize, *, hessp=False, arch=90):
@@ -208,10 +229,12 @@ def compile_for(cfg, n, itemsize, *, hessp=False, arch=90):
     fn = _kernel(cfg["kernel"], False)
     t = "*fp32" if itemsize == 4 else "*fp64"
     sig = {"X": t, "Y": t, "S": t, "WB": t, "P": "*fp64", "m": "i32"}
-    const = {"ROWS_PER_PROG": cfg["rows_per_prog"], "N": n, "SXM": n, "SXN": 1,
-             "BLOCK_M": cfg["BLOCK_M"], "BLOCK_N": cfg["BLOCK_N"], "HESSP": bool(hessp)}
+    const = _constexprs(cfg, n, hessp, (n, 1))
     sig.update(dict.fromkeys(const, "constexpr"))
-    src = ASTSource(fn=fn, signature=sig,
+    # the JIT's own specialization at run time: torch's buffers are 16-byte aligned,
+    # which is what lets the loads be 16-byte vectors
+    aligned = {(i,): [["tt.divisibility", 16]] for i in range(5)}
+    src = ASTSource(fn=fn, signature=sig, attrs=aligned,
                     constexprs={(fn.arg_names.index(k),): v for k, v in const.items()})
     return triton.compile(src, target=GPUTarget("cuda", arch, 32),
                           options={"num_warps": cfg["num_warps"]})
@@ -255,9 +278,9 @@ class FusedBinary:
         self.interpret = X.device.type != "cuda"
         cfg = plan(self.m, self.n, X.element_size(), block_m=block_m, num_warps=num_warps)
         if max_programs is not None:  # tests: several row blocks per program
-            block_m = cfg["BLOCK_M"]
-            per_prog = -(-(-(-self.m // block_m)) // max(1, int(max_programs)))
-            cfg["rows_per_prog"] = per_prog * block_m
+            unit = cfg["BLOCK_M"] * cfg["FLUSH"]
+            per_prog = -(-(-(-self.m // unit)) // max(1, int(max_programs)))
+            cfg["rows_per_prog"] = per_prog * unit
             cfg["n_programs"] = -(-self.m // cfg["rows_per_prog"])
         self.cfg = cfg
         self.partials = torch.zeros((cfg["n_programs"], self.n + 2), dtype=torch.float64,
@@ -275,9 +298,9 @@ class FusedBinary:
             self.partials.zero_()
         kernel = _kernel(cfg["kernel"], self.interpret)
         kernel[(cfg["n_programs"],)](
-            self.X, Y, S, wb, self.partials, self.m, ROWS_PER_PROG=cfg["rows_per_prog"],
-            N=self.n, SXM=self.X.stride(0), SXN=self.X.stride(1), BLOCK_M=cfg["BLOCK_M"],
-            BLOCK_N=cfg["BLOCK_N"], HESSP=hessp, num_warps=cfg["num_warps"])
+            self.X, Y, S, wb, self.partials, self.m, **_constexprs(cfg, self.n, hessp,
+                                                                   self.X.stride()),
+            num_warps=cfg["num_warps"])
         n_calls += 1
 
     def _launch(self, w, b, Y, S, hessp):

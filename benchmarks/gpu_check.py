@@ -12,7 +12,8 @@ installed. Steps, each written to the JSON file as soon as it is done:
    (``X.sum(0)`` and a gemv ``X @ v``), the fused Triton loss+gradient (kernel alone
    and the whole objective call with its host transfers), vlogreg's two-pass
    array-API objective, torch's (and CuPy's, when installed) own two-pass gradient,
-   and one Hessian-vector product fused and two-pass; then the kernel alone for
+   one Hessian-vector product fused and two-pass, and the multinomial loss+gradient
+   (10 classes) fused and two-pass; then the kernel alone for
    BLOCK_M x num_warps around the plan's choice (the tuning sweep); alternating, medians of
    ``--repeat`` (>= 7) runs, each timed with CUDA events and synchronized. The target
    is ``fused_vs_read <= 1.15`` on float32;
@@ -186,6 +187,14 @@ def bench_loss_grad(X, y_dev, repeat):
              "torch_two_pass": torch_two_pass,
              "fused_hessp": lambda: fused.hessp(theta, theta, curv),
              "two_pass_hessp": lambda: two.hessp(theta, theta, curv)}
+    # the multinomial loss, 10 classes: its fused kernel against its two products
+    y10 = np.random.default_rng(1).integers(0, 10, m)
+    multi = ArrayAPIObjective(X, y10, alpha=1.0 / m, n_classes=10)
+    multi_two = ArrayAPIObjective(X, y10, alpha=1.0 / m, n_classes=10, kernel="array_api")
+    theta10 = rng.standard_normal(multi.n_params) / np.sqrt(n)
+    if multi._fused is not None:
+        cases["multinomial10_fused"] = lambda: multi.value_and_grad(theta10)
+    cases["multinomial10_two_pass"] = lambda: multi_two.value_and_grad(theta10)
     try:  # CuPy's own two-pass step, the other anchor
         import cupy
 
@@ -204,6 +213,7 @@ def bench_loss_grad(X, y_dev, repeat):
     f1, g1 = fused.value_and_grad(theta)
     f2, g2 = two.value_and_grad(theta)
     h1, h2 = fused.hessp(theta, theta, curv), two.hessp(theta, theta, curv)
+    m1, m2 = multi.value_and_grad(theta10), multi_two.value_and_grad(theta10)
     floor = min(med["read_sum"], med["read_gemv"])
     return {"shape": [m, n], "dtype": str(X.dtype), "plan": cfg, "median_s": med,
             "all_s": raw, "read_GBps": X.numel() * X.element_size() / floor / 1e9,
@@ -217,7 +227,10 @@ def bench_loss_grad(X, y_dev, repeat):
             "fused_vs_two_pass_rel_diff": {
                 "loss": abs(f1 - f2) / abs(f2),
                 "grad": float(np.abs(g1 - g2).max() / np.abs(g2).max()),
-                "hessp": float(np.abs(h1 - h2).max() / np.abs(h2).max())}}
+                "hessp": float(np.abs(h1 - h2).max() / np.abs(h2).max()),
+                "multinomial10_loss": abs(m1[0] - m2[0]) / abs(m2[0]),
+                "multinomial10_grad": float(np.abs(m1[1] - m2[1]).max()
+                                            / np.abs(m2[1]).max())}}
 
 
 def tune(X, kernel, wb, repeat):

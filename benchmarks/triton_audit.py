@@ -77,6 +77,7 @@ HEADER = ("| n | dtype | mode | kernel | tile | warps | registers | spill st / l
 
 def main(argv=None):
     from vlogreg._kernels import triton_binary as tb
+    from vlogreg._kernels import triton_multi as tm
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--arch", type=int, default=90)
@@ -88,6 +89,19 @@ def main(argv=None):
             for hessp in (False, True):
                 print(row(tb.plan(10_000_000, n, itemsize), n, itemsize, hessp, args.arch),
                       flush=True)
+    print("\nMultinomial kernel (triton_multi):\n")
+    print("| n | K | dtype | tile | warps | registers | spill st / ld (B) | programs / SM "
+          "| KiB of X in flight / SM |\n|---|---|---|---|---|---|---|---|---|")
+    for n, k in ((4, 3), (64, 10), (100, 3), (100, 10), (28, 64), (256, 16)):
+        for itemsize in (4, 8):
+            cfg = tm.plan(10_000_000, n, k, itemsize)
+            regs, st, ld = ptxas_report(tm.compile_for(cfg, n, k, itemsize, arch=args.arch),
+                                        args.arch)
+            progs, kib = occupancy(regs, cfg["num_warps"],
+                                   cfg["BLOCK_M"] * cfg["BLOCK_N"] * itemsize)
+            print(f"| {n} | {k} | float{8 * itemsize} | {cfg['BLOCK_M']} x {cfg['BLOCK_N']} "
+                  f"x {cfg['BLOCK_K']} | {cfg['num_warps']} | {regs} | {st} / {ld} | {progs} "
+                  f"| {kib} |", flush=True)
     if args.sweep:  # gpu_check.py's tuning grid
         print("\nSweep, n = 100, loss+grad (gpu_check.py times the same grid):\n")
         print(HEADER)

@@ -40,7 +40,8 @@ def test_dry_run_end_to_end(tmp_path):
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert report["dry_run"] is True and not any(k.startswith("error") for k in report)
     cases = {"read_sum", "read_gemv", "fused_kernel", "fused_objective",
-             "vlogreg_two_pass", "torch_two_pass", "fused_hessp", "two_pass_hessp"}
+             "vlogreg_two_pass", "torch_two_pass", "fused_hessp", "two_pass_hessp",
+             "multinomial10_fused", "multinomial10_two_pass"}
     for name, rtol in (("float32", 1e-5), ("float64", 1e-12)):
         r = report[f"loss_grad_{name}"]
         assert r["shape"] == [1000, 8] and cases <= set(r["median_s"])

@@ -31,6 +31,7 @@ from sklearn.preprocessing import StandardScaler  # noqa: E402
 from vlogreg import LogisticRegression  # noqa: E402
 from vlogreg._array_api import ArrayAPIObjective  # noqa: E402
 from vlogreg._kernels import triton_binary as tb  # noqa: E402
+from vlogreg._kernels import triton_multi as tm  # noqa: E402
 from vlogreg._loss import LogisticObjective  # noqa: E402
 
 INTERPRETED = os.environ.get("TRITON_INTERPRET") == "1" and tb.interpretable()
@@ -110,6 +111,19 @@ def test_kernels_compile_for_an_h100(n, itemsize, hessp):
     # the float64 loss carries log1p's float32 rounding only: float32 X's partials
     # are float64 stores
     assert "st.global.b64" in ptx or "st.global.f64" in ptx or "st.global.v2.b64" in ptx
+
+
+@pytest.mark.skipif(INTERPRETED, reason="compiling needs the real triton.language")
+@pytest.mark.parametrize("n,k", [(100, 3), (28, 64)])
+@pytest.mark.parametrize("itemsize", [4, 8])
+def test_multinomial_kernel_compiles_for_an_h100(n, k, itemsize):
+    if not _ptxas():
+        pytest.skip("this triton build has no NVIDIA backend (ptxas)")
+    cfg = tm.plan(10_000_000, n, k, itemsize)
+    ptx = tm.compile_for(cfg, n, k, itemsize, arch=90).asm["ptx"]
+    assert ".target sm_90" in ptx
+    if itemsize == 4:  # IEEE float32 products: FMAs, never tf32 tensor-core products
+        assert "fma.rn.f32" in ptx and "tf32" not in ptx
 
 
 def test_cpu_tensors_take_the_portable_path(monkeypatch):
@@ -258,7 +272,7 @@ if INTERPRETED:
         np.testing.assert_allclose(model.intercept_, ref.intercept_, rtol=1e-8,
                                    atol=1e-8 * scale)
 
-    def test_interp_float32_fit_and_multinomial_fallback(monkeypatch):
+    def test_interp_float32_fit(monkeypatch):
         monkeypatch.setenv("VLOGREG_KERNEL", "triton")
         X, y = _breast_cancer()
         X32 = X.astype(np.float32)
@@ -267,12 +281,50 @@ if INTERPRETED:
         assert model.coef_.dtype == np.float32
         scale = np.abs(ref.coef_).max()
         np.testing.assert_allclose(model.coef_, ref.coef_, rtol=1e-3, atol=1e-3 * scale)
-        # the kernel is binary only: a multinomial fit keeps the two-pass path
+
+    @pytest.mark.parametrize("n,k", [(1, 3), (7, 3), (100, 5), (20, 17)])
+    @pytest.mark.parametrize("dtype", [np.float64, np.float32])
+    def test_interp_multinomial_kernel_equals_numpy_objective(n, k, dtype):
+        rng = np.random.default_rng(n * k)
+        m = 517  # not a multiple of any block
+        X = rng.standard_normal((m, n)).astype(dtype)
+        y = rng.integers(0, k, m)
+        s = rng.uniform(0.2, 3.0, m)
+        W, b = rng.standard_normal((n, k)) / np.sqrt(n), rng.standard_normal(k)
+        ref = LogisticObjective(X.astype(np.float64), y, s, n_classes=k, kernel="numpy")
+        f, g = ref.value_and_grad(ref.pack(W, b))
+        fm = tm.FusedMultinomial(torch.from_numpy(X), y, s, k, max_programs=3)
+        loss, dw, db = fm(W, b)
+        rtol = 1e-12 if dtype == np.float64 else 1e-5
+        S = s.sum()
+        assert abs(loss / S - f) <= rtol * abs(f)
+        got = np.concatenate([dw, db]) / S
+        np.testing.assert_allclose(got, g, rtol=0, atol=rtol * np.abs(g).max())
+        again = fm(W, b)  # deterministic, bit for bit
+        assert again[0] == loss
+        np.testing.assert_array_equal(again[1], dw)
+
+    @pytest.mark.parametrize("fit_intercept", [True, False])
+    def test_interp_multinomial_fit_through_the_kernel(fit_intercept, monkeypatch):
+        monkeypatch.setenv("VLOGREG_KERNEL", "triton")
         Xi, yi = load_iris(return_X_y=True)
         Xi = StandardScaler().fit_transform(Xi)
-        ref = LogisticRegression(tol=1e-10).fit(Xi, yi)
-        model = LogisticRegression(tol=1e-10).fit(torch.from_numpy(Xi), yi)
+        w = np.linspace(0.5, 2.0, len(yi))
+        kw = dict(tol=1e-10, fit_intercept=fit_intercept)
+        ref = LogisticRegression(**kw).fit(Xi, yi, sample_weight=w)
+        calls = tm.n_calls
+        model = LogisticRegression(**kw).fit(torch.from_numpy(Xi), yi, sample_weight=w)
+        assert tm.n_calls > calls  # went through the multinomial kernel
         np.testing.assert_allclose(model.coef_, ref.coef_, rtol=1e-8, atol=1e-9)
+        np.testing.assert_allclose(model.intercept_, ref.intercept_, rtol=1e-8, atol=1e-9)
+
+    def test_interp_multinomial_kernel_refuses_what_it_does_not_serve(monkeypatch):
+        X = torch.zeros((10, 300), dtype=torch.float64)
+        y = np.arange(10) % 3
+        with pytest.raises(ValueError, match="n <= 256 features"):
+            ArrayAPIObjective(X, y, n_classes=3, kernel="triton")
+        # not forced: the two products, no error
+        assert ArrayAPIObjective(X, y, n_classes=3)._fused is None
 
 
 # ------------------------------------------------------------- CUDA (gpu marker)
@@ -326,7 +378,9 @@ def test_gpu_when_the_kernel_is_used(monkeypatch):
     X, y = _breast_cancer()
     Xc = torch.from_numpy(X).cuda()
     assert ArrayAPIObjective(Xc, y)._fused is not None
-    assert ArrayAPIObjective(Xc, y, n_classes=3)._fused is None  # binary only
+    assert isinstance(ArrayAPIObjective(Xc, y, n_classes=3)._fused, tm.FusedMultinomial)
+    assert ArrayAPIObjective(torch.zeros((10, 300), device="cuda"), np.arange(10) % 3,
+                             n_classes=3)._fused is None  # wider than the kernel serves
     assert ArrayAPIObjective(Xc.T.contiguous().T, y)._fused is None  # column-major
     assert ArrayAPIObjective(Xc, y, kernel="array_api")._fused is None
     monkeypatch.setenv("VLOGREG_KERNEL", "numpy")
@@ -361,3 +415,24 @@ def test_gpu_cupy_arrays_go_through_the_kernel():
     loss, dw, db = _reference(X, y, s, w, b)
     assert abs(f - loss / obj.S) <= 1e-5 * abs(loss / obj.S)
     np.testing.assert_allclose(g[:-1], dw / obj.S, rtol=0, atol=1e-5 * np.abs(dw).max() / obj.S)
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not HAS_CUDA, reason="no CUDA GPU")
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_gpu_multinomial_kernel_equals_two_pass(dtype):
+    rng = np.random.default_rng(5)
+    m, n, k = 100_003, 100, 10
+    X = rng.standard_normal((m, n)).astype(dtype)
+    y = rng.integers(0, k, m)
+    s = rng.uniform(0.2, 3.0, m)
+    Xc = torch.from_numpy(X).cuda()
+    one = ArrayAPIObjective(Xc, y, s, n_classes=k, alpha=0.01)
+    two = ArrayAPIObjective(Xc, y, s, n_classes=k, alpha=0.01, kernel="array_api")
+    assert isinstance(one._fused, tm.FusedMultinomial)
+    theta = rng.standard_normal(one.n_params) / np.sqrt(n)
+    f1, g1 = one.value_and_grad(theta)
+    f2, g2 = two.value_and_grad(theta)
+    rtol = 1e-11 if dtype == np.float64 else 1e-5
+    assert abs(f1 - f2) <= rtol * abs(f2)
+    np.testing.assert_allclose(g1, g2, rtol=0, atol=rtol * np.abs(g2).max())

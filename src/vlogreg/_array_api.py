@@ -9,7 +9,9 @@ exp per element), written with array-API functions only, as two products
 CuPy viewed through DLPack) use instead the fused Triton kernel of
 ``_kernels.triton_binary`` when Triton is installed: one read of X per loss+gradient
 and per Hessian-vector product (``VLOGREG_KERNEL=numpy`` turns it off,
-``VLOGREG_KERNEL=triton`` forces it).
+``VLOGREG_KERNEL=triton`` forces it). Multinomial fits on CUDA take
+``_kernels.triton_multi``'s one-read loss+gradient where it serves the shape; their
+Hessian-vector products stay two products.
 
 Backend module protocol (see ``_estimator.chunked_backend``): ``prepare``,
 ``decision_function``, ``predict``, ``predict_proba``, ``predict_log_proba``.
@@ -84,7 +86,8 @@ class ArrayAPIObjective:
         self.n_coef = self.n * self.k
         self.n_params = self.n_coef + (self.k if self.fit_intercept else 0)
         self._xdtype = X.dtype
-        self._fused = None if self.multinomial else _fused_kernel(X, self.y, self.s, kernel)
+        y_fused = self._dev(y, np.int32) if self.multinomial else self.y  # class indices
+        self._fused = _fused_kernel(X, y_fused, self.s, kernel, n_classes)
         del xp
 
     def _dev(self, a, dtype=None):
@@ -133,6 +136,8 @@ class ArrayAPIObjective:
 
     def _fused_call(self, theta):
         coef, b = self.unpack(theta)
+        if self.multinomial:
+            return self._fused(coef, b)  # (sum s loss, X^T dZ (n K,), sum dZ (K,))
         return self._fused(coef, float(b))  # (sum s loss, X^T dz, sum dz) on the host
 
     def value_and_grad(self, theta):
@@ -178,7 +183,7 @@ class ArrayAPIObjective:
     def hessp(self, theta, v, curvature=None):
         xp = self.xp
         h, sw = self.curvature(theta) if curvature is None else curvature
-        if self._fused is not None:  # binary: X~ v and X^T r in one read
+        if self._fused is not None and not self.multinomial:  # X~ v, X^T r in one read
             coef, b = self.unpack(v)
             hw, hb = self._fused.hessp(coef, float(b), h)
             hw = hw + self.alpha * np.asarray(coef, dtype=np.float64)
@@ -268,13 +273,13 @@ class ArrayAPIObjective:
                 w = np.append(w, float(xp.sum(u)))
             return w / self.S
 
-        fused_h = None if self._fused is None else self.s / self.S
+        fused_h = None if self._fused is None or self.multinomial else self.s / self.S
         return power_lipschitz(gram_vec, self.n + (1 if self.fit_intercept else 0),
                                self.multinomial, self.alpha, n_iter, seed)
 
 
-def _fused_kernel(X, y, s, kernel="auto"):
-    """The fused Triton loss+gradient for a binary fit on X, or None (two products).
+def _fused_kernel(X, y, s, kernel="auto", n_classes=2):
+    """The fused Triton loss+gradient for a fit on X, or None (two products).
 
     ``kernel``: "auto" (the kernel for CUDA tensors when Triton is installed, unless
     ``VLOGREG_KERNEL=numpy``; ``VLOGREG_KERNEL=triton`` forces it), "triton" (forced:
@@ -294,7 +299,7 @@ def _fused_kernel(X, y, s, kernel="auto"):
             raise ValueError(f"the Triton kernel needs torch and triton (PyTorch's CUDA "
                              f"build on Linux ships triton): {exc}") from None
         return None
-    return triton_binary.fused_for(X, y, s, force=force)
+    return triton_binary.fused_for(X, y, s, force=force, n_classes=n_classes)
 
 
 # ------------------------------------------------------------------ backend protocol

@@ -353,14 +353,16 @@ def loss_grad(X, y, s, w, b=0.0, *, max_programs=None):
     return FusedBinary(X, dev(y), dev(s, 1.0), max_programs=max_programs)(w, b)
 
 
-def fused_for(X, y, s, *, force=False):
-    """A ``FusedBinary`` for an array-API X (torch, or CuPy through DLPack), or None.
+def fused_for(X, y, s, *, force=False, n_classes=2):
+    """A fused kernel for an array-API X (torch, or CuPy through DLPack), or None.
 
-    Not forced: only for a float32/float64 X on a CUDA device whose rows are contiguous
-    (``X.stride(1) == 1``; other layouts are better served by cuBLAS's two products).
-    Forced (``VLOGREG_KERNEL=triton`` or ``kernel="triton"``): any strided float torch
-    tensor, CPU ones through Triton's interpreter; ValueError where it cannot run.
-    ``y``, ``s``: X's namespace, device and dtype.
+    ``FusedBinary`` for two classes (``y`` the 0/1 labels in X's dtype);
+    ``triton_multi.FusedMultinomial`` for more (``y`` the class indices, int32) where
+    it serves the shape (``triton_multi.serves``). Not forced: only for a float32/float64
+    X on a CUDA device whose rows are contiguous (``X.stride(1) == 1``; other layouts
+    are better served by cuBLAS's two products). Forced (``VLOGREG_KERNEL=triton`` or
+    ``kernel="triton"``): any strided float torch tensor, CPU ones through Triton's
+    interpreter; ValueError where it cannot run. ``y``, ``s``: on X's device.
     """
     try:
         import torch
@@ -377,12 +379,21 @@ def fused_for(X, y, s, *, force=False):
         reason = (f"X is on {X.device.type}: off a GPU the kernel runs in Triton's "
                   f"interpreter, which needs TRITON_INTERPRET=1 set before triton is "
                   f"imported")
+    if reason is None and n_classes > 2:
+        from . import triton_multi
+
+        if not triton_multi.serves(X.shape[1], n_classes):
+            reason = (f"the multinomial kernel serves n <= {triton_multi.MAX_N} features, "
+                      f"K <= {triton_multi.MAX_K} classes and n x K <= "
+                      f"{triton_multi.MAX_NK} once padded to powers of two")
     if reason is not None:
         if force:
             raise ValueError(f"the Triton kernel cannot take X: {reason}.")
         return None
     if not force and (X.device.type != "cuda" or (X.stride(1) != 1 and X.shape[1] > 1)):
         return None
+    if n_classes > 2:
+        return triton_multi.FusedMultinomial(X, y, s, n_classes)
     return FusedBinary(X, y, s)
 
 

@@ -16,7 +16,7 @@ installed. Steps, each written to the JSON file as soon as it is done:
    (10 classes) fused and two-pass; then the kernel alone for
    BLOCK_M x num_warps around the plan's choice (the tuning sweep); alternating, medians of
    ``--repeat`` (>= 7) runs, each timed with CUDA events and synchronized. The target
-   is ``fused_vs_read <= 1.15`` on float32;
+   is ``fused_kernel_vs_read <= 1.15`` on float32;
 3. a fit to a relative objective gap of 1e-6: vlogreg (lbfgs, the fused kernel) against
    ``torch.optim.LBFGS`` (strong Wolfe) on the same float32 data (both gaps measured
    by the float64 objective on the same numbers), and the largest
@@ -102,7 +102,7 @@ def run_gpu_tests():
                                                   r"deselected)", summary)}
     return {"exit_code": proc.returncode, "summary": summary, "counts": counts,
             "seconds": time.perf_counter() - t0,
-            "failures_tail": proc.stdout[-4000:] if proc.returncode not in (0, 5) else ""}
+            "failures_tail": proc.stdout[-4000:] if proc.returncode != 0 else ""}
 
 
 def sync():

@@ -4,8 +4,8 @@
 
 For each width n, dtype and mode (loss+gradient, Hessian-vector product) it compiles
 the kernel of ``triton_binary.plan`` with Triton's own compiler and runs Triton's ptxas
-``-v`` on the PTX: registers per thread, spill stores/loads (bytes per thread), shared
-memory, and a model of the memory parallelism: programs per SM by registers and the
+``-v`` on the PTX: registers per thread, spill stores/loads (bytes per thread), and a
+model of the memory parallelism: programs per SM by registers and the
 KiB of X they request at once. ``--sweep`` also tries BLOCK_M x num_warps for n = 100
 (the benchmark's width): the grid gpu_check.py times on a GPU. Needs only triton
 (Linux); prints Markdown tables. Spills are local-memory traffic on top of X's one

@@ -73,29 +73,42 @@ class ArrayAPIObjective:
         self.dtype = np.dtype(str(X.dtype).split(".")[-1])
         self.multinomial = n_classes > 2
         self.k = n_classes if self.multinomial else 1
+        self._xdtype = X.dtype
+        # the elementwise maths (m-vectors) in float64 where the device has it (not
+        # Apple's MPS, for one): X's dtype there
+        try:
+            xp.asarray(np.zeros(1), device=self.device)
+            self._wide, self._wide_xp = np.dtype(np.float64), xp.float64
+        except Exception:
+            self._wide, self._wide_xp = self.dtype, X.dtype
         s = np.ones(self.m) if sample_weight is None else np.asarray(sample_weight, float)
         self.S = float(s.sum())
-        self.s = self._dev(s, np.float64)
-        y = np.asarray(y)
+        self.s = self._dev(s, self._wide)
+        self._y_host = y = np.asarray(y)
+        self._Y = None  # the multinomial one-hot (m, K): built when two products need it
         if self.multinomial:
-            self.y = self._dev(y[:, None] == np.arange(self.k), np.float64)
+            y_dev = self._dev(y, np.int32)  # class indices, for the kernel
         else:
-            self.y = self._dev(y, np.float64)
+            self.y = y_dev = self._dev(y, self._wide)
         self.alpha, self.l1 = float(alpha), float(l1)
         self.fit_intercept = bool(fit_intercept)
         self.n_coef = self.n * self.k
         self.n_params = self.n_coef + (self.k if self.fit_intercept else 0)
-        self._xdtype = X.dtype
-        y_fused = self._dev(y, np.int32) if self.multinomial else self.y  # class indices
-        self._fused = _fused_kernel(X, y_fused, self.s, kernel, n_classes)
+        self._fused = _fused_kernel(X, y_dev, self.s, kernel, n_classes)
         del xp
+
+    def _onehot(self):
+        if self._Y is None:
+            self._Y = self._dev(self._y_host[:, None] == np.arange(self.k), self._wide)
+        return self._Y
 
     def _dev(self, a, dtype=None):
         """Host NumPy -> X's namespace and device, in X's dtype (or ``dtype``)."""
-        return self.xp.asarray(np.asarray(a, dtype=dtype or self.dtype), device=self.device)
+        dtype = self.dtype if dtype is None else dtype  # (np.dtype objects are falsy)
+        return self.xp.asarray(np.asarray(a, dtype=dtype), device=self.device)
 
     def _x(self, a):
-        """A float64 vector of m values in X's dtype, for a product with X."""
+        """An m-vector (float64) in X's dtype, for a product with X."""
         return self.xp.astype(a, self._xdtype)
 
     # the flat-vector interface is LogisticObjective's (layout, packing, penalties)
@@ -116,17 +129,17 @@ class ArrayAPIObjective:
         return z + self._dev(np.asarray(b)) if self.fit_intercept else z
 
     def _loss_dz(self, z, need_grad=True):
-        """``(sum s loss, dz)`` from z; the elementwise maths in float64 whatever X's
-        dtype (as the kernels do): a float32 loss is too rough near the optimum for
-        L-BFGS's line search. ``dz`` is float64 too."""
+        """``(sum s loss, dz)`` from z, the elementwise maths and the sums over rows in
+        float64 (where the device has it) whatever X's dtype; ``dz`` is float64 too."""
         xp = self.xp
-        z = xp.astype(z, xp.float64)
+        z = xp.astype(z, self._wide_xp)
         if self.multinomial:
+            Y = self._onehot()
             z = z - xp.max(z, axis=1, keepdims=True)
             ez = xp.exp(z)
             norm = xp.sum(ez, axis=1, keepdims=True)
-            losses = xp.log(norm[:, 0]) - xp.sum(self.y * z, axis=1)
-            dz = (ez / norm - self.y) * self.s[:, None] if need_grad else None
+            losses = xp.log(norm[:, 0]) - xp.sum(Y * z, axis=1)
+            dz = (ez / norm - Y) * self.s[:, None] if need_grad else None
         else:
             e = xp.exp(-xp.abs(z))  # one exp for the loss and the sigmoid, never overflows
             losses = xp.maximum(z, xp.zeros_like(z)) - self.y * z + xp.log1p(e)
@@ -168,7 +181,7 @@ class ArrayAPIObjective:
 
     def _curvature_z(self, z, s):
         xp = self.xp
-        z = xp.astype(z, xp.float64)
+        z = xp.astype(z, self._wide_xp)
         if self.multinomial:
             z = z - xp.max(z, axis=1, keepdims=True)
             a = xp.exp(z)
@@ -188,7 +201,7 @@ class ArrayAPIObjective:
             hw, hb = self._fused.hessp(coef, float(b), h)
             hw = hw + self.alpha * np.asarray(coef, dtype=np.float64)
             return np.append(hw, hb) if self.fit_intercept else hw
-        u = xp.astype(self._z(v), xp.float64)  # X~ v
+        u = xp.astype(self._z(v), self._wide_xp)  # X~ v
         if self.multinomial:
             r = h * u
             r = (r - h * xp.sum(r, axis=1, keepdims=True)) * sw[:, None]
@@ -229,7 +242,7 @@ class ArrayAPIObjective:
                     d = -h[:, i] * h[:, j] + (h[:, i] if i == j else 0.0)
                     d = d * sw
                 dx = Xc * self._x(d)[:, None]
-                f64 = xp.float64
+                f64 = self._wide_xp
                 acc[i, j][0] = acc[i, j][0] + xp.astype(Xc.T @ dx, f64)
                 acc[i, j][1] = acc[i, j][1] + xp.astype(xp.sum(dx, axis=0), f64)
                 acc[i, j][2] = acc[i, j][2] + xp.sum(d)
@@ -267,7 +280,7 @@ class ArrayAPIObjective:
             u = self.X @ self._dev(v[: self.n])
             if self.fit_intercept:
                 u = u + float(v[self.n])
-            u = xp.astype(u, xp.float64) * self.s
+            u = xp.astype(u, self._wide_xp) * self.s
             w = to_numpy(self.X.T @ self._x(u)).astype(np.float64)
             if self.fit_intercept:
                 w = np.append(w, float(xp.sum(u)))

@@ -18,7 +18,8 @@ Determinism and transfers as in ``triton_binary``: each program writes its own r
 ``partials`` [n_programs, n K + K + 1] (dW row-major as coef's (n, K) layout, db,
 loss) in float64, added by torch in a fixed order; per call ``(n + 1) K`` floats go to
 the device and ``(n + 1) K + 1`` come back. ``y`` is a vector of class indices
-(int32), not a one-hot matrix: 4 bytes per row.
+(int32), not a one-hot matrix: 4 bytes per row. The softmax and ``dZ`` are in X's
+dtype; each row's loss and every sum across row blocks in float64.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ MAX_NK = 4096
 n_calls = 0
 
 
-def _fused_multi(X, Y, S, WB, P, m, ROWS_PER_PROG: tl.constexpr, N: tl.constexpr,
+def _fused_multi(X, Y, S, WB, P, m, ROWS_PER_PROG, N: tl.constexpr,
                  K: tl.constexpr, SXM: tl.constexpr, SXN: tl.constexpr,
                  BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, BLOCK_K: tl.constexpr,
                  FLUSH: tl.constexpr):
@@ -56,9 +57,9 @@ def _fused_multi(X, Y, S, WB, P, m, ROWS_PER_PROG: tl.constexpr, N: tl.constexpr
     acc_w = tl.zeros([BLOCK_N, BLOCK_K], dtype=tl.float64)
     acc_b = tl.zeros([BLOCK_K], dtype=tl.float64)
     acc_l = tl.zeros([BLOCK_M], dtype=tl.float64)
-    start = pid * ROWS_PER_PROG
+    start = pid.to(tl.int64) * ROWS_PER_PROG  # int64: m may pass 2^31 rows
     end = tl.minimum(start + ROWS_PER_PROG, m)
-    for r0 in range(0, ROWS_PER_PROG, BLOCK_M * FLUSH):  # constant trip counts
+    for r0 in range(0, ROWS_PER_PROG, BLOCK_M * FLUSH):
         acc_x = tl.zeros([BLOCK_N, BLOCK_K], dtype=WB.dtype.element_ty)
         for r1 in range(0, BLOCK_M * FLUSH, BLOCK_M):
             rows = start + r0 + r1 + tl.arange(0, BLOCK_M)
@@ -110,9 +111,11 @@ def plan(m, n, k, itemsize, *, block_m=None, num_warps=8):
     """Launch configuration for X (m, n) and K classes: (m, n, K, itemsize) only."""
     block_n = max(16, triton.next_power_of_2(n))
     block_k = max(16, triton.next_power_of_2(k))
-    if block_m is None:  # tl.dot: at least 16 rows; Z and dZ take registers too
+    if block_m is None:  # Z and dZ take registers too
         rows = TILE_BYTES // itemsize // (block_n + block_k)
         block_m = min(128, max(16, 1 << (max(rows, 1).bit_length() - 1)))
+    if block_m < 16 or block_m & (block_m - 1):
+        raise ValueError(f"block_m={block_m}: tl.dot needs a power of two >= 16.")
     unit = block_m * FLUSH
     units = -(-m // unit)
     rows_per_prog = -(-units // min(MAX_PROGRAMS, units)) * unit
@@ -181,11 +184,14 @@ def compile_for(cfg, n, k, itemsize, *, arch=90):
     fn = _kernel(False)
     t = "*fp32" if itemsize == 4 else "*fp64"
     sig = {"X": t, "Y": "*i32", "S": t, "WB": t, "P": "*fp64", "m": "i32"}
-    const = {"ROWS_PER_PROG": cfg["rows_per_prog"], "N": n, "K": k, "SXM": n, "SXN": 1,
+    sig["ROWS_PER_PROG"] = "i32"
+    const = {"N": n, "K": k, "SXM": n, "SXN": 1,
              "BLOCK_M": cfg["BLOCK_M"], "BLOCK_N": cfg["BLOCK_N"],
              "BLOCK_K": cfg["BLOCK_K"], "FLUSH": cfg["FLUSH"]}
     sig.update(dict.fromkeys(const, "constexpr"))
     aligned = {(i,): [["tt.divisibility", 16]] for i in range(5)}
+    if cfg["rows_per_prog"] % 16 == 0:  # the JIT marks integers divisible by 16 too
+        aligned[(6,)] = [["tt.divisibility", 16]]
     src = ASTSource(fn=fn, signature=sig, attrs=aligned,
                     constexprs={(fn.arg_names.index(c),): v for c, v in const.items()})
     return triton.compile(src, target=GPUTarget("cuda", arch, 32),

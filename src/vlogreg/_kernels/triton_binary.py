@@ -62,6 +62,24 @@ TILE_BYTES = 16 * 1024
 n_calls = 0
 
 
+def _logistic_terms(z, y, s):
+    """Per row, from ``z`` in X's dtype: the weighted loss (float64) and ``dz``.
+
+    ``loss = s (max(z, 0) - y z + log1p(e))`` with ``e = exp(-|z|)`` (one exp, never
+    overflows), summed in float64: ``max(z, 0) - y z`` is exact for y in {0, 1}, so the
+    row's error is log1p's rounding; ``dz = s (a - y)``, ``a = (z >= 0 ? 1 : e) / (1 + e)``.
+    A device function of both kernels (``triton.jit`` at the end of this module).
+    """
+    e = tl.exp(-tl.abs(z))
+    u = 1.0 + e  # log1p(e) = log(u) e / (u - 1), exact where u rounds to 1
+    d = tl.where(u == 1.0, 1.0, u - 1.0)
+    log1p_e = tl.where(u == 1.0, e, tl.log(u) * (e / d))
+    loss = s.to(tl.float64) * ((tl.maximum(z, 0.0) - y * z).to(tl.float64)
+                               + log1p_e.to(tl.float64))
+    a = tl.where(z >= 0, 1.0, e) / u
+    return loss, s * (a - y)
+
+
 def _fused_one_tile(X, Y, S, WB, P, m, ROWS_PER_PROG, N: tl.constexpr,
                     SXM: tl.constexpr, SXN: tl.constexpr,
                     BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, HESSP: tl.constexpr,
@@ -94,15 +112,7 @@ def _fused_one_tile(X, Y, S, WB, P, m, ROWS_PER_PROG, N: tl.constexpr,
                 loss = tl.zeros_like(dz64)
             else:
                 sv = tl.load(S + rows, mask=rmask, other=0.0)  # 0 on padding rows
-                e = tl.exp(-tl.abs(z))
-                u = 1.0 + e  # log1p(e) = log(u) e / (u - 1), exact where u rounds to 1
-                d = tl.where(u == 1.0, 1.0, u - 1.0)
-                log1p_e = tl.where(u == 1.0, e, tl.log(u) * (e / d))
-                # the row's loss summed in float64: max(z, 0) - y z is exact (y in {0, 1})
-                loss = sv.to(tl.float64) * ((tl.maximum(z, 0.0) - yv * z).to(tl.float64)
-                                            + log1p_e.to(tl.float64))
-                a = tl.where(z >= 0, 1.0, e) / u
-                dz = sv * (a - yv)
+                loss, dz = _logistic_terms(z, yv, sv)
                 dz64 = dz.to(tl.float64)
             acc_x += x * dz[:, None]
             acc_b += dz64
@@ -145,14 +155,7 @@ def _fused_tiles(X, Y, S, WB, P, m, ROWS_PER_PROG, N: tl.constexpr,
             loss = tl.zeros_like(dz64)
         else:
             sv = tl.load(S + rows, mask=rmask, other=0.0)
-            e = tl.exp(-tl.abs(z))
-            u = 1.0 + e
-            d = tl.where(u == 1.0, 1.0, u - 1.0)
-            log1p_e = tl.where(u == 1.0, e, tl.log(u) * (e / d))
-            loss = sv.to(tl.float64) * ((tl.maximum(z, 0.0) - yv * z).to(tl.float64)
-                                        + log1p_e.to(tl.float64))
-            a = tl.where(z >= 0, 1.0, e) / u
-            dz = sv * (a - yv)
+            loss, dz = _logistic_terms(z, yv, sv)
             dz64 = dz.to(tl.float64)
         acc_b += dz64
         acc_l += loss
@@ -410,3 +413,9 @@ def interpretable():
     from triton.runtime.jit import JITFunction
 
     return not isinstance(tl.zeros, JITFunction)
+
+
+# the kernels call _logistic_terms by name: a device function when compiled, the plain
+# Python function in the interpreter (which runs the kernels' Python with tl patched)
+if not interpretable():
+    _logistic_terms = triton.jit(_logistic_terms)

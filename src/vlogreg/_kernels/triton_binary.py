@@ -25,8 +25,9 @@ torch adds the rows. float32 X: products, the elementwise maths and the gradient
 over ``FLUSH`` row blocks in float32, but each row's loss summed in float64
 (``max(z, 0) - y z`` is exact for y in {0, 1}, so the row's error is log1p's rounding,
 not ulp(|z|) as in a float32 sum) and every sum across flush groups and programs in
-float64. (float32 fits end within float32's own noise of the float64 optimum, set by the rounding of z = x . w: on 1000 x 8 and
-2000 x 20 data, median 8e-7 and max 1e-4 relative, as the CPU kernel's.)
+float64. (float32 fits end within float32's own noise of the float64 optimum, set by
+the rounding of z = x . w: on 1000 x 8 and 2000 x 20 data, median 8e-7 and max 1e-4
+relative, as the CPU kernel's.)
 
 Per call only ``n + 1`` floats go to the device (w, b) and ``n + 2`` come back.
 
@@ -176,17 +177,36 @@ _RAW = {"one_tile": _fused_one_tile, "tiles": _fused_tiles}
 _CACHE = {}
 
 
-def _kernel(name, interpret):
-    """The kernel ``name``, compiled (CUDA) or interpreted (CPU tensors), made once."""
-    key = (name, interpret)
+def _kernel(fn, interpret):
+    """The kernel function ``fn`` compiled (CUDA) or interpreted (CPU tensors), made
+    once per mode (also serves ``triton_multi``)."""
+    key = (fn, interpret)
     if key not in _CACHE:
         if interpret:
             from triton.runtime.interpreter import InterpretedFunction
 
-            _CACHE[key] = InterpretedFunction(_RAW[name])
+            _CACHE[key] = InterpretedFunction(fn)
         else:
-            _CACHE[key] = triton.jit(_RAW[name])
+            _CACHE[key] = triton.jit(fn)
     return _CACHE[key]
+
+
+def grid(m, unit, max_programs=MAX_PROGRAMS):
+    """``(rows_per_prog, n_programs)``: m rows in whole units of ``unit`` rows over at
+    most ``max_programs`` programs (depends on m and unit only: determinism)."""
+    units = -(-m // unit)
+    rows_per_prog = -(-units // max(1, min(int(max_programs), units))) * unit
+    return rows_per_prog, -(-m // rows_per_prog)
+
+
+def cannot_take(X):
+    """None if a fused kernel can run on the torch tensor X here, else why (a phrase)."""
+    reason = why_not(X)
+    if reason is None and X.device.type != "cuda" and not interpretable():
+        reason = (f"X is on {X.device.type}: off a GPU the kernel runs in Triton's "
+                  f"interpreter, which needs TRITON_INTERPRET=1 set before triton is "
+                  f"imported")
+    return reason
 
 
 def plan(m, n, itemsize, *, block_m=None, num_warps=None):
@@ -205,15 +225,14 @@ def plan(m, n, itemsize, *, block_m=None, num_warps=None):
     if num_warps is None:
         num_warps = 8 if block_m * block_n >= 2048 else 4
     flush = FLUSH if name == "one_tile" else 1
-    unit = block_m * flush  # a program's rows come in whole flush groups
-    units = -(-m // unit)
-    rows_per_prog = -(-units // min(MAX_PROGRAMS, units)) * unit
+    rows_per_prog, n_programs = grid(m, block_m * flush)  # whole flush groups
     return {"kernel": name, "BLOCK_M": block_m, "BLOCK_N": block_n, "FLUSH": flush,
-            "rows_per_prog": rows_per_prog, "n_programs": -(-m // rows_per_prog),
+            "rows_per_prog": rows_per_prog, "n_programs": n_programs,
             "num_warps": num_warps}
 
 
-def _constexprs(cfg, n, hessp, strides):
+def _launch_args(cfg, n, hessp, strides):
+    """The kernel's keyword arguments: ROWS_PER_PROG (run time) and the constexprs."""
     out = {"ROWS_PER_PROG": cfg["rows_per_prog"], "N": n, "SXM": strides[0],
            "SXN": strides[1], "BLOCK_M": cfg["BLOCK_M"], "BLOCK_N": cfg["BLOCK_N"],
            "HESSP": bool(hessp)}
@@ -222,32 +241,42 @@ def _constexprs(cfg, n, hessp, strides):
     return out
 
 
-def compile_for(cfg, n, itemsize, *, hessp=False, arch=90):
-    """Compile the kernel of ``plan``'s ``cfg`` for an NVIDIA GPU ``sm_<arch>`` without
-    one (Triton's own ptxas): the compiled kernel (``.asm["ptx"]``, ``["cubin"]``).
+def aot_compile(fn, pointers, kwargs, num_warps, arch=90):
+    """Compile the kernel ``fn`` for an NVIDIA GPU ``sm_<arch>`` without one (Triton's
+    own ptxas), specialized as the JIT does at run time.
 
-    What the interpreter cannot check: that the kernel compiles, and (with ptxas -v on
-    its PTX, see benchmarks/triton_audit.py) its registers and spills.
+    ``pointers``: the types of the first arguments up to ``P`` (then ``m``: i32);
+    ``kwargs``: ``ROWS_PER_PROG`` and the constexprs, as at launch. torch's buffers are
+    16-byte aligned and the JIT marks integers divisible by 16: both hints are what
+    let the loads be 16-byte vectors, so they are given here too.
     """
     from triton.backends.compiler import GPUTarget
     from triton.compiler import ASTSource
 
-    fn = _kernel(cfg["kernel"], False)
-    t = "*fp32" if itemsize == 4 else "*fp64"
-    sig = {"X": t, "Y": t, "S": t, "WB": t, "P": "*fp64", "m": "i32"}
-    const = _constexprs(cfg, n, hessp, (n, 1))
-    del const["ROWS_PER_PROG"]  # a run-time argument: a new m compiles nothing new
-    sig["ROWS_PER_PROG"] = "i32"
+    fn = _kernel(fn, False)
+    const = dict(kwargs)
+    rows_per_prog = const.pop("ROWS_PER_PROG")
+    sig = dict(pointers, m="i32", ROWS_PER_PROG="i32")
     sig.update(dict.fromkeys(const, "constexpr"))
-    # the JIT's own specialization at run time: torch's buffers are 16-byte aligned,
-    # which is what lets the loads be 16-byte vectors
-    aligned = {(i,): [["tt.divisibility", 16]] for i in range(5)}
-    if cfg["rows_per_prog"] % 16 == 0:  # the JIT marks integers divisible by 16 too
-        aligned[(6,)] = [["tt.divisibility", 16]]
+    aligned = {(i,): [["tt.divisibility", 16]] for i in range(len(pointers))}
+    if rows_per_prog % 16 == 0:
+        aligned[(len(pointers) + 1,)] = [["tt.divisibility", 16]]
     src = ASTSource(fn=fn, signature=sig, attrs=aligned,
                     constexprs={(fn.arg_names.index(k),): v for k, v in const.items()})
     return triton.compile(src, target=GPUTarget("cuda", arch, 32),
-                          options={"num_warps": cfg["num_warps"]})
+                          options={"num_warps": num_warps})
+
+
+def compile_for(cfg, n, itemsize, *, hessp=False, arch=90):
+    """Compile the kernel of ``plan``'s ``cfg`` for ``sm_<arch>`` without a GPU: the
+    compiled kernel (``.asm["ptx"]``, ``["cubin"]``).
+
+    What the interpreter cannot check: that the kernel compiles, and (with ptxas -v on
+    its PTX, see benchmarks/triton_audit.py) its registers and spills.
+    """
+    t = "*fp32" if itemsize == 4 else "*fp64"
+    return aot_compile(_RAW[cfg["kernel"]], {"X": t, "Y": t, "S": t, "WB": t, "P": "*fp64"},
+                       _launch_args(cfg, n, hessp, (n, 1)), cfg["num_warps"], arch)
 
 
 def why_not(X):
@@ -277,9 +306,7 @@ class FusedBinary:
     def __init__(self, X, y, s, *, max_programs=None, block_m=None, num_warps=None):
         import torch
 
-        reason = why_not(X)
-        if reason is None and X.device.type != "cuda" and not interpretable():
-            reason = "off a GPU the kernel needs Triton's interpreter (TRITON_INTERPRET=1)"
+        reason = cannot_take(X)
         if reason is not None:
             raise ValueError(f"the Triton kernel cannot take X: {reason}.")
         self.X, self.m, self.n = X, X.shape[0], X.shape[1]
@@ -288,10 +315,8 @@ class FusedBinary:
         self.interpret = X.device.type != "cuda"
         cfg = plan(self.m, self.n, X.element_size(), block_m=block_m, num_warps=num_warps)
         if max_programs is not None:  # tests: several row blocks per program
-            unit = cfg["BLOCK_M"] * cfg["FLUSH"]
-            per_prog = -(-(-(-self.m // unit)) // max(1, int(max_programs)))
-            cfg["rows_per_prog"] = per_prog * unit
-            cfg["n_programs"] = -(-self.m // cfg["rows_per_prog"])
+            cfg["rows_per_prog"], cfg["n_programs"] = grid(
+                self.m, cfg["BLOCK_M"] * cfg["FLUSH"], max_programs)
         self.cfg = cfg
         self.partials = torch.zeros((cfg["n_programs"], self.n + 2), dtype=torch.float64,
                                     device=X.device)
@@ -307,11 +332,10 @@ class FusedBinary:
         cfg = self.cfg
         if cfg["kernel"] == "tiles":
             self.partials.zero_()
-        kernel = _kernel(cfg["kernel"], self.interpret)
+        kernel = _kernel(_RAW[cfg["kernel"]], self.interpret)
         kernel[(cfg["n_programs"],)](
-            self.X, Y, S, wb, self.partials, self.m, **_constexprs(cfg, self.n, hessp,
-                                                                   self.X.stride()),
-            num_warps=cfg["num_warps"])
+            self.X, Y, S, wb, self.partials, self.m,
+            **_launch_args(cfg, self.n, hessp, self.X.stride()), num_warps=cfg["num_warps"])
         n_calls += 1
 
     def _launch(self, w, b, Y, S, hessp):
@@ -385,11 +409,7 @@ def fused_for(X, y, s, *, force=False, n_classes=2):
             raise ValueError(f"the Triton kernel cannot view X as a torch tensor "
                              f"({exc}).") from None
         return None
-    reason = why_not(X)
-    if reason is None and X.device.type != "cuda" and not interpretable():
-        reason = (f"X is on {X.device.type}: off a GPU the kernel runs in Triton's "
-                  f"interpreter, which needs TRITON_INTERPRET=1 set before triton is "
-                  f"imported")
+    reason = cannot_take(X)
     if reason is None and n_classes > 2:
         from . import triton_multi
 

@@ -28,7 +28,7 @@ import numpy as np
 import triton
 import triton.language as tl
 
-from .triton_binary import FLUSH, MAX_PROGRAMS, TILE_BYTES, interpretable, why_not
+from .triton_binary import FLUSH, TILE_BYTES, _kernel, aot_compile, cannot_take, grid
 
 #: widest X served (the row block and W stay in registers)
 MAX_N = 256
@@ -87,20 +87,6 @@ def _fused_multi(X, Y, S, WB, P, m, ROWS_PER_PROG, N: tl.constexpr,
     tl.store(prow + N * K + K, tl.sum(acc_l, axis=0))
 
 
-_CACHE = {}
-
-
-def _kernel(interpret):
-    if interpret not in _CACHE:
-        if interpret:
-            from triton.runtime.interpreter import InterpretedFunction
-
-            _CACHE[interpret] = InterpretedFunction(_fused_multi)
-        else:
-            _CACHE[interpret] = triton.jit(_fused_multi)
-    return _CACHE[interpret]
-
-
 def serves(n, k):
     """True where the kernel takes n features and k classes (else: two products)."""
     pad = max(16, triton.next_power_of_2(n)) * max(16, triton.next_power_of_2(k))
@@ -116,12 +102,17 @@ def plan(m, n, k, itemsize, *, block_m=None, num_warps=8):
         block_m = min(128, max(16, 1 << (max(rows, 1).bit_length() - 1)))
     if block_m < 16 or block_m & (block_m - 1):
         raise ValueError(f"block_m={block_m}: tl.dot needs a power of two >= 16.")
-    unit = block_m * FLUSH
-    units = -(-m // unit)
-    rows_per_prog = -(-units // min(MAX_PROGRAMS, units)) * unit
+    rows_per_prog, n_programs = grid(m, block_m * FLUSH)
     return {"BLOCK_M": block_m, "BLOCK_N": block_n, "BLOCK_K": block_k, "FLUSH": FLUSH,
-            "rows_per_prog": rows_per_prog, "n_programs": -(-m // rows_per_prog),
+            "rows_per_prog": rows_per_prog, "n_programs": n_programs,
             "num_warps": num_warps}
+
+
+def _launch_args(cfg, n, k, strides):
+    """The kernel's keyword arguments: ROWS_PER_PROG (run time) and the constexprs."""
+    return {"ROWS_PER_PROG": cfg["rows_per_prog"], "N": n, "K": k, "SXM": strides[0],
+            "SXN": strides[1], "BLOCK_M": cfg["BLOCK_M"], "BLOCK_N": cfg["BLOCK_N"],
+            "BLOCK_K": cfg["BLOCK_K"], "FLUSH": cfg["FLUSH"]}
 
 
 class FusedMultinomial:
@@ -135,9 +126,7 @@ class FusedMultinomial:
     def __init__(self, X, y, s, k, *, max_programs=None):
         import torch
 
-        reason = why_not(X)
-        if reason is None and X.device.type != "cuda" and not interpretable():
-            reason = "off a GPU the kernel needs Triton's interpreter (TRITON_INTERPRET=1)"
+        reason = cannot_take(X)
         if reason is None and not serves(X.shape[1], k):
             reason = (f"it serves n <= {MAX_N} features, K <= {MAX_K} classes and "
                       f"n x K <= {MAX_NK} once padded to powers of two")
@@ -149,9 +138,8 @@ class FusedMultinomial:
         self.interpret = X.device.type != "cuda"
         cfg = plan(self.m, self.n, self.k, X.element_size())
         if max_programs is not None:  # tests: several row blocks per program
-            unit = cfg["BLOCK_M"] * cfg["FLUSH"]
-            cfg["rows_per_prog"] = -(-(-(-self.m // unit)) // max(1, max_programs)) * unit
-            cfg["n_programs"] = -(-self.m // cfg["rows_per_prog"])
+            cfg["rows_per_prog"], cfg["n_programs"] = grid(
+                self.m, cfg["BLOCK_M"] * cfg["FLUSH"], max_programs)
         self.cfg = cfg
         self.partials = torch.zeros((cfg["n_programs"], (self.n + 1) * self.k + 1),
                                     dtype=torch.float64, device=X.device)
@@ -165,11 +153,9 @@ class FusedMultinomial:
         wb = np.concatenate([np.asarray(W, dtype=np.float64).reshape(n * k),
                              np.asarray(b, dtype=np.float64).reshape(k)])
         wb = torch.from_numpy(wb.astype(self._np_dtype)).to(self.X.device)
-        _kernel(self.interpret)[(cfg["n_programs"],)](
+        _kernel(_fused_multi, self.interpret)[(cfg["n_programs"],)](
             self.X, self.y, self.s, wb, self.partials, self.m,
-            ROWS_PER_PROG=cfg["rows_per_prog"], N=n, K=k, SXM=self.X.stride(0),
-            SXN=self.X.stride(1), BLOCK_M=cfg["BLOCK_M"], BLOCK_N=cfg["BLOCK_N"],
-            BLOCK_K=cfg["BLOCK_K"], FLUSH=cfg["FLUSH"], num_warps=cfg["num_warps"])
+            **_launch_args(cfg, n, k, self.X.stride()), num_warps=cfg["num_warps"])
         n_calls += 1
         total = self.partials.sum(dim=0).cpu().numpy()
         return float(total[-1]), total[: n * k].copy(), total[n * k: n * k + k].copy()
@@ -178,21 +164,6 @@ class FusedMultinomial:
 def compile_for(cfg, n, k, itemsize, *, arch=90):
     """Compile the kernel of ``plan``'s ``cfg`` for ``sm_<arch>`` without a GPU, as the
     JIT does at run time (see ``triton_binary.compile_for``)."""
-    from triton.backends.compiler import GPUTarget
-    from triton.compiler import ASTSource
-
-    fn = _kernel(False)
     t = "*fp32" if itemsize == 4 else "*fp64"
-    sig = {"X": t, "Y": "*i32", "S": t, "WB": t, "P": "*fp64", "m": "i32"}
-    sig["ROWS_PER_PROG"] = "i32"
-    const = {"N": n, "K": k, "SXM": n, "SXN": 1,
-             "BLOCK_M": cfg["BLOCK_M"], "BLOCK_N": cfg["BLOCK_N"],
-             "BLOCK_K": cfg["BLOCK_K"], "FLUSH": cfg["FLUSH"]}
-    sig.update(dict.fromkeys(const, "constexpr"))
-    aligned = {(i,): [["tt.divisibility", 16]] for i in range(5)}
-    if cfg["rows_per_prog"] % 16 == 0:  # the JIT marks integers divisible by 16 too
-        aligned[(6,)] = [["tt.divisibility", 16]]
-    src = ASTSource(fn=fn, signature=sig, attrs=aligned,
-                    constexprs={(fn.arg_names.index(c),): v for c, v in const.items()})
-    return triton.compile(src, target=GPUTarget("cuda", arch, 32),
-                          options={"num_warps": cfg["num_warps"]})
+    return aot_compile(_fused_multi, {"X": t, "Y": "*i32", "S": t, "WB": t, "P": "*fp64"},
+                       _launch_args(cfg, n, k, (n, 1)), cfg["num_warps"], arch)

@@ -111,7 +111,8 @@ def daskml_search(X, y, C, solver, objective, J_star, max_seconds):
 
 def one_data_set(args, correlated):
     """The table rows for one data set: (library, solver, seconds, iterations, gap)."""
-    from vlogreg import LogisticRegression, _dask
+    from vlogreg import LogisticRegression
+    from vlogreg.backends import dask as _dask
 
     X, y = make_data(args.rows, args.features, args.chunk_rows, args.seed, correlated)
     est = LogisticRegression(C=args.C, fit_intercept=False)

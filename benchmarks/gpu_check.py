@@ -157,7 +157,7 @@ def bench_loss_grad(X, y_dev, repeat):
     """Step 2 for one dtype: reads of X, the fused kernel, the two-pass paths."""
     import torch
 
-    from vlogreg._array_api import ArrayAPIObjective
+    from vlogreg.objective.array_api import ArrayAPIObjective
 
     m, n = X.shape
     y = y_dev.cpu().numpy().astype(np.int64)
@@ -260,7 +260,7 @@ def bench_fit(X, y_dev, cpu_rows):
     import torch
 
     from vlogreg import LogisticRegression
-    from vlogreg._array_api import ArrayAPIObjective
+    from vlogreg.objective.array_api import ArrayAPIObjective
     from vlogreg._kernels import triton_binary as tb
 
     m, n = X.shape

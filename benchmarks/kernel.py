@@ -26,7 +26,7 @@ def main():
     from threadpoolctl import threadpool_info
 
     from vlogreg._kernels import numba_binary
-    from vlogreg._loss import LogisticObjective
+    from vlogreg.objective.logistic import LogisticObjective
 
     @numba.njit(parallel=True, fastmath=True, cache=True)
     def colsum(X):

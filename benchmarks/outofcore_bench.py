@@ -136,8 +136,9 @@ def main(argv=None):
         p.error("pass --data PATH (or --make PATH to write one)")
 
     from vlogreg import LogisticRegression
-    from vlogreg._loss import LogisticObjective
-    from vlogreg._outofcore import memory_budget, open_source, prepare
+    from vlogreg.objective.logistic import LogisticObjective
+    from vlogreg.data.sources import memory_budget, open_source
+    from vlogreg.backends.outofcore import prepare
 
     size, ram = os.path.getsize(args.data), meminfo("MemTotal")
     has_labels = os.path.exists(labels_path(args.data))

@@ -54,7 +54,7 @@ def _data(multiclass):
 
 
 def _host(a):
-    from vlogreg._array_api import to_numpy
+    from vlogreg.objective.array_api import to_numpy
 
     return to_numpy(a) if not isinstance(a, np.ndarray) else a
 
@@ -132,8 +132,8 @@ def test_first_order_solvers_on_array_api(to_xp):
 @pytest.mark.parametrize("n_classes", [2, 3])
 @pytest.mark.parametrize("fit_intercept", [True, False])
 def test_hessian_by_row_chunks_equals_numpy(to_xp, n_classes, fit_intercept, monkeypatch):
-    import vlogreg._array_api as aa
-    from vlogreg._loss import LogisticObjective
+    import vlogreg.objective.array_api as aa
+    from vlogreg.objective.logistic import LogisticObjective
 
     rng = np.random.default_rng(n_classes)
     X = rng.standard_normal((301, 6))

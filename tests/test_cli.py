@@ -388,7 +388,7 @@ def test_more_errors_in_process(tmp_path, capsys, args, message):
 def test_progress_bar_appears_only_after_the_delay():
     from rich.console import Console
 
-    from vlogreg._cli_train import FitProgress
+    from vlogreg.cli.train import FitProgress
     from vlogreg.solvers import IterationState
 
     def run(delay):
@@ -411,7 +411,7 @@ def test_progress_bar_appears_only_after_the_delay():
 
 def test_without_rich_there_is_no_bar_and_without_matplotlib_no_plots(work, monkeypatch,
                                                                       capsys):
-    from vlogreg._cli_train import FitProgress
+    from vlogreg.cli.train import FitProgress
 
     monkeypatch.setitem(sys.modules, "rich", None)  # `import rich...` now fails
     monkeypatch.setitem(sys.modules, "rich.console", None)

@@ -17,7 +17,7 @@ pd = pytest.importorskip("pandas")
 
 
 from vlogreg import LogisticRegression  # noqa: E402
-from vlogreg import _dask  # noqa: E402
+from vlogreg.backends import dask as _dask  # noqa: E402
 from vlogreg._estimator import SeparationWarning  # noqa: E402
 from vlogreg.solvers import SOLVERS  # noqa: E402
 from _fit_helpers import assert_same_fit, fit, make_data as _make_data  # noqa: E402

@@ -228,7 +228,7 @@ def test_float32_gives_float32_attributes(solver, iris):
 @pytest.mark.parametrize("data, solver", _f32_xfail(
     *[(d, s) for d in ("bc", "iris") for s in SOLVERS]))
 def test_float32_matches_float64(data, solver, request):
-    from vlogreg._loss import LogisticObjective
+    from vlogreg.objective.logistic import LogisticObjective
 
     X, y = request.getfixturevalue(data)
     # Both fits stop at a gradient max-norm <= tol, so each is within

@@ -11,7 +11,7 @@ import pytest
 from sklearn.datasets import make_classification
 
 import vlogreg
-from vlogreg._checkpoint import atomic_write, load_checkpoint, save_checkpoint
+from vlogreg.io.checkpoint import atomic_write, load_checkpoint, save_checkpoint
 
 
 @pytest.fixture(scope="module")
@@ -127,7 +127,7 @@ def test_model_save_is_atomic(tmp_path, monkeypatch):
 
 def test_second_signal_ends_at_once():
     # the handler re-raises a second signal with the default action
-    from vlogreg._cli_train import Interruption
+    from vlogreg.cli.train import Interruption
 
     with Interruption() as intr:
         intr._handle(signal.SIGINT, None)

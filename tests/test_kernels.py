@@ -6,7 +6,7 @@ import scipy.sparse as sp
 
 from vlogreg import LogisticRegression
 from vlogreg._kernels import binary_kernel
-from vlogreg._loss import LogisticObjective
+from vlogreg.objective.logistic import LogisticObjective
 
 numba = pytest.importorskip("numba")
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from vlogreg import LogisticRegression
-from vlogreg._outofcore import memory_budget, open_source
+from vlogreg.data import memory_budget, open_source
 from _fit_helpers import assert_same_fit, fit, make_data as _make_data
 
 M, N = 1500, 4

@@ -12,7 +12,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression as SkLR
 
 from vlogreg import LogisticRegression, SeparationWarning
-from vlogreg._loss import LogisticObjective
+from vlogreg.objective.logistic import LogisticObjective
 
 # derandomize: CI runs the same 40 examples every time. A random draw once found an
 # ill-conditioned 18 x 5 problem (a constant column, two equal columns) where "gd" had

@@ -29,10 +29,10 @@ from sklearn.datasets import load_breast_cancer, load_iris  # noqa: E402
 from sklearn.preprocessing import StandardScaler  # noqa: E402
 
 from vlogreg import LogisticRegression  # noqa: E402
-from vlogreg._array_api import ArrayAPIObjective  # noqa: E402
+from vlogreg.objective.array_api import ArrayAPIObjective  # noqa: E402
 from vlogreg._kernels import triton_binary as tb  # noqa: E402
 from vlogreg._kernels import triton_multi as tm  # noqa: E402
-from vlogreg._loss import LogisticObjective  # noqa: E402
+from vlogreg.objective.logistic import LogisticObjective  # noqa: E402
 
 INTERPRETED = os.environ.get("TRITON_INTERPRET") == "1" and tb.interpretable()
 HAS_CUDA = torch.cuda.is_available()

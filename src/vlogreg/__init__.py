@@ -12,12 +12,11 @@ save, load              safe model files (a zip of JSON and .npy, never pickle; 
 
 from . import course, reference
 from ._estimator import LogisticRegression, SeparationWarning
-from ._loss import LogisticObjective, LossGrad
+from .objective.logistic import LogisticObjective, LossGrad
 from ._math import sigmoid
 from .io import load, save
 from .solvers import SolverResult
-
-__version__ = "0.1.0"
+from ._version import __version__
 
 __all__ = ["LogisticRegression", "LogisticObjective", "LossGrad", "SeparationWarning",
            "SolverResult", "course", "load", "reference", "save", "sigmoid",

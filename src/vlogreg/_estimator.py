@@ -36,8 +36,8 @@ from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
-from ._blocks import blas_single_thread
-from ._loss import LogisticObjective
+from .objective.blocks import blas_single_thread
+from .objective.logistic import LogisticObjective
 from ._math import log_softmax, sigmoid
 from ._validation import check_finite, check_values
 from .solvers import SOLVERS
@@ -61,15 +61,15 @@ def chunked_backend(X):
     """
     root = type(X).__module__.split(".")[0]
     if root in ("dask", "dask_expr"):
-        from . import _dask
+        from .backends import dask as _dask
 
         return _dask
     if hasattr(X, "iter_row_chunks"):
-        from . import _outofcore
+        from .backends import outofcore as _outofcore
 
         return _outofcore
     if root in ("torch", "cupy", "array_api_strict", "jax"):
-        from . import _array_api
+        from .backends import array_api as _array_api
 
         return _array_api
     return None

@@ -26,7 +26,7 @@ from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 
 from ._estimator import LogisticRegression
-from ._loss import LogisticObjective
+from .objective.logistic import LogisticObjective
 from ._validation import check_finite
 
 #: Bytes of one densified row block of X~ while the information matrix is built.

@@ -19,7 +19,7 @@ import numpy as np
 from numba import njit, prange
 
 from ._intrinsics import prefetch
-from .numba_binary import LINE, _elementwise
+from .numba_common import LINE, _elementwise
 
 #: bytes of X per tile: both products of a tile fit in a core's L2 (2 MiB here). In one
 #: sweep on 2M x 100 (2 threads), 1 MiB beat 0.25-6 MiB tiles in float32 and float64

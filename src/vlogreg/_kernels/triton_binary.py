@@ -45,19 +45,13 @@ import numpy as np
 import triton
 import triton.language as tl
 
+from .triton_common import (FLUSH, MAX_PROGRAMS, TILE_BYTES, _kernel, aot_compile,  # noqa: F401
+                            cannot_take, grid, interpretable, why_not)
+
 #: widest n served by the one-tile (single read, all in registers) kernel
 ONE_TILE_MAX_N = 256
 #: column tile of the multi-tile kernel
 MULTI_BLOCK_N = 128
-#: row blocks between the one-tile kernel's reductions of x dz over rows
-FLUSH = 8
-#: at most this many programs (a few per SM on an H100: 132 SMs); fixed, not queried
-MAX_PROGRAMS = 1024
-#: bytes of X per row block: the largest tile without register spills at n <= 256 for
-#: either dtype in ptxas's report for sm_90 (benchmarks/triton_audit.py); with the
-#: earlier 32 KiB float64 spilled 1.5 KB per thread at n = 100. Which tile is fastest,
-#: gpu_check.py measures
-TILE_BYTES = 16 * 1024
 
 #: kernel launches made, for tests that check the estimator went through the kernel
 n_calls = 0
@@ -174,39 +168,6 @@ def _fused_tiles(X, Y, S, WB, P, m, ROWS_PER_PROG, N: tl.constexpr,
 
 
 _RAW = {"one_tile": _fused_one_tile, "tiles": _fused_tiles}
-_CACHE = {}
-
-
-def _kernel(fn, interpret):
-    """The kernel function ``fn`` compiled (CUDA) or interpreted (CPU tensors), made
-    once per mode (also serves ``triton_multi``)."""
-    key = (fn, interpret)
-    if key not in _CACHE:
-        if interpret:
-            from triton.runtime.interpreter import InterpretedFunction
-
-            _CACHE[key] = InterpretedFunction(fn)
-        else:
-            _CACHE[key] = triton.jit(fn)
-    return _CACHE[key]
-
-
-def grid(m, unit, max_programs=MAX_PROGRAMS):
-    """``(rows_per_prog, n_programs)``: m rows in whole units of ``unit`` rows over at
-    most ``max_programs`` programs (depends on m and unit only: determinism)."""
-    units = -(-m // unit)
-    rows_per_prog = -(-units // max(1, min(int(max_programs), units))) * unit
-    return rows_per_prog, -(-m // rows_per_prog)
-
-
-def cannot_take(X):
-    """None if a fused kernel can run on the torch tensor X here, else why (a phrase)."""
-    reason = why_not(X)
-    if reason is None and X.device.type != "cuda" and not interpretable():
-        reason = (f"X is on {X.device.type}: off a GPU the kernel runs in Triton's "
-                  f"interpreter, which needs TRITON_INTERPRET=1 set before triton is "
-                  f"imported")
-    return reason
 
 
 def plan(m, n, itemsize, *, block_m=None, num_warps=None):
@@ -241,32 +202,6 @@ def _launch_args(cfg, n, hessp, strides):
     return out
 
 
-def aot_compile(fn, pointers, kwargs, num_warps, arch=90):
-    """Compile the kernel ``fn`` for an NVIDIA GPU ``sm_<arch>`` without one (Triton's
-    own ptxas), specialized as the JIT does at run time.
-
-    ``pointers``: the types of the first arguments up to ``P`` (then ``m``: i32);
-    ``kwargs``: ``ROWS_PER_PROG`` and the constexprs, as at launch. torch's buffers are
-    16-byte aligned and the JIT marks integers divisible by 16: both hints are what
-    let the loads be 16-byte vectors, so they are given here too.
-    """
-    from triton.backends.compiler import GPUTarget
-    from triton.compiler import ASTSource
-
-    fn = _kernel(fn, False)
-    const = dict(kwargs)
-    rows_per_prog = const.pop("ROWS_PER_PROG")
-    sig = dict(pointers, m="i32", ROWS_PER_PROG="i32")
-    sig.update(dict.fromkeys(const, "constexpr"))
-    aligned = {(i,): [["tt.divisibility", 16]] for i in range(len(pointers))}
-    if rows_per_prog % 16 == 0:
-        aligned[(len(pointers) + 1,)] = [["tt.divisibility", 16]]
-    src = ASTSource(fn=fn, signature=sig, attrs=aligned,
-                    constexprs={(fn.arg_names.index(k),): v for k, v in const.items()})
-    return triton.compile(src, target=GPUTarget("cuda", arch, 32),
-                          options={"num_warps": num_warps})
-
-
 def compile_for(cfg, n, itemsize, *, hessp=False, arch=90):
     """Compile the kernel of ``plan``'s ``cfg`` for ``sm_<arch>`` without a GPU: the
     compiled kernel (``.asm["ptx"]``, ``["cubin"]``).
@@ -277,21 +212,6 @@ def compile_for(cfg, n, itemsize, *, hessp=False, arch=90):
     t = "*fp32" if itemsize == 4 else "*fp64"
     return aot_compile(_RAW[cfg["kernel"]], {"X": t, "Y": t, "S": t, "WB": t, "P": "*fp64"},
                        _launch_args(cfg, n, hessp, (n, 1)), cfg["num_warps"], arch)
-
-
-def why_not(X):
-    """None if the kernel takes the torch tensor X, else the reason (a sentence)."""
-    import torch
-
-    if not isinstance(X, torch.Tensor):
-        return f"X is a {type(X).__module__}.{type(X).__name__}, not a torch tensor"
-    if X.ndim != 2 or X.shape[0] == 0 or X.shape[1] == 0:
-        return f"X has shape {tuple(X.shape)}, not (m > 0, n > 0)"
-    if X.dtype not in (torch.float32, torch.float64):
-        return f"X has dtype {X.dtype}, not float32 or float64"
-    if X.is_sparse or X.layout != torch.strided:
-        return "X is sparse"
-    return None
 
 
 class FusedBinary:
@@ -386,53 +306,6 @@ def loss_grad(X, y, s, w, b=0.0, *, max_programs=None):
                                dtype=X.dtype, device=X.device)
 
     return FusedBinary(X, dev(y), dev(s, 1.0), max_programs=max_programs)(w, b)
-
-
-def fused_for(X, y, s, *, force=False, n_classes=2):
-    """A fused kernel for an array-API X (torch, or CuPy through DLPack), or None.
-
-    ``FusedBinary`` for two classes (``y`` the 0/1 labels in X's dtype);
-    ``triton_multi.FusedMultinomial`` for more (``y`` the class indices, int32) where
-    it serves the shape (``triton_multi.serves``). Not forced: only for a float32/float64
-    X on a CUDA device whose rows are contiguous (``X.stride(1) == 1``; other layouts
-    are better served by cuBLAS's two products). Forced (``VLOGREG_KERNEL=triton`` or
-    ``kernel="triton"``): any strided float torch tensor, CPU ones through Triton's
-    interpreter; ValueError where it cannot run. ``y``, ``s``: on X's device.
-    """
-    try:
-        import torch
-
-        if type(X).__module__.split(".")[0] == "cupy":  # zero-copy views
-            X, y, s = torch.from_dlpack(X), torch.from_dlpack(y), torch.from_dlpack(s)
-    except Exception as exc:  # no torch, or a DLPack exchange that fails
-        if force:
-            raise ValueError(f"the Triton kernel cannot view X as a torch tensor "
-                             f"({exc}).") from None
-        return None
-    reason = cannot_take(X)
-    if reason is None and n_classes > 2:
-        from . import triton_multi
-
-        if not triton_multi.serves(X.shape[1], n_classes):
-            reason = (f"the multinomial kernel serves n <= {triton_multi.MAX_N} features, "
-                      f"K <= {triton_multi.MAX_K} classes and n x K <= "
-                      f"{triton_multi.MAX_NK} once padded to powers of two")
-    if reason is not None:
-        if force:
-            raise ValueError(f"the Triton kernel cannot take X: {reason}.")
-        return None
-    if not force and (X.device.type != "cuda" or (X.stride(1) != 1 and X.shape[1] > 1)):
-        return None
-    if n_classes > 2:
-        return triton_multi.FusedMultinomial(X, y, s, n_classes)
-    return FusedBinary(X, y, s)
-
-
-def interpretable():
-    """True where triton.language was imported in interpreter mode (TRITON_INTERPRET=1)."""
-    from triton.runtime.jit import JITFunction
-
-    return not isinstance(tl.zeros, JITFunction)
 
 
 # the kernels call _logistic_terms by name: a device function when compiled, the plain

@@ -28,7 +28,7 @@ import numpy as np
 import triton
 import triton.language as tl
 
-from .triton_binary import FLUSH, TILE_BYTES, _kernel, aot_compile, cannot_take, grid
+from .triton_common import FLUSH, TILE_BYTES, _kernel, aot_compile, cannot_take, grid
 
 #: widest X served (the row block and W stay in registers)
 MAX_N = 256

@@ -42,7 +42,7 @@ def objective_value(problem, coef, intercept):
 
     coef : (n,) binary or (n, K) multinomial; intercept : float or (K,)
     """
-    from .._loss import LogisticObjective
+    from ..objective.logistic import LogisticObjective
 
     m = problem.X.shape[0]
     alpha = 0.0 if problem.penalty is None else 1.0 / (problem.C * m)

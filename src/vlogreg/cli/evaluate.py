@@ -32,7 +32,7 @@ def metrics(model, X, y):
     from sklearn.metrics import (accuracy_score, confusion_matrix, log_loss,
                                  precision_recall_fscore_support, roc_auc_score)
 
-    from ._cli_model import jsonable, predict
+    from ._common import jsonable, predict
 
     classes = model.classes_
     proba, pred = predict(model, X)
@@ -60,8 +60,8 @@ def metrics(model, X, y):
 
 
 def run(args):
-    from ._cli_model import open_model
-    from ._data import match_labels, read_data
+    from ._common import open_model
+    from ..data.files import match_labels, read_data
 
     mf, spec = open_model(args.model)
     model = mf.model

@@ -156,9 +156,9 @@ class FitProgress:
 
 
 def run(args):
-    from ._data import read_training_data
-    from ._estimator import LogisticRegression
-    from .cli import UsageError
+    from ..data.files import read_training_data
+    from .._estimator import LogisticRegression
+    from ._common import UsageError
 
     penalty = PENALTIES[args.penalty]
     if args.inference and penalty in ("l1", "elasticnet"):
@@ -206,7 +206,7 @@ def run(args):
         ([note] if note else [])
     training = {"data": os.path.basename(args.data), "n_samples": int(data.X.shape[0]),
                 "time_s": seconds, "metrics": metrics, "input": data.input}
-    from .io import save
+    from ..io import save
 
     save(model, args.model, feature_names=data.feature_names, training=training,
          summary=summary)
@@ -248,7 +248,7 @@ def _out_of_core(args):
     The budget is half the memory available now (``VLOGREG_MEMORY_BUDGET`` overrides
     it, e.g. 8G). .npy, Parquet and Zarr stream; other formats are read as usual.
     """
-    from ._outofcore import memory_budget
+    from ..data.sources import memory_budget
 
     path = args.data.rstrip("/")
     if not os.path.exists(path):
@@ -262,10 +262,10 @@ def _out_of_core(args):
               f"streamed; reading it whole (convert it to Parquet or .npy to stream).",
               file=sys.stderr)
         return None
-    from ._estimator import LogisticRegression
-    from ._outofcore import open_source
-    from .cli import UsageError
-    from .io import save
+    from .._estimator import LogisticRegression
+    from ..data.sources import open_source
+    from ._common import UsageError
+    from ..io import save
 
     if args.one_hot or args.exclude or args.inference or args.resume:
         raise UsageError("--one-hot, --exclude, --inference and --resume need the data in "
@@ -321,8 +321,8 @@ def _run_info(args, data):
 def _load_resume(args, run_info):
     if not args.resume:
         return None
-    from ._checkpoint import load_checkpoint
-    from .cli import UsageError
+    from ..io.checkpoint import load_checkpoint
+    from ._common import UsageError
 
     state, saved = load_checkpoint(args.resume)
     for key in ("data", "data_size", "data_mtime_ns", "shape", "options"):
@@ -337,7 +337,7 @@ def _load_resume(args, run_info):
 
 def _interrupted(args, interruption, run_info):
     """Write the checkpoint of an interrupted fit; the exit code 128 + signal."""
-    from ._checkpoint import save_checkpoint
+    from ..io.checkpoint import save_checkpoint
 
     name = signal.Signals(interruption.signum).name
     code = 128 + interruption.signum
@@ -365,7 +365,7 @@ def training_metrics(model, X, y):
 
 def _inference(model, data):
     """(Summary, None), or (None, why) when the fit has no valid standard errors."""
-    from .inference import summary
+    from ..inference import summary
 
     try:
         result = summary(model, data.X, data.y)

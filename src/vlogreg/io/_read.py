@@ -16,9 +16,9 @@ import zipfile
 
 import numpy as np
 
-from . import io as _limits  # read at call time: the limits can be changed
-from .io import (_ARRAYS, _CLASS_DTYPES, _INFERENCE, _INFERENCE_KEYS, _KEYS,
-                 _NPY_HEADER_MAX, FORMAT, FORMAT_VERSION, ModelFile, _Invalid)
+from .. import io as _limits  # read at call time: the limits can be changed
+from ._format import (_ARRAYS, _CLASS_DTYPES, _INFERENCE, _INFERENCE_KEYS, _KEYS,
+                      _NPY_HEADER_MAX, FORMAT, FORMAT_VERSION, ModelFile, _Invalid)
 
 
 def _read(zf, path):
@@ -160,8 +160,8 @@ def _read_array(zf, info, spec):
 
 
 def _build(meta, arrays):
-    from ._estimator import LogisticRegression, _check_params
-    from .solvers import SOLVERS
+    from .._estimator import LogisticRegression, _check_params
+    from ..solvers import SOLVERS
 
     params = dict(meta["params"]) if isinstance(meta["params"], dict) else None
     allowed = set(LogisticRegression().get_params()) - {"callback"}

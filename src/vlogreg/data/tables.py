@@ -91,7 +91,7 @@ def table_features(table, path, fmt, *, target=None, features=None, exclude=(),
     """
     import pyarrow as pa
 
-    from ._data import Dataset
+    from .dataset import Dataset
 
     names = table.column_names
 

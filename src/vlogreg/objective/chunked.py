@@ -31,7 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.utils.class_weight import compute_class_weight
 
-from ._loss import LogisticObjective, power_lipschitz
+from .logistic import LogisticObjective, power_lipschitz
 
 _FIX_NONFINITE = ("remove those rows or impute the missing values first (e.g. "
                   "sklearn.impute.SimpleImputer), NaN and inf are not valid inputs.")

@@ -25,9 +25,9 @@ from typing import NamedTuple
 import numpy as np
 import scipy.sparse as sp
 
-from ._blocks import RowBlocks
-from ._kernels import binary_kernel
-from ._math import sigmoid
+from .blocks import RowBlocks
+from .._kernels import binary_kernel
+from .._math import sigmoid
 
 
 class LossGrad(NamedTuple):

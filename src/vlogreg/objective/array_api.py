@@ -112,7 +112,7 @@ class ArrayAPIObjective:
         return self.xp.astype(a, self._xdtype)
 
     # the flat-vector interface is LogisticObjective's (layout, packing, penalties)
-    from ._loss import LogisticObjective as _L
+    from .logistic import LogisticObjective as _L
 
     unpack = _L.unpack
     pack = _L.pack
@@ -221,7 +221,7 @@ class ArrayAPIObjective:
         product ``X_c^T (d X_c)`` per class pair on X's device, summed there in
         float64; only the (K, K, p1, p1) blocks come to the host.
         """
-        from ._loss import assemble_hessian, bordered
+        from .logistic import assemble_hessian, bordered
 
         xp, n, k = self.xp, self.n, self.k
         rows = max(1, HESSIAN_CHUNK_BYTES // (n * self.dtype.itemsize))
@@ -256,7 +256,7 @@ class ArrayAPIObjective:
 
     def hessian_bound(self, max_rows=32768, max_dense=1000):
         """As ``LogisticObjective.hessian_bound``, on a strided subsample brought to host."""
-        from ._loss import LogisticObjective
+        from .logistic import LogisticObjective
 
         step = max(1, -(-self.m // max_rows))
         Xs = to_numpy(self.X[::step, :])
@@ -268,7 +268,7 @@ class ArrayAPIObjective:
 
     def lipschitz(self, n_iter=8, seed=0):
         """Power-iteration estimate of the gradient's Lipschitz constant (see _loss)."""
-        from ._loss import power_lipschitz
+        from .logistic import power_lipschitz
 
         xp = self.xp
 
@@ -306,100 +306,11 @@ def _fused_kernel(X, y, s, kernel="auto", n_classes=2):
         return None
     force = kernel == "triton" or env == "triton"
     try:
-        from ._kernels import triton_binary
+        from .._kernels import triton_fused
     except Exception as exc:  # no triton (or a broken install): the portable path
         if force:
             raise ValueError(f"the Triton kernel needs torch and triton (PyTorch's CUDA "
                              f"build on Linux ships triton): {exc}") from None
         return None
-    return triton_binary.fused_for(X, y, s, force=force, n_classes=n_classes)
+    return triton_fused.fused_for(X, y, s, force=force, n_classes=n_classes)
 
-
-# ------------------------------------------------------------------ backend protocol
-def prepare(estimator, X, y, sample_weight):
-    """Validate X (m, n) in its namespace, encode y on the host; the objective."""
-    from ._validation import MAX_ABS
-
-    xp = _xp(X)
-    if X.ndim != 2:
-        raise ValueError(f"X must be 2-dimensional (m examples, n features), got shape "
-                         f"{tuple(X.shape)}; reshape it.")
-    m, n = X.shape
-    if m == 0 or n == 0:
-        raise ValueError(f"X has shape {tuple(X.shape)}: at least 1 sample and 1 feature "
-                         f"are needed.")
-    if not xp.isdtype(X.dtype, "real floating"):
-        X = xp.astype(X, xp.float64)
-    elif X.dtype not in (xp.float32, xp.float64):
-        X = xp.astype(X, xp.float32)
-    bad = ~xp.isfinite(X)
-    if bool(xp.any(bad)):
-        row, col = (int(i[0]) for i in xp.nonzero(bad))
-        raise ValueError(f"X contains NaN or inf at row {row}, column {col}; remove those "
-                         f"rows or impute the missing values first.")
-    limit = MAX_ABS[np.dtype(str(X.dtype).split(".")[-1])]
-    if float(xp.max(xp.abs(X))) > limit:
-        raise ValueError(f"X has values larger than {limit:g}: they overflow the fit's "
-                         f"arithmetic; scale the features first.")
-    y_host = to_numpy(y) if is_array_api(y) else np.asarray(y)
-    if y_host.ndim != 1 or len(y_host) != m:
-        raise ValueError(f"y must have shape ({m},) to match X, got {y_host.shape}.")
-    classes, y_idx = estimator.encode_labels(y_host)
-    if sample_weight is None:
-        sw = np.ones(m)
-    else:
-        sw = np.asarray(to_numpy(sample_weight) if is_array_api(sample_weight)
-                        else sample_weight, dtype=np.float64)
-        if sw.shape != (m,):
-            raise ValueError(f"sample_weight must have shape ({m},), got {sw.shape}.")
-    sw = estimator.final_weights(sw, classes, y_host, y_idx)
-    alpha, l1 = estimator._strengths(float(sw.sum()))
-    estimator.n_features_in_ = n
-    return ArrayAPIObjective(X, y_idx, sw, alpha=alpha, l1=l1,
-                             fit_intercept=estimator.fit_intercept,
-                             n_classes=len(classes)), classes
-
-
-def decision_function(estimator, X):
-    """``X coef^T + intercept`` in X's namespace and device: (m,) or (m, K)."""
-    from array_api_compat import device
-
-    xp = _xp(X)
-    if X.ndim != 2 or X.shape[1] != estimator.n_features_in_:
-        raise ValueError(f"X has {X.shape[-1]} features, but LogisticRegression is "
-                         f"expecting {estimator.n_features_in_} features as input.")
-    if not xp.isdtype(X.dtype, "real floating"):
-        X = xp.astype(X, xp.float64)
-    coef = xp.asarray(np.ascontiguousarray(estimator.coef_.T), device=device(X))
-    b = xp.asarray(estimator.intercept_, device=device(X))
-    z = X @ xp.astype(coef, X.dtype) + xp.astype(b, X.dtype)
-    return z[:, 0] if len(estimator.classes_) == 2 else z
-
-
-def _log_proba(estimator, X):
-    xp = _xp(X)
-    z = decision_function(estimator, X)
-    if len(estimator.classes_) == 2:
-        z = xp.stack([xp.zeros_like(z), z], axis=1)
-    z = z - xp.max(z, axis=1, keepdims=True)
-    return z - xp.log(xp.sum(xp.exp(z), axis=1, keepdims=True))
-
-
-def predict_log_proba(estimator, X):
-    return _log_proba(estimator, X)
-
-
-def predict_proba(estimator, X):
-    return _xp(X).exp(_log_proba(estimator, X))
-
-
-def predict(estimator, X):
-    """Labels: in X's namespace when the classes are numbers, else a NumPy array."""
-    from array_api_compat import device
-
-    xp = _xp(X)
-    idx = xp.argmax(_log_proba(estimator, X), axis=1)
-    classes = estimator.classes_
-    if classes.dtype.kind in "iufb":
-        return xp.take(xp.asarray(classes, device=device(X)), idx)
-    return classes[to_numpy(idx)]  # strings have no array-API dtype: labels on the host

@@ -61,7 +61,7 @@ def time_call(fn, repeat=3, min_seconds=0.02):
 
 def loops_table(sizes, repeat=3, seed=0):
     """Rows of the speed table: dict per size with times, speed-ups and differences."""
-    from .reference import IMPLEMENTATIONS
+    from ..reference import IMPLEMENTATIONS
 
     rng = np.random.default_rng(seed)
     rows = []
@@ -121,9 +121,9 @@ def _ms(seconds):
 
 
 def run_peers(args):
-    from .bench.adapters import ADAPTERS
-    from .bench.problems import small_set
-    from .bench.runner import format_table, run_problem
+    from ..bench.adapters import ADAPTERS
+    from ..bench.problems import small_set
+    from ..bench.runner import format_table, run_problem
 
     if args.repeat < 1:
         raise ValueError("--repeat must be at least 1")

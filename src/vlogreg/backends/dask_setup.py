@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._chunked import (_N_OUT, ChunkSpec, add_parts, check_stats, chunk_partial,
+from ..objective.chunked import (_N_OUT, ChunkSpec, add_parts, check_stats, chunk_partial,
                        chunk_stats, class_weights, encode_chunk, total_weight)
 
 #: chunk results added per task of the tree reduction
@@ -50,7 +50,7 @@ def first_ops(plan, K, m):
     the solver passes (``hessian_bound()``'s defaults, theta = 0); a result is used only
     when the solver asks for exactly those arguments, so a wrong guess costs time only.
     """
-    from ._estimator import AUTO_NEWTON_MAX_FLOPS, AUTO_NEWTON_MAX_PARAMS
+    from .._estimator import AUTO_NEWTON_MAX_FLOPS, AUTO_NEWTON_MAX_PARAMS
 
     solver, zero_start, has_l1, n, fit_intercept = plan
     p = _n_params(n, K, fit_intercept)

@@ -84,7 +84,7 @@ def _plot(path, fits, chosen):
 def run(args):
     from sklearn.metrics import accuracy_score, log_loss
 
-    from ._estimator import LogisticRegression
+    from .._estimator import LogisticRegression
 
     if not args.C > 0:
         raise ValueError(f"--C must be a positive number, got {args.C}")

@@ -29,12 +29,12 @@ import dask.array as da
 import numpy as np
 from dask import delayed
 
-from . import _dask_setup
-from ._chunked import (ChunkedObjective, ChunkSpec, add_parts, check_stats, chunk_partial,
+from . import dask_setup as _dask_setup
+from ..objective.chunked import (ChunkedObjective, ChunkSpec, add_parts, check_stats, chunk_partial,
                        chunk_stats, class_weights, encode_chunk, first_nonfinite,
                        nonfinite_message, total_weight)
-from ._dask_setup import SPLIT_EVERY, tree_futures
-from ._math import log_softmax, sigmoid
+from .dask_setup import SPLIT_EVERY, tree_futures
+from .._math import log_softmax, sigmoid
 
 
 def _tree_sum(parts, split_every=SPLIT_EVERY):

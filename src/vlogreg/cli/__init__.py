@@ -9,18 +9,17 @@ line on stderr; ``--debug`` shows the traceback instead.
 from __future__ import annotations
 
 import argparse
-import importlib
 import os
 import sys
 
-from . import __version__
+from .._version import __version__
+from . import bench, demo, evaluate, inspect, predict, train
+from ._common import UsageError
 
-#: modules that register a command, in the order of ``vlogreg --help``
-COMMAND_MODULES = ["vlogreg._cli_model", "vlogreg._cli_demo", "vlogreg._cli_bench"]
+#: the command modules, in the order of ``vlogreg --help``
+COMMANDS = (train, predict, evaluate, inspect, demo, bench)
 
-
-class UsageError(Exception):
-    """An error in what the user asked for: printed as one line, exit code 2."""
+__all__ = ["COMMANDS", "UsageError", "build_parser", "main"]
 
 
 def build_parser():
@@ -31,13 +30,7 @@ def build_parser():
     parser.add_argument("--debug", action="store_true",
                         help="show full tracebacks instead of one-line errors")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
-            continue
+    for module in COMMANDS:
         module.add_parser(sub)
     return parser
 

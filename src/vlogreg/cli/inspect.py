@@ -1,82 +1,20 @@
-"""``vlogreg train | predict | evaluate | inspect``: the model-file commands.
-
-``train`` lives in ``_cli_train``, ``evaluate`` in ``_cli_eval``; this module registers
-all four and holds ``predict`` and ``inspect``. docs/cli.md is the reference.
-"""
+"""``vlogreg inspect``: a model file's parameters, training information and coefficients."""
 
 from __future__ import annotations
 
 import json
-import math
-import os
-import sys
-import warnings
 
-import numpy as np
+from ._common import jsonable, open_model
 
 
 def add_parser(sub):
-    from . import _cli_eval, _cli_train
-
-    _cli_train.add_parser(sub)
-
-    p = sub.add_parser("predict", help="write class probabilities and labels for a data file",
-                       description="Write, for every row of DATA, the probability of each "
-                       "class (proba_<class>) and the predicted label (predicted).")
-    p.add_argument("model", metavar="MODEL", help="model file written by vlogreg train")
-    p.add_argument("data", metavar="DATA", help="data file with the model's features")
-    p.add_argument("--out", required=True, help="output file: .csv, .parquet, or - for "
-                   "CSV on stdout")
-    p.add_argument("--id", metavar="COLUMN", help="copy this column of DATA to the output")
-    p.set_defaults(func=run_predict)
-
-    _cli_eval.add_parser(sub)
-
     p = sub.add_parser("inspect", help="show a model file: parameters and coefficients",
                        description="Show a model file's parameters, training information "
                        "and coefficient table (with standard errors and p-values when "
                        "it was trained with --inference).")
     p.add_argument("model", metavar="MODEL")
     p.add_argument("--json", action="store_true", help="print a JSON object on stdout")
-    p.set_defaults(func=run_inspect)
-
-
-def open_model(path):
-    """``(ModelFile, training input spec or {})`` of a model file."""
-    from .io import read_model_file
-
-    mf = read_model_file(path)
-    training = mf.metadata["training"] or {}
-    return mf, training.get("input") or {}
-
-
-def predict(model, X):
-    """(probabilities (m, K), labels (m,)), quiet about feature names (files have none)."""
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="X does not have valid feature names")
-        return model.predict_proba(X), model.predict(X)
-
-
-def run_predict(args):
-    from ._data import read_data, write_predictions
-
-    mf, spec = open_model(args.model)
-    data = read_data(args.data, spec, mf.metadata["feature_names"], id_column=args.id)
-    proba, labels = predict(mf.model, data.X)
-    try:
-        write_predictions(args.out, mf.model.classes_, proba, labels, data.ids, args.id)
-    except BrokenPipeError:  # `vlogreg predict ... --out - | head`: the reader is done
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 0
-    if args.out != "-":
-        print(f"vlogreg predict: {len(labels)} rows -> {args.out}")
-    return 0
-
-
-def jsonable(v):
-    """NumPy scalars as Python ones; NaN and inf as None (JSON has neither)."""
-    v = v.item() if isinstance(v, np.generic) else v
-    return None if isinstance(v, float) and not math.isfinite(v) else v
+    p.set_defaults(func=run)
 
 
 def coefficient_rows(model, names):
@@ -91,7 +29,7 @@ def coefficient_rows(model, names):
     return rows
 
 
-def run_inspect(args):
+def run(args):
     mf, _ = open_model(args.model)
     meta, model = mf.metadata, mf.model
     names = meta["feature_names"]

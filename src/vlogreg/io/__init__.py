@@ -23,60 +23,16 @@ import secrets
 import struct
 import zipfile
 import zlib
-from dataclasses import dataclass
 
 import numpy as np
 
-FORMAT = "vlogreg-model"
-FORMAT_VERSION = 1
+from ._format import (_ARRAYS, _DATE, _INFERENCE, FORMAT, FORMAT_VERSION, ModelFile,
+                      _Invalid)
+
 #: refuse a metadata.json larger than this before reading it
 MAX_METADATA_BYTES = 32 * 2**20
 #: refuse files whose arrays declare more bytes than this, in all, before reading them
 MAX_ARRAY_BYTES = 4 * 2**30
-_NPY_HEADER_MAX = 65536 + 16  # magic, version, header length and a header of <= 64 KiB
-_INFERENCE = ("coef", "std_err", "z", "p_value", "ci_low", "ci_high")
-_ARRAYS = ("coef", "intercept", "loss_history") + tuple(f"inference_{a}" for a in _INFERENCE)
-_KEYS = ("format", "format_version", "vlogreg_version", "estimator", "params", "classes",
-         "n_features", "feature_names", "feature_names_in", "fit", "training", "inference",
-         "arrays")
-_INFERENCE_KEYS = ("names", "kind", "alpha", "n_obs", "sum_weights", "log_likelihood",
-                   "note")
-_CLASS_DTYPES = ("bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32",
-                 "uint64", "float16", "float32", "float64", "object")
-_DATE = (1980, 1, 1, 0, 0, 0)  # fixed member dates: the same model gives the same bytes
-
-
-class _Invalid(ValueError):
-    """Raised while reading; ``read_model_file`` prefixes the file name."""
-
-
-@dataclass
-class ModelFile:
-    """What a model file holds: the model, its metadata and the stored inference.
-
-    Attributes
-    ----------
-    path : str
-    model : vlogreg.LogisticRegression
-        Fitted; predicts exactly as the model that was saved.
-    metadata : dict
-        The parsed ``metadata.json``.
-    inference : dict or None
-        ``metadata["inference"]`` plus the arrays ``coef, std_err, z, p_value, ci_low,
-        ci_high`` (shape (p,)), when the file stores them.
-    """
-
-    path: str
-    model: object
-    metadata: dict
-    inference: dict | None = None
-
-    def summary(self):
-        """The stored inference as a ``vlogreg.inference.Summary`` (``cov`` is None)."""
-        if self.inference is None:
-            return None
-        from .inference import Summary
-        return Summary(cov=None, **self.inference)
 
 
 # ------------------------------------------------------------------------ writing
@@ -102,7 +58,7 @@ def save(model, path, *, feature_names=None, training=None, summary=None):
     The file is read back and validated before it replaces ``path``: ``save`` never
     leaves a file that ``load`` would refuse.
     """
-    from ._estimator import LogisticRegression
+    from .._estimator import LogisticRegression
     from sklearn.utils.validation import check_is_fitted
 
     if not isinstance(model, LogisticRegression):
@@ -125,7 +81,7 @@ def save(model, path, *, feature_names=None, training=None, summary=None):
                         np.lib.format.write_array(member, arr, allow_pickle=False)
             fh.flush()
             os.fsync(fh.fileno())
-        from ._model_read import _read
+        from ._read import _read
 
         with zipfile.ZipFile(tmp) as zf:
             try:
@@ -150,7 +106,7 @@ def _zinfo(name):
 
 def _describe(model, feature_names, training, summary):
     """(metadata dict, {name: little-endian float array}) of a fitted model."""
-    from . import __version__
+    from .._version import __version__
 
     coef, intercept = np.asarray(model.coef_), np.asarray(model.intercept_)
     if coef.dtype not in (np.float32, np.float64) or intercept.dtype != coef.dtype:
@@ -227,7 +183,7 @@ def read_model_file(path):
     path = os.fspath(path)
     if not os.path.exists(path):
         raise FileNotFoundError(f"model file {path!r} does not exist; check the path.")
-    from ._model_read import _read
+    from ._read import _read
 
     try:
         with zipfile.ZipFile(path) as zf:

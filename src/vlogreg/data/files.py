@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._cli_tables import read_table, require_pyarrow, table_features
+from .tables import read_table, require_pyarrow, table_features
 
 _EXT = {".csv": "csv", ".tsv": "csv", ".csv.gz": "csv", ".tsv.gz": "csv",
         ".parquet": "parquet", ".pq": "parquet", ".npy": "npy", ".npz": "npz",
@@ -35,27 +35,7 @@ _EXT = {".csv": "csv", ".tsv": "csv", ".csv.gz": "csv", ".tsv.gz": "csv",
 __all__ = ["Dataset", "data_format", "read_training_data", "read_data", "require_pyarrow"]
 
 
-@dataclass
-class Dataset:
-    """Features, labels and how to read the same features again.
-
-    Attributes
-    ----------
-    X : ndarray (m, n) float64 or scipy.sparse CSR matrix
-    y : ndarray (m,) or None
-    feature_names : list of str
-    ids : ndarray (m,) or None
-        The ``--id`` column.
-    input : dict
-        Stored in the model file (``training.input``): the columns, one-hot categories
-        or array layout that ``read_data`` needs to rebuild X for this model.
-    """
-
-    X: object
-    y: object = None
-    feature_names: list = field(default_factory=list)
-    ids: object = None
-    input: dict = field(default_factory=dict)
+from .dataset import Dataset
 
 
 def data_format(path):

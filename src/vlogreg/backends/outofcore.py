@@ -1,0 +1,131 @@
+"""Out-of-core backend: fit from a row source larger than memory, one chunk at a time.
+
+The sources (``.npy``, Parquet, Zarr) and their read-ahead live in ``vlogreg.data``;
+here they become a ``ChunkedObjective`` whose every evaluation is one sequential pass:
+chunk ``i + 1`` is read by a thread while chunk ``i`` is computed, and the chunks' sums
+are added in file order.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..objective.chunked import (ChunkedObjective, ChunkSpec, add_parts, check_stats,
+                                 chunk_partial, chunk_stats, class_weights, encode_chunk,
+                                 first_nonfinite, nonfinite_message, total_weight)
+from .._math import log_softmax, sigmoid
+
+
+class _Rows:
+    """A source's chunks with their labels and weights: ``(start, X_c, y_c, sw_c)``."""
+
+    def __init__(self, source, y, sample_weight):
+        m = source.shape[0]
+        if source.has_target and y is not None:
+            raise ValueError("the source already holds the labels (target=...); pass "
+                             "y=None to fit.")
+        if not source.has_target and y is None:
+            raise ValueError("no labels: pass y to fit, or open the source with "
+                             "target=<the label column>.")
+        self.source, self.y, self.sw = source, y, sample_weight
+        for name, v in (("y", y), ("sample_weight", sample_weight)):
+            if v is not None and (np.ndim(v) != 1 or len(v) != m):
+                raise ValueError(f"{name} has shape {np.shape(v)} but the source has {m} "
+                                 f"rows; pass one value per row.")
+
+    def iter(self, indices=None):
+        for start, Xc, yc in self.source.iter_row_chunks(indices):
+            stop = start + Xc.shape[0]
+            if yc is None:
+                yc = np.asarray(self.y[start:stop])
+            swc = None if self.sw is None else np.asarray(self.sw[start:stop], np.float64)
+            yield start, Xc, yc, swc
+
+
+class StreamChunks:
+    """``map_sum`` as one sequential pass over (a subset of) the chunks of a source."""
+
+    def __init__(self, spec, rows, classes, cw, indices=None):
+        self.spec, self.rows, self.classes, self.cw = spec, rows, classes, cw
+        self.indices = indices
+        self.n_passes = 0
+
+    def map_sum(self, op, *args):
+        acc = None
+        for _, Xc, yc, swc in self.rows.iter(self.indices):
+            y_idx, s = encode_chunk(yc, swc, self.classes, self.cw)
+            acc = add_parts(acc, chunk_partial(self.spec, op, Xc, y_idx, s, *args))
+        self.n_passes += 1
+        return acc
+
+    def subset(self, max_rows):
+        # evenly spaced chunks holding >= max_rows rows: the estimates need no full pass
+        sizes = np.diff(self.rows.source.starts)
+        if sizes.sum() <= max_rows:
+            return self, int(sizes.sum())
+        k = min(len(sizes), int(np.ceil(max_rows / sizes.mean())))
+        idx = np.unique(np.linspace(0, len(sizes) - 1, k).round().astype(int))
+        sub = StreamChunks(self.spec, self.rows, self.classes, self.cw, indices=idx)
+        return sub, int(sizes[idx].sum())
+
+
+def prepare(estimator, X, y, sample_weight):
+    """The objective and classes of a row source; one checking pass over it.
+
+    The labels and weights are encoded chunk by chunk in every pass, so nothing of size
+    m is held in memory (only ``y`` / ``sample_weight`` when passed as arrays).
+    """
+    rows = _Rows(X, y, sample_weight)
+    stats = [chunk_stats(Xc, yc, swc, start) for start, Xc, yc, swc in rows.iter()]
+    classes, counts, wsums, m = check_stats(estimator, stats, X.feature_names)
+    cw = class_weights(estimator, classes, counts)
+    S = total_weight(wsums, cw)
+    n = X.shape[1]
+    estimator.n_features_in_ = n
+    if X.feature_names is not None:
+        estimator.feature_names_in_ = np.asarray(X.feature_names, dtype=object)
+    elif hasattr(estimator, "feature_names_in_"):
+        del estimator.feature_names_in_
+    alpha, l1 = estimator._strengths(S)
+    spec = ChunkSpec(n=n, n_classes=len(classes), fit_intercept=estimator.fit_intercept,
+                     S=S, n_threads=None)
+    chunks = StreamChunks(spec, rows, classes, cw)
+    return ChunkedObjective(chunks, spec, m=m, dtype=X.dtype, alpha=alpha, l1=l1), classes
+
+
+def decision_function(estimator, X):
+    """``z = X coef^T + intercept`` streamed chunk by chunk: ndarray (m,) or (m, K)."""
+    names = getattr(estimator, "feature_names_in_", None)
+    if names is not None and X.feature_names is not None and \
+            list(X.feature_names) != list(names):
+        raise ValueError(f"the source's columns {X.feature_names} differ from those seen "
+                         f"in fit; open it with features={list(names)}.")
+    if X.shape[1] != estimator.n_features_in_:
+        raise ValueError(f"the source has {X.shape[1]} features, but the model was fitted "
+                         f"with {estimator.n_features_in_}; pass the same columns.")
+    parts = []
+    for start, Xc, _ in X.iter_row_chunks():
+        bad = first_nonfinite(Xc, start)
+        if bad is not None:
+            raise ValueError(nonfinite_message("X", *bad, X.feature_names))
+        parts.append(Xc @ estimator.coef_.T + estimator.intercept_)
+    z = np.concatenate(parts) if parts else np.zeros((0, len(estimator.intercept_)))
+    return z[:, 0] if len(estimator.classes_) == 2 else z
+
+
+def predict_log_proba(estimator, X):
+    z = decision_function(estimator, X)
+    return log_softmax(np.column_stack([np.zeros_like(z), z]) if z.ndim == 1 else z)
+
+
+def predict_proba(estimator, X):
+    z = decision_function(estimator, X)
+    if z.ndim == 1:
+        p = sigmoid(z)
+        return np.column_stack([1.0 - p, p])
+    return np.exp(log_softmax(z))
+
+
+def predict(estimator, X):
+    z = decision_function(estimator, X)
+    return estimator.classes_[(z > 0).astype(int) if z.ndim == 1 else z.argmax(axis=1)]

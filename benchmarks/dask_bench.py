@@ -116,7 +116,7 @@ def one_data_set(args, correlated):
 
     X, y = make_data(args.rows, args.features, args.chunk_rows, args.seed, correlated)
     est = LogisticRegression(C=args.C, fit_intercept=False)
-    objective, _ = _dask.prepare(est, X, y, None)
+    objective = _dask.prepare(X, y, None, est._fit_spec()).objective
     with warnings.catch_warnings():  # "flat to rounding" at 1e-12 is the optimum
         warnings.simplefilter("ignore")
         ref = LogisticRegression(C=args.C, fit_intercept=False, solver="newton",

@@ -17,7 +17,7 @@ and after the passes (the faster of the two is the reference): plain ``readinto`
 ``POSIX_FADV_SEQUENTIAL`` and the pages dropped before and behind the reads
 (``POSIX_FADV_DONTNEED``), as the passes read. Every timed pass starts
 with the cache dropped too: a pass reads the disk, never memory. Timed: the checking
-pass of ``fit`` (``_outofcore.prepare``), ``--passes`` loss+gradient passes of the
+pass of ``fit`` (``vlogreg.backends.outofcore.prepare``), ``--passes`` loss+gradient passes of the
 out-of-core objective (``value_and_grad``, what every solver evaluation is), and
 optionally a fit of ``--fit-iter`` L-BFGS iterations. Memory: the process's resident set
 is sampled every 20 ms during the passes; the peak above the level before them (labels
@@ -165,7 +165,8 @@ def main(argv=None):
         return out
 
     est = LogisticRegression(solver="lbfgs", max_iter=max(1, args.fit_iter))
-    obj, _ = timed("checks (fit's first pass)", lambda: prepare(est, source, y, None))
+    obj = timed("checks (fit's first pass)",
+                lambda: prepare(source, y, None, est._fit_spec())).objective
     theta = np.random.default_rng(1).standard_normal(obj.n_params) * 0.1
     for i in range(args.passes):
         f, g = timed(f"loss+gradient {i + 1}", lambda: obj.value_and_grad(theta))

@@ -18,6 +18,7 @@ pd = pytest.importorskip("pandas")
 
 from vlogreg import LogisticRegression  # noqa: E402
 from vlogreg.backends import dask as _dask  # noqa: E402
+from vlogreg.backends import memory  # noqa: E402
 from vlogreg._estimator import SeparationWarning  # noqa: E402
 from vlogreg.solvers import SOLVERS  # noqa: E402
 from _fit_helpers import assert_same_fit, fit, make_data as _make_data  # noqa: E402
@@ -118,13 +119,19 @@ class GraphCounter(distributed.diagnostics.plugin.SchedulerPlugin):
         self.n += 1
 
 
+def _prepare(est, X, y, sw):
+    """The Dask backend's objective and classes for the estimator's parameters."""
+    data = _dask.prepare(X, y, sw, est._fit_spec())
+    return data.objective, data.classes
+
+
 def test_one_compute_per_evaluation(cluster):
     cl, client = cluster
     counter = GraphCounter()
     cl.scheduler.add_plugin(counter)
     try:
         X, y = make_data(3)
-        obj, _ = _dask.prepare(LogisticRegression(), da.from_array(X, chunks=(CHUNK, N)),
+        obj, _ = _prepare(LogisticRegression(), da.from_array(X, chunks=(CHUNK, N)),
                                y, None)
         theta = np.full(obj.n_params, 0.1)
         obj.value(theta)  # the persists of prepare reach the scheduler before this compute
@@ -139,11 +146,13 @@ def test_one_compute_per_evaluation(cluster):
         assert counter.n - before == 3  # one per power iteration
         before, passes = counter.n, obj.n_evals
         result = SOLVERS["lbfgs"](obj, tol=1e-8, max_iter=50)
-        # the preconditioner's pass also evaluates theta = 0, where L-BFGS starts
+        # the preconditioner's pass also evaluates theta = 0, where L-BFGS said
+        # (expect) it starts
         assert counter.n - before == obj.n_evals - passes == result.n_evals
         before, passes = counter.n, obj.n_evals
         result = SOLVERS["newton"](obj, tol=1e-8, max_iter=50)
-        # after the first Hessian, each evaluation brings the Hessian at its point along
+        # Newton said (expect) it wants the Hessian where it takes the gradient: each
+        # evaluation brings the Hessian at its point along
         assert counter.n - before == obj.n_evals - passes == result.n_evals - result.n_iter
     finally:
         cl.scheduler.remove_plugin(name=GraphCounter.name)
@@ -164,11 +173,12 @@ def test_fused_passes_give_the_same_numbers(cluster):
         np.testing.assert_allclose(a, b, rtol=1e-14, atol=1e-14 * np.abs(b).max())
 
     X, y = make_data(2, seed=4)
-    obj, _ = _dask.prepare(LogisticRegression(), da.from_array(X, chunks=(CHUNK, N)), y,
+    obj, _ = _prepare(LogisticRegression(), da.from_array(X, chunks=(CHUNK, N)), y,
                            None)
-    ref, _ = _dask.prepare(LogisticRegression(), da.from_array(X, chunks=(CHUNK, N)), y,
+    ref, _ = _prepare(LogisticRegression(), da.from_array(X, chunks=(CHUNK, N)), y,
                            None)
     zero, theta = obj.zeros(), np.linspace(-0.5, 0.5, obj.n_params)
+    obj.expect("value_and_grad", zero)  # what L-BFGS says before it asks for the bound
     same(obj.hessian_bound(), ref.hessian_bound())
     f, g = ref.value_and_grad(zero)
     passes = obj.n_evals
@@ -177,6 +187,7 @@ def test_fused_passes_give_the_same_numbers(cluster):
     same(f2, f)
     same(g2, g)
     same(obj.hessian(zero), ref.hessian(zero))
+    obj.expect("hessian")  # what Newton says: the Hessian follows each gradient
     f, g = ref.value_and_grad(theta)
     f2, g2 = obj.value_and_grad(theta)  # the Hessian at theta comes in this pass
     passes = obj.n_evals
@@ -193,11 +204,11 @@ def test_setup_pass_gives_the_same_numbers(cluster, n_classes):
     X, y = make_data(n_classes, seed=8)
     sw = np.random.default_rng(3).uniform(0.5, 1.5, M)
     Xd = da.from_array(X, chunks=(CHUNK, N))
-    obj, classes = _dask.prepare(LogisticRegression(solver="lbfgs",
+    obj, classes = _prepare(LogisticRegression(solver="lbfgs",
                                                     class_weight="balanced"), Xd, y, sw)
     assert set(obj._known) == {"bound", "value_and_grad"}
     # solver "auto" picks Newton here: its setup brings no bound
-    ref, _ = _dask.prepare(LogisticRegression(class_weight="balanced"), Xd, y, sw)
+    ref, _ = _prepare(LogisticRegression(class_weight="balanced"), Xd, y, sw)
     assert ref.spec == obj.spec and list(classes) == list(range(n_classes))
     passes, zero = obj.n_evals, obj.zeros()
     # the same operation on the same chunks; the Gram and the gradient have been seen to
@@ -224,7 +235,7 @@ def test_newton_over_chunks_equals_in_memory(cluster, n_classes):
 @pytest.mark.parametrize("n_classes", [2, 3])
 def test_separates_is_the_in_memory_test(cluster, n_classes):
     X, y = make_data(n_classes, seed=7)
-    obj, _ = _dask.prepare(LogisticRegression(), da.from_array(X, chunks=(CHUNK, N)), y,
+    obj, _ = _prepare(LogisticRegression(), da.from_array(X, chunks=(CHUNK, N)), y,
                            None)
     model = fit(X, y, solver="newton", tol=1e-8)
     theta = obj.pack(model.coef_[0] if n_classes == 2 else model.coef_.T,
@@ -232,11 +243,13 @@ def test_separates_is_the_in_memory_test(cluster, n_classes):
     assert not obj.separates(theta)  # noisy labels: some examples are misclassified
     Xs = X.copy()
     Xs[:, 0] = np.where(y == 1, 5.0, -5.0) if n_classes == 2 else 5.0 * y
-    obj, _ = _dask.prepare(LogisticRegression(), da.from_array(Xs, chunks=(CHUNK, N)), y,
+    obj, _ = _prepare(LogisticRegression(), da.from_array(Xs, chunks=(CHUNK, N)), y,
                            None)
     with pytest.warns(SeparationWarning):  # in memory it warns; the chunked test agrees
         sep = fit(Xs, y, penalty=None, solver="newton", tol=1e-6, max_iter=30)
-    want = sep._separates(Xs, np.searchsorted(sep.classes_, y))
+    theta = obj.pack(sep.coef_[0] if n_classes == 2 else sep.coef_.T,
+                     sep.intercept_[0] if n_classes == 2 else sep.intercept_)
+    want = memory.prepare(Xs, y, None, sep._fit_spec()).objective.separates(theta)
     theta = obj.pack(sep.coef_[0] if n_classes == 2 else sep.coef_.T,
                      sep.intercept_[0] if n_classes == 2 else sep.intercept_)
     assert obj.separates(theta) == want

@@ -13,66 +13,32 @@ The intercept is never penalized. Internally the objective is divided by ``C S``
 (``S = sum_i s_i``), which changes nothing but the scale: the gradient max-norm that
 ``tol`` bounds is that of the mean loss, as in scikit-learn's lbfgs.
 
-How ``solver="auto"`` chooses (see docs/solvers.md for the measurements behind it):
-
-- an L1 part (``"l1"``, or ``"elasticnet"`` with ``l1_ratio > 0``): ``"lbfgs"`` on the
-  split ``w = u - v`` (exact, bound-constrained);
-- a small problem (``p <= 200`` parameters and ``m p^2 <= 1e8``, where building the
-  Hessian costs ``m p^2`` flops): ``"newton"``: a handful of iterations, each cheap;
-- otherwise ``"lbfgs"``, preconditioned by a subsampled Hessian bound: one read of X
-  per evaluation and tens of iterations, which beats ``m p^2`` per Newton step once
-  the data are large.
+``solver="auto"`` is ``vlogreg.solvers.choose_solver``. The data reach the fit through
+a backend (``vlogreg.backends.backend_for(X)``: NumPy/SciPy, array API, Dask, files on
+disk), which builds the objective from X, y, the weights and a plain ``FitSpec``; this
+module never asks which backend it is, and predictions are the same functions
+(``vlogreg._predict``) applied to every backend's decision values.
 """
 
 from __future__ import annotations
 
 import numbers
 import warnings
+from functools import partial
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils.class_weight import compute_class_weight
-from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
+from . import _predict
+from ._spec import FitSpec
+from .backends import backend_for
 from .objective.blocks import blas_single_thread
-from .objective.logistic import LogisticObjective
-from ._math import log_softmax, sigmoid
-from ._validation import check_finite, check_values
-from .solvers import SOLVERS
+from .solvers import SOLVERS, choose_solver
 
 _PENALTIES = ("l2", "l1", "elasticnet", None)
 _SOLVERS = ("auto",) + tuple(SOLVERS)
-AUTO_NEWTON_MAX_PARAMS = 200
-AUTO_NEWTON_MAX_FLOPS = 1e8
-
-
-def chunked_backend(X):
-    """The backend module for X that is not NumPy / SciPy, or None.
-
-    Chunked sources (dask, out-of-core readers) and array-API arrays (torch, CuPy,
-    array-api-strict: computed on X's device) have their own objective.
-
-    A backend module provides ``prepare(estimator, X, y, sample_weight) ->
-    (objective, classes)`` (it also sets ``n_features_in_``) and
-    ``decision_function(estimator, X)``; ``predict``/``predict_proba`` are built on the
-    latter with the backend's own elementwise maths.
-    """
-    root = type(X).__module__.split(".")[0]
-    if root in ("dask", "dask_expr"):
-        from .backends import dask as _dask
-
-        return _dask
-    if hasattr(X, "iter_row_chunks"):
-        from .backends import outofcore as _outofcore
-
-        return _outofcore
-    if root in ("torch", "cupy", "array_api_strict", "jax"):
-        from .backends import array_api as _array_api
-
-        return _array_api
-    return None
 
 
 class SeparationWarning(UserWarning):
@@ -182,25 +148,13 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         self.callback = callback
 
     # ----------------------------------------------------------------- helpers
-    def _strengths(self, S):
-        """(alpha, l1) of the mean objective for the total sample weight S."""
-        if self.penalty is None or np.isinf(self.C):
-            return 0.0, 0.0
-        scale = 1.0 / (self.C * S)
-        if self.penalty == "l2":
-            return scale, 0.0
-        if self.penalty == "l1":
-            return 0.0, scale
-        return (1.0 - self.l1_ratio) * scale, self.l1_ratio * scale
-
-    def _choose_solver(self, objective):
-        if self.solver != "auto":
-            return self.solver
-        if objective.l1 > 0:
-            return "lbfgs"
-        p = objective.n_params
-        small = p <= AUTO_NEWTON_MAX_PARAMS and objective.m * p * p <= AUTO_NEWTON_MAX_FLOPS
-        return "newton" if small else "lbfgs"
+    def _fit_spec(self):
+        """The hyper-parameters a backend needs to build the objective (plain values)."""
+        return FitSpec(penalty=self.penalty, C=self.C, l1_ratio=self.l1_ratio,
+                       fit_intercept=self.fit_intercept, class_weight=self.class_weight,
+                       solver=self.solver,
+                       zero_start=not (self.warm_start and hasattr(self, "coef_")),
+                       estimator=type(self).__name__)
 
     def _callback(self):
         user = self.callback
@@ -220,8 +174,9 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         """Fit on X (m, n) dense or sparse, labels y (m,), optional sample_weight (m,).
 
         X may also be a chunked source (a dask array or DataFrame, or an out-of-core
-        reader): then its backend module builds the objective, and the same solvers run.
-        ``y`` is required, except for an out-of-core source that holds the labels.
+        reader) or an array-API array (torch, CuPy): its backend builds the objective,
+        and the same solvers run. ``y`` is required, except for an out-of-core source
+        that holds the labels.
 
         Parameters
         ----------
@@ -236,66 +191,24 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         self
         """
         _check_params(self)
-        backend = chunked_backend(X)
-        if backend is not None:
-            objective, classes = backend.prepare(self, X, y, sample_weight)
-            check = getattr(objective, "separates", None)  # one more pass, unpenalized only
-            sep = None if check is None else (lambda: check(objective.pack(
-                self.coef_[0] if len(classes) == 2 else self.coef_.T,
-                self.intercept_[0] if len(classes) == 2 else self.intercept_)))
-            return self._fit_objective(objective, classes, separates=sep,
-                                       resume=resume_from)
-        objective, classes, X, y_idx = self._prepare(X, y, sample_weight)
-        return self._fit_objective(objective, classes, resume=resume_from,
-                                   separates=lambda: self._separates(X, y_idx))
+        data = backend_for(X).prepare(X, y, sample_weight, self._fit_spec())
+        self.n_features_in_ = data.n_features
+        if data.feature_names is not None:
+            self.feature_names_in_ = data.feature_names
+        elif hasattr(self, "feature_names_in_"):
+            del self.feature_names_in_
+        return self._fit_objective(data.objective, data.classes, resume_from)
 
-    def encode_labels(self, y):
-        """``(classes, y_idx)``: sorted classes and each label's index (>= 2 classes)."""
-        check_classification_targets(y)
-        classes, y_idx = np.unique(y, return_inverse=True)
-        if len(classes) < 2:
-            raise ValueError(f"y holds one class only ({np.asarray(classes[:1]).tolist()[0]!r}); logistic "
-                             f"regression needs samples of at least 2 classes in the data.")
-        return classes, y_idx
-
-    def final_weights(self, sw, classes, y, y_idx):
-        """Checked sample weights with class_weight folded in (float64, sum > 0)."""
-        check_finite(sw, "sample_weight")
-        if np.any(sw < 0):
-            raise ValueError(f"sample_weight has negative values (first at position "
-                             f"{int(np.flatnonzero(sw < 0)[0])}); weights must be >= 0.")
-        if self.class_weight is not None:
-            cw = compute_class_weight(self.class_weight, classes=classes, y=y)
-            sw = sw * cw[y_idx]
-        if not sw.sum() > 0:
-            raise ValueError("sample_weight sums to 0: give at least one sample a positive "
-                             "weight.")
-        return sw
-
-    def _prepare(self, X, y, sample_weight):
-        X, y = validate_data(self, X, y, accept_sparse=["csr", "csc"],
-                             dtype=[np.float64, np.float32], ensure_all_finite=False)
-        check_values(X, "X", columns=getattr(self, "feature_names_in_", None))
-        classes, y_idx = self.encode_labels(y)
-        sw = _check_sample_weight(sample_weight, X, dtype=np.float64)
-        sw = self.final_weights(sw, classes, y, y_idx)
-        alpha, l1 = self._strengths(float(sw.sum()))
-        objective = LogisticObjective(X, y_idx, sw, alpha=alpha, l1=l1,
-                                      fit_intercept=self.fit_intercept,
-                                      n_classes=len(classes))
-        return objective, classes, X, y_idx
-
-    def _fit_objective(self, objective, classes, separates=None, resume=None):
+    def _fit_objective(self, objective, classes, resume=None):
         """Solve ``objective`` and set the fitted attributes (any backend)."""
         self.classes_ = classes
-        K = len(classes)
-        dtype = objective.dtype
+        layout = objective.layout
         theta0 = None
         if self.warm_start and hasattr(self, "coef_") and \
-                self.coef_.shape == (1 if K == 2 else K, objective.n):
-            theta0 = objective.pack(self.coef_[0] if K == 2 else self.coef_.T,
-                                    self.intercept_[0] if K == 2 else self.intercept_)
-        solver = self._choose_solver(objective)
+                self.coef_.shape == (layout.k, layout.n):
+            theta0 = layout.from_attributes(self.coef_, self.intercept_)
+        solver = choose_solver(self.solver, has_l1=objective.l1 > 0,
+                               n_params=objective.n_params, m=objective.m)
         kw = {}
         if solver in ("gd", "agd") and self.learning_rate is not None:
             kw["learning_rate"] = self.learning_rate
@@ -308,28 +221,21 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         with blas_single_thread():  # parallelism comes from the row blocks' threads
             result = SOLVERS[solver](objective, theta0, tol=self.tol,
                                      max_iter=self.max_iter, callback=self._callback(), **kw)
-        coef, intercept = result.coef, result.intercept
-        if K > 2:
-            # softmax is unchanged by adding c to every class: report the centred solution
-            # (the minimum-norm one, as scikit-learn does)
-            intercept = intercept - intercept.mean()
-            if objective.alpha == 0 and objective.l1 == 0:
-                coef = coef - coef.mean(axis=1, keepdims=True)
-            self.coef_ = np.ascontiguousarray(coef.T, dtype=dtype)
-            self.intercept_ = np.asarray(intercept, dtype=dtype)
-        else:
-            self.coef_ = np.asarray(coef, dtype=dtype).reshape(1, -1)
-            self.intercept_ = np.asarray([intercept], dtype=dtype)
+        unpenalized = objective.alpha == 0 and objective.l1 == 0
+        self.coef_, self.intercept_ = layout.to_attributes(
+            result.theta, objective.dtype, center_coef=unpenalized)
         self.n_iter_ = np.array([result.n_iter], dtype=np.int32)
         self.converged_ = result.converged
         self.loss_history_ = result.loss_history
         self.solver_ = solver
-        self._warn(result, objective, separates)
+        # the separation test reads X once more: only where it decides a warning
+        separates = unpenalized and objective.separates(
+            layout.from_attributes(self.coef_, self.intercept_))
+        self._warn(result, separates)
         return self
 
-    def _warn(self, result, objective, separates):
-        unpenalized = objective.alpha == 0 and objective.l1 == 0
-        if unpenalized and separates is not None and separates():
+    def _warn(self, result, separates):
+        if separates:
             warnings.warn(
                 "The training data are perfectly separable: without a penalty the "
                 "log-likelihood has no finite maximum, and these finite coefficients only "
@@ -345,73 +251,39 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
                 f"{' or '.join(repr(o) for o in ('newton', 'lbfgs') if o != self.solver_)}.",
                 ConvergenceWarning, stacklevel=3)
 
-    def _separates(self, X, y_idx):
-        """True when the fitted model classifies every training example with a margin."""
-        z = self._decision(X)
-        if len(self.classes_) == 2:
-            return bool(np.all(np.where(y_idx == 1, z, -z) > 0))
-        true = z[np.arange(len(y_idx)), y_idx]
-        z = z.copy()
-        z[np.arange(len(y_idx)), y_idx] = -np.inf
-        return bool(np.all(true > z.max(axis=1)))
-
     # ------------------------------------------------------------- prediction
-    def _decision(self, X):
-        z = X @ self.coef_.T
-        z = np.asarray(z) + self.intercept_
-        return z[:, 0] if len(self.classes_) == 2 else z
-
-    def _validate_predict(self, X):
-        check_is_fitted(self)
-        X = validate_data(self, X, accept_sparse=["csr", "csc"],
-                          dtype=[np.float64, np.float32], reset=False,
-                          ensure_all_finite=False)
-        check_finite(X, "X", columns=getattr(self, "feature_names_in_", None))
-        return X
+    def _rows(self, X, fn, n_cols, dtype=None):
+        """``fn`` of the decision values, row block by row block, in X's backend."""
+        backend = backend_for(X)
+        return backend.map_rows(fn, backend.decision_function(X, self), n_cols, dtype)
 
     def decision_function(self, X):
         """``z = X coef^T + intercept``: shape (m,) for two classes, else (m, K).
 
-        For a chunked X (a dask array) the result is lazy, in X's backend.
+        In X's library: a lazy dask array for a dask X, a tensor on X's device for torch.
         """
-        backend = chunked_backend(X)
-        if backend is not None:
-            check_is_fitted(self)
-            return backend.decision_function(self, X)
-        return self._decision(self._validate_predict(X))
+        check_is_fitted(self)
+        return backend_for(X).decision_function(X, self)
 
     def predict_proba(self, X):
-        """Class probabilities, shape (m, K), columns in the order of ``classes_``."""
-        backend = chunked_backend(X)
-        if backend is not None:  # lazy, in the backend (e.g. a dask array)
-            check_is_fitted(self)
-            return backend.predict_proba(self, X)
-        z = self.decision_function(X)
-        if len(self.classes_) == 2:
-            # sigmoid(-z), not 1 - p: small probabilities keep their relative accuracy
-            return np.column_stack([sigmoid(-z), sigmoid(z)])
-        return np.exp(log_softmax(z))
+        """Class probabilities, shape (m, K), columns in the order of ``classes_``.
+
+        Two classes: ``[sigmoid(-z), sigmoid(z)]`` (never ``1 - p``, so a small
+        probability keeps its relative accuracy); more: the softmax of z.
+        """
+        check_is_fitted(self)
+        return self._rows(X, _predict.proba, len(self.classes_))
 
     def predict_log_proba(self, X):
-        """Log of ``predict_proba``, computed without underflow to -inf where avoidable."""
-        backend = chunked_backend(X)
-        if backend is not None:  # lazy, in the backend (e.g. a dask array)
-            check_is_fitted(self)
-            return backend.predict_log_proba(self, X)
-        z = self.decision_function(X)
-        if len(self.classes_) == 2:
-            return log_softmax(np.column_stack([np.zeros_like(z), z]))
-        return log_softmax(z)
+        """Log of ``predict_proba``, from z directly: finite for every finite z."""
+        check_is_fitted(self)
+        return self._rows(X, _predict.log_proba, len(self.classes_))
 
     def predict(self, X):
         """Predicted class labels, shape (m,)."""
-        backend = chunked_backend(X)
-        if backend is not None:  # lazy, in the backend (e.g. a dask array)
-            check_is_fitted(self)
-            return backend.predict(self, X)
-        z = self.decision_function(X)
-        idx = (z > 0).astype(int) if len(self.classes_) == 2 else z.argmax(axis=1)
-        return self.classes_[idx]
+        check_is_fitted(self)
+        return self._rows(X, partial(_predict.labels, classes=self.classes_), None,
+                          self.classes_.dtype)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -17,6 +17,37 @@ def _where(mask_2d_or_1d):
     return tuple(int(i) for i in idx[0]) if len(idx) else None
 
 
+_FIX_NONFINITE = ("remove those rows or impute the missing values first (e.g. "
+                  "sklearn.impute.SimpleImputer), NaN and inf are not valid inputs.")
+
+
+def nonfinite_message(name, place, value, count):
+    """The one message for a NaN or inf: what, where (``place``), how many, the fix."""
+    what = "NaN" if np.isnan(value) else ("inf" if value > 0 else "-inf")
+    more = f" ({count} non-finite values in all)" if count > 1 else ""
+    return f"{name} contains {what} at {place}{more}; " + _FIX_NONFINITE
+
+
+def cell(row, col, columns=None, rows_are="row"):
+    """``"row 3, column 1 ('age')"``: a place in X for a message."""
+    colname = f" ({columns[col]!r})" if columns is not None else ""
+    return f"{rows_are} {row}, column {col}{colname}"
+
+
+def first_nonfinite(Xc, offset=0):
+    """``[row, column, value, count]`` of the first NaN / inf of a chunk, or None."""
+    # column sums (ones @ X: BLAS, no temporary of X's size) are finite unless a value is
+    # not, or they overflow; only then look element by element
+    with np.errstate(all="ignore"):
+        if np.all(np.isfinite(np.ones(Xc.shape[0], Xc.dtype) @ Xc)):
+            return None
+    finite = np.isfinite(Xc)
+    if finite.all():
+        return None
+    r, c = np.argwhere(~finite)[0]
+    return [offset + int(r), int(c), float(Xc[r, c]), int((~finite).sum())]
+
+
 def check_finite(a, name, *, rows_are="row", columns=None):
     """Raise ``ValueError`` naming the first NaN or inf in ``a`` (dense or sparse).
 
@@ -38,20 +69,11 @@ def check_finite(a, name, *, rows_are="row", columns=None):
     else:
         pos = _where(~finite)
         val = a[pos]
-    what = "NaN" if np.isnan(val) else ("inf" if val > 0 else "-inf")
     if len(pos) == 2:
-        col = f"column {pos[1]}"
-        if columns is not None:
-            col += f" ({columns[pos[1]]!r})"
-        place = f"{rows_are} {pos[0]}, {col}"
+        place = cell(pos[0], pos[1], columns, rows_are)
     else:
         place = f"position {pos[0]}"
-    n_bad = int((~finite).sum())
-    more = f" ({n_bad} non-finite values in all)" if n_bad > 1 else ""
-    raise ValueError(
-        f"{name} contains {what} at {place}{more}; remove those rows or impute the "
-        f"missing values first (e.g. sklearn.impute.SimpleImputer), NaN and inf are not "
-        f"valid inputs.")
+    raise ValueError(nonfinite_message(name, place, val, int((~finite).sum())))
 
 
 def as_float_array(a, name, *, ndim=None):

@@ -22,12 +22,13 @@ import numpy as np
 import scipy.linalg as sla
 import scipy.sparse as sp
 from scipy.stats import norm
-from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 
 from ._estimator import LogisticRegression
-from .objective.logistic import LogisticObjective
+from ._labels import class_weights
 from ._validation import check_finite
+from .backends.memory import check_X
+from .objective.logistic import LogisticObjective
 
 #: Bytes of one densified row block of X~ while the information matrix is built.
 _DENSE_BLOCK_BYTES = 8 * 1024 * 1024
@@ -157,7 +158,7 @@ def summary(model, X, y, sample_weight=None, *, alpha=0.05) -> Summary:
     S = float(sw.sum())
     # the estimator's own mapping from (penalty, C, l1_ratio) to the mean objective's
     # strengths, so that inference always describes the objective fit() minimised
-    l2_mean, l1_mean = model._strengths(S)
+    l2_mean, l1_mean = model._fit_spec().strengths(S)
     if l1_mean > 0:
         raise ValueError(f"penalty={model.penalty!r} has an L1 part: there are no valid "
                          f"standard errors for a lasso fit; refit with penalty=None on the "
@@ -166,21 +167,18 @@ def summary(model, X, y, sample_weight=None, *, alpha=0.05) -> Summary:
         raise ValueError("An unpenalized multinomial fit is not identifiable (one vector "
                          "added to every class's coefficients changes nothing); use "
                          "statsmodels' MNLogit, or fit with penalty='l2'.")
-    if l2_mean == 0 and model._separates(X, y_idx):
+    # alpha=0: the objective gives the data term alone; the prior is added below
+    objective = LogisticObjective(X, y_idx, sw, alpha=0.0, n_classes=K,
+                                  fit_intercept=model.fit_intercept,
+                                  block_bytes=_block_bytes(X))
+    theta = objective.layout.from_attributes(model.coef_, model.intercept_)
+    if l2_mean == 0 and objective.separates(theta):
         raise ValueError("The data are perfectly separable: the log-likelihood has no "
                          "finite maximum, so there are no standard errors; fit with "
                          "penalty='l2' (any finite C), or drop the separating feature(s).")
     if not getattr(model, "converged_", True):
         warnings.warn("The model did not converge, so the standard errors are evaluated "
                       "away from the optimum; refit with a larger max_iter.", stacklevel=2)
-
-    # alpha=0: the objective gives the data term alone; the prior is added below
-    objective = LogisticObjective(X, y_idx, sw, alpha=0.0, n_classes=K,
-                                  fit_intercept=model.fit_intercept,
-                                  block_bytes=_block_bytes(X))
-    coef, intercept = ((model.coef_[0], model.intercept_[0]) if K == 2
-                       else (model.coef_.T, model.intercept_))
-    theta = objective.pack(coef, intercept)
     # objective.hessian is that of the MEAN loss (1/S) sum s_i loss_i: times S it is
     # the information X~^T D X~ of the log-likelihood
     info = S * objective.hessian(theta)
@@ -206,7 +204,7 @@ def summary(model, X, y, sample_weight=None, *, alpha=0.05) -> Summary:
     z = est / std_err  # std_err > 0: cov passed the Cholesky pivot test
     p_value = 2.0 * norm.sf(np.abs(z))
     q = norm.ppf(1.0 - alpha / 2.0)
-    log_lik = -S * objective.loss(coef, intercept)
+    log_lik = -S * objective.value(theta)
     kind, note = "mle", ("maximum likelihood; cov = inv(X~^T diag(s a (1-a)) X~), weights "
                          "as frequency weights; z, p-values and intervals are asymptotic.")
     if prior_precision > 0:
@@ -238,7 +236,7 @@ def _check_inputs(model, X, y, sample_weight):
         raise ValueError(f"X has shape {tuple(shape)}, but the model was fitted on {n} "
                          f"features; pass the (m, {n}) data the model was fitted on.")
     # the same conversion and checks as predict(): dtype, sparse format, NaN/inf, names
-    X = model._validate_predict(X)
+    X = check_X(X, model)
     y = np.asarray(y)
     if y.ndim != 1 or y.shape[0] != X.shape[0]:
         raise ValueError(f"y has shape {y.shape}, but X has {X.shape[0]} rows; pass one "
@@ -260,7 +258,8 @@ def _check_inputs(model, X, y, sample_weight):
         raise ValueError(f"sample_weight has negative values (first at position "
                          f"{int(np.flatnonzero(sw < 0)[0])}); pass the weights used in fit.")
     if model.class_weight is not None:  # folded in exactly as fit() does
-        sw = sw * compute_class_weight(model.class_weight, classes=classes, y=y)[y_idx]
+        sw = sw * class_weights(model.class_weight, classes,
+                                np.bincount(y_idx, minlength=len(classes)))[y_idx]
     if not sw.sum() > 0:
         raise ValueError("sample_weight sums to 0: give at least one sample a positive "
                          "weight.")
@@ -286,12 +285,13 @@ def _layout(model, objective):
     feats = getattr(model, "feature_names_in_", None)
     feats = [f"x{j}" for j in range(objective.n)] if feats is None else list(map(str, feats))
     prefixes = [f"{c}:" for c in model.classes_] if objective.multinomial else [""]
+    idx = objective.layout.class_index()  # per class: the features, then the intercept
     order, names = [], []
     for c, pre in enumerate(prefixes):
         if objective.fit_intercept:
-            order.append(objective.n_coef + c)
+            order.append(idx[c, objective.n])
             names.append(pre + "intercept")
-        order += [j * objective.k + c for j in range(objective.n)]
+        order += list(idx[c, :objective.n])
         names += [pre + f for f in feats]
     return np.asarray(order, dtype=np.intp), np.asarray(names, dtype=object)
 

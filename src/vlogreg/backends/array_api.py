@@ -1,22 +1,52 @@
 """Array-API backend: fit and predict on torch, CuPy, array-api-strict (or JAX) arrays.
 
 X stays in its namespace and on its device; the objective is
-``vlogreg.objective.array_api.ArrayAPIObjective``. Predictions come back in X's
-namespace and device; ``coef_`` is a NumPy array.
+``vlogreg.objective.array_api.ArrayAPIObjective`` (the fused Triton kernel on CUDA
+where it serves). Labels and weights are encoded on the host (m values, once).
+Predictions come back in X's namespace and device; ``coef_`` is a NumPy array.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ..objective.array_api import ArrayAPIObjective, _xp, is_array_api, to_numpy
+from .._arrays import is_array_api, namespace, to_numpy
+from .._labels import encode_labels, final_weights
+from .._validation import MAX_ABS, cell, nonfinite_message
+from ..objective.array_api import ArrayAPIObjective
+from .base import FitData
 
 
-def prepare(estimator, X, y, sample_weight):
+def _float(X, xp):
+    """X with a float dtype the fit computes in: float32 / float64 kept, other floats
+    to float32, integers and booleans to float64."""
+    if not xp.isdtype(X.dtype, "real floating"):
+        return xp.astype(X, xp.float64)
+    if X.dtype not in (xp.float32, xp.float64):
+        return xp.astype(X, xp.float32)
+    return X
+
+
+def _check_finite(X, xp):
+    bad = ~xp.isfinite(X)
+    if bool(xp.any(bad)):
+        row, col = (int(i[0]) for i in xp.nonzero(bad))
+        value = float(to_numpy(X[row:row + 1, col:col + 1])[0, 0])
+        raise ValueError(nonfinite_message("X", cell(row, col), value,
+                                           int(xp.sum(xp.astype(bad, xp.int64)))))
+
+
+def _host_vector(v, m, name):
+    v = to_numpy(v) if is_array_api(v) else np.asarray(v)
+    if v.shape != (m,):
+        raise ValueError(f"{name} must have shape ({m},) to match X's rows, got "
+                         f"{v.shape}; pass one value per row of X.")
+    return v
+
+
+def prepare(X, y, sample_weight, spec):
     """Validate X (m, n) in its namespace, encode y on the host; the objective."""
-    from .._validation import MAX_ABS
-
-    xp = _xp(X)
+    xp = namespace(X)
     if X.ndim != 2:
         raise ValueError(f"X must be 2-dimensional (m examples, n features), got shape "
                          f"{tuple(X.shape)}; reshape it.")
@@ -24,78 +54,40 @@ def prepare(estimator, X, y, sample_weight):
     if m == 0 or n == 0:
         raise ValueError(f"X has shape {tuple(X.shape)}: at least 1 sample and 1 feature "
                          f"are needed.")
-    if not xp.isdtype(X.dtype, "real floating"):
-        X = xp.astype(X, xp.float64)
-    elif X.dtype not in (xp.float32, xp.float64):
-        X = xp.astype(X, xp.float32)
-    bad = ~xp.isfinite(X)
-    if bool(xp.any(bad)):
-        row, col = (int(i[0]) for i in xp.nonzero(bad))
-        raise ValueError(f"X contains NaN or inf at row {row}, column {col}; remove those "
-                         f"rows or impute the missing values first.")
+    X = _float(X, xp)
+    _check_finite(X, xp)
     limit = MAX_ABS[np.dtype(str(X.dtype).split(".")[-1])]
     if float(xp.max(xp.abs(X))) > limit:
         raise ValueError(f"X has values larger than {limit:g}: they overflow the fit's "
                          f"arithmetic; scale the features first.")
-    y_host = to_numpy(y) if is_array_api(y) else np.asarray(y)
-    if y_host.ndim != 1 or len(y_host) != m:
-        raise ValueError(f"y must have shape ({m},) to match X, got {y_host.shape}.")
-    classes, y_idx = estimator.encode_labels(y_host)
-    if sample_weight is None:
-        sw = np.ones(m)
-    else:
-        sw = np.asarray(to_numpy(sample_weight) if is_array_api(sample_weight)
-                        else sample_weight, dtype=np.float64)
-        if sw.shape != (m,):
-            raise ValueError(f"sample_weight must have shape ({m},), got {sw.shape}.")
-    sw = estimator.final_weights(sw, classes, y_host, y_idx)
-    alpha, l1 = estimator._strengths(float(sw.sum()))
-    estimator.n_features_in_ = n
-    return ArrayAPIObjective(X, y_idx, sw, alpha=alpha, l1=l1,
-                             fit_intercept=estimator.fit_intercept,
-                             n_classes=len(classes)), classes
+    if y is None:
+        raise ValueError(f"{spec.estimator} requires y to be passed, but the target y is "
+                         f"None; pass the labels, one per row of X.")
+    classes, y_idx = encode_labels(_host_vector(y, m, "y"))
+    sw = np.ones(m) if sample_weight is None else \
+        _host_vector(sample_weight, m, "sample_weight").astype(np.float64)
+    sw = final_weights(sw, spec.class_weight, classes, y_idx)
+    alpha, l1 = spec.strengths(float(sw.sum()))
+    objective = ArrayAPIObjective(X, y_idx, sw, alpha=alpha, l1=l1,
+                                  fit_intercept=spec.fit_intercept, n_classes=len(classes))
+    return FitData(objective, classes, n)
 
 
-def decision_function(estimator, X):
+def decision_function(X, model):
     """``X coef^T + intercept`` in X's namespace and device: (m,) or (m, K)."""
     from array_api_compat import device
 
-    xp = _xp(X)
-    if X.ndim != 2 or X.shape[1] != estimator.n_features_in_:
-        raise ValueError(f"X has {X.shape[-1]} features, but LogisticRegression is "
-                         f"expecting {estimator.n_features_in_} features as input.")
-    if not xp.isdtype(X.dtype, "real floating"):
-        X = xp.astype(X, xp.float64)
-    coef = xp.asarray(np.ascontiguousarray(estimator.coef_.T), device=device(X))
-    b = xp.asarray(estimator.intercept_, device=device(X))
+    xp = namespace(X)
+    if X.ndim != 2 or X.shape[1] != model.n_features_in_:
+        raise ValueError(f"X has {X.shape[-1]} features, but {type(model).__name__} is "
+                         f"expecting {model.n_features_in_} features as input.")
+    X = _float(X, xp)
+    _check_finite(X, xp)
+    coef = xp.asarray(np.ascontiguousarray(model.coef_.T), device=device(X))
+    b = xp.asarray(model.intercept_, device=device(X))
     z = X @ xp.astype(coef, X.dtype) + xp.astype(b, X.dtype)
-    return z[:, 0] if len(estimator.classes_) == 2 else z
+    return z[:, 0] if len(model.classes_) == 2 else z
 
 
-def _log_proba(estimator, X):
-    xp = _xp(X)
-    z = decision_function(estimator, X)
-    if len(estimator.classes_) == 2:
-        z = xp.stack([xp.zeros_like(z), z], axis=1)
-    z = z - xp.max(z, axis=1, keepdims=True)
-    return z - xp.log(xp.sum(xp.exp(z), axis=1, keepdims=True))
-
-
-def predict_log_proba(estimator, X):
-    return _log_proba(estimator, X)
-
-
-def predict_proba(estimator, X):
-    return _xp(X).exp(_log_proba(estimator, X))
-
-
-def predict(estimator, X):
-    """Labels: in X's namespace when the classes are numbers, else a NumPy array."""
-    from array_api_compat import device
-
-    xp = _xp(X)
-    idx = xp.argmax(_log_proba(estimator, X), axis=1)
-    classes = estimator.classes_
-    if classes.dtype.kind in "iufb":
-        return xp.take(xp.asarray(classes, device=device(X)), idx)
-    return classes[to_numpy(idx)]  # strings have no array-API dtype: labels on the host
+def map_rows(fn, z, n_cols, dtype=None):
+    return fn(z)

@@ -29,12 +29,13 @@ import dask.array as da
 import numpy as np
 from dask import delayed
 
-from . import dask_setup as _dask_setup
-from ..objective.chunked import (ChunkedObjective, ChunkSpec, add_parts, check_stats, chunk_partial,
-                       chunk_stats, class_weights, encode_chunk, first_nonfinite,
-                       nonfinite_message, total_weight)
+from .._labels import class_weights, encode_chunk, total_weight
+from .._validation import cell, first_nonfinite, nonfinite_message
+from ..objective.chunked import ChunkedObjective, ChunkSpec, add_parts, chunk_partial
+from . import dask_setup
+from .base import FitData
+from .chunks import check_stats, chunk_stats
 from .dask_setup import SPLIT_EVERY, tree_futures
-from .._math import log_softmax, sigmoid
 
 
 def _tree_sum(parts, split_every=SPLIT_EVERY):
@@ -213,8 +214,8 @@ def _stats(X, y, sw):
             zip(X.to_delayed().ravel(), y.to_delayed().ravel(), ss, offsets)]
 
 
-def prepare(estimator, X, y, sample_weight):
-    """The objective and classes of a dask (X, y, sample_weight); sets ``n_features_in_``.
+def prepare(X, y, sample_weight, spec):
+    """The objective and classes of a dask (X, y, sample_weight).
 
     Reads the data once into the workers' memory (persist), checks them in one more
     compute on the persisted chunks (NaN / inf, labels, weights), and encodes labels
@@ -230,10 +231,10 @@ def prepare(estimator, X, y, sample_weight):
     X, y, sw = dask.persist(X, y, sw)
     client, futures = _client_of((X, y, sw))
     if client is not None:  # the usual case: the setup is one round trip
-        return _prepare_futures(estimator, client, futures, X, columns)
+        return _prepare_futures(spec, client, futures, X, columns)
     (stats,) = dask.compute(_stats(X, y, sw))
-    classes, counts, wsums, m = check_stats(estimator, stats, columns)
-    cw = class_weights(estimator, classes, counts)
+    classes, counts, wsums, m = check_stats(stats, columns)
+    cw = class_weights(spec.class_weight, classes, counts)
     S = total_weight(wsums, cw)
     # encoded once and kept with X, so no pass has to search the classes again
     y_idx = y.map_blocks(lambda yc: encode_chunk(yc, None, classes, None)[0], dtype=np.intp)
@@ -243,51 +244,38 @@ def prepare(estimator, X, y, sample_weight):
         s = da.map_blocks(lambda yc, swc: encode_chunk(yc, swc, classes, cw)[1], y, base,
                           dtype=np.float64)
     y_idx, s = dask.persist(y_idx, s)
-    spec = _set_features(estimator, X, columns, classes, S)
-    chunks = DaskChunks(spec, X, y_idx, s)
-    alpha, l1 = estimator._strengths(S)
-    return ChunkedObjective(chunks, spec, m=m, dtype=X.dtype, alpha=alpha, l1=l1), classes
+    cspec = _chunk_spec(spec, X, classes, S)
+    alpha, l1 = spec.strengths(S)
+    objective = ChunkedObjective(DaskChunks(cspec, X, y_idx, s), cspec, m=m, dtype=X.dtype,
+                                 alpha=alpha, l1=l1)
+    return FitData(objective, classes, cspec.n, columns)
 
 
-def _set_features(estimator, X, columns, classes, S):
-    """Sets ``n_features_in_`` (and ``feature_names_in_``); returns the ChunkSpec."""
-    n = int(X.shape[1])
-    estimator.n_features_in_ = n
-    if columns is not None:
-        estimator.feature_names_in_ = columns
-    elif hasattr(estimator, "feature_names_in_"):
-        del estimator.feature_names_in_
-    return ChunkSpec(n=n, n_classes=len(classes), fit_intercept=estimator.fit_intercept,
-                     S=S, n_threads=1)
+def _chunk_spec(spec, X, classes, S):
+    return ChunkSpec(n=int(X.shape[1]), n_classes=len(classes),
+                     fit_intercept=spec.fit_intercept, S=S, n_threads=1)
 
 
-def _prepare_futures(estimator, client, futures, X, columns):
+def _prepare_futures(spec, client, futures, X, columns):
     """``prepare`` on a ``distributed.Client``: checks, encoding and the solver's first
-    pass in one round trip (``_dask_setup.setup``), its results kept for the solver."""
+    pass in one round trip (``dask_setup.setup``), its results kept for the solver."""
     xf, yf, swf = futures
     swf = swf if swf is not None else [None] * len(xf)
     offsets = np.concatenate([[0], np.cumsum(X.chunks[0])[:-1]]).astype(int).tolist()
-    info, known, (yi, s), held = _dask_setup.setup(
-        client, estimator, (xf, yf, swf), offsets, int(X.shape[1]), columns)
+    info, known, (yi, s), held = dask_setup.setup(
+        client, spec, (xf, yf, swf), offsets, int(X.shape[1]), columns)
     classes, S = info["classes"], info["S"]
-    spec = _set_features(estimator, X, columns, classes, S)
-    chunks = DaskChunks(spec, X, None, None, futures=(client, (xf, yi, s), held))
-    alpha, l1 = estimator._strengths(S)
-    obj = ChunkedObjective(chunks, spec, m=info["m"], dtype=X.dtype, alpha=alpha, l1=l1)
-    if known:
-        obj.n_evals += 1  # the setup's pass
-    for op, (args, result) in known.items():
-        if op == "bound":  # what hessian_bound takes: (bound, loss and gradient at zero)
-            fg = known.get("value_and_grad")
-            obj._known["bound"] = (np.array(args), (result, fg and fg[1]))
-        else:
-            obj._known[op] = (args[0], result)
-    return obj, classes
+    cspec = _chunk_spec(spec, X, classes, S)
+    chunks = DaskChunks(cspec, X, None, None, futures=(client, (xf, yi, s), held))
+    alpha, l1 = spec.strengths(S)
+    obj = ChunkedObjective(chunks, cspec, m=info["m"], dtype=X.dtype, alpha=alpha, l1=l1)
+    obj.preload(known)
+    return FitData(obj, classes, cspec.n, columns)
 
 
 # ------------------------------------------------------------------ prediction
-def _check_features(estimator, X):
-    names = getattr(estimator, "feature_names_in_", None)
+def _check_features(model, X):
+    names = getattr(model, "feature_names_in_", None)
     if _is_frame(X) and names is not None and X.ndim == 2:
         cols = list(X.columns)
         if cols != list(names):
@@ -296,9 +284,9 @@ def _check_features(estimator, X):
             raise ValueError(f"X's columns differ from those seen in fit (unknown: "
                              f"{unknown}, missing: {missing}); pass X[{list(names)}].")
     X, _ = _as_matrix(X, lengths=False)  # lazy: nothing is computed before the caller asks
-    if X.shape[1] != estimator.n_features_in_:
+    if X.shape[1] != model.n_features_in_:
         raise ValueError(f"X has {X.shape[1]} features, but the model was fitted with "
-                         f"{estimator.n_features_in_}; pass the same columns as in fit.")
+                         f"{model.n_features_in_}; pass the same columns as in fit.")
     return X
 
 
@@ -306,16 +294,17 @@ def _decision_block(Xc, coef, intercept, binary, block_info=None):
     offset = block_info[0]["array-location"][0][0] if block_info else 0
     bad = first_nonfinite(Xc, offset)
     if bad is not None:  # raised when the block is computed, naming the row
-        raise ValueError(nonfinite_message("X", *bad, None))
+        row, col, value, count = bad
+        raise ValueError(nonfinite_message("X", cell(row, col), value, count))
     z = Xc @ coef.T + intercept
     return z[:, 0] if binary else z
 
 
-def decision_function(estimator, X):
+def decision_function(X, model):
     """``z = X coef^T + intercept`` as a lazy dask array, (m,) or (m, K)."""
-    X = _check_features(estimator, X)
-    binary = len(estimator.classes_) == 2
-    coef, b = estimator.coef_, estimator.intercept_
+    X = _check_features(model, X)
+    binary = len(model.classes_) == 2
+    coef, b = model.coef_, model.intercept_
     dtype = np.result_type(X.dtype, coef.dtype)
     if binary:
         return X.map_blocks(_decision_block, coef, b, True, drop_axis=1, dtype=dtype)
@@ -323,38 +312,10 @@ def decision_function(estimator, X):
                         dtype=dtype)
 
 
-def _log_proba_block(z, binary):
-    if binary:
-        z = np.stack([np.zeros_like(z), z], axis=1)
-    return log_softmax(z)
-
-
-def predict_log_proba(estimator, X):
-    """Lazy log-probabilities (m, K), columns in the order of ``classes_``."""
-    z = decision_function(estimator, X)
-    K = len(estimator.classes_)
-    kw = dict(new_axis=1) if K == 2 else {}
-    return z.map_blocks(_log_proba_block, K == 2, chunks=(z.chunks[0], (K,)), dtype=z.dtype,
-                        **kw)
-
-
-def predict_proba(estimator, X):
-    """Lazy probabilities (m, K), columns in the order of ``classes_``."""
-    z = decision_function(estimator, X)
-    K = len(estimator.classes_)
-    if K == 2:
-        def block(zc):
-            p = sigmoid(zc)
-            return np.stack([1.0 - p, p], axis=1)
-        return z.map_blocks(block, new_axis=1, chunks=(z.chunks[0], (2,)), dtype=z.dtype)
-    return z.map_blocks(lambda zc: np.exp(log_softmax(zc)), dtype=z.dtype)
-
-
-def predict(estimator, X):
-    """Lazy class labels (m,), values from ``classes_``."""
-    z = decision_function(estimator, X)
-    classes = estimator.classes_
-    if len(classes) == 2:
-        return z.map_blocks(lambda zc: classes[(zc > 0).astype(int)], dtype=classes.dtype)
-    return z.map_blocks(lambda zc: classes[zc.argmax(axis=1)], drop_axis=1,
-                        dtype=classes.dtype)
+def map_rows(fn, z, n_cols, dtype=None):
+    """``fn`` on each row block of the lazy z: a lazy (m,) or (m, n_cols) array."""
+    dtype = z.dtype if dtype is None else dtype
+    if n_cols is None:  # one value per row
+        return z.map_blocks(fn, dtype=dtype, **({"drop_axis": 1} if z.ndim == 2 else {}))
+    return z.map_blocks(fn, chunks=(z.chunks[0], (n_cols,)), dtype=dtype,
+                        **({"new_axis": 1} if z.ndim == 1 else {}))

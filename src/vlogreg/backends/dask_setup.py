@@ -22,8 +22,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..objective.chunked import (_N_OUT, ChunkSpec, add_parts, check_stats, chunk_partial,
-                       chunk_stats, class_weights, encode_chunk, total_weight)
+from .._labels import class_weights, encode_chunk, total_weight
+from .._layout import ParamLayout
+from ..objective.chunked import _N_OUT, ChunkSpec, add_parts, chunk_partial
+from ..objective.protocol import BOUND_MAX_DENSE, BOUND_MAX_ROWS
+from ..solvers import choose_solver
+from .chunks import check_stats, chunk_stats
 
 #: chunk results added per task of the tree reduction
 SPLIT_EVERY = 8
@@ -38,29 +42,19 @@ def tree_futures(client, parts, split_every=SPLIT_EVERY):
     return parts
 
 
-def _n_params(n, K, fit_intercept):
-    k = K if K > 2 else 1
-    return n * k + (k if fit_intercept else 0)
-
-
-def first_ops(plan, K, m):
+def first_ops(spec, n, K, m):
     """The ``(op, args)`` a solver asks for first, to fold into the setup's pass.
 
-    ``plan = (solver, starts_at_zero, has_l1, n, fit_intercept)``. The arguments are those
-    the solver passes (``hessian_bound()``'s defaults, theta = 0); a result is used only
-    when the solver asks for exactly those arguments, so a wrong guess costs time only.
+    The arguments are those the solver passes (``hessian_bound()``'s defaults, theta =
+    0); a result is used only when the solver asks for exactly those arguments, so a
+    wrong guess costs time only.
     """
-    from .._estimator import AUTO_NEWTON_MAX_FLOPS, AUTO_NEWTON_MAX_PARAMS
-
-    solver, zero_start, has_l1, n, fit_intercept = plan
-    p = _n_params(n, K, fit_intercept)
-    if solver == "auto":  # as LogisticRegression._choose_solver
-        small = p <= AUTO_NEWTON_MAX_PARAMS and m * p * p <= AUTO_NEWTON_MAX_FLOPS
-        solver = "lbfgs" if has_l1 else ("newton" if small else "lbfgs")
+    p = ParamLayout(n, K, spec.fit_intercept).n_params
+    solver = choose_solver(spec.solver, has_l1=spec.has_l1, n_params=p, m=m)
     ops = []
-    if solver == "lbfgs" and not has_l1:  # preconditioned (no bound with an L1 part)
-        ops.append(("bound", (min(1.0, 32768 / max(m, 1)), 1000)))
-    if zero_start:  # (Newton's Hessian at zero: a pass of its own, as before)
+    if solver == "lbfgs" and not spec.has_l1:  # preconditioned (no bound with an L1 part)
+        ops.append(("bound", (min(1.0, BOUND_MAX_ROWS / max(m, 1)), BOUND_MAX_DENSE)))
+    if spec.zero_start:  # (Newton's Hessian at zero: a pass of its own, as before)
         ops.append(("value_and_grad", (np.zeros(p),)))
     return ops
 
@@ -81,16 +75,16 @@ def _stats(Xc, yc, swc, offset):
     return chunk_stats(Xc, yc, swc, offset, _unique_inverse)
 
 
-def _merge(checker, columns, plan, *stats):
+def _merge(spec, n, columns, *stats):
     """check_stats & co. on a worker: the setup's numbers, or the ValueError to raise."""
     try:
-        classes, counts, wsums, m = check_stats(checker, stats, columns)
-        cw = class_weights(checker, classes, counts)
+        classes, counts, wsums, m = check_stats(stats, columns)
+        cw = class_weights(spec.class_weight, classes, counts)
         S = total_weight(wsums, cw)
     except (ValueError, TypeError) as exc:
         return exc
     return {"classes": classes, "cw": cw, "S": S, "m": m,
-            "ops": first_ops(plan, len(classes), m)}
+            "ops": first_ops(spec, n, len(classes), m)}
 
 
 def _encode_y(info, yc):
@@ -118,7 +112,7 @@ def _first_pass(info, n, fit_intercept, Xc, yc, sc):
 
 
 # ------------------------------------------------------------------ the client's side
-def setup(client, estimator, futures, offsets, n, columns):
+def setup(client, spec, futures, offsets, n, columns):
     """Submit the setup's tasks over the chunks' futures ``(xf, yf, swf)`` and wait once.
 
     Returns
@@ -135,19 +129,13 @@ def setup(client, estimator, futures, offsets, n, columns):
     """
     xf, yf, swf = futures
     C = len(xf)
-    cls = type(estimator)
-    checker = cls.__new__(cls)  # encode_labels and class_weight only: cheap to ship
-    checker.class_weight = estimator.class_weight
-    zero_start = not (estimator.warm_start and hasattr(estimator, "coef_"))
-    plan = (estimator.solver, zero_start, estimator._strengths(1.0)[1] > 0, n,
-            estimator.fit_intercept)
     stats = client.map(_stats, xf, yf, swf, offsets, pure=False)
-    info = client.submit(_merge, checker, columns, plan, *stats, pure=False)
+    info = client.submit(_merge, spec, n, columns, *stats, pure=False)
     infos = [info] * C
     yi = client.map(_encode_y, infos, yf, pure=False)
-    weighted = any(s is not None for s in swf) or estimator.class_weight is not None
+    weighted = any(s is not None for s in swf) or spec.class_weight is not None
     s = client.map(_encode_s, infos, yf, swf, pure=False) if weighted else [None] * C
-    parts = client.map(_first_pass, infos, [n] * C, [estimator.fit_intercept] * C, xf,
+    parts = client.map(_first_pass, infos, [n] * C, [spec.fit_intercept] * C, xf,
                        yi, s, pure=False)
     info_v, tops = client.gather([info, tree_futures(client, parts)])
     if isinstance(info_v, Exception):

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..objective.chunked import (ChunkedObjective, ChunkSpec, add_parts, check_stats,
-                                 chunk_partial, chunk_stats, class_weights, encode_chunk,
-                                 first_nonfinite, nonfinite_message, total_weight)
-from .._math import log_softmax, sigmoid
+from .._labels import class_weights, encode_chunk, total_weight
+from .._validation import cell, first_nonfinite, nonfinite_message
+from ..objective.chunked import ChunkedObjective, ChunkSpec, add_parts, chunk_partial
+from .base import FitData, set_features
+from .chunks import check_stats, chunk_stats
 
 
 class _Rows:
@@ -69,7 +70,7 @@ class StreamChunks:
         return sub, int(sizes[idx].sum())
 
 
-def prepare(estimator, X, y, sample_weight):
+def prepare(X, y, sample_weight, spec):
     """The objective and classes of a row source; one checking pass over it.
 
     The labels and weights are encoded chunk by chunk in every pass, so nothing of size
@@ -77,55 +78,39 @@ def prepare(estimator, X, y, sample_weight):
     """
     rows = _Rows(X, y, sample_weight)
     stats = [chunk_stats(Xc, yc, swc, start) for start, Xc, yc, swc in rows.iter()]
-    classes, counts, wsums, m = check_stats(estimator, stats, X.feature_names)
-    cw = class_weights(estimator, classes, counts)
+    classes, counts, wsums, m = check_stats(stats, X.feature_names)
+    cw = class_weights(spec.class_weight, classes, counts)
     S = total_weight(wsums, cw)
     n = X.shape[1]
-    estimator.n_features_in_ = n
-    if X.feature_names is not None:
-        estimator.feature_names_in_ = np.asarray(X.feature_names, dtype=object)
-    elif hasattr(estimator, "feature_names_in_"):
-        del estimator.feature_names_in_
-    alpha, l1 = estimator._strengths(S)
-    spec = ChunkSpec(n=n, n_classes=len(classes), fit_intercept=estimator.fit_intercept,
-                     S=S, n_threads=None)
-    chunks = StreamChunks(spec, rows, classes, cw)
-    return ChunkedObjective(chunks, spec, m=m, dtype=X.dtype, alpha=alpha, l1=l1), classes
+    alpha, l1 = spec.strengths(S)
+    cspec = ChunkSpec(n=n, n_classes=len(classes), fit_intercept=spec.fit_intercept,
+                      S=S, n_threads=None)
+    chunks = StreamChunks(cspec, rows, classes, cw)
+    objective = ChunkedObjective(chunks, cspec, m=m, dtype=X.dtype, alpha=alpha, l1=l1)
+    return FitData(objective, classes, n, set_features(X.feature_names))
 
 
-def decision_function(estimator, X):
+def decision_function(X, model):
     """``z = X coef^T + intercept`` streamed chunk by chunk: ndarray (m,) or (m, K)."""
-    names = getattr(estimator, "feature_names_in_", None)
+    names = getattr(model, "feature_names_in_", None)
     if names is not None and X.feature_names is not None and \
             list(X.feature_names) != list(names):
         raise ValueError(f"the source's columns {X.feature_names} differ from those seen "
                          f"in fit; open it with features={list(names)}.")
-    if X.shape[1] != estimator.n_features_in_:
+    if X.shape[1] != model.n_features_in_:
         raise ValueError(f"the source has {X.shape[1]} features, but the model was fitted "
-                         f"with {estimator.n_features_in_}; pass the same columns.")
+                         f"with {model.n_features_in_}; pass the same columns.")
     parts = []
     for start, Xc, _ in X.iter_row_chunks():
         bad = first_nonfinite(Xc, start)
         if bad is not None:
-            raise ValueError(nonfinite_message("X", *bad, X.feature_names))
-        parts.append(Xc @ estimator.coef_.T + estimator.intercept_)
-    z = np.concatenate(parts) if parts else np.zeros((0, len(estimator.intercept_)))
-    return z[:, 0] if len(estimator.classes_) == 2 else z
+            row, col, value, count = bad
+            raise ValueError(nonfinite_message("X", cell(row, col, X.feature_names), value,
+                                               count))
+        parts.append(Xc @ model.coef_.T + model.intercept_)
+    z = np.concatenate(parts) if parts else np.zeros((0, len(model.intercept_)))
+    return z[:, 0] if len(model.classes_) == 2 else z
 
 
-def predict_log_proba(estimator, X):
-    z = decision_function(estimator, X)
-    return log_softmax(np.column_stack([np.zeros_like(z), z]) if z.ndim == 1 else z)
-
-
-def predict_proba(estimator, X):
-    z = decision_function(estimator, X)
-    if z.ndim == 1:
-        p = sigmoid(z)
-        return np.column_stack([1.0 - p, p])
-    return np.exp(log_softmax(z))
-
-
-def predict(estimator, X):
-    z = decision_function(estimator, X)
-    return estimator.classes_[(z > 0).astype(int) if z.ndim == 1 else z.argmax(axis=1)]
+def map_rows(fn, z, n_cols, dtype=None):
+    return fn(z)

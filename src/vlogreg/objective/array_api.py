@@ -24,33 +24,14 @@ import os
 
 import numpy as np
 
-#: namespaces served here (the first part of the array type's module)
-NAMESPACES = ("torch", "cupy", "array_api_strict", "jax")
+from .._arrays import namespace as _xp
+from .._arrays import to_numpy
+from .._layout import ParamLayout
+from .logistic import (LogisticObjective, assemble_hessian, bordered, power_lipschitz,
+                       unseparated)
+
 #: row chunk of ``ArrayAPIObjective.hessian``: its curvature and Gram products
 HESSIAN_CHUNK_BYTES = 8 * 2**20
-
-
-def is_array_api(X):
-    return type(X).__module__.split(".")[0] in NAMESPACES
-
-
-def _xp(X):
-    try:
-        from array_api_compat import array_namespace
-    except ImportError:
-        raise ImportError(f"fitting on {type(X).__module__.split('.')[0]} arrays needs "
-                          f"array-api-compat: pip install 'vlogreg[gpu]'.") from None
-    return array_namespace(X)
-
-
-def to_numpy(a):
-    """A host NumPy copy of an array-API array (any device)."""
-    mod = type(a).__module__.split(".")[0]
-    if mod == "torch":
-        return a.detach().cpu().numpy()
-    if mod == "cupy":
-        return a.get()
-    return np.from_dlpack(a)
 
 
 class ArrayAPIObjective:
@@ -92,8 +73,10 @@ class ArrayAPIObjective:
             self.y = y_dev = self._dev(y, self._wide)
         self.alpha, self.l1 = float(alpha), float(l1)
         self.fit_intercept = bool(fit_intercept)
-        self.n_coef = self.n * self.k
-        self.n_params = self.n_coef + (self.k if self.fit_intercept else 0)
+        self.layout = ParamLayout(self.n, n_classes if self.multinomial else 2,
+                                  self.fit_intercept)
+        self.n_coef, self.n_params = self.layout.n_coef, self.layout.n_params
+        self.n_evals = 0
         self._fused = _fused_kernel(X, y_dev, self.s, kernel, n_classes)
         del xp
 
@@ -112,14 +95,12 @@ class ArrayAPIObjective:
         return self.xp.astype(a, self._xdtype)
 
     # the flat-vector interface is LogisticObjective's (layout, packing, penalties)
-    from .logistic import LogisticObjective as _L
-
-    unpack = _L.unpack
-    pack = _L.pack
-    zeros = _L.zeros
-    l1_value = _L.l1_value
-    penalized_mask = _L.penalized_mask
-    del _L
+    unpack = LogisticObjective.unpack
+    pack = LogisticObjective.pack
+    zeros = LogisticObjective.zeros
+    l1_value = LogisticObjective.l1_value
+    penalized_mask = LogisticObjective.penalized_mask
+    expect = LogisticObjective.expect
 
     def _z(self, theta, X=None):
         """``X~ theta`` on X's device, for all of X or the row chunk ``X``."""
@@ -155,6 +136,7 @@ class ArrayAPIObjective:
 
     def value_and_grad(self, theta):
         """Smooth objective and gradient at the host vector ``theta`` (float64)."""
+        self.n_evals += 1
         if self._fused is not None:  # one read of X
             loss, dw, db = self._fused_call(theta)
         else:  # two products
@@ -172,12 +154,17 @@ class ArrayAPIObjective:
     def value(self, theta):
         if self._fused is not None:  # the fused pass costs what a loss-only pass does
             return self.value_and_grad(theta)[0]
+        self.n_evals += 1
         loss, _ = self._loss_dz(self._z(theta), need_grad=False)
         coef = np.asarray(theta[: self.n_coef], dtype=np.float64)
         return loss / self.S + 0.5 * self.alpha * float(coef @ coef)
 
     def grad(self, theta):
         return self.value_and_grad(theta)[1]
+
+    def separates(self, theta):
+        """True when theta classifies every example with a margin (one read of X)."""
+        return unseparated(to_numpy(self._z(theta)), self._y_host) == 0
 
     def _curvature_z(self, z, s):
         xp = self.xp
@@ -221,8 +208,6 @@ class ArrayAPIObjective:
         product ``X_c^T (d X_c)`` per class pair on X's device, summed there in
         float64; only the (K, K, p1, p1) blocks come to the host.
         """
-        from .logistic import assemble_hessian, bordered
-
         xp, n, k = self.xp, self.n, self.k
         rows = max(1, HESSIAN_CHUNK_BYTES // (n * self.dtype.itemsize))
         pairs = [(i, j) for i in range(k) for j in range(i, k)]
@@ -252,12 +237,10 @@ class ArrayAPIObjective:
             G, xd, dsum = acc[i, j]
             blocks[i, j] = blocks[j, i] = bordered(to_numpy(G), to_numpy(xd),
                                                    float(dsum), self.fit_intercept)
-        return assemble_hessian(blocks, n, self.fit_intercept, self.alpha)
+        return assemble_hessian(blocks, self.layout, self.alpha)
 
     def hessian_bound(self, max_rows=32768, max_dense=1000):
         """As ``LogisticObjective.hessian_bound``, on a strided subsample brought to host."""
-        from .logistic import LogisticObjective
-
         step = max(1, -(-self.m // max_rows))
         Xs = to_numpy(self.X[::step, :])
         ys = np.zeros(Xs.shape[0], dtype=np.int64)
@@ -268,8 +251,6 @@ class ArrayAPIObjective:
 
     def lipschitz(self, n_iter=8, seed=0):
         """Power-iteration estimate of the gradient's Lipschitz constant (see _loss)."""
-        from .logistic import power_lipschitz
-
         xp = self.xp
 
         def gram_vec(v):  # X~^T diag(s) X~ v / S on X's device

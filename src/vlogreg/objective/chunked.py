@@ -18,8 +18,8 @@ A backend supplies the map and the sum: an object ``chunks`` with
 - ``subset(max_rows)``: ``(chunks', rows)``, the chunks that estimate the Hessian bound
   and the Lipschitz constant (all of them, or a few evenly spaced ones on disk).
 
-Validation helpers shared by the backends (one pass of ``chunk_stats``, then
-``check_stats``) and the label / weight encoding of a chunk live here too.
+The checks of the chunks and the encoding of their labels live with the backends
+(``vlogreg.backends.chunks``).
 """
 
 from __future__ import annotations
@@ -29,12 +29,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.utils.class_weight import compute_class_weight
-
+from .._layout import ParamLayout
 from .logistic import LogisticObjective, power_lipschitz
-
-_FIX_NONFINITE = ("remove those rows or impute the missing values first (e.g. "
-                  "sklearn.impute.SimpleImputer), NaN and inf are not valid inputs.")
+from .protocol import BOUND_MAX_DENSE, BOUND_MAX_ROWS
 
 
 @dataclass(frozen=True)
@@ -84,17 +81,8 @@ def _op_gram_vec(obj, s, spec, v):
 
 
 def _op_separated(obj, s, theta):
-    # examples NOT classified with a margin (the estimator's SeparationWarning test);
-    # rows of weight 0 count too, as in memory
-    z = obj.decision_function(*obj.unpack(theta))
-    if obj.multinomial:
-        idx = np.arange(obj.m)
-        true = z[idx, obj.y].copy()
-        z[idx, obj.y] = -np.inf
-        bad = ~(true > z.max(axis=1))
-    else:
-        bad = ~(np.where(obj.y == 1, z, -z) > 0)
-    return (np.array(float(np.count_nonzero(bad))),)
+    # examples NOT classified with a margin (the estimator's SeparationWarning test)
+    return (np.array(float(obj.n_unseparated(theta))),)
 
 
 def _op_many(obj, s, ops):
@@ -172,21 +160,32 @@ class ChunkedObjective:
         self.dtype = np.dtype(dtype)
         self.alpha, self.l1 = float(alpha), float(l1)
         self.fit_intercept = spec.fit_intercept
-        self.multinomial = spec.n_classes > 2
-        self.k = spec.n_classes if self.multinomial else 1
-        self.n_coef = self.n * self.k
-        self.n_params = self.n_coef + (self.k if self.fit_intercept else 0)
+        self.layout = ParamLayout(self.n, spec.n_classes, self.fit_intercept)
+        self.multinomial, self.k = self.layout.multinomial, self.layout.k
+        self.n_coef, self.n_params = self.layout.n_coef, self.layout.n_params
         self.n_evals = 0  # passes over the data, for the record
         # results computed ahead in a shared pass: {op: (theta, result)}, used when the
         # solver asks for exactly that theta (the same numbers: the same chunk sums)
         self._known = {}
-        # once the full Hessian is asked for (Newton), every value_and_grad computes the
-        # Hessian at its point in the same pass: the next step needs it there
+        # the solver's announced next value_and_grad point (expect), folded into the
+        # next pass that reads every chunk
+        self._next_vg = None
+        # Newton announced (expect("hessian")) that each value_and_grad is followed by
+        # the Hessian at the same point: both come from one pass
         self._with_hessian = False
-        # packing is pure bookkeeping: borrow it from a data-free LogisticObjective
-        self._layout = LogisticObjective(np.zeros((0, self.n), self.dtype), np.zeros(0),
-                                         fit_intercept=self.fit_intercept,
-                                         n_classes=spec.n_classes)
+
+    def preload(self, known):
+        """Results of the backend's setup pass, ``{op: (args, result)}``, kept for the
+        solver: used when it asks for exactly those arguments (the same chunk sums, so
+        the same numbers), else dropped."""
+        if known:
+            self.n_evals += 1  # the setup's pass
+        for op, (args, result) in known.items():
+            if op == "bound":  # what hessian_bound takes: (bound, loss and gradient at 0)
+                fg = known.get("value_and_grad")
+                self._known["bound"] = (np.array(args), (result, fg and fg[1]))
+            else:
+                self._known[op] = (args[0], result)
 
     def _sum(self, op, *args):
         self.n_evals += 1
@@ -208,18 +207,20 @@ class ChunkedObjective:
         w = np.asarray(theta, dtype=np.float64)[: self.n_coef]
         return w, 0.5 * self.alpha * float(np.vdot(w, w))
 
-    # ------------------------------------------------------------------ packing
-    def unpack(self, theta):
-        return self._layout.unpack(theta)
+    # ------------------------------------------------------------------ layout
+    unpack = LogisticObjective.unpack
+    pack = LogisticObjective.pack
+    zeros = LogisticObjective.zeros
+    penalized_mask = LogisticObjective.penalized_mask
 
-    def pack(self, coef, intercept):
-        return self._layout.pack(coef, intercept)
-
-    def zeros(self):
-        return np.zeros(self.n_params)
-
-    def penalized_mask(self):
-        return self._layout.penalized_mask()
+    def expect(self, op, theta=None):
+        """The solver's next request (see ``Objective.expect``), folded into a pass."""
+        if op == "value_and_grad":
+            self._next_vg = np.array(theta, dtype=np.float64)
+        elif op == "hessian":
+            self._with_hessian = True
+        else:
+            raise ValueError(f"expect: unknown request {op!r}")
 
     def l1_value(self, theta):
         """``l1 * ||w||_1`` (the intercept is not penalized)."""
@@ -267,13 +268,12 @@ class ChunkedObjective:
     def hessian(self, theta, curvature=None):
         """The full Hessian ``sum_c H_c + alpha I_w`` (n_params, n_params), one pass."""
         theta = np.asarray(theta, dtype=np.float64)
-        self._with_hessian = True
         (H,) = self._take("hessian", theta) or self._sum("hessian", theta)
         H = H.copy()
         H[np.arange(self.n_coef), np.arange(self.n_coef)] += self.alpha
         return H
 
-    def hessian_bound(self, max_rows=32768, max_dense=1000):
+    def hessian_bound(self, max_rows=BOUND_MAX_ROWS, max_dense=BOUND_MAX_DENSE):
         """``X~^T diag(s) X~ / (4 S) + alpha I`` estimated from at most ~``max_rows`` rows.
 
         The weighted mean over chunks of ``LogisticObjective.hessian_bound`` on each
@@ -281,14 +281,22 @@ class ChunkedObjective:
         """
         sub, rows = self.chunks.subset(max_rows)
         bound = ("bound", (min(1.0, max_rows / max(rows, 1)), max_dense))
+        nxt, self._next_vg = self._next_vg, None
         if sub is self.chunks:
-            # every chunk is read anyway: the pass also evaluates the loss and gradient at
-            # zero, where L-BFGS starts (theta0 = 0) right after this call
-            zero = self.zeros()  # (or both came with the setup's pass: _known["bound"])
-            out, fg = self._take("bound", np.array(bound[1])) or \
-                self._sum_many([bound, ("value_and_grad", (zero,))])
+            # every chunk is read anyway: the pass also evaluates the loss and gradient
+            # where the solver said it goes next (expect), unless the setup's pass
+            # computed both already (_known["bound"])
+            known = self._take("bound", np.array(bound[1]))
+            if known is not None:
+                out, fg = known
+                at = self.zeros()  # the setup folds in the bound and theta = 0
+            elif nxt is not None:
+                out, fg = self._sum_many([bound, ("value_and_grad", (nxt,))])
+                at = nxt
+            else:
+                (out,), fg = self._sum_many([bound]), None
             if fg is not None:
-                self._known["value_and_grad"] = (zero, fg)
+                self._known["value_and_grad"] = (at, fg)
         else:
             (out,) = self._sum_many([bound], sub)
         p1 = self.n + (1 if self.fit_intercept else 0)
@@ -326,124 +334,3 @@ class ChunkedObjective:
 
         return power_lipschitz(gram_vec, self.n + (1 if self.fit_intercept else 0),
                                self.multinomial, self.alpha, n_iter, seed)
-
-
-# ------------------------------------------------------------------ validation, encoding
-def first_nonfinite(Xc, offset=0):
-    """``[row, column, value, count]`` of the first NaN / inf of a chunk, or None."""
-    # column sums (ones @ X: BLAS, no temporary of X's size) are finite unless a value is
-    # not, or they overflow; only then look element by element
-    with np.errstate(all="ignore"):
-        if np.all(np.isfinite(np.ones(Xc.shape[0], Xc.dtype) @ Xc)):
-            return None
-    finite = np.isfinite(Xc)
-    if finite.all():
-        return None
-    r, c = np.argwhere(~finite)[0]
-    return [offset + int(r), int(c), float(Xc[r, c]), int((~finite).sum())]
-
-
-def chunk_stats(Xc, yc, swc, offset, unique=np.unique):  # unique(y, return_inverse=True)
-    """What the checks need from one chunk (rows ``offset..``), in one read of it."""
-    out = {"m": int(Xc.shape[0]), "x_bad": first_nonfinite(Xc, offset), "y_nan": None,
-           "sw_bad": None}
-    yc = np.asarray(yc)
-    if yc.dtype.kind == "f" and np.isnan(yc).any():
-        out["y_nan"] = offset + int(np.flatnonzero(np.isnan(yc))[0])
-        return out
-    try:
-        out["labels"], inv = unique(yc, return_inverse=True)
-    except TypeError:
-        raise ValueError("y mixes labels of different types (e.g. numbers and strings); "
-                         "convert them to one type.") from None
-    inv = inv.ravel()
-    out["counts"] = np.bincount(inv, minlength=len(out["labels"])).astype(np.float64)
-    out["wsums"] = out["counts"]
-    if swc is not None:
-        swc = np.asarray(swc, dtype=np.float64)
-        bad = ~np.isfinite(swc) | (swc < 0)
-        if bad.any():
-            i = int(np.flatnonzero(bad)[0])
-            out["sw_bad"] = [offset + i, float(swc[i])]
-        out["wsums"] = np.bincount(inv, weights=swc, minlength=len(out["labels"]))
-    return out
-
-
-def nonfinite_message(name, row, col, value, count, columns):
-    what = "NaN" if np.isnan(value) else ("inf" if value > 0 else "-inf")
-    colname = f" ({columns[col]!r})" if columns is not None else ""
-    more = f" ({count} non-finite values in all)" if count > 1 else ""
-    return f"{name} contains {what} at row {row}, column {col}{colname}{more}; " + \
-        _FIX_NONFINITE
-
-
-def check_stats(estimator, stats, columns=None):
-    """Merge the chunks' ``chunk_stats`` and raise the first problem (one-line errors).
-
-    Returns
-    -------
-    classes : ndarray (K,), sorted
-    counts, wsums : ndarray (K,)
-        Examples per class, and their summed sample weights (the counts without them).
-    m : int
-    """
-    bad = [s["x_bad"] for s in stats if s["x_bad"] is not None]
-    if bad:
-        total = sum(b[3] for b in bad)
-        raise ValueError(nonfinite_message("X", *bad[0][:3], total, columns))
-    for s in stats:
-        if s["y_nan"] is not None:
-            raise ValueError(f"y contains NaN at position {s['y_nan']}; remove the rows "
-                             f"without a label, or give them one.")
-        if s["sw_bad"] is not None:
-            pos, val = s["sw_bad"]
-            raise ValueError(f"sample_weight has the value {val} at position {pos}; "
-                             f"weights must be finite and >= 0.")
-    stats = [s for s in stats if s["m"] > 0]
-    if not stats:
-        raise ValueError("X has no rows; pass at least 2 examples of 2 classes.")
-    labels = np.concatenate([s["labels"] for s in stats])
-    try:
-        classes, inv = np.unique(labels, return_inverse=True)
-    except TypeError:
-        raise ValueError("y mixes labels of different types (e.g. numbers and strings); "
-                         "convert them to one type.") from None
-    classes, _ = estimator.encode_labels(classes)  # sklearn's target checks, >= 2 classes
-    inv = inv.ravel()
-    counts = np.bincount(inv, np.concatenate([s["counts"] for s in stats]), len(classes))
-    wsums = np.bincount(inv, np.concatenate([s["wsums"] for s in stats]), len(classes))
-    return classes, counts, wsums, sum(s["m"] for s in stats)
-
-
-def class_weights(estimator, classes, counts):
-    """``estimator.class_weight`` as a vector over ``classes`` (None when not set).
-
-    "balanced" needs the class counts only: ``m / (K * counts_k)``, as
-    ``compute_class_weight`` gives for the full y.
-    """
-    if estimator.class_weight is None:
-        return None
-    if estimator.class_weight == "balanced":
-        return counts.sum() / (len(classes) * counts)
-    return compute_class_weight(estimator.class_weight, classes=classes, y=classes)
-
-
-def total_weight(wsums, cw):
-    """``S = sum_k cw_k * wsums_k``; ValueError when it is not positive."""
-    S = float(np.sum(wsums if cw is None else cw * wsums))
-    if not S > 0:
-        raise ValueError("sample_weight sums to 0: give at least one sample a positive "
-                         "weight.")
-    return S
-
-
-def encode_chunk(yc, swc, classes, cw):
-    """A chunk's labels as class indices, and its final weights (None: all ones).
-
-    Returns ``(y_idx (m_c,) intp, s (m_c,) float64 or None)`` with ``s = sw * cw[y_idx]``.
-    """
-    y_idx = np.searchsorted(classes, np.asarray(yc))
-    s = None if swc is None else np.asarray(swc, dtype=np.float64)
-    if cw is not None:
-        s = cw[y_idx] if s is None else s * cw[y_idx]
-    return y_idx, s

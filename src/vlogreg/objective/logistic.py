@@ -27,6 +27,7 @@ import scipy.sparse as sp
 
 from .blocks import RowBlocks
 from .._kernels import binary_kernel
+from .._layout import ParamLayout
 from .._math import sigmoid
 
 
@@ -65,24 +66,19 @@ def bordered(G, xd, dsum, fit_intercept):
     return out
 
 
-def assemble_hessian(blocks, n, fit_intercept, alpha):
-    """The Hessian in ``theta``'s layout from its class blocks ``(K, K, p1, p1)``.
+def assemble_hessian(blocks, layout, alpha):
+    """The Hessian in theta's layout from its class blocks ``(k, k, p1, p1)``.
 
-    Coef index ``feature * K + class``, then the K intercepts; ``alpha`` on the coef
-    diagonal. Shared by every backend's ``hessian``.
+    Block (i, j) lands on the rows of class i's and the columns of class j's
+    parameters (``layout.class_index()``); ``alpha`` on the coef diagonal. Shared by
+    every backend's ``hessian``.
     """
-    k, p1 = blocks.shape[0], blocks.shape[2]
-    n_coef = n * k
-    H = np.zeros((p1 * k, p1 * k))
-    idx = np.empty((k, p1), dtype=np.intp)
-    for c in range(k):
-        idx[c, :n] = np.arange(n) * k + c
-        if fit_intercept:
-            idx[c, n] = n_coef + c
-    for i in range(k):
-        for j in range(k):
+    idx = layout.class_index()
+    H = np.zeros((layout.n_params, layout.n_params))
+    for i in range(layout.k):
+        for j in range(layout.k):
             H[np.ix_(idx[i], idx[j])] = blocks[i, j]
-    H[np.arange(n_coef), np.arange(n_coef)] += alpha
+    H[np.arange(layout.n_coef), np.arange(layout.n_coef)] += alpha
     return H
 
 
@@ -139,36 +135,33 @@ class LogisticObjective:
         self.alpha = float(alpha)
         self.l1 = float(l1)
         self.fit_intercept = bool(fit_intercept)
+        self.layout = ParamLayout(self.n, n_classes if self.multinomial else 2,
+                                  self.fit_intercept)
         self.blocks = RowBlocks(X, block_bytes=block_bytes, n_threads=n_threads)
         self._kernel = None if self.multinomial else binary_kernel(X, kernel)
         if self._kernel is not None and self.s is None:
             self._s_ones = np.ones(self.m, self.dtype)  # the kernel always takes weights
-        self.n_coef = self.n * self.k
-        self.n_params = self.n_coef + (self.k if self.fit_intercept else 0)
+        self.n_coef, self.n_params = self.layout.n_coef, self.layout.n_params
         self.n_evals = 0  # passes over X made through loss_grad / loss, for the record
 
-    # ------------------------------------------------------------------ packing
+    # ------------------------------------------------------------------ layout
     def unpack(self, theta):
-        """Split ``theta`` into ``coef`` (n,) or (n, K) and ``intercept`` (scalar array or (K,))."""
-        theta = np.asarray(theta)
-        coef = theta[: self.n_coef]
-        coef = coef.reshape(self.n, self.k) if self.multinomial else coef
-        if self.fit_intercept:
-            b = theta[self.n_coef:]
-            intercept = b if self.multinomial else b[0]
-        else:
-            intercept = np.zeros(self.k) if self.multinomial else 0.0
-        return coef, intercept
+        """``(coef, intercept)``: coef (n,) or (n, K), intercept a float or (K,)."""
+        return self.layout.unpack(theta)
 
     def pack(self, coef, intercept):
         """Inverse of ``unpack``: a flat float64 vector."""
-        parts = [np.asarray(coef, dtype=np.float64).ravel()]
-        if self.fit_intercept:
-            parts.append(np.atleast_1d(np.asarray(intercept, dtype=np.float64)).ravel())
-        return np.concatenate(parts)
+        return self.layout.pack(coef, intercept)
 
     def zeros(self):
-        return np.zeros(self.n_params)
+        return self.layout.zeros()
+
+    def penalized_mask(self):
+        """Boolean mask over ``theta``: True for the coefficients, False for intercepts."""
+        return self.layout.penalized_mask()
+
+    def expect(self, op, theta=None):
+        """A solver's hint (see ``Objective.expect``): in memory, nothing to gain."""
 
     # --------------------------------------------------------------- the kernel
     def _block_loss_dz(self, Xb, rows, coef, intercept, need_grad=True):
@@ -255,14 +248,22 @@ class LogisticObjective:
         c, b = self._cast(coef, intercept)
         return np.asarray(self.X @ c) + b
 
+    def n_unseparated(self, theta):
+        """Examples NOT classified with a margin at theta (weight-0 rows count too):
+        0 means the data are perfectly separated there."""
+        z = self.decision_function(*self.unpack(theta))
+        return unseparated(z, self.y)
+
+    def separates(self, theta):
+        """True when theta classifies every example with a margin (the estimator's
+        SeparationWarning for unpenalized fits); one read of X."""
+        return self.n_unseparated(theta) == 0
+
     # ------------------------------------------------------- flat-vector interface
     def value_and_grad(self, theta):
         """Smooth objective and its gradient at the flat ``theta`` (float64)."""
-        coef, intercept = self.unpack(theta)
-        loss, dw, db = self.loss_grad(coef, intercept)
-        if self.fit_intercept:
-            return loss, np.concatenate([dw.ravel(), np.atleast_1d(db)])
-        return loss, dw.ravel()
+        loss, dw, db = self.loss_grad(*self.unpack(theta))
+        return loss, self.layout.join(dw, db)
 
     def value(self, theta):
         return self.loss(*self.unpack(theta))
@@ -273,12 +274,6 @@ class LogisticObjective:
     def l1_value(self, theta):
         """``l1 * ||w||_1`` (the intercept is not penalized)."""
         return self.l1 * float(np.abs(np.asarray(theta)[: self.n_coef]).sum())
-
-    def penalized_mask(self):
-        """Boolean mask over ``theta``: True for the coefficients, False for intercepts."""
-        mask = np.zeros(self.n_params, dtype=bool)
-        mask[: self.n_coef] = True
-        return mask
 
     # ------------------------------------------------------------- second order
     def curvature(self, theta):
@@ -329,10 +324,7 @@ class LogisticObjective:
 
         hw, hb = self.blocks.map_sum(block)
         hw = hw + self.alpha * np.asarray(vw, dtype=np.float64)
-        out = [hw.ravel()]
-        if self.fit_intercept:
-            out.append(np.atleast_1d(hb))
-        return np.concatenate(out)
+        return self.layout.join(hw, hb)
 
     def hessian(self, theta, curvature=None):
         """The full Hessian (n_params, n_params), built block by block in one read of X.
@@ -368,7 +360,7 @@ class LogisticObjective:
             return (out,)
 
         (blocks,) = self.blocks.map_sum(block)
-        return assemble_hessian(blocks, n, fi, self.alpha)
+        return assemble_hessian(blocks, self.layout, self.alpha)
 
     def hessian_bound(self, max_rows=32768, max_dense=1000):
         """A cheap SPD approximation of the Hessian, to precondition quasi-Newton solvers.
@@ -427,6 +419,19 @@ class LogisticObjective:
 
         return power_lipschitz(gram_vec, self.n + (1 if self.fit_intercept else 0),
                                self.multinomial, self.alpha, n_iter, seed)
+
+
+def unseparated(z, y):
+    """How many rows of the decision values z (m,) / (m, K) do not put their label
+    ``y`` (0/1, or the class index) strictly ahead of every other class."""
+    z = np.array(z, dtype=np.float64)
+    if z.ndim == 1:
+        return int(np.count_nonzero(~(np.where(y == 1, z, -z) > 0)))
+    idx = np.arange(z.shape[0])
+    y = np.asarray(y, dtype=np.intp)
+    true = z[idx, y].copy()
+    z[idx, y] = -np.inf
+    return int(np.count_nonzero(~(true > z.max(axis=1))))
 
 
 def power_lipschitz(gram_vec, p1, multinomial, alpha, n_iter=8, seed=0):

@@ -1,4 +1,14 @@
-"""Solvers: each reaches the data only through the objective, and returns a SolverResult."""
+"""Solvers: each reaches the data only through the objective, and returns a SolverResult.
+
+``choose_solver`` is the one home of the rule behind ``solver="auto"`` (see
+docs/solvers.md for the measurements behind it):
+
+- an L1 part: "lbfgs" on the split ``w = u - v`` (exact, bound-constrained);
+- a small problem (``p <= AUTO_NEWTON_MAX_PARAMS`` parameters and
+  ``m p^2 <= AUTO_NEWTON_MAX_FLOPS``, the cost of one Hessian): "newton", a handful of
+  cheap iterations;
+- otherwise "lbfgs", preconditioned: one read of X per evaluation.
+"""
 
 from ._base import IterationState, SolverResult
 from .gd import gradient_descent
@@ -17,4 +27,20 @@ def _agd(objective, theta0=None, **kw):
 #: solver name -> function(objective, theta0, *, tol, max_iter, callback)
 SOLVERS = {"gd": _gd, "agd": _agd, "lbfgs": lbfgs, "newton": newton}
 
-__all__ = ["SOLVERS", "SolverResult", "IterationState", "gradient_descent", "lbfgs", "newton"]
+AUTO_NEWTON_MAX_PARAMS = 200
+AUTO_NEWTON_MAX_FLOPS = 1e8
+
+
+def choose_solver(solver, *, has_l1, n_params, m):
+    """The solver that runs for ``solver`` ("auto" or a name) on a problem of ``m``
+    examples and ``n_params`` parameters, with or without an L1 part."""
+    if solver != "auto":
+        return solver
+    if has_l1:
+        return "lbfgs"
+    small = n_params <= AUTO_NEWTON_MAX_PARAMS and m * n_params ** 2 <= AUTO_NEWTON_MAX_FLOPS
+    return "newton" if small else "lbfgs"
+
+
+__all__ = ["SOLVERS", "SolverResult", "IterationState", "choose_solver",
+           "gradient_descent", "lbfgs", "newton"]

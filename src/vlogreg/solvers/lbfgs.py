@@ -54,15 +54,13 @@ def _coordinates(objective, x0, precondition):
         return to_theta, x_start, grad_to_x, bounds
     if not precondition:
         return (lambda x: x), x0, (lambda x, f, g: (f, g)), None
+    # the loss and gradient at x0 come next: a chunked objective computes them in the
+    # bound's pass
+    objective.expect("value_and_grad", x0)
     P = objective.hessian_bound()
     k = objective.k
     p1 = P.shape[0]
-    # theta's layout: coef (n, K) row-major, then K intercepts -> per class blocks of p1
-    idx = np.empty((k, p1), dtype=np.intp)
-    for c in range(k):
-        idx[c, :objective.n] = np.arange(objective.n) * k + c
-        if objective.fit_intercept:
-            idx[c, objective.n] = objective.n_coef + c
+    idx = objective.layout.class_index()  # theta's indices of each class's [w_c, b_c]
     if P.ndim == 1:
         r = np.sqrt(P)
 

@@ -75,6 +75,8 @@ def newton(objective, theta0=None, *, tol=1e-4, max_iter=100, callback=None,
     x = objective.zeros() if theta0 is None else np.array(theta0, dtype=np.float64)
     if resume is not None:
         x = np.array(resume["x"], dtype=np.float64)
+    if objective.n_params <= dense_max:  # each step asks for H where it took the gradient
+        objective.expect("hessian")
     f, g = objective.value_and_grad(x)
     n_evals = 1
     history = [f] if resume is None else list(resume["history"])

@@ -1,0 +1,53 @@
+"""In-memory backend: NumPy arrays (C or Fortran order), SciPy sparse matrices, and
+anything scikit-learn's ``check_array`` takes (lists, pandas DataFrames).
+
+Validation is scikit-learn's (so the messages are those its users know), then the
+project's own checks: NaN / inf and values too large for the arithmetic name their row
+and column. float32 X stays float32; sparse X is used as CSR.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.utils.validation import (_check_sample_weight, _get_feature_names, check_X_y,
+                                      validate_data)
+
+from .._labels import encode_labels, final_weights
+from .._validation import check_finite, check_values
+from ..objective.logistic import LogisticObjective
+from .base import FitData
+
+_ACCEPT = dict(accept_sparse=["csr", "csc"], dtype=[np.float64, np.float32],
+               ensure_all_finite=False)
+
+
+def prepare(X, y, sample_weight, spec):
+    """Validate X (m, n) and y (m,), encode the labels and weights; the objective."""
+    names = _get_feature_names(X)  # (scikit-learn's warnings for mixed column names)
+    X, y = check_X_y(X, y, estimator=spec.estimator, **_ACCEPT)
+    check_values(X, "X", columns=names)
+    classes, y_idx = encode_labels(y)
+    sw = _check_sample_weight(sample_weight, X, dtype=np.float64)
+    sw = final_weights(sw, spec.class_weight, classes, y_idx)
+    alpha, l1 = spec.strengths(float(sw.sum()))
+    objective = LogisticObjective(X, y_idx, sw, alpha=alpha, l1=l1,
+                                  fit_intercept=spec.fit_intercept, n_classes=len(classes))
+    return FitData(objective, classes, X.shape[1], names)
+
+
+def check_X(X, model):
+    """X validated for ``model`` (dtype, sparse format, its features, NaN / inf)."""
+    X = validate_data(model, X, reset=False, **_ACCEPT)  # reads the model, sets nothing
+    check_finite(X, "X", columns=getattr(model, "feature_names_in_", None))
+    return X
+
+
+def decision_function(X, model):
+    """``z = X coef^T + intercept``: (m,) or (m, K)."""
+    X = check_X(X, model)
+    z = np.asarray(X @ model.coef_.T) + model.intercept_
+    return z[:, 0] if len(model.classes_) == 2 else z
+
+
+def map_rows(fn, z, n_cols, dtype=None):
+    return fn(z)

@@ -1,11 +1,17 @@
 """Every ```python block of docs/*.md and README.md runs, so the docs cannot drift.
 
 The blocks of one file run in order in one namespace (a page may build on its earlier
-blocks), in a temporary working directory: a block that needs a file writes it. A
-block preceded by the line ``<!-- no-run -->`` is skipped; use that sparingly.
+blocks), in a FRESH interpreter per page (a subprocess, as a user runs them: an example
+that only works because a test imported something first fails here), in a temporary
+working directory: a block that needs a file writes it. A block preceded by the line
+``<!-- no-run -->`` is skipped; use that sparingly.
 """
 
+import json
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -39,12 +45,41 @@ def test_the_guide_pages_exist():
     assert not missing
 
 
+#: runs a page's blocks, given as JSON [path, first line, code] on stdin, in one namespace;
+#: padding with newlines makes tracebacks point at the Markdown line
+_RUNNER = """
+import json, sys
+namespace = {"__name__": "__main__"}
+for path, line, code in json.load(sys.stdin):
+    exec(compile("\\n" * (line - 1) + code, path, "exec"), namespace)
+"""
+
+
+def run_page(path, cwd):
+    """Run the page's blocks in a fresh interpreter; ``(returncode, stderr)``."""
+    blocks = [[str(path), line, code]
+              for line, code, runs in python_blocks(path.read_text(encoding="utf-8")) if runs]
+    env = dict(os.environ, MPLBACKEND="Agg")
+    # as strict as the test suite (pyproject: RuntimeWarnings are errors)
+    proc = subprocess.run([sys.executable, "-W", "error::RuntimeWarning", "-c", _RUNNER],
+                          input=json.dumps(blocks), cwd=cwd, env=env, capture_output=True,
+                          text=True, timeout=900)
+    return proc.returncode, proc.stderr
+
+
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.relative_to(ROOT).as_posix())
-def test_python_blocks_run(path, tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("MPLBACKEND", "Agg")
-    namespace = {"__name__": "__docs__"}
-    for line, code, runs in python_blocks(path.read_text(encoding="utf-8")):
-        if runs:
-            # padding with newlines makes tracebacks point at the Markdown line
-            exec(compile("\n" * (line - 1) + code, str(path), "exec"), namespace)
+def test_python_blocks_run(path, tmp_path):
+    code, err = run_page(path, tmp_path)
+    assert code == 0, f"{path.name} failed in a fresh interpreter:\n{err[-4000:]}"
+
+
+def test_a_page_runs_in_a_fresh_interpreter(tmp_path):
+    """The runner really starts clean: a page that uses a module nobody imported fails
+    unless ``import vlogreg`` brings it (as it must for ``vlogreg.inference``)."""
+    page = tmp_path / "page.md"
+    page.write_text("```python\nimport vlogreg\nvlogreg.inference.summary\n"
+                    "vlogreg.data.open_source\n```\n")
+    assert run_page(page, tmp_path) == (0, "")
+    page.write_text("```python\nimport json\njson.tool\n```\n")  # json.tool: not imported
+    code, err = run_page(page, tmp_path)
+    assert code != 0 and "AttributeError" in err

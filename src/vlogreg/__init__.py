@@ -8,16 +8,18 @@ SolverResult            what every solver returns
 course                  the course's functions, examples as columns
 reference               the loop versions (two loops, one loop) and the vectorized one
 save, load              safe model files (a zip of JSON and .npy, never pickle; vlogreg.io)
+inference               standard errors, z-statistics, p-values, confidence intervals
+data                    open_source(path): .npy / Parquet / Zarr files streamed by fit
 """
 
-from . import course, reference
+from . import course, data, inference, reference
 from ._estimator import LogisticRegression, SeparationWarning
-from .objective.logistic import LogisticObjective, LossGrad
 from ._math import sigmoid
-from .io import load, save
-from .solvers import SolverResult
 from ._version import __version__
+from .io import load, save
+from .objective.logistic import LogisticObjective, LossGrad
+from .solvers import SolverResult
 
 __all__ = ["LogisticRegression", "LogisticObjective", "LossGrad", "SeparationWarning",
-           "SolverResult", "course", "load", "reference", "save", "sigmoid",
-           "__version__"]
+           "SolverResult", "course", "data", "inference", "load", "reference", "save",
+           "sigmoid", "__version__"]

@@ -25,7 +25,8 @@ import numpy as np
 from numba import njit, prange
 
 from ._intrinsics import prefetch
-from .numba_common import B, FLUSH, LINE, PREFETCH, _elementwise  # noqa: F401
+from .numba_common import FLUSH, LINE, PREFETCH, B, _elementwise  # noqa: F401
+from .numba_fortran import loss_grad_fortran, tile_rows
 
 
 def n_chunks_for(m):
@@ -214,8 +215,6 @@ def loss_grad(X, y, s, w, b):
     elif X.flags.c_contiguous:
         loss_grad_dense(X, y, s, w, X.dtype.type(b), nc, grad_parts, loss_parts)
     else:
-        from .numba_fortran import loss_grad_fortran, tile_rows
-
         loss_grad_fortran(X.T, y, s, w, X.dtype.type(b), nc, tile_rows(n, X.itemsize),
                           grad_parts, loss_parts)
     # chunk order, fixed: bit-identical for any number of threads

@@ -45,8 +45,17 @@ import numpy as np
 import triton
 import triton.language as tl
 
-from .triton_common import (FLUSH, MAX_PROGRAMS, TILE_BYTES, _kernel, aot_compile,  # noqa: F401
-                            cannot_take, grid, interpretable, why_not)
+from .triton_common import (  # noqa: F401
+    FLUSH,
+    MAX_PROGRAMS,
+    TILE_BYTES,
+    _kernel,
+    aot_compile,
+    cannot_take,
+    grid,
+    interpretable,
+    why_not,
+)
 
 #: widest n served by the one-tile (single read, all in registers) kernel
 ONE_TILE_MAX_N = 256

@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 from .._arrays import is_array_api, library
+from . import array_api, memory, outofcore
 from .base import Backend, FitData, FittedModel
 
 __all__ = ["Backend", "FitData", "FittedModel", "backend_for"]
@@ -26,13 +27,8 @@ def backend_for(X):
 
         return dask
     if hasattr(X, "iter_row_chunks"):
-        from . import outofcore
-
         return outofcore
     if is_array_api(X):
-        from . import array_api
-
         return array_api
-    from . import memory
 
     return memory

@@ -24,8 +24,8 @@ import sys
 import warnings
 
 import dask
-import dask.core
 import dask.array as da
+import dask.core
 import numpy as np
 from dask import delayed
 

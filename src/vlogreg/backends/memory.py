@@ -9,8 +9,12 @@ and column. float32 X stays float32; sparse X is used as CSR.
 from __future__ import annotations
 
 import numpy as np
-from sklearn.utils.validation import (_check_sample_weight, _get_feature_names, check_X_y,
-                                      validate_data)
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    _get_feature_names,
+    check_X_y,
+    validate_data,
+)
 
 from .._labels import encode_labels, final_weights
 from .._validation import check_finite, check_values

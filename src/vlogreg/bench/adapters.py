@@ -15,11 +15,12 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
+from .._estimator import LogisticRegression
+
 
 @dataclass
 class Fit:
     """Coefficients in the common layout: coef (n,) or (n, K), intercept float or (K,)."""
-
     coef: np.ndarray
     intercept: object
     seconds: float
@@ -45,8 +46,6 @@ def _from_estimator(est, seconds, K):
 
 def vlogreg_fit(solver):
     def fit(problem, tol):
-        from .. import LogisticRegression
-
         est = LogisticRegression(penalty=problem.penalty, C=problem.C, solver=solver,
                                  tol=tol, max_iter=10_000)
         _, seconds = _timed(lambda: est.fit(problem.X, problem.y))

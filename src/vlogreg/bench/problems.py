@@ -12,12 +12,13 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.sparse as sp
 
+from ..objective.logistic import LogisticObjective
+
 
 @dataclass
 class Problem:
     """A data set with its penalty. ``X`` (m, n) float32/float64 or CSR, ``y`` in {0, 1}
     (binary) or class indices (multinomial)."""
-
     name: str
     X: object
     y: np.ndarray
@@ -42,8 +43,6 @@ def objective_value(problem, coef, intercept):
 
     coef : (n,) binary or (n, K) multinomial; intercept : float or (K,)
     """
-    from ..objective.logistic import LogisticObjective
-
     m = problem.X.shape[0]
     alpha = 0.0 if problem.penalty is None else 1.0 / (problem.C * m)
     obj = LogisticObjective(problem.X, problem.y, alpha=alpha, n_classes=max(2, problem.n_classes))

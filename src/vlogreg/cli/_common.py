@@ -8,6 +8,8 @@ import warnings
 
 import numpy as np
 
+from ..io import read_model_file
+
 
 class UsageError(Exception):
     """An error in what the user asked for: printed as one line, exit code 2."""
@@ -15,8 +17,6 @@ class UsageError(Exception):
 
 def open_model(path):
     """``(ModelFile, training input spec or {})`` of a model file."""
-    from ..io import read_model_file
-
     mf = read_model_file(path)
     training = mf.metadata["training"] or {}
     return mf, training.get("input") or {}

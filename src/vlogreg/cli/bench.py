@@ -14,6 +14,11 @@ import time
 
 import numpy as np
 
+from ..bench.adapters import ADAPTERS
+from ..bench.problems import small_set
+from ..bench.runner import format_table, run_problem
+from ..reference import IMPLEMENTATIONS
+
 #: the note's table: (n_x, m) sizes measured by default
 DEFAULT_SIZES = [(2, 1000), (10, 10_000), (100, 10_000), (1000, 1000)]
 
@@ -61,8 +66,6 @@ def time_call(fn, repeat=3, min_seconds=0.02):
 
 def loops_table(sizes, repeat=3, seed=0):
     """Rows of the speed table: dict per size with times, speed-ups and differences."""
-    from ..reference import IMPLEMENTATIONS
-
     rng = np.random.default_rng(seed)
     rows = []
     for n_x, m in sizes:
@@ -121,10 +124,6 @@ def _ms(seconds):
 
 
 def run_peers(args):
-    from ..bench.adapters import ADAPTERS
-    from ..bench.problems import small_set
-    from ..bench.runner import format_table, run_problem
-
     if args.repeat < 1:
         raise ValueError("--repeat must be at least 1")
     if not 0 < args.target < 1:

@@ -12,6 +12,8 @@ import time
 
 import numpy as np
 
+from .._estimator import LogisticRegression
+
 
 def add_parser(sub):
     p = sub.add_parser("demo", help="train on the bundled breast-cancer data set",
@@ -84,7 +86,6 @@ def _plot(path, fits, chosen):
 def run(args):
     from sklearn.metrics import accuracy_score, log_loss
 
-    from .._estimator import LogisticRegression
 
     if not args.C > 0:
         raise ValueError(f"--C must be a positive number, got {args.C}")

@@ -12,6 +12,9 @@ import os
 
 import numpy as np
 
+from ..data.files import match_labels, read_data
+from ._common import jsonable, open_model, predict
+
 
 def add_parser(sub):
     p = sub.add_parser("evaluate", help="metrics of a model on a labelled data file",
@@ -29,10 +32,14 @@ def add_parser(sub):
 
 def metrics(model, X, y):
     """The evaluation of ``model`` on (X, y) as a JSON-ready dict (see module docstring)."""
-    from sklearn.metrics import (accuracy_score, confusion_matrix, log_loss,
-                                 precision_recall_fscore_support, roc_auc_score)
+    from sklearn.metrics import (
+        accuracy_score,
+        confusion_matrix,
+        log_loss,
+        precision_recall_fscore_support,
+        roc_auc_score,
+    )
 
-    from ._common import jsonable, predict
 
     classes = model.classes_
     proba, pred = predict(model, X)
@@ -60,9 +67,6 @@ def metrics(model, X, y):
 
 
 def run(args):
-    from ._common import open_model
-    from ..data.files import match_labels, read_data
-
     mf, spec = open_model(args.model)
     model = mf.model
     data = read_data(args.data, spec, mf.metadata["feature_names"], target=args.target,

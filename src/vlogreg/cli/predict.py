@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 
+from ..data.files import read_data, write_predictions
 from ._common import open_model, predict
 
 
@@ -21,8 +22,6 @@ def add_parser(sub):
 
 
 def run(args):
-    from ..data.files import read_data, write_predictions
-
     mf, spec = open_model(args.model)
     data = read_data(args.data, spec, mf.metadata["feature_names"], id_column=args.id)
     proba, labels = predict(mf.model, data.X)

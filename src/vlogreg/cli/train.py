@@ -22,6 +22,14 @@ import warnings
 
 import numpy as np
 
+from .._estimator import LogisticRegression
+from ..data.files import read_training_data
+from ..data.sources import memory_budget, open_source
+from ..inference import summary
+from ..io import save
+from ..io.checkpoint import load_checkpoint, save_checkpoint
+from ._common import UsageError
+
 PENALTIES = {"l2": "l2", "l1": "l1", "elasticnet": "elasticnet", "none": None}
 
 
@@ -156,10 +164,6 @@ class FitProgress:
 
 
 def run(args):
-    from ..data.files import read_training_data
-    from .._estimator import LogisticRegression
-    from ._common import UsageError
-
     penalty = PENALTIES[args.penalty]
     if args.inference and penalty in ("l1", "elasticnet"):
         raise UsageError(f"--inference needs --penalty l2 or none: there are no valid "
@@ -206,7 +210,6 @@ def run(args):
         ([note] if note else [])
     training = {"data": os.path.basename(args.data), "n_samples": int(data.X.shape[0]),
                 "time_s": seconds, "metrics": metrics, "input": data.input}
-    from ..io import save
 
     save(model, args.model, feature_names=data.feature_names, training=training,
          summary=summary)
@@ -248,8 +251,6 @@ def _out_of_core(args):
     The budget is half the memory available now (``VLOGREG_MEMORY_BUDGET`` overrides
     it, e.g. 8G). .npy, Parquet and Zarr stream; other formats are read as usual.
     """
-    from ..data.sources import memory_budget
-
     path = args.data.rstrip("/")
     if not os.path.exists(path):
         return None  # read_training_data reports it
@@ -262,10 +263,6 @@ def _out_of_core(args):
               f"streamed; reading it whole (convert it to Parquet or .npy to stream).",
               file=sys.stderr)
         return None
-    from .._estimator import LogisticRegression
-    from ..data.sources import open_source
-    from ._common import UsageError
-    from ..io import save
 
     if args.one_hot or args.exclude or args.inference or args.resume:
         raise UsageError("--one-hot, --exclude, --inference and --resume need the data in "
@@ -321,8 +318,6 @@ def _run_info(args, data):
 def _load_resume(args, run_info):
     if not args.resume:
         return None
-    from ..io.checkpoint import load_checkpoint
-    from ._common import UsageError
 
     state, saved = load_checkpoint(args.resume)
     for key in ("data", "data_size", "data_mtime_ns", "shape", "options"):
@@ -337,8 +332,6 @@ def _load_resume(args, run_info):
 
 def _interrupted(args, interruption, run_info):
     """Write the checkpoint of an interrupted fit; the exit code 128 + signal."""
-    from ..io.checkpoint import save_checkpoint
-
     name = signal.Signals(interruption.signum).name
     code = 128 + interruption.signum
     path = args.checkpoint or f"{args.model}.ckpt"
@@ -365,8 +358,6 @@ def training_metrics(model, X, y):
 
 def _inference(model, data):
     """(Summary, None), or (None, why) when the fit has no valid standard errors."""
-    from ..inference import summary
-
     try:
         result = summary(model, data.X, data.y)
     except ValueError as exc:

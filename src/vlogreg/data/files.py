@@ -22,7 +22,6 @@ counted from 1, the header excluded).
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 
 import numpy as np
 

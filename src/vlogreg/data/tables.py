@@ -15,6 +15,8 @@ import math
 
 import numpy as np
 
+from .dataset import Dataset
+
 _LIST_MAX = 20  # column names shown in an error message
 
 
@@ -91,7 +93,6 @@ def table_features(table, path, fmt, *, target=None, features=None, exclude=(),
     """
     import pyarrow as pa
 
-    from .dataset import Dataset
 
     names = table.column_names
 

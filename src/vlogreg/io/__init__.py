@@ -19,15 +19,28 @@ from __future__ import annotations
 import json
 import math
 import os
-import secrets
 import struct
 import zipfile
 import zlib
 
 import numpy as np
+from sklearn.utils.validation import check_is_fitted
 
-from ._format import (_ARRAYS, _DATE, _INFERENCE, FORMAT, FORMAT_VERSION, ModelFile,
-                      _Invalid)
+from .._estimator import LogisticRegression
+from .._version import __version__
+from ._format import (
+    _DATE,
+    _INFERENCE,
+    FORMAT,
+    FORMAT_VERSION,
+    ModelFile,
+    _Invalid,
+)
+from ._read import _read
+from .atomic import atomic_write
+
+__all__ = ["FORMAT", "FORMAT_VERSION", "MAX_ARRAY_BYTES", "MAX_METADATA_BYTES", "ModelFile",
+           "atomic_write", "load", "read_model_file", "save"]
 
 #: refuse a metadata.json larger than this before reading it
 MAX_METADATA_BYTES = 32 * 2**20
@@ -58,42 +71,31 @@ def save(model, path, *, feature_names=None, training=None, summary=None):
     The file is read back and validated before it replaces ``path``: ``save`` never
     leaves a file that ``load`` would refuse.
     """
-    from .._estimator import LogisticRegression
-    from sklearn.utils.validation import check_is_fitted
-
     if not isinstance(model, LogisticRegression):
         raise TypeError(f"save() takes a vlogreg.LogisticRegression, got "
                         f"{type(model).__name__}.")
     check_is_fitted(model)
     meta, arrays = _describe(model, feature_names, training, summary)
     data = json.dumps(meta, allow_nan=False, ensure_ascii=False, indent=1).encode()
-    path = os.fspath(path)
-    tmp = os.path.join(os.path.dirname(os.path.abspath(path)),
-                       f".{os.path.basename(path)}.{secrets.token_hex(6)}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            with zipfile.ZipFile(fh, "w", zipfile.ZIP_DEFLATED) as zf:
-                zf.writestr(_zinfo("metadata.json"), data)
-                for name, arr in arrays.items():
-                    with zf.open(_zinfo(f"{name}.npy"), "w",
-                                 force_zip64=arr.nbytes > 2**31) as member:
-                        np.lib.format.write_array(member, arr, allow_pickle=False)
-            fh.flush()
-            os.fsync(fh.fileno())
-        from ._read import _read
 
+    def write(fh):
+        with zipfile.ZipFile(fh, "w", zipfile.ZIP_DEFLATED) as zf:
+            zf.writestr(_zinfo("metadata.json"), data)
+            for name, arr in arrays.items():
+                with zf.open(_zinfo(f"{name}.npy"), "w",
+                             force_zip64=arr.nbytes > 2**31) as member:
+                    np.lib.format.write_array(member, arr, allow_pickle=False)
+
+    def check(tmp):  # read back: save never leaves a file that load would refuse
         with zipfile.ZipFile(tmp) as zf:
             try:
-                _read(zf, path)
+                _read(zf, path, (MAX_METADATA_BYTES, MAX_ARRAY_BYTES))
             except _Invalid as exc:
                 raise ValueError(f"this model cannot be stored in the model format: "
                                  f"{exc}") from None
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
+
+    path = os.fspath(path)
+    atomic_write(path, write, check=check)
     return path
 
 
@@ -106,8 +108,6 @@ def _zinfo(name):
 
 def _describe(model, feature_names, training, summary):
     """(metadata dict, {name: little-endian float array}) of a fitted model."""
-    from .._version import __version__
-
     coef, intercept = np.asarray(model.coef_), np.asarray(model.intercept_)
     if coef.dtype not in (np.float32, np.float64) or intercept.dtype != coef.dtype:
         raise ValueError(f"coef_ ({coef.dtype}) and intercept_ ({intercept.dtype}) must "
@@ -183,11 +183,9 @@ def read_model_file(path):
     path = os.fspath(path)
     if not os.path.exists(path):
         raise FileNotFoundError(f"model file {path!r} does not exist; check the path.")
-    from ._read import _read
-
     try:
         with zipfile.ZipFile(path) as zf:
-            return _read(zf, path)
+            return _read(zf, path, (MAX_METADATA_BYTES, MAX_ARRAY_BYTES))
     except _Invalid as exc:
         raise ValueError(f"{path}: {exc}") from None
     except (TypeError, KeyError, AttributeError, IndexError) as exc:

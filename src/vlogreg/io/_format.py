@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..inference import Summary
 
 FORMAT = "vlogreg-model"
 FORMAT_VERSION = 1
@@ -39,7 +40,6 @@ class ModelFile:
         ``metadata["inference"]`` plus the arrays ``coef, std_err, z, p_value, ci_low,
         ci_high`` (shape (p,)), when the file stores them.
     """
-
     path: str
     model: object
     metadata: dict
@@ -49,5 +49,4 @@ class ModelFile:
         """The stored inference as a ``vlogreg.inference.Summary`` (``cov`` is None)."""
         if self.inference is None:
             return None
-        from ..inference import Summary
         return Summary(cov=None, **self.inference)

@@ -16,16 +16,30 @@ import zipfile
 
 import numpy as np
 
-from .. import io as _limits  # read at call time: the limits can be changed
-from ._format import (_ARRAYS, _CLASS_DTYPES, _INFERENCE, _INFERENCE_KEYS, _KEYS,
-                      _NPY_HEADER_MAX, FORMAT, FORMAT_VERSION, ModelFile, _Invalid)
+from .._estimator import LogisticRegression, _check_params
+from ..solvers import SOLVERS
+from ._format import (
+    _ARRAYS,
+    _CLASS_DTYPES,
+    _INFERENCE,
+    _INFERENCE_KEYS,
+    _KEYS,
+    _NPY_HEADER_MAX,
+    FORMAT,
+    FORMAT_VERSION,
+    ModelFile,
+    _Invalid,
+)
 
 
-def _read(zf, path):
+def _read(zf, path, limits):
+    """The ``ModelFile`` in the open zip ``zf``; ``limits`` = (metadata bytes, array
+    bytes), the writer's module's limits as they are at the call (they can be changed)."""
     infos = {i.filename: i for i in zf.infolist()}
     if len(infos) != len(zf.infolist()):
         raise _Invalid("duplicate members in the archive; refusing to guess which is meant.")
-    meta = _read_metadata(zf, infos)
+    max_metadata, max_arrays = limits
+    meta = _read_metadata(zf, infos, max_metadata)
     man = meta["arrays"]
     extra = sorted(set(infos) - {"metadata.json"} - {f"{k}.npy" for k in man})
     if extra:
@@ -38,9 +52,9 @@ def _read(zf, path):
             raise _Invalid(f"member {name}.npy listed in the manifest is missing.")
         nbytes = math.prod(spec["shape"]) * np.dtype(spec["dtype"]).itemsize
         total += nbytes
-        if total > _limits.MAX_ARRAY_BYTES:
+        if total > max_arrays:
             raise _Invalid(f"the arrays declare {total} bytes, more than the limit of "
-                           f"{_limits.MAX_ARRAY_BYTES} (vlogreg.io._limits.MAX_ARRAY_BYTES).")
+                           f"{max_arrays} (vlogreg.io.MAX_ARRAY_BYTES).")
         if not nbytes <= info.file_size <= nbytes + _NPY_HEADER_MAX:
             raise _Invalid(f"{name}.npy holds {info.file_size} bytes, which does not match "
                            f"its declared {spec['dtype']} shape {tuple(spec['shape'])}.")
@@ -48,7 +62,7 @@ def _read(zf, path):
     return ModelFile(path, _build(meta, arrays), meta, _inference(meta, arrays))
 
 
-def _read_metadata(zf, infos):
+def _read_metadata(zf, infos, max_bytes):
     for info in infos.values():
         if info.flag_bits & 0x1:
             raise _Invalid(f"member {info.filename} is encrypted; model files never are.")
@@ -58,9 +72,9 @@ def _read_metadata(zf, infos):
     info = infos.get("metadata.json")
     if info is None:
         raise _Invalid("no metadata.json: this zip archive is not a vlogreg model file.")
-    if info.file_size > _limits.MAX_METADATA_BYTES:
+    if info.file_size > max_bytes:
         raise _Invalid(f"metadata.json declares {info.file_size} bytes, more than the "
-                       f"limit of {_limits.MAX_METADATA_BYTES}.")
+                       f"limit of {max_bytes}.")
 
     def no_constants(name):  # NaN and Infinity are not JSON
         raise _Invalid(f"metadata.json holds {name}, which is not valid JSON.")
@@ -160,9 +174,6 @@ def _read_array(zf, info, spec):
 
 
 def _build(meta, arrays):
-    from .._estimator import LogisticRegression, _check_params
-    from ..solvers import SOLVERS
-
     params = dict(meta["params"]) if isinstance(meta["params"], dict) else None
     allowed = set(LogisticRegression().get_params()) - {"callback"}
     _check(params is not None and set(params) <= allowed, "params",

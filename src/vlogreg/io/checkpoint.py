@@ -16,24 +16,11 @@ import zipfile
 
 import numpy as np
 
+from .atomic import atomic_write
+
 FORMAT = "vlogreg-checkpoint"
 FORMAT_VERSION = 1
 _MAX_BYTES = 1 << 31  # a state is a few vectors: refuse anything near this
-
-
-def atomic_write(path, data):
-    """Write ``data`` (bytes) to ``path`` through a temporary file and ``os.replace``:
-    an interrupted write never leaves a partial file behind."""
-    tmp = f"{path}.tmp-{os.getpid()}"
-    try:
-        with open(tmp, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
 
 
 def save_checkpoint(path, state, run):

@@ -27,8 +27,13 @@ import numpy as np
 from .._arrays import namespace as _xp
 from .._arrays import to_numpy
 from .._layout import ParamLayout
-from .logistic import (LogisticObjective, assemble_hessian, bordered, power_lipschitz,
-                       unseparated)
+from .logistic import (
+    LogisticObjective,
+    assemble_hessian,
+    bordered,
+    power_lipschitz,
+    unseparated,
+)
 
 #: row chunk of ``ArrayAPIObjective.hessian``: its curvature and Gram products
 HESSIAN_CHUNK_BYTES = 8 * 2**20

@@ -29,6 +29,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
+
 from .._layout import ParamLayout
 from .logistic import LogisticObjective, power_lipschitz
 from .protocol import BOUND_MAX_DENSE, BOUND_MAX_ROWS

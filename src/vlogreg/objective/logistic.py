@@ -25,10 +25,10 @@ from typing import NamedTuple
 import numpy as np
 import scipy.sparse as sp
 
-from .blocks import RowBlocks
 from .._kernels import binary_kernel
 from .._layout import ParamLayout
 from .._math import sigmoid
+from .blocks import RowBlocks
 
 
 class LossGrad(NamedTuple):

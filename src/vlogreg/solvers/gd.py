@@ -19,8 +19,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._base import (IterationState, check_tol_max_iter, l1_optimality, make_result,
-                    soft_threshold)
+from ._base import (
+    IterationState,
+    check_tol_max_iter,
+    l1_optimality,
+    make_result,
+    soft_threshold,
+)
 
 _GROW = 1.2
 _SHRINK = 0.5

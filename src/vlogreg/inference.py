@@ -25,8 +25,7 @@ from scipy.stats import norm
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 
 from ._estimator import LogisticRegression
-from ._labels import class_weights
-from ._validation import check_finite
+from ._labels import final_weights
 from .backends.memory import check_X
 from .objective.logistic import LogisticObjective
 
@@ -253,17 +252,9 @@ def _check_inputs(model, X, y, sample_weight):
                          f"the model was fitted on ({classes.tolist()}); pass the labels "
                          f"used in fit.")
     sw = _check_sample_weight(sample_weight, X, dtype=np.float64)
-    check_finite(sw, "sample_weight")
-    if np.any(sw < 0):
-        raise ValueError(f"sample_weight has negative values (first at position "
-                         f"{int(np.flatnonzero(sw < 0)[0])}); pass the weights used in fit.")
-    if model.class_weight is not None:  # folded in exactly as fit() does
-        sw = sw * class_weights(model.class_weight, classes,
-                                np.bincount(y_idx, minlength=len(classes)))[y_idx]
-    if not sw.sum() > 0:
-        raise ValueError("sample_weight sums to 0: give at least one sample a positive "
-                         "weight.")
-    return X, y_idx.astype(np.intp), sw
+    y_idx = y_idx.astype(np.intp)
+    # the weights' checks and the class weights folded in exactly as fit() does
+    return X, y_idx, final_weights(sw, model.class_weight, classes, y_idx)
 
 
 def _block_bytes(X):

@@ -1,7 +1,7 @@
 """Compiled one-pass kernels, used when available (numba installed: ``vlogreg[fast]``).
 
 ``binary_kernel(X)`` returns the fused loss+gradient function for X, or None when X
-is better served by the portable blocked NumPy path of ``_loss`` (numba missing or
+is better served by the portable blocked NumPy path of ``objective.logistic`` (numba missing or
 disabled with ``VLOGREG_KERNEL=numpy``, X small enough to sit in cache, a dense X
 that is neither C- nor F-contiguous, or a dtype the kernel does not take).
 """

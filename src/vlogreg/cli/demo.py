@@ -13,6 +13,7 @@ import time
 import numpy as np
 
 from .._estimator import LogisticRegression
+from ..solvers import SOLVERS
 
 
 def add_parser(sub):
@@ -21,7 +22,7 @@ def add_parser(sub):
                        "(standardized, stratified 75/25 split) and compare the solvers.")
     p.add_argument("--C", type=float, default=1.0, help="inverse L2 strength (default 1)")
     p.add_argument("--solver", default="auto",
-                   choices=["auto", "gd", "agd", "lbfgs", "newton"])
+                   choices=["auto", *SOLVERS])
     p.add_argument("--tol", type=float, default=1e-6,
                    help="gradient max-norm at which to stop (default 1e-6)")
     p.add_argument("--seed", type=int, default=0, help="seed of the train/test split")
@@ -115,7 +116,7 @@ def run(args):
     print("  every solver on the same objective (median of 3 fits):")
     print(f"  {'solver':10s}{'iterations':>12s}{'time':>12s}{'objective - best':>20s}")
     fits, times = {}, {}
-    for solver in ["gd", "agd", "lbfgs", "newton"]:
+    for solver in SOLVERS:
         fits[solver], times[solver] = _median_fit_time(lambda s=solver: make(s), X_train,
                                                        y_train, repeat=3)
     best = min(f.loss_history_[-1] for f in fits.values())

@@ -23,6 +23,7 @@ import warnings
 import numpy as np
 
 from .._estimator import LogisticRegression
+from ..solvers import SOLVERS
 from ..data.files import read_training_data
 from ..data.sources import memory_budget, open_source
 from ..inference import summary
@@ -54,7 +55,7 @@ def add_parser(sub):
                    help="inverse penalty strength (default 1)")
     p.add_argument("--l1-ratio", type=float, help="L1 share of the elastic net, in [0, 1]")
     p.add_argument("--solver", default="auto",
-                   choices=["auto", "gd", "agd", "lbfgs", "newton"])
+                   choices=["auto", *SOLVERS])
     p.add_argument("--max-iter", type=int, default=100, help="default 100")
     p.add_argument("--tol", type=float, default=1e-4,
                    help="gradient max-norm at which to stop (default 1e-4)")

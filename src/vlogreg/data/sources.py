@@ -6,7 +6,7 @@ Every solver evaluation is one sequential pass: chunk ``i + 1`` is read by a thr
 while chunk ``i`` is computed (``LogisticObjective`` on the chunk, its threads over the
 chunk's row blocks), and the chunks' sums are added in file order. A ``.npy`` file (or a
 file-backed memmap) is read with sequential ``readinto`` calls into two reusable buffers
-(``_readahead``): memory is bounded by two chunks (``source.chunk_bytes`` each, twice
+(``data.readahead``): memory is bounded by two chunks (``source.chunk_bytes`` each, twice
 that when the labels are a column of the file), whatever the size of the file. Parquet
 and Zarr chunks are decoded by the same read-ahead thread (two chunks at a time too).
 
@@ -129,7 +129,7 @@ def _split_target(block, target, n_columns):
 
 class NpySource(RowSource):
     """A 2-D ``.npy`` file, or an array / np.memmap. A file (and a file-backed memmap) is
-    read with sequential ``readinto`` calls into two reusable buffers (``_readahead``)."""
+    read with sequential ``readinto`` calls into two reusable buffers (``data.readahead``)."""
 
     def __init__(self, path_or_array, target=None, chunk_bytes=None):
         arr = path_or_array

@@ -3,7 +3,7 @@
 X stays in its namespace and on its device (a CUDA GPU for torch.cuda / CuPy). The
 solvers keep the parameters on the host as float64 NumPy vectors (scipy's L-BFGS-B
 needs them there): per evaluation only ``n_params`` floats go to the device and
-``n_params + 1`` come back. The maths is the same as ``_loss`` (stable log-loss, one
+``n_params + 1`` come back. The maths is the same as ``objective.logistic`` (stable log-loss, one
 exp per element), written with array-API functions only, as two products
 ``z = X w`` and ``X^T dz`` (the portable path). Binary fits on CUDA tensors (torch, or
 CuPy viewed through DLPack) use instead the fused Triton kernel of
@@ -13,9 +13,7 @@ and per Hessian-vector product (``VLOGREG_KERNEL=numpy`` turns it off,
 ``_kernels.triton_multi``'s one-read loss+gradient where it serves the shape; their
 Hessian-vector products stay two products.
 
-Backend module protocol (see ``_estimator.chunked_backend``): ``prepare``,
-``decision_function``, ``predict``, ``predict_proba``, ``predict_log_proba``.
-Predictions come back in X's namespace and device; ``coef_`` is a NumPy array.
+The backend that builds it from an estimator's data is ``vlogreg.backends.array_api``.
 """
 
 from __future__ import annotations
@@ -255,7 +253,7 @@ class ArrayAPIObjective:
         return sub.hessian_bound(max_rows=max_rows, max_dense=max_dense)
 
     def lipschitz(self, n_iter=8, seed=0):
-        """Power-iteration estimate of the gradient's Lipschitz constant (see _loss)."""
+        """Power-iteration estimate of the gradient's Lipschitz constant (see objective.logistic)."""
         xp = self.xp
 
         def gram_vec(v):  # X~^T diag(s) X~ v / S on X's device

@@ -8,7 +8,7 @@ sum over chunks of the same quantity on each chunk:
     J_c(theta) = (1/S) sum_{i in c} s_i loss_i(theta),     S = sum_i s_i (all chunks)
 
 and likewise ``grad J``, ``H v`` and ``H``. ``J_c`` and its derivatives are computed by
-``LogisticObjective`` itself on the chunk (the loss maths lives in ``_loss`` alone),
+``LogisticObjective`` itself on the chunk (the loss maths lives in ``objective.logistic`` alone),
 built with ``alpha = 0`` and the global ``S``, so the chunks' results simply add up.
 
 A backend supplies the map and the sum: an object ``chunks`` with

@@ -14,7 +14,7 @@ of shape (m, K), ``A = softmax(Z)``, ``dZ = s (A - Y) / S`` with Y one-hot. In b
 
     dw = X^T dz + alpha w,     db = sum(dz)
 
-``loss_grad`` computes all of it in ONE read of X (see ``_blocks``). Solvers see a flat
+``loss_grad`` computes all of it in ONE read of X (see ``objective.blocks``). Solvers see a flat
 parameter vector ``theta = [w.ravel(), b]`` through ``value_and_grad``, ``hessp``, ...
 """
 

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._layout import ParamLayout
-from .logistic import LogisticObjective, power_lipschitz
+from .logistic import LogisticObjective, power_lipschitz, spd_ridge
 from .protocol import BOUND_MAX_DENSE, BOUND_MAX_ROWS
 
 
@@ -68,7 +68,7 @@ def _op_bound(obj, s, frac, max_dense):
     if not _weight(obj, s) > 0 or (s is not None and not np.sum(s[::step]) > 0):
         p1 = obj.n + (1 if obj.fit_intercept else 0)
         return np.zeros((p1, p1) if p1 <= max_dense else p1), np.array(0.0)
-    P = obj.hessian_bound(max_rows=max_rows, max_dense=max_dense)
+    P = obj.hessian_bound(max_rows=max_rows, max_dense=max_dense, ridge=False)
     return P * _weight(obj, s), np.array(_weight(obj, s))
 
 
@@ -309,7 +309,7 @@ class ChunkedObjective:
             P[idx, idx] += self.alpha
         else:
             P[idx] += self.alpha
-        return P
+        return spd_ridge(P)  # after alpha, as in memory: the same bound
 
     def separates(self, theta):
         """True when ``theta`` classifies every example with a margin (one pass): the

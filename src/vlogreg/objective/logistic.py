@@ -29,6 +29,7 @@ from .._kernels import binary_kernel
 from .._layout import ParamLayout
 from .._math import sigmoid
 from .blocks import RowBlocks
+from .protocol import BOUND_MAX_DENSE, BOUND_MAX_ROWS
 
 
 class LossGrad(NamedTuple):
@@ -362,13 +363,15 @@ class LogisticObjective:
         (blocks,) = self.blocks.map_sum(block)
         return assemble_hessian(blocks, self.layout, self.alpha)
 
-    def hessian_bound(self, max_rows=32768, max_dense=1000):
+    def hessian_bound(self, max_rows=BOUND_MAX_ROWS, max_dense=BOUND_MAX_DENSE, ridge=True):
         """A cheap SPD approximation of the Hessian, to precondition quasi-Newton solvers.
 
         The binary Hessian is ``X~^T diag(s a (1-a)) X~ / S + alpha I`` with
         ``a (1-a) <= 1/4`` everywhere; its bound ``X~^T diag(s) X~ / (4 S) + alpha I`` is
         estimated from at most ``max_rows`` evenly strided rows (a view: no copy of X).
         The multinomial loss gets the same matrix (factor 1/2) for every class.
+
+        ``ridge=False`` leaves out ``spd_ridge`` (a chunk's share, summed before it).
 
         Returns
         -------
@@ -384,9 +387,7 @@ class LogisticObjective:
         if p1 <= max_dense:
             G = _weighted_gram(Xs, ss * scale, self.fit_intercept)
             G[np.arange(self.n), np.arange(self.n)] += self.alpha
-            # a ridge of 1e-10 of the mean diagonal keeps constant / duplicated columns SPD
-            G[np.diag_indices(p1)] += 1e-10 * max(np.trace(G) / p1, 1e-300)
-            return G
+            return spd_ridge(G) if ridge else G
         if sp.issparse(Xs):
             d = np.asarray(Xs.multiply(Xs).T @ ss).ravel() * scale
         else:
@@ -394,7 +395,7 @@ class LogisticObjective:
         d = d + self.alpha
         if self.fit_intercept:
             d = np.append(d, scale * ss.sum())
-        return np.maximum(d, 1e-10 * max(d.mean(), 1e-300))
+        return spd_ridge(d) if ridge else d
 
     def lipschitz(self, n_iter=8, seed=0):
         """An estimate of the Lipschitz constant L of the gradient (power iterations).
@@ -419,6 +420,15 @@ class LogisticObjective:
 
         return power_lipschitz(gram_vec, self.n + (1 if self.fit_intercept else 0),
                                self.multinomial, self.alpha, n_iter, seed)
+
+
+def spd_ridge(P):
+    """The Hessian bound ``P`` kept SPD for constant or duplicated columns: a ridge of
+    1e-10 of its mean diagonal (dense P, in place), or that floor under a diagonal P."""
+    if P.ndim == 2:
+        P[np.diag_indices(P.shape[0])] += 1e-10 * max(np.trace(P) / P.shape[0], 1e-300)
+        return P
+    return np.maximum(P, 1e-10 * max(P.mean(), 1e-300))
 
 
 def unseparated(z, y):

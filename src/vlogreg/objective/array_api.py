@@ -25,13 +25,8 @@ import numpy as np
 from .._arrays import namespace as _xp
 from .._arrays import to_numpy
 from .._layout import ParamLayout
-from .logistic import (
-    LogisticObjective,
-    assemble_hessian,
-    bordered,
-    power_lipschitz,
-    unseparated,
-)
+from .logistic import LogisticObjective, unseparated
+from .secondorder import assemble_hessian, bordered, power_lipschitz
 
 #: row chunk of ``ArrayAPIObjective.hessian``: its curvature and Gram products
 HESSIAN_CHUNK_BYTES = 8 * 2**20

@@ -31,8 +31,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._layout import ParamLayout
-from .logistic import LogisticObjective, power_lipschitz, spd_ridge
+from .logistic import LogisticObjective
 from .protocol import BOUND_MAX_DENSE, BOUND_MAX_ROWS
+from .secondorder import power_lipschitz, spd_ridge
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ from .._layout import ParamLayout
 from .._math import sigmoid
 from .blocks import RowBlocks
 from .protocol import BOUND_MAX_DENSE, BOUND_MAX_ROWS
+from .secondorder import assemble_hessian, power_lipschitz, spd_ridge, weighted_gram
 
 
 class LossGrad(NamedTuple):
@@ -38,49 +39,6 @@ class LossGrad(NamedTuple):
     loss: float
     dw: np.ndarray
     db: np.ndarray
-
-
-def _weighted_gram(Xb, d, fit_intercept):
-    """``X~^T diag(d) X~`` for a block (dense or CSR, never densified), X~ = [X, 1]."""
-    if sp.issparse(Xb):
-        G = (Xb.T @ Xb.multiply(d[:, None]).tocsr()).toarray()
-        xd = np.asarray(Xb.T @ d).ravel()
-    else:
-        # float32 X: the block's products in float32 (twice the flops per cycle),
-        # summed over blocks in float64
-        d_x = d.astype(Xb.dtype, copy=False)
-        G = np.asarray(Xb.T @ (d_x[:, None] * Xb), dtype=np.float64)
-        xd = np.asarray(Xb.T @ d_x, dtype=np.float64)
-    return bordered(G, xd, float(d.sum()), fit_intercept)
-
-
-def bordered(G, xd, dsum, fit_intercept):
-    """``X~^T diag(d) X~`` (n+1, n+1) from ``G = X^T diag(d) X``, ``xd = X^T d`` and
-    ``dsum = sum(d)``: the intercept's row and column; ``G`` alone without intercept."""
-    if not fit_intercept:
-        return G
-    n = G.shape[0]
-    out = np.empty((n + 1, n + 1))
-    out[:n, :n] = G
-    out[:n, n] = out[n, :n] = xd
-    out[n, n] = dsum
-    return out
-
-
-def assemble_hessian(blocks, layout, alpha):
-    """The Hessian in theta's layout from its class blocks ``(k, k, p1, p1)``.
-
-    Block (i, j) lands on the rows of class i's and the columns of class j's
-    parameters (``layout.class_index()``); ``alpha`` on the coef diagonal. Shared by
-    every backend's ``hessian``.
-    """
-    idx = layout.class_index()
-    H = np.zeros((layout.n_params, layout.n_params))
-    for i in range(layout.k):
-        for j in range(layout.k):
-            H[np.ix_(idx[i], idx[j])] = blocks[i, j]
-    H[np.arange(layout.n_coef), np.arange(layout.n_coef)] += alpha
-    return H
 
 
 class LogisticObjective:
@@ -348,7 +306,7 @@ class LogisticObjective:
                 swb = None if curvature[1] is None else curvature[1][rows]
             out = np.empty((k, k, p1, p1))
             if not self.multinomial:
-                out[0, 0] = _weighted_gram(Xb, hb, fi)
+                out[0, 0] = weighted_gram(Xb, hb, fi)
                 return (out,)
             ab, sb = hb, swb
             for i in range(k):
@@ -356,7 +314,7 @@ class LogisticObjective:
                     d = -ab[:, i] * ab[:, j]
                     if i == j:
                         d = d + ab[:, i]
-                    out[i, j] = _weighted_gram(Xb, sb * d, fi)
+                    out[i, j] = weighted_gram(Xb, sb * d, fi)
                     out[j, i] = out[i, j]
             return (out,)
 
@@ -385,7 +343,7 @@ class LogisticObjective:
         scale = (0.25 if not self.multinomial else 0.5) / float(ss.sum())
         p1 = self.n + (1 if self.fit_intercept else 0)
         if p1 <= max_dense:
-            G = _weighted_gram(Xs, ss * scale, self.fit_intercept)
+            G = weighted_gram(Xs, ss * scale, self.fit_intercept)
             G[np.arange(self.n), np.arange(self.n)] += self.alpha
             return spd_ridge(G) if ridge else G
         if sp.issparse(Xs):
@@ -422,15 +380,6 @@ class LogisticObjective:
                                self.multinomial, self.alpha, n_iter, seed)
 
 
-def spd_ridge(P):
-    """The Hessian bound ``P`` kept SPD for constant or duplicated columns: a ridge of
-    1e-10 of its mean diagonal (dense P, in place), or that floor under a diagonal P."""
-    if P.ndim == 2:
-        P[np.diag_indices(P.shape[0])] += 1e-10 * max(np.trace(P) / P.shape[0], 1e-300)
-        return P
-    return np.maximum(P, 1e-10 * max(P.mean(), 1e-300))
-
-
 def unseparated(z, y):
     """How many rows of the decision values z (m,) / (m, K) do not put their label
     ``y`` (0/1, or the class index) strictly ahead of every other class."""
@@ -444,21 +393,3 @@ def unseparated(z, y):
     return int(np.count_nonzero(~(true > z.max(axis=1))))
 
 
-def power_lipschitz(gram_vec, p1, multinomial, alpha, n_iter=8, seed=0):
-    """``factor * lambda_max + alpha`` by ``n_iter`` power iterations of ``gram_vec``.
-
-    ``gram_vec(v)`` is ``X~^T diag(s) X~ v / S`` for v of length ``p1``; every backend
-    (in memory, chunked, array API) supplies its own and shares these iterations, so
-    they all take the same first step.
-    """
-    rng = np.random.default_rng(seed)
-    v = rng.standard_normal(p1)
-    v /= np.linalg.norm(v)
-    lam = 0.0
-    for _ in range(n_iter):
-        w = gram_vec(v)
-        lam = float(np.linalg.norm(w))
-        if lam == 0.0:
-            break
-        v = w / lam
-    return (0.5 if multinomial else 0.25) * lam + alpha

@@ -23,12 +23,12 @@ import warnings
 import numpy as np
 
 from .._estimator import LogisticRegression
-from ..solvers import SOLVERS
 from ..data.files import read_training_data
 from ..data.sources import memory_budget, open_source
 from ..inference import summary
 from ..io import save
 from ..io.checkpoint import load_checkpoint, save_checkpoint
+from ..solvers import SOLVERS
 from ._common import UsageError
 
 PENALTIES = {"l2": "l2", "l1": "l1", "elasticnet": "elasticnet", "none": None}

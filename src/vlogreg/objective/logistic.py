@@ -384,8 +384,12 @@ class LogisticObjective:
         if p1 <= max_dense:
             G = _weighted_gram(Xs, ss * scale, self.fit_intercept)
             G[np.arange(self.n), np.arange(self.n)] += self.alpha
-            # a ridge of 1e-10 of the mean diagonal keeps constant / duplicated columns SPD
-            G[np.diag_indices(p1)] += 1e-10 * max(np.trace(G) / p1, 1e-300)
+            # a ridge of 1e-10 of each diagonal entry keeps duplicated columns SPD and,
+            # unlike one from the mean diagonal, never swamps a column of tiny scale
+            # (columns scaled 1e12 and 1e-12 differ by 1e48 there); an all-zero column
+            # gets 1e-10 of the mean
+            dg = np.diag(G).copy()
+            G[np.diag_indices(p1)] += 1e-10 * np.where(dg > 0, dg, max(dg.mean(), 1e-300))
             return G
         if sp.issparse(Xs):
             d = np.asarray(Xs.multiply(Xs).T @ ss).ravel() * scale

@@ -159,9 +159,10 @@ def summary(model, X, y, sample_weight=None, *, alpha=0.05) -> Summary:
     # strengths, so that inference always describes the objective fit() minimised
     l2_mean, l1_mean = model._fit_spec().strengths(S)
     if l1_mean > 0:
-        raise ValueError(f"penalty={model.penalty!r} has an L1 part: there are no valid "
-                         f"standard errors for a lasso fit; refit with penalty=None on the "
-                         f"selected features (coef_ != 0) and summarise that model.")
+        raise ValueError(f"the penalty ({model._fit_spec().penalty!r}, l1_ratio="
+                         f"{model.l1_ratio!r}) has an L1 part: there are no valid standard "
+                         f"errors for a lasso fit; refit with C=np.inf on the selected "
+                         f"features (coef_ != 0) and summarise that model.")
     if K > 2 and l2_mean == 0:
         raise ValueError("An unpenalized multinomial fit is not identifiable (one vector "
                          "added to every class's coefficients changes nothing); use "
@@ -170,7 +171,7 @@ def summary(model, X, y, sample_weight=None, *, alpha=0.05) -> Summary:
     objective = LogisticObjective(X, y_idx, sw, alpha=0.0, n_classes=K,
                                   fit_intercept=model.fit_intercept,
                                   block_bytes=_block_bytes(X))
-    theta = objective.layout.from_attributes(model.coef_, model.intercept_)
+    theta = objective.layout.from_attributes(*model._numpy_attributes())
     if l2_mean == 0 and objective.separates(theta):
         raise ValueError("The data are perfectly separable: the log-likelihood has no "
                          "finite maximum, so there are no standard errors; fit with "

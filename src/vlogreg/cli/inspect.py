@@ -82,7 +82,7 @@ def _print_header(path, meta):
     pen = resolve_penalty(p.get("penalty", "l2"), math.inf if C == "inf" else C,
                           p.get("l1_ratio"))
     pen = "none" if pen is None else pen
-    extra = f", l1_ratio={p['l1_ratio']}" if p.get("l1_ratio") is not None else ""
+    extra = f", l1_ratio={p['l1_ratio']}" if pen == "elasticnet" else ""
     cw = f", class_weight={p['class_weight']}" if p.get("class_weight") else ""
     print(f"  params     penalty={pen}, C={p.get('C')}{extra}, solver={p.get('solver')}, "
           f"tol={p.get('tol')}, max_iter={p.get('max_iter')}{cw}")

@@ -60,8 +60,7 @@ def _check_params(est):
     r, lr = est.l1_ratio, est.learning_rate
     checks = [
         ("penalty", est.penalty not in _PENALTIES,
-         "use l1_ratio and C instead (penalty is deprecated), or 'l2', 'l1', "
-         "'elasticnet', None"),
+         "use l1_ratio and C (penalty is deprecated), or 'l2', 'l1', 'elasticnet', None"),
         ("C", not _real(est.C) or np.isnan(est.C) or est.C <= 0,
          "C is the inverse penalty strength, a positive number (np.inf for no penalty)"),
         ("l1_ratio", r is not None and (not _real(r) or not 0 <= r <= 1),

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import numbers
 import textwrap
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,6 +25,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 
 from ._estimator import LogisticRegression
 from ._labels import final_weights
+from ._warnings import warn
 from .backends.memory import check_X
 from .objective.logistic import LogisticObjective
 
@@ -177,8 +177,8 @@ def summary(model, X, y, sample_weight=None, *, alpha=0.05) -> Summary:
                          "finite maximum, so there are no standard errors; fit with "
                          "penalty='l2' (any finite C), or drop the separating feature(s).")
     if not getattr(model, "converged_", True):
-        warnings.warn("The model did not converge, so the standard errors are evaluated "
-                      "away from the optimum; refit with a larger max_iter.", stacklevel=2)
+        warn("The model did not converge, so the standard errors are evaluated away from "
+             "the optimum; refit with a larger max_iter.")
     # objective.hessian is that of the MEAN loss (1/S) sum s_i loss_i: times S it is
     # the information X~^T D X~ of the log-likelihood
     info = S * objective.hessian(theta)

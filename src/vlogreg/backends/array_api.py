@@ -77,8 +77,10 @@ def prepare(X, y, sample_weight, spec):
     if get_config().get("array_api_dispatch", False):
         from array_api_compat import device
 
-        def to_input(a, _xp=xp, _device=device(X)):
-            return _xp.asarray(a, device=_device)
+        where = device(X)
+
+        def to_input(a):
+            return xp.asarray(a, device=where)
     return FitData(objective, classes, n, to_input=to_input)
 
 

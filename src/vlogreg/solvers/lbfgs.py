@@ -29,7 +29,6 @@ import numpy as np
 import scipy.linalg as sla
 from scipy.optimize import minimize
 
-from .gd import gradient_descent
 from ._base import (
     IterationState,
     check_tol_max_iter,
@@ -37,6 +36,7 @@ from ._base import (
     make_result,
     stop_tol,
 )
+from .gd import gradient_descent
 
 
 class _Converged(Exception):

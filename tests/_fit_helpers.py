@@ -5,7 +5,7 @@ import warnings
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
-from vlogreg import LogisticRegression
+from vlogreg import LogisticRegression, SeparationWarning
 
 
 def make_data(m, n, n_classes, seed=0, dtype=np.float64):
@@ -22,9 +22,11 @@ def make_data(m, n, n_classes, seed=0, dtype=np.float64):
 
 
 def fit(X, y=None, sample_weight=None, **kw):
-    """A LogisticRegression(**kw) fitted quietly (max_iter-limited cases warn)."""
+    """A LogisticRegression(**kw) fitted quietly (max_iter-limited cases warn); a
+    SeparationWarning (a ConvergenceWarning) still shows, for the tests that want it."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
+        warnings.simplefilter("always", SeparationWarning)
         return LogisticRegression(**kw).fit(X, y, sample_weight)
 
 

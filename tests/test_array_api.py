@@ -100,8 +100,8 @@ def test_string_labels_and_weights(to_xp):
 @pytest.mark.parametrize("to_xp", NAMESPACES)
 def test_l1_on_array_api(to_xp):
     X, y = _data(False)
-    ref = LogisticRegression(penalty="l1", C=0.1, tol=1e-9, max_iter=5000).fit(X, y)
-    model = LogisticRegression(penalty="l1", C=0.1, tol=1e-9, max_iter=5000).fit(to_xp(X), y)
+    ref = LogisticRegression(l1_ratio=1.0, C=0.1, tol=1e-9, max_iter=5000).fit(X, y)
+    model = LogisticRegression(l1_ratio=1.0, C=0.1, tol=1e-9, max_iter=5000).fit(to_xp(X), y)
     np.testing.assert_allclose(model.coef_, ref.coef_, rtol=1e-6, atol=1e-8)
 
 

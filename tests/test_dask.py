@@ -69,7 +69,7 @@ def test_dataframe_multinomial_class_weight_equals_in_memory(cluster, solver):
 
 def test_l1_lbfgs_equals_in_memory(cluster):
     X, y = make_data(2, seed=3)
-    kw = dict(penalty="l1", C=0.05, solver="lbfgs", tol=1e-10, max_iter=300)
+    kw = dict(l1_ratio=1.0, C=0.05, solver="lbfgs", tol=1e-10, max_iter=300)
     ref = fit(X, y, **kw)
     got = fit(da.from_array(X, chunks=(CHUNK, N)), y, **kw)
     assert_same_fit(ref, got)
@@ -246,7 +246,7 @@ def test_separates_is_the_in_memory_test(cluster, n_classes):
     obj, _ = _prepare(LogisticRegression(), da.from_array(Xs, chunks=(CHUNK, N)), y,
                            None)
     with pytest.warns(SeparationWarning):  # in memory it warns; the chunked test agrees
-        sep = fit(Xs, y, penalty=None, solver="newton", tol=1e-6, max_iter=30)
+        sep = fit(Xs, y, C=np.inf, solver="newton", tol=1e-6, max_iter=30)
     theta = obj.pack(sep.coef_[0] if n_classes == 2 else sep.coef_.T,
                      sep.intercept_[0] if n_classes == 2 else sep.intercept_)
     want = memory.prepare(Xs, y, None, sep._fit_spec()).objective.separates(theta)
@@ -262,12 +262,12 @@ def test_chunked_fit_warns_on_separation_as_in_memory(cluster, n_classes):
     X, y = make_data(n_classes, seed=7)
     Xs = X.copy()
     Xs[:, 0] = np.where(y == 1, 5.0, -5.0) if n_classes == 2 else 5.0 * y
-    kw = dict(penalty=None, solver="newton", tol=1e-6, max_iter=30)
+    kw = dict(C=np.inf, solver="newton", tol=1e-6, max_iter=30)
     with pytest.warns(SeparationWarning):
         fit(da.from_array(Xs, chunks=(CHUNK, N)), y, **kw)
     with warnings.catch_warnings():  # noisy labels: no separation, no warning
         warnings.simplefilter("error", SeparationWarning)
-        fit(da.from_array(X, chunks=(CHUNK, N)), y, penalty=None, solver="newton",
+        fit(da.from_array(X, chunks=(CHUNK, N)), y, C=np.inf, solver="newton",
             tol=1e-8)
 
 

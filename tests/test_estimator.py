@@ -78,10 +78,19 @@ def test_sklearn_compatible(estimator, check):
     (dict(C=0.0), "C"),
     (dict(C=-1.0), "C"),
     (dict(C=np.nan), "C"),
-    (dict(penalty="elasticnet"), "l1_ratio"),
+    (dict(penalty="elasticnet", l1_ratio=None), "l1_ratio"),
     (dict(penalty="elasticnet", l1_ratio=1.5), "l1_ratio"),
+    (dict(l1_ratio=1.5), "l1_ratio"),
+    (dict(l1_ratio=-0.1), "l1_ratio"),
     (dict(solver="sgd"), "solver"),
-    (dict(solver="liblinear"), "solver"),
+    (dict(solver="newton-raphson"), "solver"),
+    (dict(dual=True), "dual"),
+    (dict(dual="no"), "dual"),
+    (dict(intercept_scaling=0.0), "intercept_scaling"),
+    (dict(random_state=-1), "random_state"),
+    (dict(random_state="seed"), "random_state"),
+    (dict(n_jobs=0), "n_jobs"),
+    (dict(n_jobs=1.5), "n_jobs"),
     (dict(tol=-1e-4), "tol"),
     (dict(max_iter=-1), "max_iter"),
     (dict(max_iter=2.5), "max_iter"),
@@ -98,13 +107,14 @@ def test_bad_parameter_raises_value_error_naming_it(params, name):
 
 def test_l1_ratio_without_elasticnet_warns():
     X, y = make_classification(n_samples=30, n_features=4, random_state=0)
-    with pytest.warns(UserWarning, match="l1_ratio"):
+    with pytest.warns(UserWarning, match="l1_ratio"), \
+            pytest.warns(FutureWarning, match="penalty='l2' is deprecated"):
         LogisticRegression(penalty="l2", l1_ratio=0.5).fit(X, y)
 
 
 def test_parameters_are_not_modified_by_fit():
     X, y = make_classification(n_samples=30, n_features=4, random_state=0)
-    est = LogisticRegression(penalty="elasticnet", l1_ratio=0.3, C=2.0, solver="auto")
+    est = LogisticRegression(l1_ratio=0.3, C=2.0, solver="auto")
     before = est.get_params()
     est.fit(X, y)
     assert est.get_params() == before
@@ -526,7 +536,7 @@ def test_cross_val_score():
 
 def test_clone_and_get_set_params():
     from sklearn.base import clone
-    est = LogisticRegression(C=0.3, penalty="l1", solver="agd")
+    est = LogisticRegression(C=0.3, l1_ratio=1.0, solver="agd")
     c = clone(est)
     assert c.get_params() == est.get_params()
     c.set_params(C=2.0)
@@ -572,7 +582,7 @@ def _separable(n_classes=2, seed=0):
 @pytest.mark.parametrize("n_classes", [2, 3])
 def test_separable_without_penalty_warns_and_stays_finite(solver, n_classes):
     X, y = _separable(n_classes)
-    est = LogisticRegression(penalty=None, solver=solver, max_iter=200)
+    est = LogisticRegression(C=np.inf, solver=solver, max_iter=200)
     with warnings.catch_warnings(record=True) as rec:
         warnings.simplefilter("always")
         est.fit(X, y)
@@ -618,8 +628,9 @@ def test_max_iter_reached_warns_with_advice(solver):
 
 
 @pytest.mark.parametrize("solver", ALL_SOLVERS)
-@pytest.mark.parametrize("penalty, C, l1_ratio", [("l2", 1.0, None), ("l1", 0.5, None),
-                                                   ("elasticnet", 0.5, 0.5), (None, 1.0, None)])
+@pytest.mark.parametrize("penalty, C, l1_ratio", [("l2", 1.0, 0.0), ("l1", 0.5, 1.0),
+                                                   ("elasticnet", 0.5, 0.5),
+                                                   (None, np.inf, 0.0)])
 def test_converged_fit_emits_no_warning(solver, penalty, C, l1_ratio):
     if solver == "newton" and penalty in ("l1", "elasticnet"):
         pytest.skip("newton needs a smooth objective")
@@ -629,7 +640,7 @@ def test_converged_fit_emits_no_warning(solver, penalty, C, l1_ratio):
         X, y = X[y > 0], y[y > 0]
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        est = LogisticRegression(penalty=penalty, C=C, l1_ratio=l1_ratio, solver=solver,
+        est = LogisticRegression(C=C, l1_ratio=l1_ratio, solver=solver,
                                  max_iter=10_000).fit(X, y)
         est.predict_proba(X)
         est.predict_log_proba(X)
@@ -639,7 +650,7 @@ def test_converged_fit_emits_no_warning(solver, penalty, C, l1_ratio):
 def test_newton_rejects_l1():
     X, y = make_classification(n_samples=30, n_features=4, random_state=0)
     with pytest.raises(ValueError, match="newton"):
-        LogisticRegression(penalty="l1", solver="newton").fit(X, y)
+        LogisticRegression(l1_ratio=1.0, solver="newton").fit(X, y)
 
 
 # --------------------------------------------------------- fitted attributes

@@ -4,6 +4,7 @@ import io
 import json
 import os
 import pickle
+import warnings
 import zipfile
 
 import numpy as np
@@ -73,7 +74,7 @@ def test_round_trip_predicts_exactly(tmp_path, cancer, iris, dtype, labels, n_cl
 def test_round_trip_keeps_feature_names_and_params(tmp_path, iris):
     X, y = iris
     df = pd.DataFrame(X, columns=["sepal length", "sepal width", "petal length", "width"])
-    model = vlogreg.LogisticRegression(penalty="elasticnet", l1_ratio=0.3, C=np.inf,
+    model = vlogreg.LogisticRegression(l1_ratio=0.0, C=np.inf,
                                        class_weight={0: 2.0, 1: 1.0, 2: 0.5},
                                        solver="lbfgs", tol=1e-7, max_iter=500).fit(df, y)
     loaded = vlogreg.load(vio.save(model, tmp_path / "m.vlogreg"))
@@ -89,7 +90,7 @@ def test_explicit_feature_names_training_info_and_summary(tmp_path, cancer):
     from vlogreg.inference import summary
 
     X, y = cancer
-    model = vlogreg.LogisticRegression(penalty=None).fit(X[:, :3], y)
+    model = vlogreg.LogisticRegression(C=np.inf).fit(X[:, :3], y)
     s = summary(model, X[:, :3], y)
     names = ["radius", "texture", "perimeter"]
     info = {"data": "cancer.csv", "metrics": {"accuracy": 0.9}}
@@ -330,3 +331,38 @@ def test_refuses_invalid_json_and_non_finite_values(saved):
     _refused(_rewrite(saved, replace={"metadata.json": text}), "NaN")
     _refused(_rewrite(saved, replace={"coef.npy": _npy(np.full((3, 4), np.nan))}),
              "NaN or inf")
+
+
+# ------------------------------------------------- scikit-learn 1.9's parameters
+def test_new_constructor_params_round_trip(tmp_path, iris):
+    """Every parameter of scikit-learn 1.9's signature is a stored param."""
+    X, y = iris
+    model = vlogreg.LogisticRegression(C=0.5, l1_ratio=0.5, dual=False, intercept_scaling=2.0,
+                                       random_state=3, n_jobs=1, solver="saga",
+                                       tol=1e-6, max_iter=2000).fit(X, y)
+    loaded = vlogreg.load(vio.save(model, tmp_path / "m.vlogreg"))
+    assert loaded.get_params() == model.get_params()
+    _assert_same_model(model, loaded, X)
+
+
+def test_random_state_instance_cannot_be_saved(tmp_path, iris):
+    X, y = iris
+    model = vlogreg.LogisticRegression(random_state=np.random.RandomState(0)).fit(X, y)
+    with pytest.raises(ValueError, match="random_state.*integer seed") as info:
+        vio.save(model, tmp_path / "m.vlogreg")
+    assert "\n" not in str(info.value)
+
+
+def test_old_files_without_the_new_params_still_load(saved, iris):
+    """A file written before scikit-learn 1.9's parameters existed: penalty='l2',
+    l1_ratio=None, and no dual / intercept_scaling / random_state / n_jobs keys."""
+    X, _ = iris
+    old = {"penalty": "l2", "C": 1.0, "l1_ratio": None, "fit_intercept": True, "tol": 1e-4,
+           "max_iter": 100, "solver": "auto", "class_weight": None, "warm_start": False,
+           "verbose": 0, "learning_rate": None}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # loading is silent, whatever the params say
+        loaded = vlogreg.load(_rewrite(saved, meta=lambda m: m.__setitem__("params", old)))
+    new = vlogreg.load(saved)
+    assert {k: v for k, v in loaded.get_params().items() if k in old} == old
+    np.testing.assert_array_equal(loaded.predict_proba(X), new.predict_proba(X))

@@ -203,8 +203,8 @@ def statsmodels_oracle(name):
 
 def ours(name, pen, C, solver, **extra):
     X, y = dataset(name)
-    penalty, l1_ratio, _, _ = PENALTIES[pen]
-    est = LogisticRegression(penalty=penalty, C=1.0 if pen == "none" else C,
+    _, _, l1_ratio, _ = PENALTIES[pen]  # l1_ratio and C say it (penalty= is deprecated)
+    est = LogisticRegression(C=np.inf if pen == "none" else C,
                              l1_ratio=l1_ratio, solver=solver, tol=OUR_TOL,
                              max_iter=OUR_MAX_ITER, **extra)
     return est.fit(X, y)
@@ -286,8 +286,8 @@ def test_integer_sample_weight_equals_repeated_rows(name, pen, solver):
     X, y = dataset(name)
     sw = _integer_weights(len(y))
     assert np.any(sw == 0) and np.any(sw > 1)
-    penalty, l1_ratio, _, _ = PENALTIES[pen]
-    kw = dict(penalty=penalty, C=0.1 if pen != "none" else 1.0, l1_ratio=l1_ratio,
+    _, _, l1_ratio, _ = PENALTIES[pen]
+    kw = dict(C=0.1 if pen != "none" else np.inf, l1_ratio=l1_ratio,
               solver=solver, tol=OUR_TOL, max_iter=OUR_MAX_ITER)
     weighted = LogisticRegression(**kw).fit(X, y, sample_weight=sw)
     rep = np.repeat(np.arange(len(y)), sw)

@@ -121,7 +121,7 @@ def test_separable_unpenalized_gives_finite_coefficients_and_a_warning(solver):
     X = np.array([[-2.0], [-1.0], [1.0], [2.0]])
     y = np.array([0, 0, 1, 1])
     with pytest.warns(SeparationWarning, match="separable"):
-        model = LogisticRegression(penalty=None, solver=solver, max_iter=500).fit(X, y)
+        model = LogisticRegression(C=np.inf, solver=solver, max_iter=500).fit(X, y)
     assert np.all(np.isfinite(model.coef_)) and np.isfinite(model.intercept_[0])
     assert (model.predict(X) == y).all()
 

@@ -35,8 +35,11 @@ def namespace(a):
 
 
 def to_numpy(a):
-    """A host NumPy copy (or view) of an array from any namespace and device."""
+    """A host NumPy copy (or view) of an array from any namespace and device (a SciPy
+    sparse matrix comes back dense)."""
     mod = library(a)
+    if mod == "scipy" and hasattr(a, "toarray"):
+        return a.toarray()
     if mod == "torch":
         return a.detach().cpu().numpy()
     if mod == "cupy":

@@ -22,92 +22,171 @@ module never asks which backend it is, and predictions are the same functions
 
 from __future__ import annotations
 
+import copy
 import numbers
-import warnings
 from functools import partial
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_is_fitted
 
 from . import _predict
-from ._spec import FitSpec
+from ._arrays import to_numpy
+from ._spec import FitSpec, resolve_penalty
+from ._warnings import warn
 from .backends import backend_for
 from .objective.blocks import blas_single_thread
-from .solvers import SOLVERS, choose_solver
+from .solvers import SKLEARN_SOLVERS, SOLVERS, choose_solver
 
-_PENALTIES = ("l2", "l1", "elasticnet", None)
-_SOLVERS = ("auto",) + tuple(SOLVERS)
+_SPARSE = (sp.spmatrix, sp.sparray)  # what sparsify() may leave in coef_
+_PENALTIES = ("deprecated", "l2", "l1", "elasticnet", None)
+_SOLVERS = ("auto",) + tuple(SOLVERS) + tuple(s for s in SKLEARN_SOLVERS if s not in SOLVERS)
 
 
-class SeparationWarning(UserWarning):
-    """The training data are perfectly separable, so the unpenalized fit has no finite optimum."""
+class SeparationWarning(ConvergenceWarning):
+    """The training data are perfectly separable, so the unpenalized fit has no finite
+    optimum. A ``ConvergenceWarning``: a filter on those catches it too."""
+
+
+def _real(v):
+    return isinstance(v, numbers.Real) and not isinstance(v, bool)
 
 
 def _check_params(est):
-    """Validate the hyper-parameters; one-line ValueError naming the fix."""
-    def bad(name, value, expected):
-        raise ValueError(f"LogisticRegression: {name}={value!r} is not valid; {expected}.")
+    """Validate the hyper-parameters: a one-line ValueError naming the parameter and the
+    fix. One check per line (name, whether the value is bad, what to use instead)."""
+    r, lr = est.l1_ratio, est.learning_rate
+    checks = [
+        ("penalty", est.penalty not in _PENALTIES,
+         "use l1_ratio and C (penalty is deprecated), or 'l2', 'l1', 'elasticnet', None"),
+        ("C", not _real(est.C) or np.isnan(est.C) or est.C <= 0,
+         "C is the inverse penalty strength, a positive number (np.inf for no penalty)"),
+        ("l1_ratio", r is not None and (not _real(r) or not 0 <= r <= 1),
+         "use a number in [0, 1]: 0 for L2, 1 for L1, between for the elastic net"),
+        ("l1_ratio", est.penalty == "elasticnet" and r is None,
+         "penalty='elasticnet' needs l1_ratio, a number in [0, 1]"),
+        ("dual", not isinstance(est.dual, (bool, np.bool_)),
+         "use False (vlogreg solves the primal problem)"),
+        ("dual", est.dual is True or est.dual is np.True_,
+         "the dual formulation is not supported; use dual=False (the default)"),
+        ("intercept_scaling", not _real(est.intercept_scaling)
+         or not est.intercept_scaling > 0,
+         "use a positive number (it has no effect: the intercept is never penalized)"),
+        ("random_state", not (est.random_state is None
+                              or isinstance(est.random_state, np.random.RandomState)
+                              or (isinstance(est.random_state, numbers.Integral)
+                                  and not isinstance(est.random_state, bool)
+                                  and 0 <= est.random_state < 2**32)),
+         "use None, an integer in [0, 2**32) or a numpy.random.RandomState"),
+        ("n_jobs", est.n_jobs is not None and (
+            not isinstance(est.n_jobs, numbers.Integral) or isinstance(est.n_jobs, bool)
+            or est.n_jobs == 0),
+         "use None, a positive number of threads, or -1 for all cores"),
+        ("solver", est.solver not in _SOLVERS,
+         f"choose one of {', '.join(map(repr, _SOLVERS))}"),
+        ("tol", not _real(est.tol) or not est.tol >= 0 or not np.isfinite(est.tol),
+         "use a non-negative number such as 1e-4"),
+        ("max_iter", not isinstance(est.max_iter, numbers.Integral)
+         or isinstance(est.max_iter, bool) or est.max_iter < 0,
+         "use a non-negative integer such as 100"),
+        ("learning_rate", lr is not None and (not _real(lr) or not lr > 0
+                                              or not np.isfinite(lr)),
+         "use a positive number, or None for the automatic step"),
+        ("learning_rate", lr is not None and est.solver not in ("gd", "agd"),
+         "a fixed learning rate only applies to solver='gd' or 'agd'"),
+        ("class_weight", not (est.class_weight is None or est.class_weight == "balanced"
+                              or isinstance(est.class_weight, dict)),
+         "use None, 'balanced' or a dict {class: weight}"),
+    ]
+    for name, bad, fix in checks:
+        if bad:
+            raise ValueError(f"{type(est).__name__}: {name}={getattr(est, name)!r} is not "
+                             f"valid; {fix}.")
 
-    if est.penalty not in _PENALTIES:
-        bad("penalty", est.penalty, "use 'l2', 'l1', 'elasticnet' or None")
-    if (not isinstance(est.C, numbers.Real) or isinstance(est.C, bool) or np.isnan(est.C)
-            or est.C <= 0):
-        bad("C", est.C, "C is the inverse penalty strength, a positive number (np.inf for "
-            "no penalty)")
-    if est.penalty == "elasticnet":
-        r = est.l1_ratio
-        if r is None or isinstance(r, bool) or not isinstance(r, numbers.Real) \
-                or not 0 <= r <= 1:
-            bad("l1_ratio", r, "penalty='elasticnet' needs l1_ratio, a number in [0, 1]")
-    elif est.l1_ratio is not None:
-        warnings.warn(f"l1_ratio={est.l1_ratio!r} is only used with penalty='elasticnet'; "
-                      f"it is ignored with penalty={est.penalty!r}.", UserWarning,
-                      stacklevel=3)
-    if est.solver not in _SOLVERS:
-        bad("solver", est.solver, f"choose one of {', '.join(map(repr, _SOLVERS))}")
-    if not isinstance(est.tol, numbers.Real) or isinstance(est.tol, bool) \
-            or not est.tol >= 0 or not np.isfinite(est.tol):
-        bad("tol", est.tol, "use a non-negative number such as 1e-4")
-    if not isinstance(est.max_iter, numbers.Integral) or isinstance(est.max_iter, bool) \
-            or est.max_iter < 0:
-        bad("max_iter", est.max_iter, "use a non-negative integer such as 100")
-    if est.learning_rate is not None and (
-            not isinstance(est.learning_rate, numbers.Real) or not est.learning_rate > 0
-            or not np.isfinite(est.learning_rate)):
-        bad("learning_rate", est.learning_rate, "use a positive number, or None for the "
-            "automatic step")
-    if est.learning_rate is not None and est.solver not in ("gd", "agd"):
-        bad("learning_rate", est.learning_rate, "a fixed learning rate only applies to "
-            "solver='gd' or 'agd'")
-    if not (est.class_weight is None or est.class_weight == "balanced"
-            or isinstance(est.class_weight, dict)):
-        bad("class_weight", est.class_weight, "use None, 'balanced' or a dict "
-            "{class: weight}")
+
+def _penalty_warnings(est):
+    """scikit-learn 1.9's warnings about ``penalty``, ``l1_ratio`` and ``C``, word for
+    word in meaning (categories and conditions are the same)."""
+    p, r = est.penalty, est.l1_ratio
+    if p == "deprecated" and r is None:
+        warn("l1_ratio=None is deprecated (as in scikit-learn 1.8+): use 0 <= l1_ratio <= 1 "
+             "(0 for the L2 penalty it means now).", FutureWarning)
+    if p != "deprecated":
+        warn(f"penalty={p!r} is deprecated (as in scikit-learn 1.8+) and still honoured; "
+             f"leave penalty at its default and use l1_ratio and C: l1_ratio=0 for 'l2', "
+             f"1 for 'l1', between 0 and 1 for 'elasticnet', C=np.inf for None.",
+             FutureWarning)
+    penalty = resolve_penalty(p, est.C, r)
+    if penalty != "elasticnet" and r is not None and 0 < r < 1:
+        warn(f"l1_ratio={r!r} is only used with penalty='elasticnet'; it is ignored with "
+             f"penalty={penalty!r}.")
+    if (p == "l2" and r != 0) or (p == "l1" and r != 1):
+        warn(f"Inconsistent values: penalty={p!r} with l1_ratio={r!r}; penalty={p!r} wins. "
+             f"penalty is deprecated: set l1_ratio only.")
+    if p is None and est.C != 1.0:
+        warn(f"penalty=None ignores C={est.C!r} (and l1_ratio): the fit is unpenalized; "
+             f"use C=np.inf for no penalty, or a penalty for C to matter.")
+
+
+def _seed(random_state):
+    """The integer seed of the solver's random choices (None: 0, reproducible)."""
+    if random_state is None:
+        return 0
+    if isinstance(random_state, np.random.RandomState):
+        return int(random_state.randint(2**31 - 1))
+    return int(random_state)
 
 
 class LogisticRegression(ClassifierMixin, BaseEstimator):
     """Logistic regression (binary and multinomial) on the fully vectorized gradient.
 
+    The constructor takes scikit-learn 1.9's whole signature (and the same penalty
+    rules), then vlogreg's own ``learning_rate`` and ``callback``.
+
     Parameters
     ----------
-    penalty : {"l2", "l1", "elasticnet", None}, default="l2"
+    penalty : {"l2", "l1", "elasticnet", None}, deprecated
+        As in scikit-learn 1.8+: deprecated (a FutureWarning) but honoured; it wins over
+        ``l1_ratio``. Leave it at its default and use ``l1_ratio`` and ``C``.
     C : float, default=1.0
         Inverse penalty strength; ``np.inf`` means no penalty.
-    l1_ratio : float in [0, 1], optional
-        Mixing of L1 in the elastic net (only with ``penalty="elasticnet"``).
-    fit_intercept : bool, default=True
+    l1_ratio : float in [0, 1], default=0.0
+        Chooses the penalty ``l1_ratio ||w||_1 + (1 - l1_ratio) ||w||^2 / 2``: 0 is L2,
+        1 is L1, between is the elastic net.
+    dual : bool, default=False
+        Only False: vlogreg solves the primal problem (True is a ValueError).
     tol : float, default=1e-4
-        Stop when the max-norm of the (projected) gradient of the mean objective <= tol.
-    max_iter : int, default=100
-    solver : {"auto", "gd", "agd", "lbfgs", "newton"}, default="auto"
+        Stop when the max-norm of the (projected) gradient of the mean objective is at
+        most ``max(tol, vlogreg.solvers.tol_floor(dtype))``: a tol below what X's dtype
+        can resolve is raised to that floor (``7.1e-15`` for float64, ``3.8e-6`` for
+        float32). ``converged_`` and the ConvergenceWarning say whether it was met.
+    fit_intercept : bool, default=True
+    intercept_scaling : float, default=1
+        Accepted for scikit-learn's signature; no effect (as in scikit-learn outside
+        liblinear): the intercept is a parameter of its own and never penalized.
     class_weight : None, "balanced" or dict, default=None
         Weights per class, multiplied into ``sample_weight`` (as in scikit-learn).
-    warm_start : bool, default=False
-        Start from the previous fit's solution when the shapes agree.
+    random_state : None, int or numpy.random.RandomState, default=None
+        Seeds every random choice a solver makes. There is one: the start vector of
+        the power iterations behind the first step of "gd" and "agd" (and of the
+        proximal steps that finish an L1 "lbfgs" fit); "newton" makes none, and the
+        preconditioner's row subsample is a fixed stride. None: a fixed seed, so
+        repeated fits are identical.
+    solver : str, default="auto"
+        "auto" (``vlogreg.solvers.choose_solver``), "gd", "agd", "lbfgs", "newton", or a
+        scikit-learn name: "newton-cg" and "newton-cholesky" run "newton", "sag" and
+        "saga" run "agd", "liblinear" runs "auto" (docs/solvers.md).
+    max_iter : int, default=100
     verbose : int, default=0
         1 prints a line every 10 iterations; 2 every iteration.
+    warm_start : bool, default=False
+        Start from the previous fit's solution when the shapes agree.
+    n_jobs : int, optional
+        Threads of the loss+gradient kernel (in memory and out of core); None for the
+        default (all cores for large X), -1 all cores. A Dask fit's parallelism is its
+        workers', an array-API fit's its device's.
     learning_rate : float, optional
         Fixed step for "gd" / "agd" (the course's behaviour); None for the automatic
         Lipschitz step with backtracking.
@@ -119,42 +198,51 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
     Attributes
     ----------
     coef_ : ndarray, shape (1, n_features) or (n_classes, n_features), X's float dtype
+        An array of X's namespace and device for an array-API X when scikit-learn's
+        ``array_api_dispatch`` is on (as scikit-learn's rule); a SciPy sparse matrix
+        after ``sparsify()``.
     intercept_ : ndarray, shape (1,) or (n_classes,)
     classes_ : ndarray, shape (n_classes,)
     n_iter_ : ndarray, shape (1,)
     n_features_in_ : int
     feature_names_in_ : ndarray of str (when X has string column names)
     converged_ : bool
+        Whether the stopping rule of ``tol`` was met (no ConvergenceWarning then).
     loss_history_ : list of float
         The objective (divided by ``C S``) after each iteration.
     solver_ : str
-        The solver that ran (what "auto" chose).
+        The vlogreg solver that ran (what "auto" or a scikit-learn name chose).
     """
 
-    def __init__(self, penalty="l2", *, C=1.0, l1_ratio=None, fit_intercept=True, tol=1e-4,
-                 max_iter=100, solver="auto", class_weight=None, warm_start=False,
-                 verbose=0, learning_rate=None, callback=None):
+    def __init__(self, penalty="deprecated", *, C=1.0, l1_ratio=0.0, dual=False, tol=1e-4,
+                 fit_intercept=True, intercept_scaling=1, class_weight=None,
+                 random_state=None, solver="auto", max_iter=100, verbose=0,
+                 warm_start=False, n_jobs=None, learning_rate=None, callback=None):
         self.penalty = penalty
         self.C = C
         self.l1_ratio = l1_ratio
-        self.fit_intercept = fit_intercept
+        self.dual = dual
         self.tol = tol
-        self.max_iter = max_iter
-        self.solver = solver
+        self.fit_intercept = fit_intercept
+        self.intercept_scaling = intercept_scaling
         self.class_weight = class_weight
-        self.warm_start = warm_start
+        self.random_state = random_state
+        self.solver = solver
+        self.max_iter = max_iter
         self.verbose = verbose
+        self.warm_start = warm_start
+        self.n_jobs = n_jobs
         self.learning_rate = learning_rate
         self.callback = callback
 
     # ----------------------------------------------------------------- helpers
     def _fit_spec(self):
         """The hyper-parameters a backend needs to build the objective (plain values)."""
-        return FitSpec(penalty=self.penalty, C=self.C, l1_ratio=self.l1_ratio,
-                       fit_intercept=self.fit_intercept, class_weight=self.class_weight,
-                       solver=self.solver,
+        return FitSpec(penalty=resolve_penalty(self.penalty, self.C, self.l1_ratio),
+                       C=self.C, l1_ratio=self.l1_ratio, fit_intercept=self.fit_intercept,
+                       class_weight=self.class_weight, solver=self.solver,
                        zero_start=not (self.warm_start and hasattr(self, "coef_")),
-                       estimator=type(self).__name__)
+                       n_jobs=self.n_jobs, estimator=type(self).__name__)
 
     def _callback(self):
         user = self.callback
@@ -191,27 +279,35 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         self
         """
         _check_params(self)
+        _penalty_warnings(self)
         data = backend_for(X).prepare(X, y, sample_weight, self._fit_spec())
         self.n_features_in_ = data.n_features
         if data.feature_names is not None:
             self.feature_names_in_ = data.feature_names
         elif hasattr(self, "feature_names_in_"):
             del self.feature_names_in_
-        return self._fit_objective(data.objective, data.classes, resume_from)
+        return self._fit_objective(data.objective, data.classes, resume_from,
+                                   data.to_input)
 
-    def _fit_objective(self, objective, classes, resume=None):
-        """Solve ``objective`` and set the fitted attributes (any backend)."""
+    def _fit_objective(self, objective, classes, resume=None, to_input=None):
+        """Solve ``objective`` and set the fitted attributes (any backend).
+
+        ``to_input`` (from the backend) moves a NumPy attribute to the input's namespace
+        and device, where scikit-learn's rule asks for it (``array_api_dispatch``).
+        """
         self.classes_ = classes
         layout = objective.layout
         theta0 = None
         if self.warm_start and hasattr(self, "coef_") and \
                 self.coef_.shape == (layout.k, layout.n):
-            theta0 = layout.from_attributes(self.coef_, self.intercept_)
+            theta0 = layout.from_attributes(*self._numpy_attributes())
         solver = choose_solver(self.solver, has_l1=objective.l1 > 0,
                                n_params=objective.n_params, m=objective.m)
         kw = {}
         if solver in ("gd", "agd") and self.learning_rate is not None:
             kw["learning_rate"] = self.learning_rate
+        if solver != "newton":  # newton makes no random choice
+            kw["seed"] = _seed(self.random_state)
         if resume is not None:
             if "x" not in resume or np.shape(resume["x"]) != (objective.n_params,):
                 raise ValueError("resume_from does not match this fit (its parameter vector "
@@ -222,40 +318,81 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             result = SOLVERS[solver](objective, theta0, tol=self.tol,
                                      max_iter=self.max_iter, callback=self._callback(), **kw)
         unpenalized = objective.alpha == 0 and objective.l1 == 0
-        self.coef_, self.intercept_ = layout.to_attributes(
-            result.theta, objective.dtype, center_coef=unpenalized)
+        coef, intercept = layout.to_attributes(result.theta, objective.dtype,
+                                               center_coef=unpenalized)
+        self.coef_, self.intercept_ = (coef, intercept) if to_input is None else \
+            (to_input(coef), to_input(intercept))
         self.n_iter_ = np.array([result.n_iter], dtype=np.int32)
         self.converged_ = result.converged
         self.loss_history_ = result.loss_history
         self.solver_ = solver
         # the separation test reads X once more: only where it decides a warning
         separates = unpenalized and objective.separates(
-            layout.from_attributes(self.coef_, self.intercept_))
+            layout.from_attributes(coef, intercept))
         self._warn(result, separates)
         return self
 
     def _warn(self, result, separates):
         if separates:
-            warnings.warn(
-                "The training data are perfectly separable: without a penalty the "
-                "log-likelihood has no finite maximum, and these finite coefficients only "
-                "reflect where the solver stopped. Use penalty='l2' (any finite C) for a "
-                "well-defined fit.", SeparationWarning, stacklevel=3)
+            warn("The training data are perfectly separable: without a penalty the "
+                 "log-likelihood has no finite maximum, and these finite coefficients only "
+                 "reflect where the solver stopped. Use C < np.inf with a penalty for a "
+                 "well-defined fit.", SeparationWarning)
             return
         if not result.converged and result.message != "stopped by callback":
-            warnings.warn(
-                f"solver={self.solver_!r} did not converge in {result.n_iter} iterations "
-                f"(gradient max-norm {result.grad_norm:.2e} > tol={self.tol:g}; "
-                f"{result.message}). Scale the features (e.g. sklearn.preprocessing."
-                f"StandardScaler), raise max_iter, or try solver="
-                f"{' or '.join(repr(o) for o in ('newton', 'lbfgs') if o != self.solver_)}.",
-                ConvergenceWarning, stacklevel=3)
+            others = " or ".join(repr(o) for o in ("newton", "lbfgs") if o != self.solver_)
+            warn(f"solver={self.solver_!r} did not converge in {result.n_iter} iterations "
+                 f"(gradient max-norm {result.grad_norm:.2e} > tol={result.tol:.2g}; "
+                 f"{result.message}). Scale the features (e.g. sklearn.preprocessing."
+                 f"StandardScaler), raise max_iter, or try solver={others}.",
+                 ConvergenceWarning)
+
+    def _numpy_attributes(self):
+        """``(coef_, intercept_)`` as dense NumPy arrays, whatever ``sparsify`` or
+        ``array_api_dispatch`` made of them."""
+        return to_numpy(self.coef_), to_numpy(self.intercept_)
+
+    def _predictor(self):
+        """``self``, or a shallow copy with NumPy ``coef_`` / ``intercept_`` for the
+        backends (which read NumPy attributes) when they are sparse or array-API."""
+        if isinstance(self.coef_, np.ndarray) and isinstance(self.intercept_, np.ndarray):
+            return self
+        model = copy.copy(self)
+        model.coef_, model.intercept_ = self._numpy_attributes()
+        return model
+
+    def sparsify(self):
+        """Store ``coef_`` as a SciPy CSR matrix (worth it when most entries are 0, e.g.
+        after an L1 fit); predictions are unchanged. ``intercept_`` stays dense.
+
+        Returns
+        -------
+        self
+        """
+        check_is_fitted(self, msg="This %(name)s is not fitted yet: call fit before "
+                                  "sparsify().")
+        self.coef_ = sp.csr_matrix(self._numpy_attributes()[0])
+        return self
+
+    def densify(self):
+        """Store ``coef_`` as a dense ndarray again (a no-op when it already is).
+
+        Returns
+        -------
+        self
+        """
+        check_is_fitted(self, msg="This %(name)s is not fitted yet: call fit before "
+                                  "densify().")
+        if isinstance(self.coef_, _SPARSE):
+            self.coef_ = self.coef_.toarray()
+        return self
 
     # ------------------------------------------------------------- prediction
     def _rows(self, X, fn, n_cols, dtype=None):
         """``fn`` of the decision values, row block by row block, in X's backend."""
         backend = backend_for(X)
-        return backend.map_rows(fn, backend.decision_function(X, self), n_cols, dtype)
+        return backend.map_rows(fn, backend.decision_function(X, self._predictor()),
+                                n_cols, dtype)
 
     def decision_function(self, X):
         """``z = X coef^T + intercept``: shape (m,) for two classes, else (m, K).
@@ -263,7 +400,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         In X's library: a lazy dask array for a dask X, a tensor on X's device for torch.
         """
         check_is_fitted(self)
-        return backend_for(X).decision_function(X, self)
+        return backend_for(X).decision_function(X, self._predictor())
 
     def predict_proba(self, X):
         """Class probabilities, shape (m, K), columns in the order of ``classes_``.

@@ -8,6 +8,7 @@ mean objective.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 import numpy as np
@@ -31,6 +32,9 @@ class FitSpec:
         first requests into its setup pass (Dask) needs it.
     zero_start : bool
         Whether the solver starts at theta = 0 (not a warm start).
+    n_jobs : int or None
+        Threads of the in-memory and out-of-core kernels (None: the default, all cores
+        for large X; -1 all cores, -2 all but one, as in scikit-learn).
     estimator : str
         The estimator's name, for error messages.
     """
@@ -42,6 +46,7 @@ class FitSpec:
     class_weight: object = None
     solver: str = "auto"
     zero_start: bool = True
+    n_jobs: int | None = None
     estimator: str = "LogisticRegression"
 
     def strengths(self, S):
@@ -62,3 +67,27 @@ class FitSpec:
     @property
     def has_l1(self) -> bool:
         return self.strengths(1.0)[1] > 0
+
+
+def resolve_penalty(penalty, C, l1_ratio):
+    """The penalty a fit uses, by scikit-learn 1.9's rules (warnings are the estimator's).
+
+    ``penalty="deprecated"`` (the default): ``l1_ratio`` decides, 0 (or None) is "l2",
+    1 is "l1", between is "elasticnet", and ``C = inf`` is no penalty (None). An explicit
+    ``penalty`` (deprecated, still honoured) wins over ``l1_ratio``.
+    """
+    if penalty != "deprecated":
+        return penalty
+    if C == np.inf:
+        return None
+    if l1_ratio is None or l1_ratio == 0:
+        return "l2"
+    return "l1" if l1_ratio == 1 else "elasticnet"
+
+
+def n_threads(n_jobs):
+    """Threads for ``n_jobs`` (scikit-learn's convention), None for the default."""
+    if n_jobs is None:
+        return None
+    cores = os.cpu_count() or 1
+    return int(n_jobs) if n_jobs > 0 else max(1, cores + 1 + int(n_jobs))

@@ -107,6 +107,14 @@ def _check(w, b, X, Y=None, x_name="X", y_name="Y"):
     return w, float(b_arr), X, Y
 
 
+def _check_schedule(num_iterations, learning_rate):
+    if not isinstance(num_iterations, (int, np.integer)) or num_iterations < 0:
+        raise ValueError(f"num_iterations must be a non-negative integer, got "
+                         f"{num_iterations!r}.")
+    if not np.isfinite(learning_rate) or learning_rate <= 0:
+        raise ValueError(f"learning_rate must be a positive number, got {learning_rate!r}.")
+
+
 def propagate(w, b, X, Y):
     """Cost and gradient of one forward and backward pass, fully vectorized.
 
@@ -121,18 +129,23 @@ def propagate(w, b, X, Y):
     -------
     grads : dict
         ``{"dw": dw, "db": db}`` with ``dw = (1/m) X dZ^T`` of shape (n_x, 1) and
-        ``db = (1/m) sum(dZ)`` a float, where ``dZ = sigmoid(w^T X + b) - Y``.
+        ``db = (1/m) sum(dZ)`` a ``np.float64`` (the assignment's notebook asserts that
+        type; it is a subclass of float), where ``dZ = sigmoid(w^T X + b) - Y``.
     cost : float
         ``-(1/m) sum(Y log A + (1 - Y) log(1 - A))``.
     """
-    w, b, X, Y = _check(w, b, X, Y)
+    return _propagate(*_check(w, b, X, Y))
+
+
+def _propagate(w, b, X, Y):
+    """``propagate`` on checked arrays: the note's lines and nothing else."""
     m = X.shape[1]
     Z = np.dot(w.T, X) + b
     A = _sigmoid(Z)
     cost = float(np.sum(log_loss_terms(Z, Y)) / m)
     dZ = A - Y
     dw = (1 / m) * np.dot(X, dZ.T)
-    db = float((1 / m) * np.sum(dZ))
+    db = np.float64((1 / m) * np.sum(dZ))
     return {"dw": dw, "db": db}, cost
 
 
@@ -155,18 +168,21 @@ def optimize(w, b, X, Y, num_iterations=100, learning_rate=0.009, print_cost=Fal
     params : dict ``{"w": (n_x, 1), "b": float}``
     grads : dict ``{"dw": (n_x, 1), "db": float}``, the gradients of the last iteration
     costs : list of float, the cost at iterations 0, 100, 200, ...
+
+    X and Y are validated once, before the loop: each iteration is the note's lines
+    alone, as fast as the learner's own vectorized code.
     """
-    if not isinstance(num_iterations, (int, np.integer)) or num_iterations < 0:
-        raise ValueError(f"num_iterations must be a non-negative integer, got "
-                         f"{num_iterations!r}.")
-    if not np.isfinite(learning_rate) or learning_rate <= 0:
-        raise ValueError(f"learning_rate must be a positive number, got {learning_rate!r}.")
-    w, b, X, Y = _check(w, b, X, Y)
+    _check_schedule(num_iterations, learning_rate)
+    return _optimize(*_check(w, b, X, Y), num_iterations, learning_rate, print_cost)
+
+
+def _optimize(w, b, X, Y, num_iterations, learning_rate, print_cost):
+    """``optimize`` on checked arrays (no validation inside the loop)."""
     w = w.copy()  # the caller's w is not modified
     costs = []
-    grads = {"dw": np.zeros_like(w), "db": 0.0}
+    grads = {"dw": np.zeros_like(w), "db": np.float64(0.0)}
     for i in range(num_iterations):
-        grads, cost = propagate(w, b, X, Y)
+        grads, cost = _propagate(w, b, X, Y)
         w = w - learning_rate * grads["dw"]
         b = b - learning_rate * grads["db"]
         if i % 100 == 0:
@@ -183,7 +199,10 @@ def predict(w, b, X):
     -------
     Y_prediction : ndarray, shape (1, m), float64 values 0.0 and 1.0
     """
-    w, b, X, _ = _check(w, b, X)
+    return _predict(*_check(w, b, X)[:3])
+
+
+def _predict(w, b, X):
     A = _sigmoid(np.dot(w.T, X) + b)
     return (A > 0.5).astype(np.float64)
 
@@ -206,14 +225,16 @@ def model(X_train, Y_train, X_test, Y_test, num_iterations=2000, learning_rate=0
                          f"n_x = {X_train.shape[0]} features (rows); X_test must be "
                          f"({X_train.shape[0]}, m_test).")
     w, b = initialize_with_zeros(X_train.shape[0])
-    # fail before training, not after it, and name the argument that is wrong
-    _, _, _, Y_train_arr = _check(w, b, X_train, Y_train, "X_train", "Y_train")
-    _, _, _, Y_test_arr = _check(w, b, X_test_arr, Y_test, "X_test", "Y_test")
-    params, grads, costs = optimize(w, b, X_train, Y_train, num_iterations, learning_rate,
-                                    print_cost)
+    # fail before training, not after it, and name the argument that is wrong; each
+    # array is checked here once, and the functions below get them checked
+    w, b, X_train, Y_train_arr = _check(w, b, X_train, Y_train, "X_train", "Y_train")
+    _, _, X_test_arr, Y_test_arr = _check(w, b, X_test_arr, Y_test, "X_test", "Y_test")
+    _check_schedule(num_iterations, learning_rate)
+    params, grads, costs = _optimize(w, b, X_train, Y_train_arr, num_iterations,
+                                     learning_rate, print_cost)
     w, b = params["w"], params["b"]
-    Y_prediction_test = predict(w, b, X_test_arr)
-    Y_prediction_train = predict(w, b, X_train)
+    Y_prediction_test = _predict(w, b, X_test_arr)
+    Y_prediction_train = _predict(w, b, X_train)
     if print_cost:
         train_acc = 100 - np.mean(np.abs(Y_prediction_train - Y_train_arr)) * 100
         test_acc = 100 - np.mean(np.abs(Y_prediction_test - Y_test_arr)) * 100

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import numbers
 import textwrap
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,6 +25,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 
 from ._estimator import LogisticRegression
 from ._labels import final_weights
+from ._warnings import warn
 from .backends.memory import check_X
 from .objective.logistic import LogisticObjective
 
@@ -159,9 +159,10 @@ def summary(model, X, y, sample_weight=None, *, alpha=0.05) -> Summary:
     # strengths, so that inference always describes the objective fit() minimised
     l2_mean, l1_mean = model._fit_spec().strengths(S)
     if l1_mean > 0:
-        raise ValueError(f"penalty={model.penalty!r} has an L1 part: there are no valid "
-                         f"standard errors for a lasso fit; refit with penalty=None on the "
-                         f"selected features (coef_ != 0) and summarise that model.")
+        raise ValueError(f"the penalty ({model._fit_spec().penalty!r}, l1_ratio="
+                         f"{model.l1_ratio!r}) has an L1 part: there are no valid standard "
+                         f"errors for a lasso fit; refit with C=np.inf on the selected "
+                         f"features (coef_ != 0) and summarise that model.")
     if K > 2 and l2_mean == 0:
         raise ValueError("An unpenalized multinomial fit is not identifiable (one vector "
                          "added to every class's coefficients changes nothing); use "
@@ -170,14 +171,14 @@ def summary(model, X, y, sample_weight=None, *, alpha=0.05) -> Summary:
     objective = LogisticObjective(X, y_idx, sw, alpha=0.0, n_classes=K,
                                   fit_intercept=model.fit_intercept,
                                   block_bytes=_block_bytes(X))
-    theta = objective.layout.from_attributes(model.coef_, model.intercept_)
+    theta = objective.layout.from_attributes(*model._numpy_attributes())
     if l2_mean == 0 and objective.separates(theta):
         raise ValueError("The data are perfectly separable: the log-likelihood has no "
                          "finite maximum, so there are no standard errors; fit with "
                          "penalty='l2' (any finite C), or drop the separating feature(s).")
     if not getattr(model, "converged_", True):
-        warnings.warn("The model did not converge, so the standard errors are evaluated "
-                      "away from the optimum; refit with a larger max_iter.", stacklevel=2)
+        warn("The model did not converge, so the standard errors are evaluated away from "
+             "the optimum; refit with a larger max_iter.")
     # objective.hessian is that of the MEAN loss (1/S) sum s_i loss_i: times S it is
     # the information X~^T D X~ of the log-likelihood
     info = S * objective.hessian(theta)

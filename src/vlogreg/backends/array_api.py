@@ -3,12 +3,15 @@
 X stays in its namespace and on its device; the objective is
 ``vlogreg.objective.array_api.ArrayAPIObjective`` (the fused Triton kernel on CUDA
 where it serves). Labels and weights are encoded on the host (m values, once).
-Predictions come back in X's namespace and device; ``coef_`` is a NumPy array.
+Predictions come back in X's namespace and device. ``coef_`` and ``intercept_`` follow
+scikit-learn's rule: arrays of X's namespace and device when ``array_api_dispatch`` is
+on (``sklearn.set_config``), NumPy arrays otherwise.
 """
 
 from __future__ import annotations
 
 import numpy as np
+from sklearn import get_config
 
 from .._arrays import is_array_api, namespace, to_numpy
 from .._labels import encode_labels, final_weights
@@ -70,7 +73,15 @@ def prepare(X, y, sample_weight, spec):
     alpha, l1 = spec.strengths(float(sw.sum()))
     objective = ArrayAPIObjective(X, y_idx, sw, alpha=alpha, l1=l1,
                                   fit_intercept=spec.fit_intercept, n_classes=len(classes))
-    return FitData(objective, classes, n)
+    to_input = None
+    if get_config().get("array_api_dispatch", False):
+        from array_api_compat import device
+
+        where = device(X)
+
+        def to_input(a):
+            return xp.asarray(a, device=where)
+    return FitData(objective, classes, n, to_input=to_input)
 
 
 def decision_function(X, model):

@@ -31,12 +31,17 @@ class FitData:
     n_features : int
     feature_names : ndarray of str, or None
         The column names, when X has string column names (a DataFrame, a Parquet file).
+    to_input : callable or None
+        Moves a fitted NumPy attribute (``coef_``, ``intercept_``) to X's namespace and
+        device, where scikit-learn's rule asks for it (an array-API X with
+        ``array_api_dispatch`` on); None: the attributes stay NumPy.
     """
 
     objective: Objective
     classes: np.ndarray
     n_features: int
     feature_names: np.ndarray | None = None
+    to_input: Callable | None = None
 
 
 class FittedModel(Protocol):

@@ -17,6 +17,7 @@ from sklearn.utils.validation import (
 )
 
 from .._labels import encode_labels, final_weights
+from .._spec import n_threads
 from .._validation import check_finite, check_values
 from ..objective.logistic import LogisticObjective
 from .base import FitData
@@ -35,7 +36,8 @@ def prepare(X, y, sample_weight, spec):
     sw = final_weights(sw, spec.class_weight, classes, y_idx)
     alpha, l1 = spec.strengths(float(sw.sum()))
     objective = LogisticObjective(X, y_idx, sw, alpha=alpha, l1=l1,
-                                  fit_intercept=spec.fit_intercept, n_classes=len(classes))
+                                  fit_intercept=spec.fit_intercept, n_classes=len(classes),
+                                  n_threads=n_threads(spec.n_jobs))
     return FitData(objective, classes, X.shape[1], names)
 
 

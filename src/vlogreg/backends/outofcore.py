@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._labels import class_weights, encode_chunk, total_weight
+from .._spec import n_threads
 from .._validation import cell, first_nonfinite, nonfinite_message
 from ..objective.chunked import ChunkedObjective, ChunkSpec, add_parts, chunk_partial
 from .base import FitData, set_features
@@ -84,7 +85,7 @@ def prepare(X, y, sample_weight, spec):
     n = X.shape[1]
     alpha, l1 = spec.strengths(S)
     cspec = ChunkSpec(n=n, n_classes=len(classes), fit_intercept=spec.fit_intercept,
-                      S=S, n_threads=None)
+                      S=S, n_threads=n_threads(spec.n_jobs))
     chunks = StreamChunks(cspec, rows, classes, cw)
     objective = ChunkedObjective(chunks, cspec, m=m, dtype=X.dtype, alpha=alpha, l1=l1)
     return FitData(objective, classes, n, set_features(X.feature_names))

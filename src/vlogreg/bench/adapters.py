@@ -46,7 +46,8 @@ def _from_estimator(est, seconds, K):
 
 def vlogreg_fit(solver):
     def fit(problem, tol):
-        est = LogisticRegression(penalty=problem.penalty, C=problem.C, solver=solver,
+        C = np.inf if problem.penalty is None else problem.C  # l1_ratio=0: L2
+        est = LogisticRegression(C=C, l1_ratio=0.0, solver=solver,
                                  tol=tol, max_iter=10_000)
         _, seconds = _timed(lambda: est.fit(problem.X, problem.y))
         return _from_estimator(est, seconds, problem.n_classes)

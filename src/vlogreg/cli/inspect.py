@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import math
 
+from .._spec import resolve_penalty
 from ._common import jsonable, open_model
 
 
@@ -75,8 +77,12 @@ def _print_header(path, meta):
           f"written by vlogreg {meta['vlogreg_version']})")
     print(f"  classes    {len(cls['values'])}: {shown} ({cls['dtype']})")
     print(f"  features   {meta['n_features']}")
-    pen = "none" if p.get("penalty") is None else p["penalty"]
-    extra = f", l1_ratio={p['l1_ratio']}" if p.get("l1_ratio") is not None else ""
+    # the penalty the fit used: l1_ratio and C decide unless penalty= was set (old files)
+    C = p.get("C", 1.0)
+    pen = resolve_penalty(p.get("penalty", "l2"), math.inf if C == "inf" else C,
+                          p.get("l1_ratio"))
+    pen = "none" if pen is None else pen
+    extra = f", l1_ratio={p['l1_ratio']}" if pen == "elasticnet" else ""
     cw = f", class_weight={p['class_weight']}" if p.get("class_weight") else ""
     print(f"  params     penalty={pen}, C={p.get('C')}{extra}, solver={p.get('solver')}, "
           f"tol={p.get('tol')}, max_iter={p.get('max_iter')}{cw}")

@@ -164,6 +164,20 @@ class FitProgress:
             self.progress.stop()
 
 
+def _penalty_params(args):
+    """``C`` and ``l1_ratio`` for --penalty, --C and --l1-ratio: the estimator's
+    ``penalty=`` is deprecated (as in scikit-learn 1.8+), l1_ratio and C say it all."""
+    if args.l1_ratio is not None and args.penalty != "elasticnet":
+        raise UsageError(f"--l1-ratio only applies to --penalty elasticnet, not "
+                         f"--penalty {args.penalty}.")
+    if args.penalty == "elasticnet" and args.l1_ratio is None:
+        raise UsageError("--penalty elasticnet needs --l1-ratio, a number in [0, 1].")
+    if args.penalty == "none":
+        return {"C": math.inf, "l1_ratio": 0.0}
+    ratio = {"l2": 0.0, "l1": 1.0}.get(args.penalty, args.l1_ratio)
+    return {"C": args.C, "l1_ratio": ratio}
+
+
 def run(args):
     penalty = PENALTIES[args.penalty]
     if args.inference and penalty in ("l1", "elasticnet"):
@@ -182,8 +196,8 @@ def run(args):
     if len(found) < 2:
         raise ValueError(f"{args.data}: the labels hold one class only ({found[0].item()!r}); "
                          f"training needs examples of at least 2 classes.")
-    model = LogisticRegression(penalty=penalty, C=args.C, l1_ratio=args.l1_ratio,
-                               solver=args.solver, max_iter=args.max_iter, tol=args.tol,
+    model = LogisticRegression(**_penalty_params(args), solver=args.solver,
+                               max_iter=args.max_iter, tol=args.tol,
                                class_weight=args.class_weight)
     progress = None if args.quiet else FitProgress.for_terminal(args.max_iter, args.tol)
     run_info = _run_info(args, data)
@@ -274,8 +288,7 @@ def _out_of_core(args):
         print(f"vlogreg train: {args.data} is {_size(size)}, above the memory budget "
               f"of {_size(budget)}: streaming it from disk in {source.n_chunks} "
               f"chunks of {_size(source.chunk_bytes)}")
-    model = LogisticRegression(penalty=PENALTIES[args.penalty], C=args.C,
-                               l1_ratio=args.l1_ratio, solver=args.solver,
+    model = LogisticRegression(**_penalty_params(args), solver=args.solver,
                                max_iter=args.max_iter, tol=args.tol,
                                class_weight=args.class_weight)
     t0 = time.perf_counter()
@@ -376,7 +389,7 @@ def _report(args, model, r, summary):
     print(f"vlogreg train: {args.data}, {r['n_samples']} rows, {r['n_features']} features, "
           f"{len(r['classes'])} classes ({classes})")
     how = " (chosen by 'auto')" if args.solver == "auto" else ""
-    pen = "no penalty" if model.penalty is None else f"{model.penalty} penalty, C = {args.C:g}"
+    pen = "no penalty" if args.penalty == "none" else f"{args.penalty} penalty, C = {args.C:g}"
     print(f"  solver     {r['solver']}{how}, {pen}")
     status = "converged" if r["converged"] else "did NOT converge"
     print(f"  fit        {status} in {r['n_iter']} iterations, {r['time']:.3f} s")

@@ -108,7 +108,8 @@ def _zinfo(name):
 
 def _describe(model, feature_names, training, summary):
     """(metadata dict, {name: little-endian float array}) of a fitted model."""
-    coef, intercept = np.asarray(model.coef_), np.asarray(model.intercept_)
+    # dense NumPy, whatever sparsify() or array_api_dispatch made of the attributes
+    coef, intercept = model._numpy_attributes()
     if coef.dtype not in (np.float32, np.float64) or intercept.dtype != coef.dtype:
         raise ValueError(f"coef_ ({coef.dtype}) and intercept_ ({intercept.dtype}) must "
                          f"both be float32 or both float64 to be saved.")
@@ -134,6 +135,9 @@ def _describe(model, feature_names, training, summary):
             arrays[f"inference_{a}"] = np.asarray(getattr(summary, a), dtype="<f8")
     params = model.get_params(deep=False)
     params.pop("callback", None)
+    if isinstance(params.get("random_state"), np.random.RandomState):
+        raise ValueError("random_state is a numpy RandomState, which a model file cannot "
+                         "hold; fit with an integer seed (or None) to save the model.")
     if params["C"] == math.inf:
         params["C"] = "inf"
     if isinstance(params["class_weight"], dict):

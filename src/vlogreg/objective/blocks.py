@@ -13,7 +13,9 @@ given thread count.
 from __future__ import annotations
 
 import os
+import sys
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 
 import numpy as np
 import scipy.sparse as sp
@@ -40,6 +42,22 @@ def blas_single_thread():
     if _controller is None:
         _controller = ThreadpoolController()
     return _controller.limit(limits=1, user_api="blas")
+
+
+@contextmanager
+def kernel_threads(n):
+    """numba's threads limited to ``n`` (None: unchanged). A Dask task gets one (the
+    workers are the parallelism); ``n_jobs`` sets them for an in-memory fit. The
+    kernels' results do not depend on their threads."""
+    numba = sys.modules.get("numba") if n is not None else None  # imported by the kernel
+    old = numba.get_num_threads() if numba is not None else None
+    if old is not None and old > n:
+        numba.set_num_threads(n)
+    try:
+        yield
+    finally:
+        if old is not None and old > n:
+            numba.set_num_threads(old)
 
 
 def _nbytes(X):

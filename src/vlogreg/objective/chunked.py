@@ -24,13 +24,12 @@ The checks of the chunks and the encoding of their labels live with the backends
 
 from __future__ import annotations
 
-import sys
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
 
 from .._layout import ParamLayout
+from .blocks import kernel_threads
 from .logistic import LogisticObjective
 from .protocol import BOUND_MAX_DENSE, BOUND_MAX_ROWS
 from .secondorder import power_lipschitz, spd_ridge
@@ -109,27 +108,12 @@ _N_OUT = {"value_and_grad": 2, "value": 1, "hessp": 1, "hessian": 1, "bound": 2,
           "gram_vec": 2, "separated": 1}
 
 
-@contextmanager
-def _kernel_threads(n):
-    """numba's threads limited to ``n`` (None: unchanged): a Dask task gets one (the
-    workers are the parallelism; the kernel's result does not depend on its threads)."""
-    numba = sys.modules.get("numba") if n is not None else None  # imported by the kernel
-    old = numba.get_num_threads() if numba is not None else None
-    if old is not None and old > n:
-        numba.set_num_threads(n)
-    try:
-        yield
-    finally:
-        if old is not None and old > n:
-            numba.set_num_threads(old)
-
-
 def chunk_partial(spec, op, Xc, y_idx, s, *args):
     """One chunk's share of ``op`` (a tuple of float64 arrays), or None for no rows."""
     if Xc.shape[0] == 0:
         return None
     obj = spec.objective(Xc, y_idx, s)  # imports the kernel when it will run
-    with _kernel_threads(spec.n_threads):
+    with kernel_threads(spec.n_threads):
         return _OPS[op](obj, s, *args)
 
 

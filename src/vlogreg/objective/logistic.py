@@ -28,7 +28,7 @@ import scipy.sparse as sp
 from .._kernels import binary_kernel
 from .._layout import ParamLayout
 from .._math import sigmoid
-from .blocks import RowBlocks
+from .blocks import RowBlocks, kernel_threads
 from .protocol import BOUND_MAX_DENSE, BOUND_MAX_ROWS
 from .secondorder import assemble_hessian, power_lipschitz, spd_ridge, weighted_gram
 
@@ -64,7 +64,8 @@ class LogisticObjective:
     block_bytes : int
         Bytes of X processed per block (a block stays in cache between the two products).
     n_threads : int, optional
-        Threads for the NumPy block path (default: all cores for large X).
+        Threads for the NumPy block path and the numba kernel (default: all cores for
+        large X).
     kernel : {"auto", "numba", "numpy"}
         The binary loss+gradient runs in a compiled numba kernel when numba is installed
         and X is large enough to gain ("auto"); "numpy" forces the portable path.
@@ -97,6 +98,7 @@ class LogisticObjective:
         self.layout = ParamLayout(self.n, n_classes if self.multinomial else 2,
                                   self.fit_intercept)
         self.blocks = RowBlocks(X, block_bytes=block_bytes, n_threads=n_threads)
+        self._kernel_threads = n_threads  # None: numba's own default
         self._kernel = None if self.multinomial else binary_kernel(X, kernel)
         if self._kernel is not None and self.s is None:
             self._s_ones = np.ones(self.m, self.dtype)  # the kernel always takes weights
@@ -173,7 +175,8 @@ class LogisticObjective:
         c, b = self._cast(coef, intercept)
         if self._kernel is not None:
             s = self._s_ones if self.s is None else self.s
-            loss, dw, db = self._kernel(self.X, self.y, s, c, float(b))
+            with kernel_threads(self._kernel_threads):
+                loss, dw, db = self._kernel(self.X, self.y, s, c, float(b))
         else:
             def block(Xb, rows):
                 loss, dz = self._block_loss_dz(Xb, rows, c, b)

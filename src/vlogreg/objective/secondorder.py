@@ -52,10 +52,17 @@ def assemble_hessian(blocks, layout, alpha):
 
 
 def spd_ridge(P):
-    """The Hessian bound ``P`` kept SPD for constant or duplicated columns: a ridge of
-    1e-10 of its mean diagonal (dense P, in place), or that floor under a diagonal P."""
+    """The Hessian bound ``P`` kept SPD for duplicated or constant columns.
+
+    Dense P (in place): a ridge of 1e-10 of each diagonal entry, which, unlike one from
+    the mean diagonal, never swamps a column of tiny scale (columns scaled 1e12 and
+    1e-12 differ by 1e48 there); an all-zero column gets 1e-10 of the mean. Diagonal
+    P: the floor 1e-10 of its mean.
+    """
     if P.ndim == 2:
-        P[np.diag_indices(P.shape[0])] += 1e-10 * max(np.trace(P) / P.shape[0], 1e-300)
+        dg = np.diag(P).copy()
+        P[np.diag_indices(P.shape[0])] += 1e-10 * np.where(dg > 0, dg,
+                                                           max(dg.mean(), 1e-300))
         return P
     return np.maximum(P, 1e-10 * max(P.mean(), 1e-300))
 

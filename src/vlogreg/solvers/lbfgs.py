@@ -13,9 +13,14 @@ An L1 part is handled exactly by the classic split ``w = u - v`` with ``u, v >= 
 ``f(w) + l1 ||w||_1 = f(u - v) + l1 sum(u + v)``, smooth on the box, so L-BFGS-B's
 bounds do the rest (the intercept stays free; no preconditioning there).
 
-Stopping, the same for every solver: the max-norm of the gradient of the objective in
-the original coordinates (projected / minimum-norm subgradient with L1) at most
-``tol``; or scipy's own stop when the objective no longer changes to rounding.
+Stopping, the same for every solver (``_base``): the max-norm of the gradient of the
+objective in the original coordinates (projected / minimum-norm subgradient with L1)
+at most ``stop_tol(tol, dtype)``, whatever the preconditioning. scipy's line search
+needs the objective to decrease, and near the optimum it changes below rounding long
+before the gradient is small (a gradient of 1e-8 moves a loss of 0.1 by ~1e-16): when
+scipy stops there, the smooth problem is finished by ``_polish``, L-BFGS steps whose
+line search reads the gradient alone (its sign along the step), which keeps resolving
+where the objective's value cannot.
 """
 
 from __future__ import annotations
@@ -24,11 +29,87 @@ import numpy as np
 import scipy.linalg as sla
 from scipy.optimize import minimize
 
-from ._base import IterationState, check_tol_max_iter, l1_optimality, make_result
+from ._base import (
+    IterationState,
+    check_tol_max_iter,
+    l1_optimality,
+    make_result,
+    stop_tol,
+)
+from .gd import gradient_descent
 
 
 class _Converged(Exception):
     pass
+
+
+def _direction(g, pairs):
+    """``-H g`` by L-BFGS's two-loop recursion over the pairs ``(s, y)``, oldest first."""
+    q = -g
+    alphas = []
+    for s, y in reversed(pairs):
+        a = float(s @ q) / float(y @ s)
+        q = q - a * y
+        alphas.append(a)
+    if pairs:
+        s, y = pairs[-1]
+        q = q * (float(s @ y) / float(y @ y))
+    for (s, y), a in zip(pairs, reversed(alphas)):
+        q = q + s * (a - float(y @ q) / float(y @ s))
+    return q
+
+
+def _polish(fun, x, g, *, tol, n_left, memory, last, after_step):
+    """L-BFGS on a smooth convex objective with a line search on the gradient alone.
+
+    ``fun(x) -> (f, g)``; the step length t along d is where the slope
+    ``phi'(t) = g(x + t d) . d`` has shrunk to 0.9 of ``|phi'(0)|`` (the curvature
+    condition of strong Wolfe), found by extrapolation and then secants on the
+    bracket (phi' is increasing: the objective is convex). ``last["opt"]`` is the true
+    gradient's max-norm at fun's latest point; ``after_step(x, f, opt)`` returns True
+    to stop. Returns ``(x, n_steps, message)``; message is None when converged.
+    """
+    pairs, n, idle = [], 0, 0
+    best = (last["opt"], x)  # L-BFGS's gradient is not monotone: the best point is kept
+    while n < n_left:
+        d = _direction(g, pairs)
+        slope0 = float(g @ d)
+        if not slope0 < 0:  # rounding spoilt the curvature pairs: start afresh
+            pairs, d = [], -g
+            slope0 = -float(g @ g)
+        if slope0 == 0:
+            return best[1], n, "the gradient vanished to rounding in the search direction"
+        lo, hi, t = (0.0, slope0), None, 1.0
+        for _ in range(30):
+            f_t, g_t = fun(x + t * d)
+            slope = float(g_t @ d)
+            if abs(slope) <= 0.9 * abs(slope0):
+                break
+            if slope < 0:
+                lo = (t, slope)
+            else:
+                hi = (t, slope)
+            t = 4.0 * t if hi is None else \
+                lo[0] - lo[1] * (hi[0] - lo[0]) / (hi[1] - lo[1])
+        else:
+            return best[1], n, "the line search on the gradient failed (rounding)"
+        s, y = t * d, g_t - g
+        if float(s @ y) > 0:
+            pairs = (pairs + [(s, y)])[-memory:]
+        x, g, n = x + s, g_t, n + 1
+        opt = last["opt"]
+        if after_step(x, f_t, opt):
+            return x, n, "stopped by callback"
+        if opt <= tol:
+            return x, n, None
+        # progress is a gradient 10% below the best one; 20 steps without it: the
+        # gradient is at its rounding floor
+        idle = 0 if opt < 0.9 * best[0] else idle + 1
+        best = (opt, x) if opt < best[0] else best
+        if idle >= 20:
+            return best[1], n, ("the gradient no longer decreases (rounding, at the "
+                                "precision of the data's dtype)")
+    return best[1], n, f"reached max_iter={n_left}"
 
 
 def _coordinates(objective, x0, precondition):
@@ -92,7 +173,7 @@ def _coordinates(objective, x0, precondition):
 
 
 def lbfgs(objective, theta0=None, *, tol=1e-4, max_iter=1000, callback=None, memory=10,
-          precondition=True, resume=None):
+          precondition=True, resume=None, seed=0):
     """Minimise ``objective`` with L-BFGS-B.
 
     Parameters
@@ -112,12 +193,16 @@ def lbfgs(objective, theta0=None, *, tol=1e-4, max_iter=1000, callback=None, mem
         A ``state.state`` from an earlier run: continues from its theta. scipy's
         L-BFGS memory is not saved, so the resumed run reaches the same optimum (to
         ``tol``) but not bit for bit.
+    seed : int
+        Seeds the one random choice: the first step of the proximal steps that finish
+        an L1 fit when scipy stops short of tol (``gradient_descent``'s ``seed``).
 
     Returns
     -------
     SolverResult
     """
     check_tol_max_iter(tol, max_iter)
+    tol = stop_tol(tol, objective.dtype)
     x0 = objective.zeros() if theta0 is None else np.array(theta0, dtype=np.float64)
     if resume is not None:
         x0 = np.array(resume["x"], dtype=np.float64)
@@ -139,7 +224,9 @@ def lbfgs(objective, theta0=None, *, tol=1e-4, max_iter=1000, callback=None, mem
             f, g = objective.value_and_grad(theta)
             evals[0] += 1
         last.update(x=x.copy(), opt=l1_optimality(theta, g, l1, mask))
-        return grad_to_x(x, f, g)
+        f_x, g_x = grad_to_x(x, f, g)
+        last["gx"] = g_x
+        return f_x, g_x
 
     f0, g0 = objective.value_and_grad(x0)
     evals[0] += 1
@@ -151,7 +238,8 @@ def lbfgs(objective, theta0=None, *, tol=1e-4, max_iter=1000, callback=None, mem
     if max_iter == 0 or opt0 <= tol:  # scipy's maxiter=0 would still take a step
         return make_result(objective, x0, n_iter=0, converged=opt0 <= tol, loss=f0,
                            grad_norm=opt0, loss_history=history, n_evals=evals[0],
-                           message="converged" if opt0 <= tol else "reached max_iter=0")
+                           message="converged" if opt0 <= tol else "reached max_iter=0",
+                           tol=tol)
     stopped = [False]
     if (precondition and l1 == 0 and not objective.multinomial and resume is None
             and not np.any(x0)):
@@ -186,22 +274,55 @@ def lbfgs(objective, theta0=None, *, tol=1e-4, max_iter=1000, callback=None, mem
                    options={"maxiter": int(max_iter), "maxfun": max(15000, 2 * int(max_iter)),
                             "gtol": 0.0, "ftol": 64 * np.finfo(float).eps,
                             "maxcor": memory, "maxls": 50})
-    theta = to_theta(res.x)
+    x, n_iter = res.x, res.nit
+    msg = res.message if isinstance(res.message, str) else str(res.message)
+    if not np.array_equal(last["x"], x):  # scipy's line search ended elsewhere
+        fun(x)
+    polished = [0]
+
+    def step_done(theta_new, f_new, opt):  # a polishing step: history and callback
+        history.append(float(f_new))
+        polished[0] += 1
+        n = n_done + n_iter + polished[0]
+        if callback is not None and callback(IterationState(
+                n, history[-1], opt, theta_new,
+                {"x": theta_new.copy(), "n_iter": n, "history": list(history)})):
+            stopped[0] = True
+            return True
+        return False
+
+    theta = None
+    if not stopped[0] and n_iter < max_iter and last["opt"] > tol:
+        # scipy stopped on a flat objective (or a failed line search) short of tol
+        if l1 == 0:
+            x, n_more, why = _polish(
+                fun, x, last["gx"], tol=tol, n_left=max_iter - n_iter, memory=memory,
+                last=last, after_step=lambda xn, fn, o: step_done(to_theta(xn), fn, o))
+        else:
+            # the split's bounds keep _polish out: proximal accelerated gradient steps
+            # (whose step rule reads gradients where values are flat) finish the job
+            more = gradient_descent(
+                objective, to_theta(x), accelerated=True, tol=tol,
+                max_iter=max_iter - n_iter, seed=seed,
+                callback=lambda st: step_done(st.theta, st.loss, st.grad_norm))
+            theta, n_more = more.theta, more.n_iter
+            evals[0] += more.n_evals
+            why = None if more.converged else more.message
+        n_iter += n_more
+        msg = msg if why is None else f"{msg}; then {why}"
+    theta = to_theta(x) if theta is None else theta
     f, g = objective.value_and_grad(theta)
     evals[0] += 1
     opt = l1_optimality(theta, g, l1, mask)
-    msg = res.message if isinstance(res.message, str) else str(res.message)
-    flat = bool(res.success) and "REL" in msg.upper()  # scipy's ftol stop
-    converged = opt <= tol or (flat and not stopped[0])
-    if opt <= tol:
+    # the one stopping rule: the true gradient at the returned theta; scipy's own stop
+    # on a flat objective is no convergence (the gradient is what tol bounds)
+    converged = opt <= tol
+    if converged:
         message = "converged"
     elif stopped[0]:
         message = "stopped by callback"
-    elif converged:
-        message = ("converged: the objective no longer changes to rounding (gradient "
-                   f"max-norm {opt:.2e})")
     else:
         message = f"not converged: {msg}"
-    return make_result(objective, theta, n_iter=n_done + res.nit, converged=converged,
+    return make_result(objective, theta, n_iter=n_done + n_iter, converged=converged,
                        loss=f + objective.l1_value(theta), grad_norm=opt,
-                       loss_history=history, n_evals=evals[0], message=message)
+                       loss_history=history, n_evals=evals[0], message=message, tol=tol)

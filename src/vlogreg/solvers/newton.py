@@ -20,7 +20,7 @@ import numpy as np
 import scipy.linalg as sla
 from scipy.sparse.linalg import LinearOperator, cg
 
-from ._base import IterationState, check_tol_max_iter, make_result
+from ._base import IterationState, check_tol_max_iter, make_result, stop_tol
 
 
 def _direction_dense(H, g, singular_ok):
@@ -66,6 +66,7 @@ def newton(objective, theta0=None, *, tol=1e-4, max_iter=100, callback=None,
     SolverResult
     """
     check_tol_max_iter(tol, max_iter)
+    tol = stop_tol(tol, objective.dtype)
     if objective.l1 > 0:
         raise ValueError("solver='newton' needs a smooth objective, but the penalty has an "
                          "L1 part; use solver='lbfgs' or 'agd' for penalty='l1' or "
@@ -85,6 +86,8 @@ def newton(objective, theta0=None, *, tol=1e-4, max_iter=100, callback=None,
     converged = opt <= tol
     message = "converged" if converged else f"reached max_iter={max_iter}"
     rounding = 64 * float(np.finfo(objective.dtype).eps)
+    # f is summed in float64, but float32 data round z: f's noise is the dtype's
+    slack = max(1e-13, rounding)
     best_opt, stalled = opt, 0
     while not converged and n_iter < max_iter:
         if objective.n_params <= dense_max:
@@ -107,13 +110,13 @@ def newton(objective, theta0=None, *, tol=1e-4, max_iter=100, callback=None,
             x_new = x + step * d
             f_new, g_new = objective.value_and_grad(x_new)
             n_evals += 1
-            if f_new <= f + 1e-4 * step * slope + 1e-13 * abs(f) or step < 1e-10:
+            if f_new <= f + 1e-4 * step * slope + slack * abs(f) or step < 1e-10:
                 break
             step *= 0.5
         opt_new = float(np.max(np.abs(g_new))) if g_new.size else 0.0
         # near the optimum f changes below rounding: then a step that shrinks the
         # gradient is progress too; a rise beyond rounding means the search failed
-        if f_new > f + 1e-13 * abs(f) or (f_new > f and opt_new >= opt):
+        if f_new > f + slack * abs(f) or (f_new > f and opt_new >= opt):
             message = ("the line search made no progress: the objective is flat to rounding "
                        "here (loss %.17g); the gradient max-norm is %.3g" % (f, opt))
             break
@@ -143,4 +146,4 @@ def newton(objective, theta0=None, *, tol=1e-4, max_iter=100, callback=None,
             break
     return make_result(objective, x, n_iter=n_iter, converged=converged, loss=f,
                        grad_norm=opt, loss_history=history, n_evals=n_evals,
-                       message=message)
+                       message=message, tol=tol)

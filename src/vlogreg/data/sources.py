@@ -22,6 +22,7 @@ from contextlib import closing
 
 import numpy as np
 
+from .._paths import regular_file
 from .readahead import NpyFileReader, mapped_file, read_ahead
 
 #: bytes of X per chunk: large enough for sequential reads at full disk speed
@@ -303,8 +304,8 @@ def open_source(path, target=None, features=None, chunk_bytes=None):
     if not isinstance(path, (str, os.PathLike)):
         return ZarrSource(path, target, features, chunk_bytes)
     p = os.fspath(path).rstrip("/")
-    if not os.path.exists(p):
-        raise FileNotFoundError(f"{p!r} does not exist; check the path.")
+    # a FIFO or a device (/dev/zero) would be read without end: refused first
+    regular_file(p, "data file", folder_ok=True)
     low = p.lower()
     if low.endswith(".npy"):
         try:  # "-1" from a command line is a column index too

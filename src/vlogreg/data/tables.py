@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import gzip
 import math
+import os
 
 import numpy as np
 
 from .dataset import Dataset
+from .sources import memory_budget
 
 _LIST_MAX = 20  # column names shown in an error message
 
@@ -58,6 +60,7 @@ def read_table(path, fmt, *, text_columns=()):
     else:
         import pyarrow.parquet as pq
         try:
+            _check_parquet_size(pq, path)
             table = pq.read_table(path)
         except (pa.ArrowInvalid, OSError) as exc:
             raise ValueError(f"{path} is not a readable Parquet file "
@@ -70,6 +73,20 @@ def read_table(path, fmt, *, text_columns=()):
     if table.num_rows == 0:
         raise ValueError(f"{path} has no data rows.")
     return table
+
+
+def _check_parquet_size(pq, path):
+    """Refuse a Parquet file whose metadata declare more values than the memory budget
+    holds as float64: run-length encoding lets a few kilobytes declare billions."""
+    if os.path.isdir(path):
+        return  # a dataset folder: its files are read one by one, as they come
+    meta = pq.ParquetFile(path).metadata
+    need, budget = meta.num_rows * max(meta.num_columns, 1) * 8, memory_budget()
+    if need > budget:
+        raise ValueError(f"{path} declares {meta.num_rows} rows of {meta.num_columns} "
+                         f"columns, {need / 2**30:.3g} GiB as float64, more than the memory "
+                         f"budget of {budget / 2**30:.3g} GiB; raise VLOGREG_MEMORY_BUDGET "
+                         f"(e.g. 64G) if this machine has the memory.")
 
 
 def _line_of(path, text):

@@ -32,6 +32,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_is_fitted
 
 from . import _predict
+from ._resume import check_resume
 from ._spec import FitSpec
 from .backends import backend_for
 from .objective.blocks import blas_single_thread
@@ -213,10 +214,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         if solver in ("gd", "agd") and self.learning_rate is not None:
             kw["learning_rate"] = self.learning_rate
         if resume is not None:
-            if "x" not in resume or np.shape(resume["x"]) != (objective.n_params,):
-                raise ValueError("resume_from does not match this fit (its parameter vector "
-                                 "has another size): resume with the same data and "
-                                 "parameters as the interrupted fit.")
+            check_resume(resume, solver, objective.n_params)
             kw["resume"] = resume
         with blas_single_thread():  # parallelism comes from the row blocks' threads
             result = SOLVERS[solver](objective, theta0, tol=self.tol,

@@ -171,11 +171,10 @@ def run(args):
                          f"standard errors for an {args.penalty} fit.")
     # the checkpoint may replace the one resumed from (its state is read by then), but
     # neither output may replace the data, and the model not the checkpoint
-    refuse_overwrite({"--checkpoint": args.checkpoint or f"{args.model}.ckpt"},
-                     {"DATA": args.data})
-    refuse_overwrite({"--model": args.model,
-                      "--checkpoint": args.checkpoint or f"{args.model}.ckpt"},
-                     {"DATA": args.data, "--resume": args.resume})
+    checkpoint = args.checkpoint or f"{args.model}.ckpt"
+    refuse_overwrite({"--checkpoint": checkpoint}, {"DATA": args.data})
+    refuse_overwrite({"--model": args.model}, {"DATA": args.data, "--resume": args.resume,
+                                               "--checkpoint": checkpoint})
     folder = os.path.dirname(os.path.abspath(args.model))
     if not os.path.isdir(folder):
         raise UsageError(f"the folder of --model {args.model} does not exist; create it "

@@ -82,6 +82,11 @@ def _check_params(est):
     if est.learning_rate is not None and est.solver not in ("gd", "agd"):
         bad("learning_rate", est.learning_rate, "a fixed learning rate only applies to "
             "solver='gd' or 'agd'")
+    for name in ("fit_intercept", "warm_start"):  # "False" (a string) is true
+        if not isinstance(getattr(est, name), (bool, np.bool_)):
+            bad(name, getattr(est, name), "use True or False")
+    if isinstance(est.learning_rate, (bool, np.bool_)):
+        bad("learning_rate", est.learning_rate, "use a positive number, or None")
     if not (est.class_weight is None or est.class_weight == "balanced"
             or isinstance(est.class_weight, dict)):
         bad("class_weight", est.class_weight, "use None, 'balanced' or a dict "

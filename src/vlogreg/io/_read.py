@@ -163,7 +163,7 @@ def _check_manifest(meta):
            "must have coef's dtype")
 
 
-_CHUNK = 1 << 20  # bytes decompressed per read: the only buffer besides the array itself
+_CHUNK = 1 << 18  # bytes decompressed per read: the only buffer besides the array itself
 
 
 def _read_array(zf, info, spec):

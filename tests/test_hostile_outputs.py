@@ -315,3 +315,43 @@ def test_distinct_outputs_are_written(trained, capsys):
                  str(d / "p.csv")]) == 0
     assert len(pd.read_csv(d / "p.csv")) == 80
     capsys.readouterr()
+
+
+def test_predictions_to_a_terminal_are_escaped_and_to_a_pipe_exact(tmp_path, monkeypatch):
+    import io
+
+    _files(tmp_path)
+    model = tmp_path / "m.vlogreg"
+    assert main(["train", str(tmp_path / "t.csv"), "--target", "target\x1b[31m",
+                 "--model", str(model), "-q"]) == 0
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    for stream, exact in [(Terminal(), False), (io.StringIO(), True)]:
+        monkeypatch.setattr(sys, "stdout", stream)
+        assert main(["predict", str(model), str(tmp_path / "t.csv"), "--out", "-"]) == 0
+        monkeypatch.undo()
+        text = stream.getvalue()
+        if exact:  # a pipe or a file gets the labels as they are (CSV quotes them)
+            assert HOSTILE[1] in text
+        else:
+            _check_clean(text.replace("\r\n", "\n"), "predict to a terminal")
+
+
+def test_every_file_written_goes_through_the_atomic_writer():
+    """No module but io/atomic.py opens a file for writing, saves a figure or a table
+    to a path: they write into the file object atomic_write hands them."""
+    from pathlib import Path
+
+    src = Path(vlogreg.__file__).parent
+    direct = re.compile(r"""open\([^)]*["'][wax]b?\+?["']|\.savefig\((?!fh\b)|"""
+                        r"""write_table\([^,]+,(?!\s*fh\b)|np\.save[z]?\((?!member\b)|"""
+                        r"""\.to_(csv|parquet)\(|write_(bytes|text)\(""")
+    found = [f"{p.relative_to(src)}:{n}" for p in src.rglob("*.py")
+             if p.name != "atomic.py"
+             for n, line in enumerate(p.read_text().splitlines(), 1)
+             if direct.search(line.split("#")[0]) and "f\"" not in line
+             and "f'" not in line]
+    assert not found, found

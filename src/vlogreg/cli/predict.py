@@ -7,6 +7,8 @@ import io
 import os
 import sys
 
+import numpy as np
+
 from ..data.files import read_data
 from ..data.tables import require_pyarrow
 from ..io.atomic import atomic_write
@@ -71,6 +73,12 @@ def write_predictions(path, classes, proba, labels, ids=None, id_name="id"):
             out.writerows([i] + r + [lab] for i, r, lab in zip(ids.tolist(), rows, labels))
 
     if path == "-":
+        if sys.stdout.isatty():  # a person reads it: labels from the file made safe
+            columns = [safe_text(c) for c in columns]
+            labels = [safe_text(v) if isinstance(v, str) else v for v in labels]
+            if ids is not None:
+                ids = np.asarray([safe_text(v) if isinstance(v, str) else v
+                                  for v in ids.tolist()], dtype=object)
         write_csv(sys.stdout)
         return
 

@@ -295,3 +295,10 @@ def test_class_values_that_fit_are_read(model, tmp_path):
     loaded = vlogreg.load(_forge(tmp_path, meta, members))
     assert loaded.classes_.dtype == np.float16
     assert loaded.classes_.tolist() == [0.0, 0.0999755859375]
+
+
+def test_out_of_core_npy_with_a_forged_header_names_the_file(tmp_path):
+    path = _npy_header_only(tmp_path / "h.npy", (10**6, 10**5), payload=b"\0" * 100)
+    _one_line_error(lambda: open_source(path), "h.npy", "not a readable .npy")
+    np.save(tmp_path / "o.npy", np.array([[1, "a"]], dtype=object))
+    _one_line_error(lambda: open_source(tmp_path / "o.npy"), "o.npy", "Python objects")

@@ -137,7 +137,11 @@ class NpySource(RowSource):
         self.path = None
         if not isinstance(arr, np.ndarray):
             self.path = os.fspath(arr)
-            arr = np.load(self.path, mmap_mode="r")  # only the header and the layout
+            try:  # only the header and the layout
+                arr = np.load(self.path, mmap_mode="r")
+            except ValueError as exc:  # a header that declares more than the file holds
+                raise ValueError(f"{self.path} is not a readable .npy array of numbers "
+                                 f"({exc}); save it again with np.save.") from None
             if not arr.flags.c_contiguous:
                 raise ValueError(f"{self.path} is stored in Fortran order; save it in C "
                                  f"order: np.save(path, np.ascontiguousarray(X)).")

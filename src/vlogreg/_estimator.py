@@ -34,6 +34,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from . import _predict
 from ._arrays import to_numpy
+from ._resume import check_resume
 from ._spec import FitSpec, resolve_penalty
 from ._warnings import warn
 from .backends import backend_for
@@ -99,6 +100,10 @@ def _check_params(est):
         ("class_weight", not (est.class_weight is None or est.class_weight == "balanced"
                               or isinstance(est.class_weight, dict)),
          "use None, 'balanced' or a dict {class: weight}"),
+        # "False" (a string) is true: only real booleans
+        ("fit_intercept", not isinstance(est.fit_intercept, (bool, np.bool_)),
+         "use True or False"),
+        ("warm_start", not isinstance(est.warm_start, (bool, np.bool_)), "use True or False"),
     ]
     for name, bad, fix in checks:
         if bad:
@@ -309,10 +314,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         if solver != "newton":  # newton makes no random choice
             kw["seed"] = _seed(self.random_state)
         if resume is not None:
-            if "x" not in resume or np.shape(resume["x"]) != (objective.n_params,):
-                raise ValueError("resume_from does not match this fit (its parameter vector "
-                                 "has another size): resume with the same data and "
-                                 "parameters as the interrupted fit.")
+            check_resume(resume, solver, objective.n_params)
             kw["resume"] = resume
         with blas_single_thread():  # parallelism comes from the row blocks' threads
             result = SOLVERS[solver](objective, theta0, tol=self.tol,

@@ -11,6 +11,9 @@ chunk (the class counts and weight sums are merged first, then each chunk is enc
 
 from __future__ import annotations
 
+import math
+import numbers
+
 import numpy as np
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
@@ -18,13 +21,54 @@ from sklearn.utils.multiclass import check_classification_targets
 from ._validation import check_finite
 
 
+def _missing(v):
+    return v is None or (isinstance(v, float) and v != v) or \
+        type(v).__name__ in ("NAType", "NaTType")  # pandas' NA and NaT, without pandas
+
+
+def check_labels_present(y):
+    """One-line ValueError naming the first missing label (None, NaN, pandas' NA) by
+    its row, or the types of mixed labels (strings and numbers): scikit-learn would say "'<' not supported between instances of 'NoneType'
+    and 'str'" or "boolean value of NA is ambiguous"."""
+    try:
+        arr = np.asarray(y)
+    except (TypeError, ValueError):
+        return  # not array-like: scikit-learn's checks say so
+    if arr.ndim != 1:
+        return
+    if arr.dtype.kind == "f":
+        missing = np.isnan(arr)
+    elif arr.dtype.kind == "O":
+        missing = np.fromiter(map(_missing, arr), dtype=bool, count=len(arr))
+    else:
+        return
+    if not missing.any() and arr.dtype.kind == "O":
+        if len({isinstance(v, str) for v in arr}) > 1:  # "1" and 1: two classes?
+            names = sorted({type(v).__name__ for v in arr})
+            raise ValueError(f"y mixes labels of the types {', '.join(names)}; use labels "
+                             f"of one type (all numbers or all strings).")
+    if missing.any():
+        rows = np.flatnonzero(missing)
+        more = f" ({len(rows)} missing in all)" if len(rows) > 1 else ""
+        raise ValueError(f"y has a missing label ({arr[rows[0]]!r}) at row {int(rows[0])}"
+                         f"{more}; every sample needs a label: drop those rows or fill "
+                         f"them in.")
+
+
 def encode_labels(y):
     """``(classes, y_idx)``: sorted classes and each label's index (>= 2 classes).
 
-    scikit-learn's target checks apply (a continuous y is refused, with its message).
+    scikit-learn's target checks apply (a continuous y is refused, with its message);
+    missing labels and labels of mixed types are one-line errors naming them.
     """
+    check_labels_present(y)
     check_classification_targets(y)
-    classes, y_idx = np.unique(y, return_inverse=True)
+    try:
+        classes, y_idx = np.unique(y, return_inverse=True)
+    except TypeError:  # labels that cannot be ordered: 1 and "a"
+        kinds = sorted({type(v).__name__ for v in np.asarray(y, dtype=object)})
+        raise ValueError(f"y mixes labels of the types {', '.join(kinds)}; use labels of "
+                         f"one type (all numbers or all strings).") from None
     if len(classes) < 2:
         raise ValueError(f"y holds one class only ({np.asarray(classes[:1]).tolist()[0]!r}); "
                          f"logistic regression needs samples of at least 2 classes in the "
@@ -43,6 +87,15 @@ def class_weights(class_weight, classes, counts):
     if isinstance(class_weight, str) and class_weight == "balanced":
         counts = np.asarray(counts, dtype=np.float64)
         return counts.sum() / (len(classes) * counts)
+    if isinstance(class_weight, dict):
+        # as strict as sample_weight: a negative, NaN or inf weight, or one that is no
+        # number, is named with its class (scikit-learn would take -1, and end in a
+        # LinAlgError for inf)
+        for label, w in class_weight.items():
+            if not isinstance(w, numbers.Real) or isinstance(w, (bool, np.bool_)) \
+                    or not np.isfinite(w) or w < 0:
+                raise ValueError(f"class_weight[{label!r}] = {w!r}: class weights must be "
+                                 f"finite numbers >= 0 (0 leaves the class out).")
     return compute_class_weight(class_weight, classes=classes, y=classes)
 
 
@@ -54,14 +107,51 @@ def check_sample_weight(sw, name="sample_weight"):
                          f"{int(np.flatnonzero(sw < 0)[0])}); weights must be >= 0.")
 
 
+_TINY = float(np.finfo(np.float64).tiny)
+
+
 def total_weight(wsums, cw):
     """``S = sum_k cw_k * wsums_k`` (``wsums``: the sample weights summed per class);
-    ValueError when it is not positive."""
-    S = float(np.sum(wsums if cw is None else cw * wsums))
-    if not S > 0:
-        raise ValueError("sample_weight sums to 0: give at least one sample a positive "
-                         "weight.")
+    ValueError when it is not positive, or outside float64's normal range (chunked
+    backends do not rescale the weights: an overflowing or subnormal S would give NaN
+    or imprecise coefficients)."""
+    S = _positive_sum(wsums if cw is None else cw * wsums)
+    if not _TINY <= S < np.inf:
+        raise ValueError(f"the sample weights sum to {S:.3g}, outside float64's normal "
+                         f"range; multiply them all by one factor that brings the sum near "
+                         f"1 (the optimum does not depend on a common factor of the "
+                         f"weights, only on C * sum(sample_weight)).")
     return S
+
+
+def _positive_sum(s):
+    with np.errstate(over="ignore"):
+        S = float(np.sum(s))
+    if not S > 0:
+        raise ValueError("sample_weight sums to 0 (class_weight folded in): give at least "
+                         "one sample a positive weight.")
+    return S
+
+
+#: weights whose largest value lies outside [2**-500, 2**500] are rescaled
+_RESCALE_BEYOND = 500
+
+
+def scaled_weights(s):
+    """``(s * 2**-e, e)``: the final weights brought near 1 when they are extreme.
+
+    The mean objective ``sum_i s_i loss_i / S`` does not change when every weight is
+    multiplied by one factor, and with a power of two the products and sums scale
+    exactly: weights of 1e308 (whose sum overflows) or 1e-320 (subnormal, imprecise)
+    give the fit of weights near 1. ``FitSpec.strengths(S', e)`` takes ``e`` back into
+    the penalty, which depends on the true ``S = S' 2**e``. Weights within
+    ``2**+-500`` are returned as they are (``e = 0``): no change to ordinary fits.
+    """
+    top = float(np.max(s)) if len(s) else 1.0
+    e = math.frexp(top)[1] - 1 if top > 0 else 0
+    if abs(e) <= _RESCALE_BEYOND:
+        return s, 0
+    return np.ldexp(s, -e), e
 
 
 def final_weights(sw, class_weight, classes, y_idx):
@@ -77,8 +167,14 @@ def final_weights(sw, class_weight, classes, y_idx):
     check_sample_weight(sw)
     cw = class_weights(class_weight, classes, np.bincount(y_idx, minlength=len(classes)))
     if cw is not None:
-        sw = sw * cw[y_idx]
-    total_weight(sw, None)
+        with np.errstate(over="ignore"):
+            sw = sw * cw[y_idx]
+        if not np.isfinite(sw).all():
+            row = int(np.flatnonzero(~np.isfinite(sw))[0])
+            raise ValueError(f"sample_weight * class_weight overflows float64 at row {row}; "
+                             f"divide sample_weight by a common factor (the fit does not "
+                             f"depend on it).")
+    _positive_sum(sw)
     return sw
 
 

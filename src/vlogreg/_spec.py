@@ -8,6 +8,7 @@ mean objective.
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
 
@@ -49,15 +50,27 @@ class FitSpec:
     n_jobs: int | None = None
     estimator: str = "LogisticRegression"
 
-    def strengths(self, S):
-        """``(alpha, l1)`` of the mean objective for the total sample weight ``S``.
+    def strengths(self, S, exp2=0):
+        """``(alpha, l1)`` of the mean objective for the total sample weight
+        ``S * 2**exp2`` (``exp2``: the power of two ``_labels.scaled_weights`` took out).
 
         ``C sum_i s_i loss_i + penalty(w)`` divided by ``C S``: the L2 part becomes
-        ``(alpha / 2) ||w||^2`` and the L1 part ``l1 ||w||_1``.
+        ``(alpha / 2) ||w||^2`` and the L1 part ``l1 ||w||_1``. ``1 / (C S)`` is formed
+        from the mantissas and exponents of C and S, so that neither ``C S`` underflowing
+        nor S overflowing gives inf or NaN; where the strength itself is beyond float64
+        (C = 5e-324), a one-line ValueError says so.
         """
         if self.penalty is None or np.isinf(self.C):
             return 0.0, 0.0
-        scale = 1.0 / (self.C * S)
+        (mc, ec), (ms, es) = math.frexp(float(self.C)), math.frexp(float(S))
+        try:  # equal to 1.0 / (C * S) wherever that does not over- or underflow
+            scale = math.ldexp(1.0 / (mc * ms), -(ec + es + exp2))
+        except OverflowError:
+            raise ValueError(
+                f"{self.estimator}: C={self.C!r} with sample weights summing to "
+                f"{ms:.3g}*2**{es + exp2} makes the penalty strength 1 / (C * "
+                f"sum(sample_weight)) larger than float64 holds; raise C or the weights "
+                f"(only their product matters).") from None
         if self.penalty == "l2":
             return scale, 0.0
         if self.penalty == "l1":

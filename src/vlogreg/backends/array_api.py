@@ -14,7 +14,7 @@ import numpy as np
 from sklearn import get_config
 
 from .._arrays import is_array_api, namespace, to_numpy
-from .._labels import encode_labels, final_weights
+from .._labels import encode_labels, final_weights, scaled_weights
 from .._validation import MAX_ABS, cell, nonfinite_message
 from ..objective.array_api import ArrayAPIObjective
 from .base import FitData
@@ -69,8 +69,8 @@ def prepare(X, y, sample_weight, spec):
     classes, y_idx = encode_labels(_host_vector(y, m, "y"))
     sw = np.ones(m) if sample_weight is None else \
         _host_vector(sample_weight, m, "sample_weight").astype(np.float64)
-    sw = final_weights(sw, spec.class_weight, classes, y_idx)
-    alpha, l1 = spec.strengths(float(sw.sum()))
+    sw, exp2 = scaled_weights(final_weights(sw, spec.class_weight, classes, y_idx))
+    alpha, l1 = spec.strengths(float(sw.sum()), exp2)
     objective = ArrayAPIObjective(X, y_idx, sw, alpha=alpha, l1=l1,
                                   fit_intercept=spec.fit_intercept, n_classes=len(classes))
     to_input = None

@@ -16,7 +16,12 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from .._labels import encode_labels, final_weights
+from .._labels import (
+    check_labels_present,
+    encode_labels,
+    final_weights,
+    scaled_weights,
+)
 from .._spec import n_threads
 from .._validation import check_finite, check_values
 from ..objective.logistic import LogisticObjective
@@ -29,12 +34,14 @@ _ACCEPT = dict(accept_sparse=["csr", "csc"], dtype=[np.float64, np.float32],
 def prepare(X, y, sample_weight, spec):
     """Validate X (m, n) and y (m,), encode the labels and weights; the objective."""
     names = _get_feature_names(X)  # (scikit-learn's warnings for mixed column names)
+    if y is not None:
+        check_labels_present(y)  # before check_X_y, which fails on pandas' NA
     X, y = check_X_y(X, y, estimator=spec.estimator, **_ACCEPT)
     check_values(X, "X", columns=names)
     classes, y_idx = encode_labels(y)
     sw = _check_sample_weight(sample_weight, X, dtype=np.float64)
-    sw = final_weights(sw, spec.class_weight, classes, y_idx)
-    alpha, l1 = spec.strengths(float(sw.sum()))
+    sw, exp2 = scaled_weights(final_weights(sw, spec.class_weight, classes, y_idx))
+    alpha, l1 = spec.strengths(float(sw.sum()), exp2)
     objective = LogisticObjective(X, y_idx, sw, alpha=alpha, l1=l1,
                                   fit_intercept=spec.fit_intercept, n_classes=len(classes),
                                   n_threads=n_threads(spec.n_jobs))

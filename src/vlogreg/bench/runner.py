@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..io.atomic import atomic_write
 from .adapters import ADAPTERS
 from .problems import objective_value
 
@@ -140,5 +141,5 @@ def plot_sweeps(problem, out, path):
     ax.grid(alpha=0.3, which="both")
     ax.legend(fontsize=7)
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
+    atomic_write(path, lambda fh: fig.savefig(fh, format="png", dpi=100))
     plt.close(fig)

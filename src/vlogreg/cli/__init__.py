@@ -14,7 +14,7 @@ import sys
 
 from .._version import __version__
 from . import bench, demo, evaluate, inspect, predict, train
-from ._common import UsageError
+from ._common import UsageError, safe_text
 
 #: the command modules, in the order of ``vlogreg --help``
 COMMANDS = (train, predict, evaluate, inspect, demo, bench)
@@ -55,7 +55,8 @@ def main(argv=None):
         if args.debug:
             raise
         msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        print(f"vlogreg {args.command}: error: {msg}", file=sys.stderr)
+        # messages quote names, labels and rows from the user's files: printed safely
+        print(f"vlogreg {args.command}: error: {safe_text(msg)}", file=sys.stderr)
         return 2
 
 

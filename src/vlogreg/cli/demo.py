@@ -14,6 +14,7 @@ import numpy as np
 
 from .._estimator import LogisticRegression
 from ..solvers import SOLVERS
+from ._common import safe_text, save_figure
 
 
 def add_parser(sub):
@@ -80,7 +81,7 @@ def _plot(path, fits, chosen):
     ax2.grid(alpha=0.3, which="both")
     ax2.legend()
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    save_figure(fig, path, dpi=110)
     plt.close(fig)
 
 
@@ -133,5 +134,5 @@ def run(args):
             os.makedirs(args.out, exist_ok=True)
             path = os.path.join(args.out, "learning_curve.png")
             _plot(path, fits, chosen)
-            print(f"\n  learning curve -> {path}")
+            print(f"\n  learning curve -> {safe_text(path)}")
     return 0

@@ -13,7 +13,14 @@ import os
 import numpy as np
 
 from ..data.files import match_labels, read_data
-from ._common import jsonable, open_model, predict
+from ._common import (
+    jsonable,
+    open_model,
+    predict,
+    refuse_overwrite,
+    safe_text,
+    save_figure,
+)
 
 
 def add_parser(sub):
@@ -66,7 +73,13 @@ def metrics(model, X, y):
     return out, proba
 
 
+_PLOTS = ("roc.png", "calibration.png", "learning_curve.png")
+
+
 def run(args):
+    if args.plots:
+        refuse_overwrite({f"--plots {n}": os.path.join(args.plots, n) for n in _PLOTS},
+                         {"MODEL": args.model, "DATA": args.data})
     mf, spec = open_model(args.model)
     model = mf.model
     data = read_data(args.data, spec, mf.metadata["feature_names"], target=args.target,
@@ -84,13 +97,14 @@ def run(args):
 
 
 def _report(r):
-    print(f"vlogreg evaluate: {r['model']} on {r['data']}, {r['n_samples']} rows")
+    print(f"vlogreg evaluate: {safe_text(r['model'])} on {safe_text(r['data'])}, "
+          f"{r['n_samples']} rows")
     auc = "undefined (one class only)" if r["roc_auc"] is None else f"{r['roc_auc']:.4f}"
     print(f"  accuracy   {100 * r['accuracy']:.2f} %")
     print(f"  log-loss   {r['log_loss']:.4f}")
     print(f"  ROC AUC    {auc}" + ("" if len(r["per_class"]) == 2 or r["roc_auc"] is None
                                   else "  (one-vs-rest, macro mean)"))
-    labels = [str(c["label"]) for c in r["per_class"]]
+    labels = [safe_text(c["label"]) for c in r["per_class"]]
     w = max([12] + [len(s) + 2 for s in labels])
     print()
     print(f"  {'':{w}s}{'precision':>10s}{'recall':>10s}{'f1':>10s}{'support':>10s}")
@@ -107,7 +121,7 @@ def _report(r):
         print(f"  {label:{w}s}" + "".join(f"{v:>{cw}d}" for v in row))
     if "plots" in r:
         print()
-        print(f"  plots   -> {', '.join(r['plots'])}")
+        print(f"  plots   -> {', '.join(map(safe_text, r['plots']))}")
 
 
 def write_plots(folder, model, y, proba):
@@ -125,22 +139,22 @@ def write_plots(folder, model, y, proba):
     os.makedirs(folder, exist_ok=True)
     classes = model.classes_
     cols = [1] if len(classes) == 2 else list(range(len(classes)))
-    paths = [os.path.join(folder, n) for n in ("roc.png", "calibration.png",
-                                               "learning_curve.png")]
+    paths = [os.path.join(folder, n) for n in _PLOTS]
     fig, ax = plt.subplots(figsize=(5.5, 5))
     ax.plot([0, 1], [0, 1], ":", color="grey")
     for k in cols:
         truth = y == classes[k]
         if 0 < truth.sum() < len(y):
             fpr, tpr, _ = roc_curve(truth, proba[:, k])
-            name = f"{classes[k]} vs rest" if len(cols) > 1 else f"positive class {classes[k]}"
+            label = _plain(classes[k])
+            name = f"{label} vs rest" if len(cols) > 1 else f"positive class {label}"
             ax.plot(fpr, tpr, label=f"{name} (AUC {roc_auc_score(truth, proba[:, k]):.3f})")
     _finish(fig, ax, paths[0], "false positive rate", "true positive rate", "ROC curve")
     fig, ax = plt.subplots(figsize=(5.5, 5))
     ax.plot([0, 1], [0, 1], ":", color="grey", label="perfectly calibrated")
     for k in cols:
         frac, mean = calibration_curve(y == classes[k], proba[:, k], n_bins=10)
-        ax.plot(mean, frac, "o-", label=f"class {classes[k]}")
+        ax.plot(mean, frac, "o-", label=f"class {_plain(classes[k])}")
     _finish(fig, ax, paths[1], "mean predicted probability", "fraction of positives",
             "calibration (10 bins)")
     fig, ax = plt.subplots(figsize=(6.5, 4.5))
@@ -149,6 +163,12 @@ def write_plots(folder, model, y, proba):
     _finish(fig, ax, paths[2], "iteration", "training objective (mean log-loss + penalty)",
             f"learning curve, solver={model.solver_}")
     return paths
+
+
+def _plain(label):
+    """A class label as plot text: escaped, and ``$`` kept literal (matplotlib would
+    parse ``$...$`` in a label from a file as mathtext, and fail on a bad one)."""
+    return safe_text(label).replace("$", r"\$")
 
 
 def _finish(fig, ax, path, xlabel, ylabel, title):
@@ -161,5 +181,5 @@ def _finish(fig, ax, path, xlabel, ylabel, title):
     if ax.get_legend_handles_labels()[0]:
         ax.legend(loc="best")
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
+    save_figure(fig, path, dpi=100)
     plt.close(fig)

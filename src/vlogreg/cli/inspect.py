@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 import math
 
+import numpy as np
+
 from .._spec import resolve_penalty
-from ._common import jsonable, open_model
+from ._common import jsonable, open_model, safe_text
 
 
 def add_parser(sub):
@@ -49,13 +51,19 @@ def run(args):
                      for i in range(len(inf["names"]))]}
         print(json.dumps(out, indent=1))
         return 0
+    # text mode: everything that came from the file is printed through safe_text
     _print_header(args.model, meta)
     print()
     if mf.inference is not None:
-        print(mf.summary())
+        table = mf.summary()
+        table.names = np.asarray([safe_text(n) for n in table.names], dtype=object)
+        table.note = safe_text(table.note)
+        print(table)
         return 0
-    classes = list(model.classes_[1:] if len(model.classes_) == 2 else model.classes_)
-    head = ["coef"] if len(model.classes_) == 2 else [str(c) for c in classes]
+    classes = [safe_text(c) for c in
+               (model.classes_[1:] if len(model.classes_) == 2 else model.classes_)]
+    names = [safe_text(n) for n in names]
+    head = ["coef"] if len(model.classes_) == 2 else classes
     w = max([len("intercept")] + [len(n) for n in names]) + 2
     cw = max([12] + [len(h) + 2 for h in head])
     print(f"{'':{w}s}" + "".join(f"{h:>{cw}s}" for h in head))
@@ -63,40 +71,47 @@ def run(args):
     for j, name in enumerate(names):
         print(f"{name:{w}s}" + "".join(f"{v:>{cw}.6g}" for v in model.coef_[:, j]))
     if len(model.classes_) == 2:
-        print(f"\n(coefficients of the log-odds of class {classes[0]!s}; train with "
+        print(f"\n(coefficients of the log-odds of class {classes[0]}; train with "
               f"--inference for standard errors and p-values)")
     return 0
 
 
 def _print_header(path, meta):
-    p = meta["params"]
+    p = {k: safe_text(v) for k, v in meta["params"].items()}
     cls = meta["classes"]
-    shown = ", ".join(map(str, cls["values"][:10])) + (", ..." if len(cls["values"]) > 10
-                                                       else "")
-    print(f"vlogreg model: {path} ({meta['format']} format {meta['format_version']}, "
-          f"written by vlogreg {meta['vlogreg_version']})")
-    print(f"  classes    {len(cls['values'])}: {shown} ({cls['dtype']})")
+    shown = ", ".join(map(safe_text, cls["values"][:10])) + (
+        ", ..." if len(cls["values"]) > 10 else "")
+    print(f"vlogreg model: {safe_text(path)} ({meta['format']} format "
+          f"{meta['format_version']}, written by vlogreg {safe_text(meta['vlogreg_version'])})")
+    print(f"  classes    {len(cls['values'])}: {shown} ({safe_text(cls['dtype'])})")
     print(f"  features   {meta['n_features']}")
-    # the penalty the fit used: l1_ratio and C decide unless penalty= was set (old files)
-    C = p.get("C", 1.0)
-    pen = resolve_penalty(p.get("penalty", "l2"), math.inf if C == "inf" else C,
-                          p.get("l1_ratio"))
+    # the penalty the fit used: l1_ratio and C decide unless penalty= was set (old
+    # files); decided on the stored values, printed from their escaped text (p)
+    raw = meta["params"]
+    C = raw.get("C", 1.0)
+    pen = resolve_penalty(raw.get("penalty", "l2"), math.inf if C == "inf" else C,
+                          raw.get("l1_ratio"))
     pen = "none" if pen is None else pen
     extra = f", l1_ratio={p['l1_ratio']}" if pen == "elasticnet" else ""
-    cw = f", class_weight={p['class_weight']}" if p.get("class_weight") else ""
+    cw = f", class_weight={p['class_weight']}" if raw.get("class_weight") else ""
     print(f"  params     penalty={pen}, C={p.get('C')}{extra}, solver={p.get('solver')}, "
           f"tol={p.get('tol')}, max_iter={p.get('max_iter')}{cw}")
     fit = meta["fit"]
     status = "converged" if fit["converged"] else "did NOT converge"
-    print(f"  fit        {fit['solver']}, {status} in {fit['n_iter']} iterations")
+    print(f"  fit        {safe_text(fit['solver'])}, {status} in {fit['n_iter']} iterations")
     t = meta["training"] or {}
     m = t.get("metrics") if isinstance(t.get("metrics"), dict) else {}
     if t:
-        line = f"  training   {t.get('data', '?')}, {t.get('n_samples', '?')} rows"
-        if isinstance(m.get("accuracy"), (int, float)):
+        line = (f"  training   {safe_text(t.get('data', '?'))}, "
+                f"{safe_text(t.get('n_samples', '?'))} rows")
+        if _real(m.get("accuracy")):
             line += f", accuracy {100 * m['accuracy']:.2f} %"
-        if isinstance(m.get("log_loss"), (int, float)):
+        if _real(m.get("log_loss")):
             line += f", log-loss {m['log_loss']:.4f}"
-        if isinstance(t.get("time_s"), (int, float)):
+        if _real(t.get("time_s")):
             line += f", {t['time_s']:.3f} s"
         print(line)
+
+
+def _real(v):
+    return isinstance(v, (int, float)) and not isinstance(v, bool)

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import os
 import sys
 
-from ..data.files import read_data, write_predictions
-from ._common import open_model, predict
+import numpy as np
+
+from ..data.files import read_data
+from ..data.tables import require_pyarrow
+from ..io.atomic import atomic_write
+from ._common import open_model, predict, refuse_overwrite, safe_text
 
 
 def add_parser(sub):
@@ -22,6 +28,7 @@ def add_parser(sub):
 
 
 def run(args):
+    refuse_overwrite({"--out": args.out}, {"MODEL": args.model, "DATA": args.data})
     mf, spec = open_model(args.model)
     data = read_data(args.data, spec, mf.metadata["feature_names"], id_column=args.id)
     proba, labels = predict(mf.model, data.X)
@@ -31,5 +38,54 @@ def run(args):
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     if args.out != "-":
-        print(f"vlogreg predict: {len(labels)} rows -> {args.out}")
+        print(f"vlogreg predict: {len(labels)} rows -> {safe_text(args.out)}")
     return 0
+
+
+def write_predictions(path, classes, proba, labels, ids=None, id_name="id"):
+    """Write ``[id,] proba_<class>..., predicted`` as CSV (or Parquet for .parquet/.pq).
+
+    ``path="-"`` writes CSV to stdout; a file is written atomically (``io.atomic``):
+    a failure midway leaves an earlier file of that name as it was. Floats are written
+    in full precision.
+    """
+    columns = ([id_name] if ids is not None else []) + \
+        [f"proba_{c}" for c in classes] + ["predicted"]
+    if len(set(columns)) != len(columns):
+        raise ValueError(f"the id column {id_name!r} collides with an output column; "
+                         f"rename it.")
+    if str(path).lower().endswith((".parquet", ".pq")):
+        pa = require_pyarrow(path)
+        import pyarrow.parquet as pq
+
+        data = ([ids] if ids is not None else []) + list(proba.T) + [labels]
+        table = pa.table(dict(zip(columns, data)))
+        atomic_write(path, lambda fh: pq.write_table(table, fh))
+        return
+    rows, labels = proba.tolist(), labels.tolist()
+
+    def write_csv(fh):
+        out = csv.writer(fh)
+        out.writerow(columns)
+        if ids is None:
+            out.writerows(r + [lab] for r, lab in zip(rows, labels))
+        else:
+            out.writerows([i] + r + [lab] for i, r, lab in zip(ids.tolist(), rows, labels))
+
+    if path == "-":
+        if sys.stdout.isatty():  # a person reads it: labels from the file made safe
+            columns = [safe_text(c) for c in columns]
+            labels = [safe_text(v) if isinstance(v, str) else v for v in labels]
+            if ids is not None:
+                ids = np.asarray([safe_text(v) if isinstance(v, str) else v
+                                  for v in ids.tolist()], dtype=object)
+        write_csv(sys.stdout)
+        return
+
+    def write_file(fh):
+        text = io.TextIOWrapper(fh, encoding="utf-8", newline="")
+        write_csv(text)
+        text.flush()
+        text.detach()  # atomic_write closes the file itself
+
+    atomic_write(path, write_file)

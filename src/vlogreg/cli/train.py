@@ -29,7 +29,7 @@ from ..inference import summary
 from ..io import save
 from ..io.checkpoint import load_checkpoint, save_checkpoint
 from ..solvers import SOLVERS
-from ._common import UsageError
+from ._common import UsageError, refuse_overwrite, safe_text
 
 PENALTIES = {"l2": "l2", "l1": "l1", "elasticnet": "elasticnet", "none": None}
 
@@ -183,6 +183,12 @@ def run(args):
     if args.inference and penalty in ("l1", "elasticnet"):
         raise UsageError(f"--inference needs --penalty l2 or none: there are no valid "
                          f"standard errors for an {args.penalty} fit.")
+    # the checkpoint may replace the one resumed from (its state is read by then), but
+    # neither output may replace the data, and the model not the checkpoint
+    checkpoint = args.checkpoint or f"{args.model}.ckpt"
+    refuse_overwrite({"--checkpoint": checkpoint}, {"DATA": args.data})
+    refuse_overwrite({"--model": args.model}, {"DATA": args.data, "--resume": args.resume,
+                                               "--checkpoint": checkpoint})
     folder = os.path.dirname(os.path.abspath(args.model))
     if not os.path.isdir(folder):
         raise UsageError(f"the folder of --model {args.model} does not exist; create it "
@@ -229,7 +235,7 @@ def run(args):
     save(model, args.model, feature_names=data.feature_names, training=training,
          summary=summary)
     for line in notes:
-        print(f"vlogreg train: warning: {line}", file=sys.stderr)
+        print(f"vlogreg train: warning: {safe_text(line)}", file=sys.stderr)
     result = {"model": args.model, "n_samples": int(data.X.shape[0]),
               "n_features": len(data.feature_names),
               "classes": [c.item() if hasattr(c, "item") else c for c in model.classes_],
@@ -273,8 +279,8 @@ def _out_of_core(args):
     if size <= budget:
         return None
     if not path.lower().endswith(STREAMABLE) and not os.path.isdir(path):
-        print(f"vlogreg train: warning: {args.data} ({_size(size)}) is larger than "
-              f"the memory budget ({_size(budget)}) and this format cannot be "
+        print(f"vlogreg train: warning: {safe_text(args.data)} ({_size(size)}) is larger "
+              f"than the memory budget ({_size(budget)}) and this format cannot be "
               f"streamed; reading it whole (convert it to Parquet or .npy to stream).",
               file=sys.stderr)
         return None
@@ -285,8 +291,8 @@ def _out_of_core(args):
                          "VLOGREG_MEMORY_BUDGET or prepare the columns beforehand.")
     source = open_source(path, target=args.target, features=args.features)
     if not args.quiet and not args.json:
-        print(f"vlogreg train: {args.data} is {_size(size)}, above the memory budget "
-              f"of {_size(budget)}: streaming it from disk in {source.n_chunks} "
+        print(f"vlogreg train: {safe_text(args.data)} is {_size(size)}, above the memory "
+              f"budget of {_size(budget)}: streaming it from disk in {source.n_chunks} "
               f"chunks of {_size(source.chunk_bytes)}")
     model = LogisticRegression(**_penalty_params(args), solver=args.solver,
                                max_iter=args.max_iter, tol=args.tol,
@@ -303,7 +309,7 @@ def _out_of_core(args):
     save(model, args.model, feature_names=list(names), training=training)
     notes = [str(w.message).strip().splitlines()[0] for w in caught]
     for line in notes:
-        print(f"vlogreg train: warning: {line}", file=sys.stderr)
+        print(f"vlogreg train: warning: {safe_text(line)}", file=sys.stderr)
     result = {"model": args.model, "n_samples": int(source.shape[0]), "n_features": n,
               "classes": [c.item() if hasattr(c, "item") else c for c in model.classes_],
               "solver": model.solver_, "n_iter": int(model.n_iter_[0]),
@@ -315,7 +321,7 @@ def _out_of_core(args):
         status = "converged" if model.converged_ else "did NOT converge"
         print(f"  solver     {model.solver_}, {status} in {result['n_iter']} iterations, "
               f"{seconds:.3f} s")
-        print(f"  model   -> {args.model}")
+        print(f"  model   -> {safe_text(args.model)}")
     return 0
 
 
@@ -354,9 +360,10 @@ def _interrupted(args, interruption, run_info):
               f"save. Run the same command again.", file=sys.stderr)
         return code
     save_checkpoint(path, interruption.state.state, run_info)
+    shown = safe_text(path)
     print(f"vlogreg train: {name}: stopped after iteration {interruption.state.n_iter}; "
-          f"checkpoint written to {path}. Resume with the same command plus "
-          f"--resume {path}", file=sys.stderr)
+          f"checkpoint written to {shown}. Resume with the same command plus "
+          f"--resume {shown}", file=sys.stderr)
     return code
 
 
@@ -384,9 +391,10 @@ def _inference(model, data):
 
 
 def _report(args, model, r, summary):
-    classes = ", ".join(map(str, r["classes"][:10])) + (", ..." if len(r["classes"]) > 10
-                                                        else "")
-    print(f"vlogreg train: {args.data}, {r['n_samples']} rows, {r['n_features']} features, "
+    classes = ", ".join(map(safe_text, r["classes"][:10])) + (
+        ", ..." if len(r["classes"]) > 10 else "")
+    print(f"vlogreg train: {safe_text(args.data)}, {r['n_samples']} rows, "
+          f"{r['n_features']} features, "
           f"{len(r['classes'])} classes ({classes})")
     how = " (chosen by 'auto')" if args.solver == "auto" else ""
     pen = "no penalty" if args.penalty == "none" else f"{args.penalty} penalty, C = {args.C:g}"
@@ -397,4 +405,4 @@ def _report(args, model, r, summary):
     print(f"  training   accuracy {100 * m['accuracy']:.2f} %, log-loss {m['log_loss']:.4f}")
     if summary is not None:
         print(f"  inference  standard errors and p-values stored ({summary.kind})")
-    print(f"  model   -> {args.model}")
+    print(f"  model   -> {safe_text(args.model)}")

@@ -25,6 +25,9 @@ import os
 
 import numpy as np
 
+from .._paths import regular_file
+from .npfiles import load_npy, load_npz
+from .sources import memory_budget
 from .tables import read_table, require_pyarrow, table_features
 
 _EXT = {".csv": "csv", ".tsv": "csv", ".csv.gz": "csv", ".tsv.gz": "csv",
@@ -42,9 +45,8 @@ def data_format(path):
     name = os.fspath(path).lower()
     for ext in sorted(_EXT, key=len, reverse=True):
         if name.endswith(ext):
-            if not os.path.exists(path):
-                raise FileNotFoundError(f"data file {os.fspath(path)!r} does not exist; "
-                                        f"check the path.")
+            # a FIFO or a device (/dev/zero) would be read without end: refused here
+            regular_file(path, "data file", folder_ok=_EXT[ext] == "parquet")
             return _EXT[ext]
     raise ValueError(f"cannot tell the format of {os.fspath(path)!r} from its name; use one "
                      f"of the endings {', '.join(_EXT)}.")
@@ -163,31 +165,25 @@ def _checked_input(spec):
 
 # ------------------------------------------------------------------- arrays
 def _load_npy(path):
-    try:
-        arr = np.load(path, allow_pickle=False)
-    except ValueError as exc:
-        raise ValueError(f"{path} is not a readable .npy array of numbers ({exc}).") from None
-    if not isinstance(arr, np.ndarray) or arr.ndim != 2 or arr.dtype.kind not in "biuf":
+    arr = load_npy(path)
+    if arr.ndim != 2 or arr.dtype.kind not in "biuf":
         raise ValueError(f"{path} must hold a 2-D numeric array (examples as rows), got "
-                         f"{getattr(arr, 'dtype', '?')} of shape {getattr(arr, 'shape', '?')}.")
+                         f"{arr.dtype} of shape {arr.shape}.")
     return arr
 
 
 def _load_npz(path, target, *, required):
-    try:
-        with np.load(path, allow_pickle=False) as z:
-            if "X" not in z.files:
-                raise ValueError(f"{path} has no array 'X' (it has {', '.join(z.files)}); "
-                                 f"save the features as X, e.g. np.savez(path, X=X, y=y).")
-            X = _matrix(z["X"], path, "X")
-            if target not in z.files:
-                if required:
-                    raise ValueError(f"{path} has no label array {target!r} (it has "
-                                     f"{', '.join(z.files)}); name it with --target.")
-                return X, None
-            y = z[target]
-    except OSError as exc:
-        raise ValueError(f"{path} is not a readable .npz file ({exc}).") from None
+    arrays, names = load_npz(path, ["X", target])
+    if "X" not in arrays:
+        raise ValueError(f"{path} has no array 'X' (it has {', '.join(names)}); save the "
+                         f"features as X, e.g. np.savez(path, X=X, y=y).")
+    X = _matrix(arrays["X"], path, "X")
+    if target not in arrays:
+        if required:
+            raise ValueError(f"{path} has no label array {target!r} (it has "
+                             f"{', '.join(names)}); name it with --target.")
+        return X, None
+    y = arrays[target]
     if y.ndim != 1 or len(y) != X.shape[0]:
         raise ValueError(f"{path}: labels {target!r} have shape {y.shape}, expected "
                          f"({X.shape[0]},), one per row of X.")
@@ -207,7 +203,28 @@ def _load_svmlight(path, n_features=None):
         row = int(np.searchsorted(X.indptr, np.flatnonzero(bad)[0], side="right")) - 1
         raise ValueError(f"{path}: row {row + 1} holds a NaN or inf feature value; remove "
                          f"or impute it.")
-    return X.tocsr(), _integral(y)
+    X = X.tocsr()
+    _check_width(X, path)
+    return X, _integral(y)
+
+
+#: a fit keeps about this many vectors of the model's size (coefficients, gradient,
+#: L-BFGS pairs, ...); a sparse file's width sets that size
+_MODEL_COPIES = 32
+
+
+def _check_width(X, path):
+    """Refuse a sparse file whose largest feature index makes the dense model larger
+    than the memory budget (one line of text can name feature 2,000,000,000)."""
+    need, budget = X.shape[1] * 8 * _MODEL_COPIES, memory_budget()
+    if need > budget and X.nnz:
+        at = int(np.argmax(X.indices))
+        row = int(np.searchsorted(X.indptr, at, side="right"))
+        raise ValueError(f"{path}: row {row} uses feature index {int(X.indices[at])}, so "
+                         f"the model would have {X.shape[1]} coefficients per class and "
+                         f"need about {need / 2**30:.3g} GiB, more than the memory budget "
+                         f"of {budget / 2**30:.3g} GiB; renumber the features densely "
+                         f"(or raise VLOGREG_MEMORY_BUDGET).")
 
 
 def _matrix(arr, path, name="the array"):
@@ -268,37 +285,3 @@ def match_labels(y, classes, path):
         raise ValueError(f"{path}: the label {label!r} at row {row + 1} is not one of the "
                          f"model's classes ({shown}).")
     return y
-
-
-def write_predictions(path, classes, proba, labels, ids=None, id_name="id"):
-    """Write ``[id,] proba_<class>..., predicted`` as CSV (or Parquet for .parquet/.pq).
-
-    ``path="-"`` writes CSV to stdout. Floats are written in full precision.
-    """
-    import contextlib
-    import csv
-    import sys
-
-    columns = ([id_name] if ids is not None else []) + \
-        [f"proba_{c}" for c in classes] + ["predicted"]
-    if len(set(columns)) != len(columns):
-        raise ValueError(f"the id column {id_name!r} collides with an output column; "
-                         f"rename it.")
-    if str(path).lower().endswith((".parquet", ".pq")):
-        pa = require_pyarrow(path)
-        import pyarrow.parquet as pq
-
-        data = ([ids] if ids is not None else []) + list(proba.T) + [labels]
-        pq.write_table(pa.table(dict(zip(columns, data))), path)
-        return
-    rows = proba.tolist()
-    labels = labels.tolist()
-    with (open(path, "w", newline="", encoding="utf-8") if path != "-"
-          else contextlib.nullcontext(sys.stdout)) as fh:
-        out = csv.writer(fh)
-        out.writerow(columns)
-        if ids is None:
-            out.writerows(r + [lab] for r, lab in zip(rows, labels))
-        else:
-            out.writerows([i] + r + [lab] for i, r, lab in zip(ids.tolist(), rows, labels))
-

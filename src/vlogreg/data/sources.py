@@ -22,6 +22,7 @@ from contextlib import closing
 
 import numpy as np
 
+from .._paths import regular_file
 from .readahead import NpyFileReader, mapped_file, read_ahead
 
 #: bytes of X per chunk: large enough for sequential reads at full disk speed
@@ -136,7 +137,11 @@ class NpySource(RowSource):
         self.path = None
         if not isinstance(arr, np.ndarray):
             self.path = os.fspath(arr)
-            arr = np.load(self.path, mmap_mode="r")  # only the header and the layout
+            try:  # only the header and the layout
+                arr = np.load(self.path, mmap_mode="r")
+            except ValueError as exc:  # a header that declares more than the file holds
+                raise ValueError(f"{self.path} is not a readable .npy array of numbers "
+                                 f"({exc}); save it again with np.save.") from None
             if not arr.flags.c_contiguous:
                 raise ValueError(f"{self.path} is stored in Fortran order; save it in C "
                                  f"order: np.save(path, np.ascontiguousarray(X)).")
@@ -303,8 +308,8 @@ def open_source(path, target=None, features=None, chunk_bytes=None):
     if not isinstance(path, (str, os.PathLike)):
         return ZarrSource(path, target, features, chunk_bytes)
     p = os.fspath(path).rstrip("/")
-    if not os.path.exists(p):
-        raise FileNotFoundError(f"{p!r} does not exist; check the path.")
+    # a FIFO or a device (/dev/zero) would be read without end: refused first
+    regular_file(p, "data file", folder_ok=True)
     low = p.lower()
     if low.endswith(".npy"):
         try:  # "-1" from a command line is a column index too

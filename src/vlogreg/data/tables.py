@@ -10,12 +10,16 @@ the column and the row (counted from 1, the header excluded).
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import math
+import os
+import sys
 
 import numpy as np
 
 from .dataset import Dataset
+from .sources import memory_budget
 
 _LIST_MAX = 20  # column names shown in an error message
 
@@ -45,10 +49,15 @@ def read_table(path, fmt, *, text_columns=()):
         parse = pcsv.ParseOptions(delimiter="\t" if tsv else ",",
                                   invalid_row_handler=on_invalid)
         convert = pcsv.ConvertOptions(column_types={c: pa.string() for c in text_columns})
+        undecodable = []
         try:
-            table = pcsv.read_csv(path, parse_options=parse, convert_options=convert)
+            with _undecodable_rows(undecodable):
+                table = pcsv.read_csv(path, parse_options=parse, convert_options=convert)
         except pa.ArrowInvalid as exc:
             what = str(exc).strip().splitlines()[0] if str(exc).strip() else "unreadable"
+            if undecodable and not invalid:
+                what = (f"a row has the wrong number of fields and is not UTF-8 text "
+                        f"({what[:80]!r}); save the file as UTF-8 text")
             if invalid:
                 r = invalid[0]
                 what = (f"{_line_of(path, r.text)}has {r.actual_columns} fields where the "
@@ -58,6 +67,7 @@ def read_table(path, fmt, *, text_columns=()):
     else:
         import pyarrow.parquet as pq
         try:
+            _check_parquet_size(pq, path)
             table = pq.read_table(path)
         except (pa.ArrowInvalid, OSError) as exc:
             raise ValueError(f"{path} is not a readable Parquet file "
@@ -70,6 +80,40 @@ def read_table(path, fmt, *, text_columns=()):
     if table.num_rows == 0:
         raise ValueError(f"{path} has no data rows.")
     return table
+
+
+@contextlib.contextmanager
+def _undecodable_rows(seen):
+    """pyarrow decodes a ragged row as UTF-8 before it calls ``invalid_row_handler``;
+    when that fails it prints "Exception ignored ..." and a traceback on stderr, ahead
+    of the real error. Here such a row is noted in ``seen`` instead (other unraisable
+    exceptions go to the usual hook)."""
+    old = sys.unraisablehook
+
+    def hook(unraisable):
+        if isinstance(unraisable.exc_value, UnicodeDecodeError):
+            seen.append(unraisable.exc_value)
+        else:
+            old(unraisable)
+    sys.unraisablehook = hook
+    try:
+        yield
+    finally:
+        sys.unraisablehook = old
+
+
+def _check_parquet_size(pq, path):
+    """Refuse a Parquet file whose metadata declare more values than the memory budget
+    holds as float64: run-length encoding lets a few kilobytes declare billions."""
+    if os.path.isdir(path):
+        return  # a dataset folder: its files are read one by one, as they come
+    meta = pq.ParquetFile(path).metadata
+    need, budget = meta.num_rows * max(meta.num_columns, 1) * 8, memory_budget()
+    if need > budget:
+        raise ValueError(f"{path} declares {meta.num_rows} rows of {meta.num_columns} "
+                         f"columns, {need / 2**30:.3g} GiB as float64, more than the memory "
+                         f"budget of {budget / 2**30:.3g} GiB; raise VLOGREG_MEMORY_BUDGET "
+                         f"(e.g. 64G) if this machine has the memory.")
 
 
 def _line_of(path, text):

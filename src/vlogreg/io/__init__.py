@@ -27,6 +27,7 @@ import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
 from .._estimator import LogisticRegression
+from .._paths import open_regular
 from .._version import __version__
 from ._format import (
     _DATE,
@@ -185,13 +186,16 @@ def load(path):
 def read_model_file(path):
     """Read and validate a model file; return a ``ModelFile``."""
     path = os.fspath(path)
-    if not os.path.exists(path):
-        raise FileNotFoundError(f"model file {path!r} does not exist; check the path.")
     try:
-        with zipfile.ZipFile(path) as zf:
+        # a FIFO or a device (/dev/zero) is refused before a byte is read
+        with open_regular(path, "model file") as fh, zipfile.ZipFile(fh) as zf:
             return _read(zf, path, (MAX_METADATA_BYTES, MAX_ARRAY_BYTES))
     except _Invalid as exc:
         raise ValueError(f"{path}: {exc}") from None
+    except MemoryError:
+        raise ValueError(f"{path}: its arrays do not fit in the memory available now "
+                         f"(they are within MAX_ARRAY_BYTES); free memory and load it "
+                         f"again.") from None
     except (TypeError, KeyError, AttributeError, IndexError) as exc:
         # a safety net: every field is checked above, but a hand-made file must never
         # end in a traceback

@@ -7,7 +7,6 @@ ValueError) with a one-line message; ``io.read_model_file`` adds the file name.
 
 from __future__ import annotations
 
-import io
 import json
 import math
 import re
@@ -30,6 +29,8 @@ from ._format import (
     ModelFile,
     _Invalid,
 )
+
+_MAX_DIGITS = 40  # uint64 labels have 20 digits; sizes and counts fewer
 
 
 def _read(zf, path, limits):
@@ -78,8 +79,22 @@ def _read_metadata(zf, infos, max_bytes):
 
     def no_constants(name):  # NaN and Infinity are not JSON
         raise _Invalid(f"metadata.json holds {name}, which is not valid JSON.")
+
+    def bounded_int(text):  # a 5,000-digit integer is no size, count or label we write
+        if len(text.lstrip("-")) > _MAX_DIGITS:
+            raise _Invalid(f"metadata.json holds an integer of {len(text)} digits "
+                           f"({text[:12]}...); no field of a model file is that large.")
+        return int(text)
+
+    def finite_float(text):  # 1e400 would parse as inf
+        value = float(text)
+        if not math.isfinite(value):
+            raise _Invalid(f"metadata.json holds the number {text[:40]}, beyond the range "
+                           f"of float64.")
+        return value
     try:
-        meta = json.loads(zf.read(info).decode("utf-8"), parse_constant=no_constants)
+        meta = json.loads(zf.read(info).decode("utf-8"), parse_constant=no_constants,
+                          parse_int=bounded_int, parse_float=finite_float)
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         raise _Invalid(f"metadata.json is not valid UTF-8 JSON ({exc}).") from None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
@@ -147,30 +162,40 @@ def _check_manifest(meta):
            "must have coef's dtype")
 
 
+_CHUNK = 1 << 18  # bytes decompressed per read: the only buffer besides the array itself
+
+
 def _read_array(zf, info, spec):
+    """The array of one member, streamed into an array allocated once at its declared
+    (already checked) size: memory is the array's bytes plus one chunk, never a copy."""
     with zf.open(info) as fh:
-        buf = io.BytesIO(fh.read())
-    try:
-        version = np.lib.format.read_magic(buf)
-        read_header = {(1, 0): np.lib.format.read_array_header_1_0,
-                       (2, 0): np.lib.format.read_array_header_2_0}.get(version)
-        if read_header is None:
-            raise ValueError(f"npy version {version}")
-        shape, _, dtype = read_header(buf)
-    except ValueError as exc:
-        raise _Invalid(f"{info.filename} is not a valid .npy array ({exc}).") from None
-    if dtype.kind != "f" or dtype.itemsize != np.dtype(spec["dtype"]).itemsize \
-            or list(shape) != spec["shape"]:
-        raise _Invalid(f"{info.filename} holds {dtype} of shape {shape}, but the manifest "
-                       f"declares {spec['dtype']} of shape {tuple(spec['shape'])}.")
-    buf.seek(0)
-    try:
-        arr = np.load(buf, allow_pickle=False)
-    except (ValueError, OSError, EOFError) as exc:
-        raise _Invalid(f"{info.filename} could not be read ({exc}).") from None
-    if buf.tell() != len(buf.getvalue()):
-        raise _Invalid(f"{info.filename} has bytes after its array data.")
-    return np.ascontiguousarray(arr, dtype=arr.dtype.newbyteorder("="))
+        try:
+            version = np.lib.format.read_magic(fh)
+            read_header = {(1, 0): np.lib.format.read_array_header_1_0,
+                           (2, 0): np.lib.format.read_array_header_2_0}.get(version)
+            if read_header is None:
+                raise ValueError(f"npy version {version}")
+            shape, fortran, dtype = read_header(fh)
+        except (ValueError, EOFError) as exc:
+            raise _Invalid(f"{info.filename} is not a valid .npy array ({exc}).") from None
+        if dtype.kind != "f" or dtype.itemsize != np.dtype(spec["dtype"]).itemsize \
+                or list(shape) != spec["shape"]:
+            raise _Invalid(f"{info.filename} holds {dtype} of shape {shape}, but the "
+                           f"manifest declares {spec['dtype']} of shape "
+                           f"{tuple(spec['shape'])}.")
+        flat = np.empty(math.prod(shape), dtype=dtype)
+        view, pos = memoryview(flat).cast("B"), 0
+        while pos < len(view):
+            n = fh.readinto(view[pos:pos + _CHUNK])
+            if not n:
+                raise _Invalid(f"{info.filename} ends after {pos} of its {len(view)} bytes "
+                               f"of array data; the file is truncated.")
+            pos += n
+        if fh.read(1):
+            raise _Invalid(f"{info.filename} has bytes after its array data.")
+    if not dtype.isnative:  # swapped in place: no second copy of the array
+        flat = flat.byteswap(inplace=True).view(dtype.newbyteorder("="))
+    return flat.reshape(shape, order="F" if fortran else "C")
 
 
 def _build(meta, arrays):
@@ -216,7 +241,8 @@ def _build(meta, arrays):
     model.n_iter_ = np.array([fit["n_iter"]], dtype=np.int32)
     model.converged_ = fit["converged"]
     model.solver_ = fit["solver"]
-    model.loss_history_ = [float(v) for v in arrays.get("loss_history", [])]
+    # kept as the float64 array it was read into (a list would take 4x its memory)
+    model.loss_history_ = arrays.get("loss_history", np.empty(0))
     return model
 
 
@@ -238,9 +264,17 @@ def _classes(spec):
         ok = False
     _check(ok, "classes", f"dtype {dtype!r} with these values is not a supported label type")
     try:
-        arr = np.array(values, dtype=np.dtype(dtype))
-    except (OverflowError, ValueError, TypeError) as exc:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", RuntimeWarning)  # float overflow: an error
+            arr = np.array(values, dtype=np.dtype(dtype))
+    except (OverflowError, ValueError, TypeError, RuntimeWarning) as exc:
         raise _Invalid(f"classes do not fit their dtype {dtype} ({exc}).") from None
+    if arr.dtype.kind in "biuf" and arr.tolist() != values:
+        # 70000 as float16 is inf, 0.1 as float16 is 0.0999755859375: the file says
+        # one label and the model would predict another
+        bad = next(v for v, a in zip(values, arr.tolist()) if v != a)
+        raise _Invalid(f"class label {bad!r} cannot be stored exactly as {dtype}; the file "
+                       f"is damaged or was edited.")
     _check(spec["kind"] == arr.dtype.kind, "classes.kind", f"must be {arr.dtype.kind!r}")
     _check(len(set(values)) == len(values) and
            (arr.dtype.kind == "O" or bool(np.all(arr[:-1] < arr[1:]))) and

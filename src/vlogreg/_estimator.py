@@ -85,6 +85,9 @@ def _check_params(est):
             or isinstance(est.class_weight, dict)):
         bad("class_weight", est.class_weight, "use None, 'balanced' or a dict "
             "{class: weight}")
+    if not isinstance(getattr(est, "standardize", False), (bool, np.bool_)):
+        bad("standardize", est.standardize, "use True (fit on unit-variance columns) or "
+            "False")
 
 
 class LogisticRegression(ClassifierMixin, BaseEstimator):
@@ -115,6 +118,16 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         ``callback(state)`` after each iteration with a ``vlogreg.solvers.IterationState``
         (``n_iter``, ``loss``, ``grad_norm``, ``theta``); returning True stops the fit
         (then no ConvergenceWarning is raised). Progress bars and checkpoints use it.
+    standardize : bool, default=False
+        Fit on the columns scaled to unit variance, ``(x_j - mu_j) / sigma_j`` (centred
+        when ``fit_intercept``; weighted by ``sample_weight``), so that a penalized fit
+        does not depend on the columns' units. X is never copied: the means and scales
+        come from the pass that validates X, and the objective evaluates
+        ``z = X (w / sigma) - (mu / sigma) . w + b`` (sparse X stays sparse).
+        ``coef_`` and ``intercept_`` are reported on the ORIGINAL scale (``predict``
+        takes raw X). A constant column keeps ``sigma = 1`` (as StandardScaler): it is
+        centred to zeros and its coefficient is 0. ``loss_history_`` and ``tol`` refer
+        to the standardized problem.
 
     Attributes
     ----------
@@ -133,7 +146,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
 
     def __init__(self, penalty="l2", *, C=1.0, l1_ratio=None, fit_intercept=True, tol=1e-4,
                  max_iter=100, solver="auto", class_weight=None, warm_start=False,
-                 verbose=0, learning_rate=None, callback=None):
+                 verbose=0, learning_rate=None, callback=None, standardize=False):
         self.penalty = penalty
         self.C = C
         self.l1_ratio = l1_ratio
@@ -146,6 +159,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         self.verbose = verbose
         self.learning_rate = learning_rate
         self.callback = callback
+        self.standardize = standardize
 
     # ----------------------------------------------------------------- helpers
     def _fit_spec(self):
@@ -154,7 +168,8 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
                        fit_intercept=self.fit_intercept, class_weight=self.class_weight,
                        solver=self.solver,
                        zero_start=not (self.warm_start and hasattr(self, "coef_")),
-                       estimator=type(self).__name__)
+                       estimator=type(self).__name__,
+                       standardize=bool(getattr(self, "standardize", False)))
 
     def _callback(self):
         user = self.callback
@@ -207,6 +222,11 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         if self.warm_start and hasattr(self, "coef_") and \
                 self.coef_.shape == (layout.k, layout.n):
             theta0 = layout.from_attributes(self.coef_, self.intercept_)
+        # a standardized objective's parameters are those of the scaled columns: the
+        # fitted attributes are mapped to and from the original scale through it
+        scaled = self._fit_spec().standardize
+        if scaled and theta0 is not None:
+            theta0 = objective.standardized(theta0)
         solver = choose_solver(self.solver, has_l1=objective.l1 > 0,
                                n_params=objective.n_params, m=objective.m)
         kw = {}
@@ -222,15 +242,17 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             result = SOLVERS[solver](objective, theta0, tol=self.tol,
                                      max_iter=self.max_iter, callback=self._callback(), **kw)
         unpenalized = objective.alpha == 0 and objective.l1 == 0
+        theta = objective.original(result.theta) if scaled else result.theta
         self.coef_, self.intercept_ = layout.to_attributes(
-            result.theta, objective.dtype, center_coef=unpenalized)
+            theta, objective.dtype, center_coef=unpenalized)
         self.n_iter_ = np.array([result.n_iter], dtype=np.int32)
         self.converged_ = result.converged
         self.loss_history_ = result.loss_history
         self.solver_ = solver
         # the separation test reads X once more: only where it decides a warning
+        final = layout.from_attributes(self.coef_, self.intercept_)
         separates = unpenalized and objective.separates(
-            layout.from_attributes(self.coef_, self.intercept_))
+            objective.standardized(final) if scaled else final)
         self._warn(result, separates)
         return self
 

@@ -33,6 +33,9 @@ class FitSpec:
         Whether the solver starts at theta = 0 (not a warm start).
     estimator : str
         The estimator's name, for error messages.
+    standardize : bool
+        Fit on columns scaled to unit variance (centred with an intercept); the backend
+        computes the scales in its validation pass (``vlogreg._scaling``).
     """
 
     penalty: str | None = "l2"
@@ -43,6 +46,7 @@ class FitSpec:
     solver: str = "auto"
     zero_start: bool = True
     estimator: str = "LogisticRegression"
+    standardize: bool = False
 
     def strengths(self, S):
         """``(alpha, l1)`` of the mean objective for the total sample weight ``S``.

@@ -17,8 +17,10 @@ from sklearn.utils.validation import (
 )
 
 from .._labels import encode_labels, final_weights
-from .._validation import check_finite, check_values
+from .._scaling import moments, scales
+from .._validation import MAX_ABS, check_finite, check_values
 from ..objective.logistic import LogisticObjective
+from ..objective.standardized import with_scaling
 from .base import FitData
 
 _ACCEPT = dict(accept_sparse=["csr", "csc"], dtype=[np.float64, np.float32],
@@ -29,13 +31,26 @@ def prepare(X, y, sample_weight, spec):
     """Validate X (m, n) and y (m,), encode the labels and weights; the objective."""
     names = _get_feature_names(X)  # (scikit-learn's warnings for mixed column names)
     X, y = check_X_y(X, y, estimator=spec.estimator, **_ACCEPT)
-    check_values(X, "X", columns=names)
-    classes, y_idx = encode_labels(y)
     sw = _check_sample_weight(sample_weight, X, dtype=np.float64)
+    col_scales = None
+    if spec.standardize:
+        # the column moments in the pass that checks the values: their sum of squares
+        # settles the checks (finite and small exactly when every value is)
+        mo = moments(X, sw)
+        limit = MAX_ABS.get(X.dtype)
+        if not (np.isfinite(mo.sumsq) and (limit is None or mo.sumsq <= limit * limit)):
+            check_values(X, "X", columns=names)
+        col_scales = scales(mo, spec.fit_intercept)
+    else:
+        check_values(X, "X", columns=names)
+    classes, y_idx = encode_labels(y)
     sw = final_weights(sw, spec.class_weight, classes, y_idx)
     alpha, l1 = spec.strengths(float(sw.sum()))
-    objective = LogisticObjective(X, y_idx, sw, alpha=alpha, l1=l1,
-                                  fit_intercept=spec.fit_intercept, n_classes=len(classes))
+    objective = with_scaling(
+        lambda a, b: LogisticObjective(X, y_idx, sw, alpha=a, l1=b,
+                                       fit_intercept=spec.fit_intercept,
+                                       n_classes=len(classes)),
+        col_scales, alpha, l1)
     return FitData(objective, classes, X.shape[1], names)
 
 

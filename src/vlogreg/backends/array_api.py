@@ -12,8 +12,13 @@ import numpy as np
 
 from .._arrays import is_array_api, namespace, to_numpy
 from .._labels import encode_labels, final_weights
+from .._scaling import Moments, scales
 from .._validation import MAX_ABS, cell, nonfinite_message
 from ..objective.array_api import ArrayAPIObjective
+from ..objective.standardized import with_scaling
+
+#: Bytes of X per row block whose column moments are computed on the device.
+_MOMENT_BLOCK_BYTES = 1 << 24
 from .base import FitData
 
 
@@ -66,11 +71,45 @@ def prepare(X, y, sample_weight, spec):
     classes, y_idx = encode_labels(_host_vector(y, m, "y"))
     sw = np.ones(m) if sample_weight is None else \
         _host_vector(sample_weight, m, "sample_weight").astype(np.float64)
+    col_scales = scales(_moments(X, xp, sw), spec.fit_intercept) if spec.standardize \
+        else None
     sw = final_weights(sw, spec.class_weight, classes, y_idx)
     alpha, l1 = spec.strengths(float(sw.sum()))
-    objective = ArrayAPIObjective(X, y_idx, sw, alpha=alpha, l1=l1,
-                                  fit_intercept=spec.fit_intercept, n_classes=len(classes))
+    objective = with_scaling(
+        lambda a, b: ArrayAPIObjective(X, y_idx, sw, alpha=a, l1=b,
+                                       fit_intercept=spec.fit_intercept,
+                                       n_classes=len(classes)),
+        col_scales, alpha, l1)
     return FitData(objective, classes, n)
+
+
+def _moments(X, xp, w):
+    """Weighted column ``Moments`` of X on its device, by row blocks (no copy of X):
+    each block's mean and centred sum of squares, merged on the host."""
+    from array_api_compat import device
+
+    m, n = X.shape
+    try:  # float64 where the device has it (not Apple's MPS)
+        wide = xp.float64
+        xp.asarray(np.zeros(1), dtype=wide, device=device(X))
+    except Exception:
+        wide = X.dtype
+    w_dev = xp.asarray(np.asarray(w, dtype=np.float64), device=device(X))
+    w_dev = xp.astype(w_dev, wide)
+    rows = max(1, _MOMENT_BLOCK_BYTES // max(1, n * 8))
+    parts = []
+    for r0 in range(0, m, rows):
+        r1 = min(r0 + rows, m)
+        Xb, wb = xp.astype(X[r0:r1, :], wide), w_dev[r0:r1]
+        Wb = float(np.sum(w[r0:r1]))
+        if not Wb > 0:
+            parts.append(Moments(0.0, np.zeros(n), np.zeros(n), 0.0))
+            continue
+        mb = (wb @ Xb) / Wb
+        D = Xb - mb
+        parts.append(Moments(Wb, to_numpy(mb).astype(np.float64),
+                             to_numpy(wb @ (D * D)).astype(np.float64), 0.0))
+    return Moments.merge(parts)
 
 
 def decision_function(X, model):

@@ -177,6 +177,10 @@ class StandardizedObjective:
                      dtype=np.float64)
         n, idx = self.n, np.arange(self.n)
         if B.ndim == 2:
+            # take out the inner bound's spd_ridge (1e-10 of its mean diagonal, in raw
+            # units: mapped through T it would weigh (mu / sigma)^2 on the coefficients);
+            # it is added back below, in standardized units
+            B[np.diag_indices_from(B)] -= 1e-10 * np.trace(B) / B.shape[0] / (1 + 1e-10)
             T1 = np.eye(B.shape[0])
             T1[idx, idx] = 1.0 / self.scale
             if self.fit_intercept:

@@ -143,8 +143,9 @@ def summary(model, X, y, sample_weight=None, *, cov_type="nonrobust", groups=Non
     p_value = 2.0 * norm.sf(np.abs(z))
     q = norm.ppf(1.0 - alpha / 2.0)
     stats = model_statistics(res.log_likelihood, np.bincount(y_idx, sw, K), n_params, K)
-    kind, note = "mle", ("maximum likelihood; cov = inv(X~^T diag(s a (1-a)) X~), weights "
-                         "as frequency weights; z, p-values and intervals are asymptotic.")
+    kind, note = "mle", ("maximum likelihood; information I = X~^T diag(s a (1-a)) X~, "
+                         "weights as frequency weights; z, p-values and intervals are "
+                         "asymptotic.")
     if reference:
         note += (f" Classes {', '.join(map(str, model.classes_[1:]))} against "
                  f"{model.classes_[0]!s} (statsmodels' MNLogit).")
@@ -158,7 +159,9 @@ def summary(model, X, y, sample_weight=None, *, cov_type="nonrobust", groups=Non
         if null is not None:
             note += (" The intercepts are reported centred (softmax ignores a common shift) "
                      "and their standard errors hold under that sum-to-zero constraint.")
-    if cov_type != "nonrobust":
+    if cov_type == "nonrobust":
+        note += " Covariance: inv(I)."
+    else:
         note += f" Covariance: {cov_type} sandwich inv(I) B inv(I)" + (
             f" over {n_groups} clusters, times G/(G-1) (N-1)/(N-q)." if n_groups else ".")
     return Summary(names=names, coef=est, std_err=std_err, z=z, p_value=p_value,

@@ -253,16 +253,25 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         final = layout.from_attributes(self.coef_, self.intercept_)
         separates = unpenalized and objective.separates(
             objective.standardized(final) if scaled else final)
-        self._warn(result, separates)
+        self._warn(result, separates, objective)
         return self
 
-    def _warn(self, result, separates):
+    def _warn(self, result, separates, objective):
         if separates:
+            # one more read of X, only now: which columns separate the classes alone
+            cols = objective.separating_columns()
+            names = getattr(self, "feature_names_in_", None)
+            shown = [repr(str(names[j])) if names is not None else f"column {j}"
+                     for j in cols[:5]] + ([f"and {len(cols) - 5} more"] if len(cols) > 5
+                                          else [])
+            which = (f" {', '.join(shown)} alone separate{'s' if len(cols) == 1 else ''} "
+                     f"the classes." if cols else "")
             warnings.warn(
-                "The training data are perfectly separable: without a penalty the "
-                "log-likelihood has no finite maximum, and these finite coefficients only "
-                "reflect where the solver stopped. Use penalty='l2' (any finite C) for a "
-                "well-defined fit.", SeparationWarning, stacklevel=3)
+                f"The training data are perfectly separable:{which} Without a penalty the "
+                f"log-likelihood has no finite maximum, and these finite coefficients only "
+                f"reflect where the solver stopped. Use penalty='l2' (any finite C) for a "
+                f"well-defined fit{', or drop the separating column' if cols else ''}.",
+                SeparationWarning, stacklevel=3)
             return
         if not result.converged and result.message != "stopped by callback":
             warnings.warn(

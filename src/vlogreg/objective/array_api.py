@@ -25,7 +25,7 @@ import numpy as np
 from .._arrays import namespace as _xp
 from .._arrays import to_numpy
 from .._layout import ParamLayout
-from .logistic import LogisticObjective, unseparated
+from .logistic import LogisticObjective, disjoint_ranges, unseparated
 from .secondorder import assemble_hessian, bordered, power_lipschitz
 
 #: row chunk of ``ArrayAPIObjective.hessian``: its curvature and Gram products
@@ -163,6 +163,16 @@ class ArrayAPIObjective:
     def separates(self, theta):
         """True when theta classifies every example with a margin (one read of X)."""
         return unseparated(to_numpy(self._z(theta)), self._y_host) == 0
+
+    def separating_columns(self):
+        """As ``LogisticObjective.separating_columns``, on X's device."""
+        xp, lo, hi = self.xp, [], []
+        for c in range(max(2, self.k)):
+            rows = self._dev(np.flatnonzero(self._y_host == c), np.int64)
+            Xc = xp.take(self.X, rows, axis=0)
+            lo.append(to_numpy(xp.min(Xc, axis=0)))
+            hi.append(to_numpy(xp.max(Xc, axis=0)))
+        return disjoint_ranges(np.array(lo, dtype=np.float64), np.array(hi, dtype=np.float64))
 
     def _curvature_z(self, z, s):
         xp = self.xp

@@ -312,6 +312,11 @@ class ChunkedObjective:
             P[idx] += self.alpha
         return spd_ridge(P)  # after alpha, as in memory: the same bound
 
+    def separating_columns(self):
+        """Not computed on chunks (the chunks' min and max do not add up): ``[]``, so
+        the SeparationWarning of a chunked fit names no column."""
+        return []
+
     def separates(self, theta):
         """True when ``theta`` classifies every example with a margin (one pass): the
         chunked twin of the estimator's in-memory test for its SeparationWarning."""

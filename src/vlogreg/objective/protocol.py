@@ -122,6 +122,11 @@ class Objective(Protocol):
     def lipschitz(self, n_iter=8, seed=0) -> float:
         """An estimate of the gradient's Lipschitz constant (power iterations)."""
 
+    def separating_columns(self) -> list:
+        """Indices of the columns that separate the classes by themselves (the classes'
+        ranges of x_j do not overlap), for the SeparationWarning; ``[]`` where the
+        objective cannot tell in one pass (chunked data)."""
+
     def separates(self, theta) -> bool:
         """True when theta classifies every example with a margin (one read of X): an
         unpenalized fit then has no finite optimum."""

@@ -149,6 +149,9 @@ class StandardizedObjective:
     def separates(self, theta):
         return self.inner.separates(self.original(theta))
 
+    def separating_columns(self):
+        return self.inner.separating_columns()  # scaling keeps each column's order
+
     # ------------------------------------------------------------ second order
     def curvature(self, theta):
         return self.inner.curvature(self.original(theta))

@@ -223,3 +223,25 @@ def test_every_backend_equals_sklearn_pipeline(backend, name, request):
     model = LogisticRegression(standardize=True, tol=1e-12, max_iter=1000, C=0.5,
                                solver="newton").fit(Xb, yb)
     _close(model, *_pipeline(X, y, C=0.5))
+
+
+def test_laplace_summary_of_a_standardized_fit_is_the_scaled_copys_mapped_back():
+    # the prior is on the standardized coefficients: the summary on the raw columns is
+    # the scaled copy's (checked against a finite-difference posterior in
+    # test_inference.py) through the Jacobian of b = b~ - (mu / sigma) . w~, w = w~ / sigma
+    from vlogreg.inference import summary
+
+    X, y = _cancer()
+    sc = StandardScaler().fit(X)
+    Xs = sc.transform(X)
+    s_copy = summary(LogisticRegression(C=0.3, tol=1e-12).fit(Xs, y), Xs, y)
+    model = _fit(X, y, C=0.3)
+    s = summary(model, X, y)
+    n = X.shape[1]
+    J = np.zeros((n + 1, n + 1))
+    J[0, 0] = 1.0
+    J[0, 1:] = -sc.mean_ / sc.scale_
+    J[1:, 1:] = np.diag(1.0 / sc.scale_)
+    np.testing.assert_allclose(s.coef, J @ s_copy.coef, rtol=1e-7)
+    np.testing.assert_allclose(s.cov, J @ s_copy.cov @ J.T, rtol=1e-6, atol=1e-14)
+    assert s.kind == "laplace-l2" and "standardized coefficients" in s.note

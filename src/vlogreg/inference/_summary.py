@@ -156,10 +156,13 @@ def summary(model, X, y, sample_weight=None, *, cov_type="nonrobust", groups=Non
             f"implied by C, cov = inv(X~^T D X~ + I_w / C); NOT frequentist MLE standard "
             f"errors. The coefficients are shrunk towards 0; p-values, the LR test, AIC "
             f"and BIC are approximate.")
+        if getattr(model, "standardize", False):
+            note += (" standardize=True: the prior is on the standardized coefficients "
+                     "sigma_j w_j, i.e. I_w = diag(sigma_j^2).")
         if null is not None:
             note += (" The intercepts are reported centred (softmax ignores a common shift) "
                      "and their standard errors hold under that sum-to-zero constraint.")
-    if cov_type == "nonrobust":
+    if cov_type == "nonrobust" and kind == "mle":
         note += " Covariance: inv(I)."
     else:
         note += f" Covariance: {cov_type} sandwich inv(I) B inv(I)" + (

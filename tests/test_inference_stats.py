@@ -208,3 +208,18 @@ def test_feature_names_name_collinear_columns():
     model = _mle(X, y)
     with pytest.raises(ValueError, match=r"'(GPA|PSI|GPA\+PSI)'.*collinear"):
         summary(model, X, y, feature_names=["GPA", "TUCE", "PSI", "GPA+PSI"])
+
+
+@pytest.mark.parametrize("cov_type", COV_TYPES)
+def test_without_intercept_equals_logit_without_constant(cov_type):
+    # statsmodels' counts without a constant: df_model = rank - 1, and llnull is still
+    # the model with a constant
+    X, y, groups = _fair()
+    kw = {"cov_kwds": {"groups": groups}} if cov_type == "cluster" else {}
+    model = LogisticRegression(penalty=None, fit_intercept=False, tol=1e-12,
+                               solver="newton").fit(X, y)
+    s = summary(model, X, y, cov_type=cov_type,
+                groups=groups if cov_type == "cluster" else None)
+    r = sm.Logit(y, X).fit(method="newton", tol=1e-14, disp=0, cov_type=cov_type, **kw)
+    _check_table(s, r)
+    _check_statistics(s, r)

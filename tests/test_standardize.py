@@ -245,3 +245,32 @@ def test_laplace_summary_of_a_standardized_fit_is_the_scaled_copys_mapped_back()
     np.testing.assert_allclose(s.coef, J @ s_copy.coef, rtol=1e-7)
     np.testing.assert_allclose(s.cov, J @ s_copy.cov @ J.T, rtol=1e-6, atol=1e-14)
     assert s.kind == "laplace-l2" and "standardized coefficients" in s.note
+
+
+@pytest.mark.parametrize("backend", ["dask-local", "dask-client", "npy", "torch",
+                                     "array_api_strict"])
+def test_every_backend_gives_the_in_memory_standardized_objective(backend, request):
+    # the same contract as test_objective_contract.py, through StandardizedObjective:
+    # each backend's moments (chunk by chunk, block by block on a device) and objective
+    # give the in-memory numbers
+    from vlogreg.backends import backend_for
+
+    X, y = _wine()
+    spec = FitSpec(C=0.5, standardize=True)
+    ref = memory.prepare(X, y, None, spec).objective
+    Xb, yb = _as_backend(backend, X, y, request)
+    obj = backend_for(Xb).prepare(Xb, yb, None, spec).objective
+    assert isinstance(obj, StandardizedObjective)
+    np.testing.assert_allclose(obj.mean, ref.mean, rtol=1e-12)
+    np.testing.assert_allclose(obj.scale, ref.scale, rtol=1e-12)
+    rng = np.random.default_rng(3)
+    theta, v = rng.standard_normal(ref.n_params), rng.standard_normal(ref.n_params)
+    f, g = obj.value_and_grad(theta)
+    fr, gr = ref.value_and_grad(theta)
+    assert f == pytest.approx(fr, rel=1e-12)
+    np.testing.assert_allclose(g, gr, rtol=1e-10, atol=1e-12 * np.abs(gr).max())
+    hv, hvr = obj.hessp(theta, v), ref.hessp(theta, v)
+    np.testing.assert_allclose(hv, hvr, rtol=1e-10, atol=1e-12 * np.abs(hvr).max())
+    H, Hr = obj.hessian(theta), ref.hessian(theta)
+    np.testing.assert_allclose(H, Hr, rtol=1e-10, atol=1e-12 * np.abs(Hr).max())
+    assert obj.separates(theta) == ref.separates(theta)

@@ -274,3 +274,24 @@ def test_every_backend_gives_the_in_memory_standardized_objective(backend, reque
     H, Hr = obj.hessian(theta), ref.hessian(theta)
     np.testing.assert_allclose(H, Hr, rtol=1e-10, atol=1e-12 * np.abs(Hr).max())
     assert obj.separates(theta) == ref.separates(theta)
+
+
+def test_moments_merge_and_keep_digits_of_a_large_mean():
+    # a column of mean 1e8 and std ~1: E[x^2] - mu^2 would lose every digit
+    from vlogreg._scaling import BLOCK_BYTES, Moments, moments, scales
+
+    rng = np.random.default_rng(0)
+    m = 3 * BLOCK_BYTES // (8 * 3) + 17  # several row blocks
+    X = np.column_stack([1e8 + rng.standard_normal(m), rng.standard_normal(m),
+                         np.where(rng.random(m) < 0.8, 0.0, rng.standard_normal(m))])
+    w = rng.uniform(0.1, 2.0, m)
+    mean = np.average(X, axis=0, weights=w)
+    var = np.average((X - mean) ** 2, axis=0, weights=w)
+    for mo in (moments(X, w), moments(sp.csr_matrix(X), w), moments(sp.csc_matrix(X), w),
+               Moments.merge([moments(X[:1000], w[:1000]), moments(X[1000:], w[1000:])])):
+        s = scales(mo)
+        np.testing.assert_allclose(s.mean, mean, rtol=1e-13)
+        # x ~ 1e8 is stored to +-7e-9: the variance ~1 is known to ~1e-8 (the naive
+        # E[x^2] - mu^2 would be off by O(1))
+        np.testing.assert_allclose(s.scale ** 2, var, rtol=1e-7)
+    assert np.all(scales(moments(X, w), center=False).mean == 0)

@@ -75,15 +75,21 @@ def moments(X, w=None):
     m, n = X.shape
     w = np.ones(m) if w is None else np.asarray(w, dtype=np.float64)
     if sp.issparse(X):
-        X = X.tocsr()
+        if X.format not in ("csr", "csc"):
+            X = X.tocsr()
+        if not X.has_canonical_format:  # duplicates would count twice in (x - mu)^2
+            X = X.copy()
+            X.sum_duplicates()
+        # the stored values with their row and column, CSR or CSC as given (no copy)
+        outer = np.repeat(np.arange(X.shape[X.format == "csc"]), np.diff(X.indptr))
+        rows, cols = (outer, X.indices) if X.format == "csr" else (X.indices, outer)
         d = X.data.astype(np.float64, copy=False)
-        rows = np.repeat(np.arange(m), np.diff(X.indptr))
         wd = w[rows]
         W = float(w.sum())
-        mean = np.bincount(X.indices, wd * d, n) / W if W > 0 else np.zeros(n)
-        dev = d - mean[X.indices]
-        wnz = np.bincount(X.indices, wd, n)
-        m2 = np.bincount(X.indices, wd * dev * dev, n) + (W - wnz) * mean * mean
+        mean = np.bincount(cols, wd * d, n) / W if W > 0 else np.zeros(n)
+        dev = d - mean[cols]
+        wnz = np.bincount(cols, wd, n)
+        m2 = np.bincount(cols, wd * dev * dev, n) + (W - wnz) * mean * mean
         return Moments(W, mean, m2, float(d @ d))
     step = max(1, BLOCK_BYTES // max(1, X.itemsize * n))
     parts = []

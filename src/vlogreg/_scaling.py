@@ -88,8 +88,11 @@ def moments(X, w=None):
         W = float(w.sum())
         mean = np.bincount(cols, wd * d, n) / W if W > 0 else np.zeros(n)
         dev = d - mean[cols]
-        wnz = np.bincount(cols, wd, n)
-        m2 = np.bincount(cols, wd * dev * dev, n) + (W - wnz) * mean * mean
+        # the weight of each column's zeros: exactly 0 for a fully stored column (W - the
+        # stored rows' weight would leave a rounding error, times mu^2)
+        wzero = np.where(np.bincount(cols, minlength=n) == m, 0.0,
+                         np.maximum(W - np.bincount(cols, wd, n), 0.0))
+        m2 = np.bincount(cols, wd * dev * dev, n) + wzero * mean * mean
         return Moments(W, mean, m2, float(d @ d))
     step = max(1, BLOCK_BYTES // max(1, X.itemsize * n))
     parts = []

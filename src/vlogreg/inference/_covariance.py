@@ -56,7 +56,7 @@ def one_pass(objective, theta, cov_type="nonrobust", groups=None, n_groups=0):
         Cluster codes in ``0 .. n_groups - 1`` (``cov_type="cluster"``).
     """
     layout = objective.layout
-    k, n, fi, p1 = layout.k, layout.n, layout.fit_intercept, layout.p1
+    k, fi, p1 = layout.k, layout.fit_intercept, layout.p1
     multi = layout.multinomial
     c, b = objective._cast(*objective.unpack(theta))
 

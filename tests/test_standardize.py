@@ -295,3 +295,25 @@ def test_moments_merge_and_keep_digits_of_a_large_mean():
         # E[x^2] - mu^2 would be off by O(1))
         np.testing.assert_allclose(s.scale ** 2, var, rtol=1e-7)
     assert np.all(scales(moments(X, w), center=False).mean == 0)
+
+
+@pytest.mark.parametrize("backend", ["numpy", "csr", "array_api_strict", "npy"])
+def test_bad_values_are_still_named_when_the_checks_share_the_moments_pass(backend,
+                                                                           request):
+    X, y = _spector()
+    X = X.copy()
+    X[5, 1] = np.nan
+    if backend == "csr":
+        Xb, yb = sp.csr_matrix(X), y
+    elif backend == "numpy":
+        Xb, yb = X, y
+    else:
+        Xb, yb = _as_backend(backend, X, y, request)
+    with pytest.raises(ValueError, match="NaN at row 5, column 1"):
+        LogisticRegression(standardize=True).fit(Xb, yb)
+    X[5, 1] = 1e200
+    Xb = X if backend == "numpy" else sp.csr_matrix(X) if backend == "csr" else \
+        _as_backend(backend, X, y, request)[0]
+    if backend != "npy":  # (the chunked checks are the out-of-core backend's own)
+        with pytest.raises(ValueError, match="larger than|as large as"):
+            LogisticRegression(standardize=True).fit(Xb, yb)

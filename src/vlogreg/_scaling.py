@@ -84,16 +84,27 @@ def moments(X, w=None):
         outer = np.repeat(np.arange(X.shape[X.format == "csc"]), np.diff(X.indptr))
         rows, cols = (outer, X.indices) if X.format == "csr" else (X.indices, outer)
         d = X.data.astype(np.float64, copy=False)
-        wd = w[rows]
-        W = float(w.sum())
-        mean = np.bincount(cols, wd * d, n) / W if W > 0 else np.zeros(n)
-        dev = d - mean[cols]
-        # the weight of each column's zeros: exactly 0 for a fully stored column (W - the
-        # stored rows' weight would leave a rounding error, times mu^2)
-        wzero = np.where(np.bincount(cols, minlength=n) == m, 0.0,
-                         np.maximum(W - np.bincount(cols, wd, n), 0.0))
-        m2 = np.bincount(cols, wd * dev * dev, n) + wzero * mean * mean
-        return Moments(W, mean, m2, float(d @ d))
+        with np.errstate(all="ignore"):  # NaN / inf / huge values: the checks name them
+            return _sparse_moments(d, rows, cols, w, m, n)
+    return _dense_moments(X, w, m, n)
+
+
+def _sparse_moments(d, rows, cols, w, m, n):
+    """Moments from the stored values ``d`` at (rows, cols); zeros are implicit."""
+    wd = w[rows]
+    W = float(w.sum())
+    mean = np.bincount(cols, wd * d, n) / W if W > 0 else np.zeros(n)
+    dev = d - mean[cols]
+    # the weight of each column's zeros: exactly 0 for a fully stored column (W - the
+    # stored rows' weight would leave a rounding error, times mu^2)
+    wzero = np.where(np.bincount(cols, minlength=n) == m, 0.0,
+                     np.maximum(W - np.bincount(cols, wd, n), 0.0))
+    m2 = np.bincount(cols, wd * dev * dev, n) + wzero * mean * mean
+    return Moments(W, mean, m2, float(d @ d))
+
+
+def _dense_moments(X, w, m, n):
+    """Moments of dense X by row blocks (each block's, merged)."""
     step = max(1, BLOCK_BYTES // max(1, X.itemsize * n))
     parts = []
     for r0 in range(0, m, step):

@@ -423,3 +423,19 @@ def test_without_rich_there_is_no_bar_and_without_matplotlib_no_plots(work, monk
     code = main(["evaluate", "model.vlogreg", "test.csv", "--plots", "noplots"])
     _one_line_error(code, *capsys.readouterr(), "evaluate",
                     ["--plots needs matplotlib", "vlogreg[cli]"])
+
+
+def test_the_process_ends_with_every_line_written(work):
+    """``python -m vlogreg`` ends through ``cli.entry`` (os._exit after flushing, which
+    skips Arrow's thread-pool teardown): a pipe still receives the whole output, and the
+    exit code is the command's."""
+    r = _vlogreg(["predict", "model.vlogreg", "test.csv", "--id", "id", "--out", "-"], work)
+    _ok(r)
+    lines = r.stdout.splitlines()
+    n_rows = len(pd.read_csv(work / "test.csv"))
+    assert len(lines) == n_rows + 1 and lines[-1].count(",") == lines[0].count(",")
+    r = _vlogreg(["inspect", "model.vlogreg", "--json"], work)
+    _ok(r)
+    assert json.loads(r.stdout)["n_features"] == len(FEATURES)
+    r = _vlogreg(["inspect", "missing.vlogreg"], work)
+    assert r.returncode == 2 and r.stderr.count("\n") == 1

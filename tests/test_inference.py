@@ -116,7 +116,7 @@ def test_sparse_and_small_blocks_equal_dense(monkeypatch):
     dense = summary(model, X, y)
     sparse = summary(model, sp.csr_matrix(X), y)
     # a few rows per densified block: the block sums must add up to the same matrix
-    monkeypatch.setattr(inference, "_DENSE_BLOCK_BYTES", 8 * 6 * 7)
+    monkeypatch.setattr(inference._summary, "_DENSE_BLOCK_BYTES", 8 * 6 * 7)
     blocked = summary(model, sp.csr_matrix(X), y)
     for other in (sparse, blocked):
         np.testing.assert_allclose(other.std_err, dense.std_err, rtol=1e-10)
@@ -133,8 +133,10 @@ def test_dataframe_names_reach_names_frame_and_str():
     assert list(s.names) == ["intercept"] + cols
     frame = s.to_frame()
     assert list(frame.index) == ["intercept"] + cols
-    assert list(frame.columns) == ["coef", "std err", "z", "P>|z|", "[0.025", "0.975]"]
+    assert list(frame.columns) == ["coef", "std err", "z", "P>|z|", "[0.025", "0.975]",
+                                   "odds ratio", "OR [0.025", "OR 0.975]"]
     np.testing.assert_array_equal(frame["std err"].to_numpy(), s.std_err)
+    np.testing.assert_array_equal(frame["OR 0.975]"].to_numpy(), np.exp(s.ci_high))
     text = str(s)
     for word in ["coef", "std err", "z", "P>|z|", "[0.025", "0.975]", "maximum likelihood"]:
         assert word in text
@@ -239,13 +241,6 @@ def test_l1_fits_are_refused(kw):
     model = LogisticRegression(C=0.1, max_iter=500, **kw).fit(X, y)
     with pytest.raises(ValueError, match="lasso.*C=np.inf"):
         summary(model, X, y)
-
-
-def test_unpenalized_multinomial_is_refused():
-    X, y = load_iris(return_X_y=True)
-    model = _mle(max_iter=50).fit(StandardScaler().fit_transform(X), y)
-    with pytest.raises(ValueError, match="not identifiable.*MNLogit.*penalty='l2'"):
-        summary(model, StandardScaler().fit_transform(X), y)
 
 
 def test_unfitted_model_is_refused():

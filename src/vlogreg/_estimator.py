@@ -104,6 +104,8 @@ def _check_params(est):
         ("fit_intercept", not isinstance(est.fit_intercept, (bool, np.bool_)),
          "use True or False"),
         ("warm_start", not isinstance(est.warm_start, (bool, np.bool_)), "use True or False"),
+        ("standardize", not isinstance(est.standardize, (bool, np.bool_)),
+         "use True (fit on unit-variance columns) or False"),
     ]
     for name, bad, fix in checks:
         if bad:
@@ -199,6 +201,16 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         ``callback(state)`` after each iteration with a ``vlogreg.solvers.IterationState``
         (``n_iter``, ``loss``, ``grad_norm``, ``theta``); returning True stops the fit
         (then no ConvergenceWarning is raised). Progress bars and checkpoints use it.
+    standardize : bool, default=False
+        Fit on the columns scaled to unit variance, ``(x_j - mu_j) / sigma_j`` (centred
+        when ``fit_intercept``; weighted by ``sample_weight``), so that a penalized fit
+        does not depend on the columns' units. X is never copied: the means and scales
+        come from the pass that validates X, and the objective evaluates
+        ``z = X (w / sigma) - (mu / sigma) . w + b`` (sparse X stays sparse).
+        ``coef_`` and ``intercept_`` are reported on the ORIGINAL scale (``predict``
+        takes raw X). A constant column keeps ``sigma = 1`` (as StandardScaler): it is
+        centred to zeros and its coefficient is 0. ``loss_history_`` and ``tol`` refer
+        to the standardized problem.
 
     Attributes
     ----------
@@ -222,7 +234,8 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
     def __init__(self, penalty="deprecated", *, C=1.0, l1_ratio=0.0, dual=False, tol=1e-4,
                  fit_intercept=True, intercept_scaling=1, class_weight=None,
                  random_state=None, solver="auto", max_iter=100, verbose=0,
-                 warm_start=False, n_jobs=None, learning_rate=None, callback=None):
+                 warm_start=False, n_jobs=None, learning_rate=None, callback=None,
+                 standardize=False):
         self.penalty = penalty
         self.C = C
         self.l1_ratio = l1_ratio
@@ -239,6 +252,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         self.n_jobs = n_jobs
         self.learning_rate = learning_rate
         self.callback = callback
+        self.standardize = standardize
 
     # ----------------------------------------------------------------- helpers
     def _fit_spec(self):
@@ -247,7 +261,8 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
                        C=self.C, l1_ratio=self.l1_ratio, fit_intercept=self.fit_intercept,
                        class_weight=self.class_weight, solver=self.solver,
                        zero_start=not (self.warm_start and hasattr(self, "coef_")),
-                       n_jobs=self.n_jobs, estimator=type(self).__name__)
+                       n_jobs=self.n_jobs, estimator=type(self).__name__,
+                       standardize=bool(self.standardize))
 
     def _callback(self):
         user = self.callback
@@ -306,6 +321,11 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         if self.warm_start and hasattr(self, "coef_") and \
                 self.coef_.shape == (layout.k, layout.n):
             theta0 = layout.from_attributes(*self._numpy_attributes())
+        # a standardized objective's parameters are those of the scaled columns: the
+        # fitted attributes are mapped to and from the original scale through it
+        scaled = self._fit_spec().standardize
+        if scaled and theta0 is not None:
+            theta0 = objective.standardized(theta0)
         solver = choose_solver(self.solver, has_l1=objective.l1 > 0,
                                n_params=objective.n_params, m=objective.m)
         kw = {}
@@ -320,7 +340,8 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             result = SOLVERS[solver](objective, theta0, tol=self.tol,
                                      max_iter=self.max_iter, callback=self._callback(), **kw)
         unpenalized = objective.alpha == 0 and objective.l1 == 0
-        coef, intercept = layout.to_attributes(result.theta, objective.dtype,
+        theta = objective.original(result.theta) if scaled else result.theta
+        coef, intercept = layout.to_attributes(theta, objective.dtype,
                                                center_coef=unpenalized)
         self.coef_, self.intercept_ = (coef, intercept) if to_input is None else \
             (to_input(coef), to_input(intercept))
@@ -329,17 +350,27 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         self.loss_history_ = result.loss_history
         self.solver_ = solver
         # the separation test reads X once more: only where it decides a warning
+        final = layout.from_attributes(coef, intercept)
         separates = unpenalized and objective.separates(
-            layout.from_attributes(coef, intercept))
-        self._warn(result, separates)
+            objective.standardized(final) if scaled else final)
+        self._warn(result, separates, objective)
         return self
 
-    def _warn(self, result, separates):
+    def _warn(self, result, separates, objective):
         if separates:
-            warn("The training data are perfectly separable: without a penalty the "
-                 "log-likelihood has no finite maximum, and these finite coefficients only "
-                 "reflect where the solver stopped. Use C < np.inf with a penalty for a "
-                 "well-defined fit.", SeparationWarning)
+            # one more read of X, only now: which columns separate the classes alone
+            cols = objective.separating_columns()
+            names = getattr(self, "feature_names_in_", None)
+            shown = [repr(str(names[j])) if names is not None else f"column {j}"
+                     for j in cols[:5]] + ([f"and {len(cols) - 5} more"] if len(cols) > 5
+                                          else [])
+            which = (f" {', '.join(shown)} alone separate{'s' if len(cols) == 1 else ''} "
+                     f"the classes." if cols else "")
+            warn(f"The training data are perfectly separable:{which} Without a penalty the "
+                 f"log-likelihood has no finite maximum, and these finite coefficients only "
+                 f"reflect where the solver stopped. Use C < np.inf with a penalty for a "
+                 f"well-defined fit{', or drop the separating column' if cols else ''}.",
+                 SeparationWarning)
             return
         if not result.converged and result.message != "stopped by callback":
             others = " or ".join(repr(o) for o in ("newton", "lbfgs") if o != self.solver_)

@@ -38,6 +38,9 @@ class FitSpec:
         for large X; -1 all cores, -2 all but one, as in scikit-learn).
     estimator : str
         The estimator's name, for error messages.
+    standardize : bool
+        Fit on columns scaled to unit variance (centred with an intercept); the backend
+        computes the scales in its validation pass (``vlogreg._scaling``).
     """
 
     penalty: str | None = "l2"
@@ -49,6 +52,7 @@ class FitSpec:
     zero_start: bool = True
     n_jobs: int | None = None
     estimator: str = "LogisticRegression"
+    standardize: bool = False
 
     def strengths(self, S, exp2=0):
         """``(alpha, l1)`` of the mean objective for the total sample weight

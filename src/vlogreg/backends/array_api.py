@@ -15,8 +15,13 @@ from sklearn import get_config
 
 from .._arrays import is_array_api, namespace, to_numpy
 from .._labels import encode_labels, final_weights, scaled_weights
+from .._scaling import Moments, scales
 from .._validation import MAX_ABS, cell, nonfinite_message
 from ..objective.array_api import ArrayAPIObjective
+from ..objective.standardized import with_scaling
+
+#: Bytes of X per row block whose column moments are computed on the device.
+_MOMENT_BLOCK_BYTES = 1 << 24
 from .base import FitData
 
 
@@ -58,21 +63,29 @@ def prepare(X, y, sample_weight, spec):
         raise ValueError(f"X has shape {tuple(X.shape)}: at least 1 sample and 1 feature "
                          f"are needed.")
     X = _float(X, xp)
-    _check_finite(X, xp)
     limit = MAX_ABS[np.dtype(str(X.dtype).split(".")[-1])]
-    if float(xp.max(xp.abs(X))) > limit:
-        raise ValueError(f"X has values larger than {limit:g}: they overflow the fit's "
-                         f"arithmetic; scale the features first.")
+    sw = np.ones(m) if sample_weight is None else \
+        _host_vector(sample_weight, m, "sample_weight").astype(np.float64)
+    # standardize: the column moments in the pass that checks X (their sum of squares is
+    # finite and small exactly when every value is); the checks' own passes otherwise
+    mo = _moments(X, xp, scaled_weights(sw)[0]) if spec.standardize else None
+    if mo is None or not (np.isfinite(mo.sumsq) and mo.sumsq <= limit * limit):
+        _check_finite(X, xp)
+        if float(xp.max(xp.abs(X))) > limit:
+            raise ValueError(f"X has values larger than {limit:g}: they overflow the fit's "
+                             f"arithmetic; scale the features first.")
     if y is None:
         raise ValueError(f"{spec.estimator} requires y to be passed, but the target y is "
                          f"None; pass the labels, one per row of X.")
     classes, y_idx = encode_labels(_host_vector(y, m, "y"))
-    sw = np.ones(m) if sample_weight is None else \
-        _host_vector(sample_weight, m, "sample_weight").astype(np.float64)
+    col_scales = None if mo is None else scales(mo, spec.fit_intercept)
     sw, exp2 = scaled_weights(final_weights(sw, spec.class_weight, classes, y_idx))
     alpha, l1 = spec.strengths(float(sw.sum()), exp2)
-    objective = ArrayAPIObjective(X, y_idx, sw, alpha=alpha, l1=l1,
-                                  fit_intercept=spec.fit_intercept, n_classes=len(classes))
+    objective = with_scaling(
+        lambda a, b: ArrayAPIObjective(X, y_idx, sw, alpha=a, l1=b,
+                                       fit_intercept=spec.fit_intercept,
+                                       n_classes=len(classes)),
+        col_scales, alpha, l1)
     to_input = None
     if get_config().get("array_api_dispatch", False):
         from array_api_compat import device
@@ -82,6 +95,37 @@ def prepare(X, y, sample_weight, spec):
         def to_input(a):
             return xp.asarray(a, device=where)
     return FitData(objective, classes, n, to_input=to_input)
+
+
+def _moments(X, xp, w):
+    """Weighted column ``Moments`` of X on its device, by row blocks (no copy of X):
+    each block's mean, centred and plain sums of squares, merged on the host."""
+    from array_api_compat import device
+
+    m, n = X.shape
+    try:  # float64 where the device has it (not Apple's MPS)
+        wide = xp.float64
+        xp.asarray(np.zeros(1), dtype=wide, device=device(X))
+    except Exception:
+        wide = X.dtype
+    w_dev = xp.asarray(np.asarray(w, dtype=np.float64), device=device(X))
+    w_dev = xp.astype(w_dev, wide)
+    rows = max(1, _MOMENT_BLOCK_BYTES // max(1, n * 8))
+    parts = []
+    with np.errstate(all="ignore"):  # NaN / inf (NumPy-backed namespaces): checked after
+        for r0 in range(0, m, rows):
+            r1 = min(r0 + rows, m)
+            Xb, wb = xp.astype(X[r0:r1, :], wide), w_dev[r0:r1]
+            Wb = float(np.sum(w[r0:r1]))
+            ss = float(xp.sum(Xb * Xb))
+            if not Wb > 0:
+                parts.append(Moments(0.0, np.zeros(n), np.zeros(n), ss))
+                continue
+            mb = (wb @ Xb) / Wb
+            D = Xb - mb
+            parts.append(Moments(Wb, to_numpy(mb).astype(np.float64),
+                                 to_numpy(wb @ (D * D)).astype(np.float64), ss))
+    return Moments.merge(parts)
 
 
 def decision_function(X, model):

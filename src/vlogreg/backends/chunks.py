@@ -1,7 +1,8 @@
 """What the chunked backends (Dask, files on disk) check and merge, chunk by chunk.
 
 A chunk's ``chunk_stats`` reads it once (NaN / inf in X, labels, counts and weight sums
-per label, bad weights); ``check_stats`` merges the chunks' stats and raises the first
+per label, bad weights, and for ``standardize=True`` its column moments, which
+``column_scales`` merges); ``check_stats`` merges the chunks' stats and raises the first
 problem as the one-line error the in-memory path gives. Nothing of size m is kept.
 """
 
@@ -10,13 +11,17 @@ from __future__ import annotations
 import numpy as np
 
 from .._labels import encode_labels
+from .._scaling import Moments, moments, scales
 from .._validation import cell, first_nonfinite, nonfinite_message
 
 
-def chunk_stats(Xc, yc, swc, offset, unique=np.unique):  # unique(y, return_inverse=True)
-    """What the checks need from one chunk (rows ``offset..``), in one read of it."""
+def chunk_stats(Xc, yc, swc, offset, unique=np.unique, with_moments=False):
+    """What the checks need from one chunk (rows ``offset..``), in one read of it
+    (``unique(y, return_inverse=True)``; ``with_moments``: the columns' ``Moments``)."""
     out = {"m": int(Xc.shape[0]), "x_bad": first_nonfinite(Xc, offset), "y_nan": None,
            "sw_bad": None}
+    if with_moments:
+        out["moments"] = moments(Xc, swc)
     yc = np.asarray(yc)
     if yc.dtype.kind == "f" and np.isnan(yc).any():
         out["y_nan"] = offset + int(np.flatnonzero(np.isnan(yc))[0])
@@ -76,3 +81,11 @@ def check_stats(stats, columns=None):
     counts = np.bincount(inv, np.concatenate([s["counts"] for s in stats]), len(classes))
     wsums = np.bincount(inv, np.concatenate([s["wsums"] for s in stats]), len(classes))
     return classes, counts, wsums, sum(s["m"] for s in stats)
+
+
+def column_scales(stats, spec):
+    """The ``ColumnScales`` of the chunks' merged moments for ``spec.standardize``,
+    else None (``chunk_stats(..., with_moments=spec.standardize)`` made them)."""
+    if not spec.standardize:
+        return None
+    return scales(Moments.merge([s.get("moments") for s in stats]), spec.fit_intercept)

@@ -32,9 +32,10 @@ from dask import delayed
 from .._labels import class_weights, encode_chunk, total_weight
 from .._validation import cell, first_nonfinite, nonfinite_message
 from ..objective.chunked import ChunkedObjective, ChunkSpec, add_parts, chunk_partial
+from ..objective.standardized import with_scaling
 from . import dask_setup
 from .base import FitData
-from .chunks import check_stats, chunk_stats
+from .chunks import check_stats, chunk_stats, column_scales
 from .dask_setup import SPLIT_EVERY, tree_futures
 
 
@@ -206,11 +207,11 @@ def _as_vector(v, X, name):
     return da.from_array(v, chunks=(X.chunks[0],))
 
 
-def _stats(X, y, sw):
+def _stats(X, y, sw, with_moments=False):
     offsets = np.concatenate([[0], np.cumsum(X.chunks[0])[:-1]]).astype(int)
     ss = sw.to_delayed().ravel() if sw is not None else [None] * len(offsets)
     stat = delayed(chunk_stats, pure=False)
-    return [stat(x, yc, s, int(o)) for x, yc, s, o in
+    return [stat(x, yc, s, int(o), with_moments=with_moments) for x, yc, s, o in
             zip(X.to_delayed().ravel(), y.to_delayed().ravel(), ss, offsets)]
 
 
@@ -232,7 +233,7 @@ def prepare(X, y, sample_weight, spec):
     client, futures = _client_of((X, y, sw))
     if client is not None:  # the usual case: the setup is one round trip
         return _prepare_futures(spec, client, futures, X, columns)
-    (stats,) = dask.compute(_stats(X, y, sw))
+    (stats,) = dask.compute(_stats(X, y, sw, spec.standardize))
     classes, counts, wsums, m = check_stats(stats, columns)
     cw = class_weights(spec.class_weight, classes, counts)
     S = total_weight(wsums, cw)
@@ -246,8 +247,10 @@ def prepare(X, y, sample_weight, spec):
     y_idx, s = dask.persist(y_idx, s)
     cspec = _chunk_spec(spec, X, classes, S)
     alpha, l1 = spec.strengths(S)
-    objective = ChunkedObjective(DaskChunks(cspec, X, y_idx, s), cspec, m=m, dtype=X.dtype,
-                                 alpha=alpha, l1=l1)
+    chunks = DaskChunks(cspec, X, y_idx, s)
+    objective = with_scaling(
+        lambda a, b: ChunkedObjective(chunks, cspec, m=m, dtype=X.dtype, alpha=a, l1=b),
+        column_scales(stats, spec), alpha, l1)
     return FitData(objective, classes, cspec.n, columns)
 
 
@@ -268,9 +271,13 @@ def _prepare_futures(spec, client, futures, X, columns):
     cspec = _chunk_spec(spec, X, classes, S)
     chunks = DaskChunks(cspec, X, None, None, futures=(client, (xf, yi, s), held))
     alpha, l1 = spec.strengths(S)
-    obj = ChunkedObjective(chunks, cspec, m=info["m"], dtype=X.dtype, alpha=alpha, l1=l1)
-    obj.preload(known)
-    return FitData(obj, classes, cspec.n, columns)
+
+    def make(a, b):
+        obj = ChunkedObjective(chunks, cspec, m=info["m"], dtype=X.dtype, alpha=a, l1=b)
+        obj.preload(known)  # raw-scale passes: theta = 0 is 0 on either scale
+        return obj
+
+    return FitData(with_scaling(make, info["scales"], alpha, l1), classes, cspec.n, columns)
 
 
 # ------------------------------------------------------------------ prediction

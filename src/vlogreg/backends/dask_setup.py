@@ -27,7 +27,7 @@ from .._layout import ParamLayout
 from ..objective.chunked import _N_OUT, ChunkSpec, add_parts, chunk_partial
 from ..objective.protocol import BOUND_MAX_DENSE, BOUND_MAX_ROWS
 from ..solvers import choose_solver
-from .chunks import check_stats, chunk_stats
+from .chunks import check_stats, chunk_stats, column_scales
 
 #: chunk results added per task of the tree reduction
 SPLIT_EVERY = 8
@@ -71,8 +71,8 @@ def _unique_inverse(yc, return_inverse=True):
     return np.unique(yc, return_inverse=True)
 
 
-def _stats(Xc, yc, swc, offset):
-    return chunk_stats(Xc, yc, swc, offset, _unique_inverse)
+def _stats(Xc, yc, swc, offset, with_moments=False):
+    return chunk_stats(Xc, yc, swc, offset, _unique_inverse, with_moments)
 
 
 def _merge(spec, n, columns, *stats):
@@ -84,7 +84,8 @@ def _merge(spec, n, columns, *stats):
     except (ValueError, TypeError) as exc:
         return exc
     return {"classes": classes, "cw": cw, "S": S, "m": m,
-            "ops": first_ops(spec, n, len(classes), m)}
+            "ops": first_ops(spec, n, len(classes), m),
+            "scales": column_scales(stats, spec)}
 
 
 def _encode_y(info, yc):
@@ -118,7 +119,8 @@ def setup(client, spec, futures, offsets, n, columns):
     Returns
     -------
     info : dict
-        ``classes``, ``cw`` (class weights or None), ``S``, ``m``, ``ops``.
+        ``classes``, ``cw`` (class weights or None), ``S``, ``m``, ``ops``, ``scales``
+        (the ``ColumnScales`` of ``standardize=True``, else None).
     known : dict
         ``{op: (args, result)}`` of the passes folded in.
     encoded : (list, list)
@@ -129,7 +131,7 @@ def setup(client, spec, futures, offsets, n, columns):
     """
     xf, yf, swf = futures
     C = len(xf)
-    stats = client.map(_stats, xf, yf, swf, offsets, pure=False)
+    stats = client.map(_stats, xf, yf, swf, offsets, [spec.standardize] * C, pure=False)
     info = client.submit(_merge, spec, n, columns, *stats, pure=False)
     infos = [info] * C
     yi = client.map(_encode_y, infos, yf, pure=False)

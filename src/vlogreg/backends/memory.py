@@ -22,9 +22,11 @@ from .._labels import (
     final_weights,
     scaled_weights,
 )
+from .._scaling import moments, scales
 from .._spec import n_threads
-from .._validation import check_finite, check_values
+from .._validation import MAX_ABS, check_finite, check_values
 from ..objective.logistic import LogisticObjective
+from ..objective.standardized import with_scaling
 from .base import FitData
 
 _ACCEPT = dict(accept_sparse=["csr", "csc"], dtype=[np.float64, np.float32],
@@ -37,14 +39,28 @@ def prepare(X, y, sample_weight, spec):
     if y is not None:
         check_labels_present(y)  # before check_X_y, which fails on pandas' NA
     X, y = check_X_y(X, y, estimator=spec.estimator, **_ACCEPT)
-    check_values(X, "X", columns=names)
-    classes, y_idx = encode_labels(y)
     sw = _check_sample_weight(sample_weight, X, dtype=np.float64)
+    col_scales = None
+    if spec.standardize:
+        # the column moments in the pass that checks the values: their sum of squares
+        # settles the checks (finite and small exactly when every value is); weights
+        # brought near 1 by a power of two, which leaves the moments as they are
+        mo = moments(X, scaled_weights(sw)[0])
+        limit = MAX_ABS.get(X.dtype)
+        if not (np.isfinite(mo.sumsq) and (limit is None or mo.sumsq <= limit * limit)):
+            check_values(X, "X", columns=names)
+        col_scales = scales(mo, spec.fit_intercept)
+    else:
+        check_values(X, "X", columns=names)
+    classes, y_idx = encode_labels(y)
     sw, exp2 = scaled_weights(final_weights(sw, spec.class_weight, classes, y_idx))
     alpha, l1 = spec.strengths(float(sw.sum()), exp2)
-    objective = LogisticObjective(X, y_idx, sw, alpha=alpha, l1=l1,
-                                  fit_intercept=spec.fit_intercept, n_classes=len(classes),
-                                  n_threads=n_threads(spec.n_jobs))
+    objective = with_scaling(
+        lambda a, b: LogisticObjective(X, y_idx, sw, alpha=a, l1=b,
+                                       fit_intercept=spec.fit_intercept,
+                                       n_classes=len(classes),
+                                       n_threads=n_threads(spec.n_jobs)),
+        col_scales, alpha, l1)
     return FitData(objective, classes, X.shape[1], names)
 
 

@@ -14,8 +14,9 @@ from .._labels import class_weights, encode_chunk, total_weight
 from .._spec import n_threads
 from .._validation import cell, first_nonfinite, nonfinite_message
 from ..objective.chunked import ChunkedObjective, ChunkSpec, add_parts, chunk_partial
+from ..objective.standardized import with_scaling
 from .base import FitData, set_features
-from .chunks import check_stats, chunk_stats
+from .chunks import check_stats, chunk_stats, column_scales
 
 
 class _Rows:
@@ -78,7 +79,8 @@ def prepare(X, y, sample_weight, spec):
     m is held in memory (only ``y`` / ``sample_weight`` when passed as arrays).
     """
     rows = _Rows(X, y, sample_weight)
-    stats = [chunk_stats(Xc, yc, swc, start) for start, Xc, yc, swc in rows.iter()]
+    stats = [chunk_stats(Xc, yc, swc, start, with_moments=spec.standardize)
+             for start, Xc, yc, swc in rows.iter()]
     classes, counts, wsums, m = check_stats(stats, X.feature_names)
     cw = class_weights(spec.class_weight, classes, counts)
     S = total_weight(wsums, cw)
@@ -87,7 +89,9 @@ def prepare(X, y, sample_weight, spec):
     cspec = ChunkSpec(n=n, n_classes=len(classes), fit_intercept=spec.fit_intercept,
                       S=S, n_threads=n_threads(spec.n_jobs))
     chunks = StreamChunks(cspec, rows, classes, cw)
-    objective = ChunkedObjective(chunks, cspec, m=m, dtype=X.dtype, alpha=alpha, l1=l1)
+    objective = with_scaling(
+        lambda a, b: ChunkedObjective(chunks, cspec, m=m, dtype=X.dtype, alpha=a, l1=b),
+        column_scales(stats, spec), alpha, l1)
     return FitData(objective, classes, n, set_features(X.feature_names))
 
 

@@ -43,12 +43,7 @@ def run(args):
         out["classes"] = meta["classes"]["values"]
         out["coefficients"] = coefficient_rows(model, names)
         inf = mf.inference
-        out["inference"] = None if inf is None else {
-            "kind": inf["kind"], "alpha": inf["alpha"], "note": inf["note"],
-            "rows": [{"name": str(inf["names"][i]),
-                      **{a: jsonable(inf[a][i]) for a in ("coef", "std_err", "z", "p_value",
-                                                          "ci_low", "ci_high")}}
-                     for i in range(len(inf["names"]))]}
+        out["inference"] = None if inf is None else _inference_json(mf.summary())
         print(json.dumps(out, indent=1))
         return 0
     # text mode: everything that came from the file is printed through safe_text
@@ -58,7 +53,7 @@ def run(args):
         table = mf.summary()
         table.names = np.asarray([safe_text(n) for n in table.names], dtype=object)
         table.note = safe_text(table.note)
-        print(table)
+        print(table.to_text(odds_ratios=True))
         return 0
     classes = [safe_text(c) for c in
                (model.classes_[1:] if len(model.classes_) == 2 else model.classes_)]
@@ -74,6 +69,23 @@ def run(args):
         print(f"\n(coefficients of the log-odds of class {classes[0]}; train with "
               f"--inference for standard errors and p-values)")
     return 0
+
+
+#: the Summary's model statistics, in the JSON output
+_STATS = ("log_likelihood", "null_log_likelihood", "pseudo_r2", "lr_stat", "lr_df",
+          "lr_pvalue", "aic", "bic", "df_model", "df_resid", "n_obs", "sum_weights")
+
+
+def _inference_json(s):
+    """The stored summary as JSON values: its kind, statistics and rows."""
+    cols = ("coef", "std_err", "z", "p_value", "ci_low", "ci_high", "odds_ratio",
+            "or_ci_low", "or_ci_high")
+    return {"kind": s.kind, "alpha": s.alpha, "note": s.note, "cov_type": s.cov_type,
+            "n_groups": s.n_groups,
+            **{k: jsonable(getattr(s, k)) for k in _STATS},
+            "rows": [{"name": str(s.names[i]),
+                      **{a: jsonable(getattr(s, a)[i]) for a in cols}}
+                     for i in range(len(s.names))]}
 
 
 def _print_header(path, meta):

@@ -25,7 +25,7 @@ import numpy as np
 from .._estimator import LogisticRegression
 from ..data.files import read_training_data
 from ..data.sources import memory_budget, open_source
-from ..inference import summary
+from ..inference import COV_TYPES, summary
 from ..io import save
 from ..io.checkpoint import load_checkpoint, save_checkpoint
 from ..solvers import SOLVERS
@@ -61,8 +61,19 @@ def add_parser(sub):
                    help="gradient max-norm at which to stop (default 1e-4)")
     p.add_argument("--class-weight", choices=["balanced"],
                    help="weight classes inversely to their frequency")
+    p.add_argument("--standardize", action="store_true",
+                   help="fit on columns scaled to unit variance (the penalty then does not "
+                   "depend on the columns' units); coefficients are stored on the "
+                   "original scale")
     p.add_argument("--inference", action="store_true",
-                   help="compute standard errors and p-values and store them in the model")
+                   help="compute standard errors, p-values, odds ratios and model tests "
+                   "and store them in the model")
+    p.add_argument("--cov-type", choices=list(COV_TYPES), default="nonrobust",
+                   help="with --inference: the covariance of the standard errors "
+                   "(default nonrobust; HC0: robust sandwich; cluster: needs --groups)")
+    p.add_argument("--groups", metavar="COL",
+                   help="with --cov-type cluster: the CSV/Parquet column of cluster labels "
+                   "(not used as a feature)")
     p.add_argument("--model", required=True, metavar="OUT", help="model file to write")
     p.add_argument("--json", action="store_true", help="print a JSON object on stdout")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar, no report")
@@ -189,6 +200,12 @@ def run(args):
     refuse_overwrite({"--checkpoint": checkpoint}, {"DATA": args.data})
     refuse_overwrite({"--model": args.model}, {"DATA": args.data, "--resume": args.resume,
                                                "--checkpoint": checkpoint})
+    if (args.cov_type != "nonrobust" or args.groups) and not args.inference:
+        raise UsageError("--cov-type and --groups choose the standard errors of "
+                         "--inference; add --inference.")
+    if (args.cov_type == "cluster") != (args.groups is not None):
+        raise UsageError("--cov-type cluster and --groups COL go together: name the "
+                         "column of cluster labels with --groups.")
     folder = os.path.dirname(os.path.abspath(args.model))
     if not os.path.isdir(folder):
         raise UsageError(f"the folder of --model {args.model} does not exist; create it "
@@ -197,14 +214,16 @@ def run(args):
     if streamed is not None:
         return streamed
     data = read_training_data(args.data, args.target, features=args.features,
-                              exclude=args.exclude, one_hot=args.one_hot)
+                              exclude=args.exclude, one_hot=args.one_hot,
+                              groups=args.groups)
     found = np.unique(data.y)
     if len(found) < 2:
         raise ValueError(f"{args.data}: the labels hold one class only ({found[0].item()!r}); "
                          f"training needs examples of at least 2 classes.")
     model = LogisticRegression(**_penalty_params(args), solver=args.solver,
                                max_iter=args.max_iter, tol=args.tol,
-                               class_weight=args.class_weight)
+                               class_weight=args.class_weight,
+                               standardize=args.standardize)
     progress = None if args.quiet else FitProgress.for_terminal(args.max_iter, args.tol)
     run_info = _run_info(args, data)
     resume_state = _load_resume(args, run_info)
@@ -226,7 +245,7 @@ def run(args):
         metrics = training_metrics(model, data.X, data.y)
         summary, note = None, None
         if args.inference:
-            summary, note = _inference(model, data)
+            summary, note = _inference(model, data, args.cov_type)
     notes = [str(w.message).strip().splitlines()[0] for w in caught] + \
         ([note] if note else [])
     training = {"data": os.path.basename(args.data), "n_samples": int(data.X.shape[0]),
@@ -296,7 +315,8 @@ def _out_of_core(args):
               f"chunks of {_size(source.chunk_bytes)}")
     model = LogisticRegression(**_penalty_params(args), solver=args.solver,
                                max_iter=args.max_iter, tol=args.tol,
-                               class_weight=args.class_weight)
+                               class_weight=args.class_weight,
+                               standardize=args.standardize)
     t0 = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -377,16 +397,16 @@ def training_metrics(model, X, y):
             "log_loss": float(log_loss(y, proba, labels=model.classes_))}
 
 
-def _inference(model, data):
+def _inference(model, data, cov_type="nonrobust"):
     """(Summary, None), or (None, why) when the fit has no valid standard errors."""
     try:
-        result = summary(model, data.X, data.y)
+        # the model was fitted on an array: the file's column names name the rows (and
+        # the columns a collinearity message points at)
+        result = summary(model, data.X, data.y, cov_type=cov_type,
+                         groups=data.ids if cov_type == "cluster" else None,
+                         feature_names=data.feature_names)
     except ValueError as exc:
         return None, f"no standard errors stored: {str(exc).strip().splitlines()[0]}"
-    # the model was fitted on an array: summary names its features x0, x1, ...
-    real = {f"x{j}": name for j, name in enumerate(data.feature_names)}
-    result.names = np.asarray([head + sep + real.get(last, last) for head, sep, last in
-                               (str(s).rpartition(":") for s in result.names)], dtype=object)
     return result, None
 
 
@@ -404,5 +424,6 @@ def _report(args, model, r, summary):
     m = r["metrics"]
     print(f"  training   accuracy {100 * m['accuracy']:.2f} %, log-loss {m['log_loss']:.4f}")
     if summary is not None:
-        print(f"  inference  standard errors and p-values stored ({summary.kind})")
+        print(f"  inference  standard errors, odds ratios and model tests stored "
+              f"({summary.kind}, {summary.cov_type} covariance)")
     print(f"  model   -> {safe_text(args.model)}")

@@ -52,15 +52,21 @@ def data_format(path):
                      f"of the endings {', '.join(_EXT)}.")
 
 
-def read_training_data(path, target, *, features=None, exclude=(), one_hot=False):
-    """Read X, y and the feature names of a training file (see the module docstring)."""
+def read_training_data(path, target, *, features=None, exclude=(), one_hot=False,
+                       groups=None):
+    """Read X, y and the feature names of a training file (see the module docstring);
+    ``groups``: a table's column of cluster labels, read as ``ids`` (not a feature)."""
     fmt = data_format(path)
     if fmt in ("csv", "parquet"):
         if target is None:
             raise ValueError(f"{path}: name the label column with --target.")
         table = read_table(path, fmt)
         return table_features(table, path, fmt, target=target, features=features,
-                              exclude=exclude, one_hot=one_hot, labels_required=True)
+                              exclude=exclude, one_hot=one_hot, labels_required=True,
+                              id_column=groups, id_what="the --groups column")
+    if groups is not None:
+        raise ValueError(f"--groups names a column of a CSV or Parquet file; {path} has no "
+                         f"column names.")
     if features or exclude or one_hot:
         raise ValueError(f"--features, --exclude and --one-hot select CSV and Parquet "
                          f"columns; for a {fmt} file, select the columns before saving it.")

@@ -129,7 +129,8 @@ def _line_of(path, text):
 
 
 def table_features(table, path, fmt, *, target=None, features=None, exclude=(),
-                   id_column=None, one_hot=False, categories=None, labels_required=False):
+                   id_column=None, one_hot=False, categories=None, labels_required=False,
+                   id_what="the --id column"):
     """``Dataset`` of the feature columns (all but target / id / exclude by default).
 
     ``categories`` ({column: sorted categories}) is the one-hot encoding of a trained
@@ -155,7 +156,7 @@ def table_features(table, path, fmt, *, target=None, features=None, exclude=(),
         y = labels_of(table, target, path)
     ids = None
     if id_column is not None:
-        check_present([id_column], "the --id column")
+        check_present([id_column], id_what)
         ids = table.column(id_column).to_numpy(zero_copy_only=False)
     check_present(list(exclude), "given to --exclude")
     if features is None:

@@ -32,6 +32,7 @@ from .._version import __version__
 from ._format import (
     _DATE,
     _INFERENCE,
+    _INFERENCE_STATS,
     FORMAT,
     FORMAT_VERSION,
     ModelFile,
@@ -132,6 +133,12 @@ def _describe(model, feature_names, training, summary):
                      "sum_weights": float(summary.sum_weights),
                      "log_likelihood": float(summary.log_likelihood),
                      "note": str(summary.note)}
+        for k in _INFERENCE_STATS:
+            v = getattr(summary, k, None)
+            if k in ("cov_type", "n_groups"):
+                inference[k] = None if v is None else (str(v) if k == "cov_type" else int(v))
+            else:  # JSON has no NaN: a statistic that is not finite is stored as null
+                inference[k] = float(v) if v is not None and math.isfinite(v) else None
         for a in _INFERENCE:
             arrays[f"inference_{a}"] = np.asarray(getattr(summary, a), dtype="<f8")
     params = model.get_params(deep=False)

@@ -16,6 +16,10 @@ _KEYS = ("format", "format_version", "vlogreg_version", "estimator", "params", "
          "arrays")
 _INFERENCE_KEYS = ("names", "kind", "alpha", "n_obs", "sum_weights", "log_likelihood",
                    "note")
+#: optional (files of vlogreg before them lack them; the format version stays 1): the
+#: model statistics (numbers, null when not finite), the covariance type, the clusters
+_INFERENCE_STATS = ("null_log_likelihood", "pseudo_r2", "lr_stat", "lr_df", "lr_pvalue",
+                    "aic", "bic", "df_model", "df_resid", "cov_type", "n_groups")
 _CLASS_DTYPES = ("bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32",
                  "uint64", "float16", "float32", "float64", "object")
 _DATE = (1980, 1, 1, 0, 0, 0)  # fixed member dates: the same model gives the same bytes
@@ -38,7 +42,8 @@ class ModelFile:
         The parsed ``metadata.json``.
     inference : dict or None
         ``metadata["inference"]`` plus the arrays ``coef, std_err, z, p_value, ci_low,
-        ci_high`` (shape (p,)), when the file stores them.
+        ci_high`` (shape (p,)), when the file stores them (the odds ratios are
+        ``exp`` of coef and the interval: derived, not stored).
     """
     path: str
     model: object

@@ -22,6 +22,7 @@ from ._format import (
     _CLASS_DTYPES,
     _INFERENCE,
     _INFERENCE_KEYS,
+    _INFERENCE_STATS,
     _KEYS,
     _NPY_HEADER_MAX,
     FORMAT,
@@ -141,13 +142,19 @@ def _check_manifest(meta):
     rows = 1 if K == 2 else K
     want = {"coef": [rows, meta["n_features"]], "intercept": [rows]}
     if inf is not None:
-        _check(isinstance(inf, dict) and set(inf) == set(_INFERENCE_KEYS)
+        _check(isinstance(inf, dict) and set(_INFERENCE_KEYS) <= set(inf)
+               and set(inf) <= set(_INFERENCE_KEYS) | set(_INFERENCE_STATS)
+               and all(inf.get(k) is None or _number(inf[k]) for k in _INFERENCE_STATS
+                       if k not in ("cov_type", "n_groups"))
+               and inf.get("cov_type", "nonrobust") in ("nonrobust", "HC0", "cluster")
+               and (inf.get("n_groups") is None or _int(inf["n_groups"]))
                and isinstance(inf["names"], list)
                and all(isinstance(s, str) for s in inf["names"])
                and isinstance(inf["kind"], str) and isinstance(inf["note"], str)
                and _int(inf["n_obs"]) and all(_number(inf[k]) for k in
                                               ("alpha", "sum_weights", "log_likelihood")),
-               "inference", "must be null or an object with " + ", ".join(_INFERENCE_KEYS))
+               "inference", "must be null or an object with " + ", ".join(_INFERENCE_KEYS)
+               + " and optionally " + ", ".join(_INFERENCE_STATS))
         want.update({f"inference_{a}": [len(inf["names"])] for a in _INFERENCE})
     if "loss_history" in man:
         _check(len(man["loss_history"]["shape"]) == 1, "arrays.loss_history",
@@ -214,7 +221,7 @@ def _build(meta, arrays):
                "params.class_weight",
                "must be null, 'balanced' or {labels: [...], weights: [...]}")
         params["class_weight"] = dict(zip(cw["labels"], cw["weights"]))
-    for key in ("fit_intercept", "warm_start"):
+    for key in ("fit_intercept", "warm_start", "standardize"):
         _check(isinstance(params.get(key, False), bool), f"params.{key}", "must be a bool")
     _check(_int(params.get("verbose", 0)), "params.verbose", "must be an integer")
     model = LogisticRegression(**params)
@@ -287,6 +294,11 @@ def _inference(meta, arrays):
     if meta["inference"] is None:
         return None
     out = dict(meta["inference"])
+    # a statistic stored as null (not finite) is NaN; files written before the model
+    # statistics lack them: the Summary's defaults (NaN, "nonrobust") stand in
+    for k in _INFERENCE_STATS:
+        if k != "n_groups" and k in out and out[k] is None:
+            out[k] = math.nan
     out["names"] = np.asarray(out["names"], dtype=object)
     for a in _INFERENCE:
         out[a] = arrays[f"inference_{a}"]

@@ -25,7 +25,8 @@ import numpy as np
 from .._arrays import namespace as _xp
 from .._arrays import to_numpy
 from .._layout import ParamLayout
-from .logistic import LogisticObjective, unseparated
+from .logistic import LogisticObjective, disjoint_ranges, unseparated
+from .protocol import BOUND_MAX_DENSE, BOUND_MAX_ROWS
 from .secondorder import assemble_hessian, bordered, power_lipschitz
 
 #: row chunk of ``ArrayAPIObjective.hessian``: its curvature and Gram products
@@ -164,6 +165,16 @@ class ArrayAPIObjective:
         """True when theta classifies every example with a margin (one read of X)."""
         return unseparated(to_numpy(self._z(theta)), self._y_host) == 0
 
+    def separating_columns(self):
+        """As ``LogisticObjective.separating_columns``, on X's device."""
+        xp, lo, hi = self.xp, [], []
+        for c in range(max(2, self.k)):
+            rows = self._dev(np.flatnonzero(self._y_host == c), np.int64)
+            Xc = xp.take(self.X, rows, axis=0)
+            lo.append(to_numpy(xp.min(Xc, axis=0)))
+            hi.append(to_numpy(xp.max(Xc, axis=0)))
+        return disjoint_ranges(np.array(lo, dtype=np.float64), np.array(hi, dtype=np.float64))
+
     def _curvature_z(self, z, s):
         xp = self.xp
         z = xp.astype(z, self._wide_xp)
@@ -237,7 +248,7 @@ class ArrayAPIObjective:
                                                    float(dsum), self.fit_intercept)
         return assemble_hessian(blocks, self.layout, self.alpha)
 
-    def hessian_bound(self, max_rows=32768, max_dense=1000):
+    def hessian_bound(self, max_rows=BOUND_MAX_ROWS, max_dense=BOUND_MAX_DENSE, ridge=True):
         """As ``LogisticObjective.hessian_bound``, on a strided subsample brought to host."""
         step = max(1, -(-self.m // max_rows))
         Xs = to_numpy(self.X[::step, :])
@@ -245,7 +256,7 @@ class ArrayAPIObjective:
         sub = LogisticObjective(Xs, ys, to_numpy(self.s[::step]), alpha=self.alpha,
                                 fit_intercept=self.fit_intercept,
                                 n_classes=self.k if self.multinomial else 2)
-        return sub.hessian_bound(max_rows=max_rows, max_dense=max_dense)
+        return sub.hessian_bound(max_rows=max_rows, max_dense=max_dense, ridge=ridge)
 
     def lipschitz(self, n_iter=8, seed=0):
         """Power-iteration estimate of the gradient's Lipschitz constant (see objective.logistic)."""

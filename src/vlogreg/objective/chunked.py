@@ -259,7 +259,7 @@ class ChunkedObjective:
         H[np.arange(self.n_coef), np.arange(self.n_coef)] += self.alpha
         return H
 
-    def hessian_bound(self, max_rows=BOUND_MAX_ROWS, max_dense=BOUND_MAX_DENSE):
+    def hessian_bound(self, max_rows=BOUND_MAX_ROWS, max_dense=BOUND_MAX_DENSE, ridge=True):
         """``X~^T diag(s) X~ / (4 S) + alpha I`` estimated from at most ~``max_rows`` rows.
 
         The weighted mean over chunks of ``LogisticObjective.hessian_bound`` on each
@@ -294,7 +294,12 @@ class ChunkedObjective:
             P[idx, idx] += self.alpha
         else:
             P[idx] += self.alpha
-        return spd_ridge(P)  # after alpha, as in memory: the same bound
+        return spd_ridge(P) if ridge else P  # after alpha, as in memory: the same bound
+
+    def separating_columns(self):
+        """Not computed on chunks (the chunks' min and max do not add up): ``[]``, so
+        the SeparationWarning of a chunked fit names no column."""
+        return []
 
     def separates(self, theta):
         """True when ``theta`` classifies every example with a margin (one pass): the

@@ -221,6 +221,19 @@ class LogisticObjective:
         SeparationWarning for unpenalized fits); one read of X."""
         return self.n_unseparated(theta) == 0
 
+    def separating_columns(self):
+        """Columns that separate the classes by themselves (``disjoint_ranges`` of the
+        classes' ranges of x_j), for the SeparationWarning to name; one read of X."""
+        y = np.asarray(self.y).astype(np.intp)
+        lo, hi = [], []
+        for c in range(max(2, self.k)):
+            Xc = self.X[y == c]
+            lo.append(np.asarray(Xc.min(axis=0).todense() if sp.issparse(Xc)
+                                 else Xc.min(axis=0)).ravel())
+            hi.append(np.asarray(Xc.max(axis=0).todense() if sp.issparse(Xc)
+                                 else Xc.max(axis=0)).ravel())
+        return disjoint_ranges(np.array(lo), np.array(hi))
+
     # ------------------------------------------------------- flat-vector interface
     def value_and_grad(self, theta):
         """Smooth objective and its gradient at the flat ``theta`` (float64)."""
@@ -381,6 +394,15 @@ class LogisticObjective:
 
         return power_lipschitz(gram_vec, self.n + (1 if self.fit_intercept else 0),
                                self.multinomial, self.alpha, n_iter, seed)
+
+
+def disjoint_ranges(lo, hi):
+    """Columns j whose class ranges ``[lo[c, j], hi[c, j]]`` (K, n) do not overlap: a
+    threshold (K - 1 thresholds) on x_j alone then classifies every example."""
+    order = np.argsort(lo, axis=0, kind="stable")
+    lo_s = np.take_along_axis(lo, order, axis=0)
+    hi_s = np.take_along_axis(hi, order, axis=0)
+    return [int(j) for j in np.flatnonzero(np.all(hi_s[:-1] < lo_s[1:], axis=0))]
 
 
 def unseparated(z, y):

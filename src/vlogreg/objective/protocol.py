@@ -114,13 +114,19 @@ class Objective(Protocol):
     def hessian(self, theta, curvature=None) -> np.ndarray:
         """The full Hessian (n_params, n_params) in theta's layout, one read of X."""
 
-    def hessian_bound(self, max_rows=BOUND_MAX_ROWS, max_dense=BOUND_MAX_DENSE):
+    def hessian_bound(self, max_rows=BOUND_MAX_ROWS, max_dense=BOUND_MAX_DENSE, ridge=True):
         """A cheap SPD bound of the Hessian for preconditioning: the Gram matrix of a
         row subsample times 1/4 (1/2 multinomial) plus alpha; (p1, p1), or its diagonal
-        (p1,) when ``p1 = n + fit_intercept > max_dense``."""
+        (p1,) when ``p1 = n + fit_intercept > max_dense``. ``ridge=False`` leaves out
+        ``secondorder.spd_ridge`` (for a wrapper that maps the bound first)."""
 
     def lipschitz(self, n_iter=8, seed=0) -> float:
         """An estimate of the gradient's Lipschitz constant (power iterations)."""
+
+    def separating_columns(self) -> list:
+        """Indices of the columns that separate the classes by themselves (the classes'
+        ranges of x_j do not overlap), for the SeparationWarning; ``[]`` where the
+        objective cannot tell in one pass (chunked data)."""
 
     def separates(self, theta) -> bool:
         """True when theta classifies every example with a margin (one read of X): an

@@ -1,0 +1,171 @@
+"""One read of X for inference, and the covariance matrices made from it.
+
+With ``X~ = [X, 1]`` (intercept last, as in theta), weights ``s`` (frequency weights),
+probabilities ``a`` and residuals ``r = y - a`` (one-hot ``Y - A`` for K classes), one
+pass over X's row blocks accumulates
+
+- the information ``I = X~^T diag(s a (1 - a)) X~`` (per class pair
+  ``X~^T diag(s (delta_kl a_k - a_k a_l)) X~``);
+- the sandwich's middle term ``B``: ``HC0`` ``sum_i s_i g_i g_i^T`` with the score
+  ``g_i = x~_i r_i`` (``x~_i (x) r_i`` for K classes); ``cluster``
+  ``sum_g u_g u_g^T`` with ``u_g = sum_{i in g} s_i g_i``;
+- the log-likelihood ``sum_i s_i log p(y_i | x_i)`` and how many rows theta does not
+  separate (the separation test).
+
+The covariances are then ``inv(I)`` (nonrobust) and ``inv(I) B inv(I)``, with
+statsmodels' default small-sample factor ``G / (G - 1) (N - 1) / (N - q)`` for clusters.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.linalg as sla
+import scipy.sparse as sp
+
+from .._math import sigmoid
+from ..objective.logistic import unseparated
+from ..objective.secondorder import assemble_hessian, weighted_gram
+
+#: Smallest Cholesky pivot of the unit-diagonal information matrix taken as non-singular
+#: (1 - R^2 of a parameter on the ones before it; 1e-10 inflates its std err 1e5 times).
+MIN_PIVOT = 1e-10
+
+
+@dataclass
+class Pass:
+    """What the one read of X gives (sums over examples, theta's layout)."""
+
+    info: np.ndarray          # (p, p): X~^T D X~ (the log-likelihood's, not the mean's)
+    meat: np.ndarray | None   # (p, p): B, or None for cov_type="nonrobust"
+    log_likelihood: float
+    n_unseparated: int
+
+
+def one_pass(objective, theta, cov_type="nonrobust", groups=None, n_groups=0):
+    """Information, middle term, log-likelihood and separation at theta, ONE read of X.
+
+    Parameters
+    ----------
+    objective : LogisticObjective
+        In memory, built with ``alpha=0`` (its rows, labels, weights and blocks are read).
+    theta : ndarray (n_params,)
+    cov_type : {"nonrobust", "HC0", "cluster"}
+    groups : ndarray of int (m,), optional
+        Cluster codes in ``0 .. n_groups - 1`` (``cov_type="cluster"``).
+    """
+    layout = objective.layout
+    k, fi, p1 = layout.k, layout.fit_intercept, layout.p1
+    multi = layout.multinomial
+    c, b = objective._cast(*objective.unpack(theta))
+
+    def block(Xb, rows):
+        z = np.asarray(Xb @ c, dtype=np.float64) + b
+        yb = objective.y[rows]
+        sb = np.ones(z.shape[0]) if objective.s is None else \
+            objective.s[rows].astype(np.float64)
+        if multi:
+            zs = z - z.max(axis=1, keepdims=True)
+            lse = np.log(np.exp(zs).sum(axis=1))
+            a = np.exp(zs - lse[:, None])
+            idx = np.arange(z.shape[0])
+            ll = float(sb @ (zs[idx, yb] - lse))
+            r = -a
+            r[idx, yb] += 1.0
+        else:
+            yb = yb.astype(np.float64)
+            ll = -float(sb @ (np.logaddexp(0.0, z) - yb * z))
+            a = sigmoid(z)[:, None]
+            r = yb[:, None] - a
+        H = np.empty((k, k, p1, p1))
+        for i in range(k):
+            for j in range(i, k):
+                d = a[:, i] * (1.0 - a[:, i]) if not multi or i == j else \
+                    -a[:, i] * a[:, j]
+                H[i, j] = H[j, i] = weighted_gram(Xb, sb * d, fi)
+        meat = 0.0
+        if cov_type == "HC0":
+            meat = np.empty((k, k, p1, p1))
+            for i in range(k):
+                for j in range(i, k):
+                    meat[i, j] = meat[j, i] = weighted_gram(Xb, sb * r[:, i] * r[:, j], fi)
+        elif cov_type == "cluster":
+            meat = _group_scores(Xb, groups[rows], sb[:, None] * r, n_groups, fi)
+        return H, meat, ll, unseparated(z, objective.y[rows])
+
+    H, meat, ll, unsep = objective.blocks.map_sum(block)
+    info = assemble_hessian(H, layout, 0.0)
+    if cov_type == "HC0":
+        meat = assemble_hessian(meat, layout, 0.0)
+    elif cov_type == "cluster":
+        U = np.zeros((n_groups, layout.n_params))
+        idx = layout.class_index()
+        for cl in range(k):
+            U[:, idx[cl]] = meat[:, cl, :]
+        meat = U.T @ U
+    else:
+        meat = None
+    return Pass(info, meat, float(ll), int(unsep))
+
+
+def _group_scores(Xb, g, W, n_groups, fit_intercept):
+    """``u_g = sum_{i in g} W_i x~_i`` per class: (n_groups, k, p1), X never densified."""
+    mb, n = Xb.shape
+    k = W.shape[1]
+    out = np.zeros((n_groups, k, n + (1 if fit_intercept else 0)))
+    for cl in range(k):
+        # the rows' weighted sum per group as one sparse (groups x rows) product
+        ind = sp.csr_matrix((W[:, cl], (g, np.arange(mb))), shape=(n_groups, mb))
+        prod = ind @ Xb
+        out[:, cl, :n] = prod.toarray() if sp.issparse(prod) else prod
+        if fit_intercept:
+            out[:, cl, n] = np.bincount(g, weights=W[:, cl], minlength=n_groups)
+    return out
+
+
+def inverse(H, names, null=None):
+    """``inv(H)`` by Cholesky, or ``pinv(H)`` when ``null`` (unit) spans H's null space.
+
+    H is scaled to unit diagonal first, so that the singularity test does not depend on
+    the features' units; ``inv(H + u u^T) - u u^T = pinv(H)`` when ``H u = 0``, ``|u| = 1``.
+    """
+    if null is not None:
+        H = H + np.outer(null, null)
+    d = np.sqrt(np.diag(H))
+    d[~(d > 0)] = 1.0  # an all-zero column: its zero pivot is reported below by name
+    Hs = H / d[:, None] / d[None, :]
+    try:
+        c = sla.cho_factor(Hs, lower=True, check_finite=False)
+        ok = np.min(np.diag(c[0])) ** 2 > MIN_PIVOT
+    except sla.LinAlgError:
+        ok = False
+    if not ok:
+        # the eigenvector of the smallest eigenvalue says which parameters are tied
+        lam, V = np.linalg.eigh(Hs)
+        v = V[:, 0]
+        tied = [names[i] for i in np.argsort(-np.abs(v)) if abs(v[i]) > 0.1][:6]
+        raise ValueError(
+            f"The information matrix is singular (smallest scaled eigenvalue {lam[0]:.1e}): "
+            f"{', '.join(map(repr, tied))} are (nearly) collinear (or all-zero), or the "
+            f"data are quasi-separable; drop or combine those columns, or fit with "
+            f"penalty='l2'.")
+    cov = sla.cho_solve(c, np.eye(len(d)), check_finite=False)
+    cov = cov / d[:, None] / d[None, :]
+    if null is not None:
+        cov -= np.outer(null, null)
+    return (cov + cov.T) / 2.0
+
+
+def sandwich(bread, meat, cov_type, *, n_obs, n_params, n_groups=None):
+    """``bread B bread`` with statsmodels' default corrections.
+
+    ``HC0``: none. ``cluster``: ``G / (G - 1) * (N - 1) / (N - q)``, as
+    ``statsmodels.stats.sandwich_covariance.cov_cluster(use_correction=True)``, the
+    default of ``Logit(...).fit(cov_type="cluster")``.
+    """
+    cov = bread @ meat @ bread
+    if cov_type == "cluster":
+        G = n_groups
+        cov *= G / (G - 1.0) * (n_obs - 1.0) / (n_obs - n_params)
+    return (cov + cov.T) / 2.0

@@ -304,15 +304,6 @@ def _bound_cases():
     return _cases(lambda probs: [p for p in BOUND_PROBLEMS if p in probs])
 
 
-@pytest.fixture(scope="module")
-def dask_client():
-    distributed = pytest.importorskip("distributed")
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
-                                  dashboard_address=":0") as cluster, \
-            distributed.Client(cluster) as client:
-        yield client
-
-
 # ---------------------------------------------------------------------------- comparisons
 def assert_close(got, want, what, rtol=RTOL):
     """``got == want`` to ``rtol``, entry by entry, with an absolute floor of ``rtol``

@@ -182,15 +182,6 @@ def test_bad_value_is_refused():
 
 
 # ------------------------------------------------------------------ every backend
-@pytest.fixture
-def dask_client():
-    distributed = pytest.importorskip("distributed")
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
-                                  dashboard_address=":0") as cluster, \
-            distributed.Client(cluster) as client:
-        yield client
-
-
 def _as_backend(backend, X, y, request):
     if backend == "dask-local":
         da = pytest.importorskip("dask.array")

@@ -23,7 +23,6 @@ module never asks which backend it is, and predictions are the same functions
 from __future__ import annotations
 
 import copy
-import numbers
 from functools import partial
 
 import numpy as np
@@ -34,116 +33,18 @@ from sklearn.utils.validation import check_is_fitted
 
 from . import _predict
 from ._arrays import to_numpy
+from ._params import _check_params, _penalty_warnings, _seed
 from ._resume import check_resume
 from ._spec import FitSpec, resolve_penalty
 from ._warnings import warn
 from .backends import backend_for
 from .objective.blocks import blas_single_thread
-from .solvers import SKLEARN_SOLVERS, SOLVERS, choose_solver
+from .solvers import SOLVERS, choose_solver
 
 _SPARSE = (sp.spmatrix, sp.sparray)  # what sparsify() may leave in coef_
-_PENALTIES = ("deprecated", "l2", "l1", "elasticnet", None)
-_SOLVERS = ("auto",) + tuple(SOLVERS) + tuple(s for s in SKLEARN_SOLVERS if s not in SOLVERS)
-
-
 class SeparationWarning(ConvergenceWarning):
     """The training data are perfectly separable, so the unpenalized fit has no finite
     optimum. A ``ConvergenceWarning``: a filter on those catches it too."""
-
-
-def _real(v):
-    return isinstance(v, numbers.Real) and not isinstance(v, bool)
-
-
-def _check_params(est):
-    """Validate the hyper-parameters: a one-line ValueError naming the parameter and the
-    fix. One check per line (name, whether the value is bad, what to use instead)."""
-    r, lr = est.l1_ratio, est.learning_rate
-    checks = [
-        ("penalty", est.penalty not in _PENALTIES,
-         "use l1_ratio and C (penalty is deprecated), or 'l2', 'l1', 'elasticnet', None"),
-        ("C", not _real(est.C) or np.isnan(est.C) or est.C <= 0,
-         "C is the inverse penalty strength, a positive number (np.inf for no penalty)"),
-        ("l1_ratio", r is not None and (not _real(r) or not 0 <= r <= 1),
-         "use a number in [0, 1]: 0 for L2, 1 for L1, between for the elastic net"),
-        ("l1_ratio", est.penalty == "elasticnet" and r is None,
-         "penalty='elasticnet' needs l1_ratio, a number in [0, 1]"),
-        ("dual", not isinstance(est.dual, (bool, np.bool_)),
-         "use False (vlogreg solves the primal problem)"),
-        ("dual", est.dual is True or est.dual is np.True_,
-         "the dual formulation is not supported; use dual=False (the default)"),
-        ("intercept_scaling", not _real(est.intercept_scaling)
-         or not est.intercept_scaling > 0,
-         "use a positive number (it has no effect: the intercept is never penalized)"),
-        ("random_state", not (est.random_state is None
-                              or isinstance(est.random_state, np.random.RandomState)
-                              or (isinstance(est.random_state, numbers.Integral)
-                                  and not isinstance(est.random_state, bool)
-                                  and 0 <= est.random_state < 2**32)),
-         "use None, an integer in [0, 2**32) or a numpy.random.RandomState"),
-        ("n_jobs", est.n_jobs is not None and (
-            not isinstance(est.n_jobs, numbers.Integral) or isinstance(est.n_jobs, bool)
-            or est.n_jobs == 0),
-         "use None, a positive number of threads, or -1 for all cores"),
-        ("solver", est.solver not in _SOLVERS,
-         f"choose one of {', '.join(map(repr, _SOLVERS))}"),
-        ("tol", not _real(est.tol) or not est.tol >= 0 or not np.isfinite(est.tol),
-         "use a non-negative number such as 1e-4"),
-        ("max_iter", not isinstance(est.max_iter, numbers.Integral)
-         or isinstance(est.max_iter, bool) or est.max_iter < 0,
-         "use a non-negative integer such as 100"),
-        ("learning_rate", lr is not None and (not _real(lr) or not lr > 0
-                                              or not np.isfinite(lr)),
-         "use a positive number, or None for the automatic step"),
-        ("learning_rate", lr is not None and est.solver not in ("gd", "agd"),
-         "a fixed learning rate only applies to solver='gd' or 'agd'"),
-        ("class_weight", not (est.class_weight is None or est.class_weight == "balanced"
-                              or isinstance(est.class_weight, dict)),
-         "use None, 'balanced' or a dict {class: weight}"),
-        # "False" (a string) is true: only real booleans
-        ("fit_intercept", not isinstance(est.fit_intercept, (bool, np.bool_)),
-         "use True or False"),
-        ("warm_start", not isinstance(est.warm_start, (bool, np.bool_)), "use True or False"),
-        ("standardize", not isinstance(est.standardize, (bool, np.bool_)),
-         "use True (fit on unit-variance columns) or False"),
-    ]
-    for name, bad, fix in checks:
-        if bad:
-            raise ValueError(f"{type(est).__name__}: {name}={getattr(est, name)!r} is not "
-                             f"valid; {fix}.")
-
-
-def _penalty_warnings(est):
-    """scikit-learn 1.9's warnings about ``penalty``, ``l1_ratio`` and ``C``, word for
-    word in meaning (categories and conditions are the same)."""
-    p, r = est.penalty, est.l1_ratio
-    if p == "deprecated" and r is None:
-        warn("l1_ratio=None is deprecated (as in scikit-learn 1.8+): use 0 <= l1_ratio <= 1 "
-             "(0 for the L2 penalty it means now).", FutureWarning)
-    if p != "deprecated":
-        warn(f"penalty={p!r} is deprecated (as in scikit-learn 1.8+) and still honoured; "
-             f"leave penalty at its default and use l1_ratio and C: l1_ratio=0 for 'l2', "
-             f"1 for 'l1', between 0 and 1 for 'elasticnet', C=np.inf for None.",
-             FutureWarning)
-    penalty = resolve_penalty(p, est.C, r)
-    if penalty != "elasticnet" and r is not None and 0 < r < 1:
-        warn(f"l1_ratio={r!r} is only used with penalty='elasticnet'; it is ignored with "
-             f"penalty={penalty!r}.")
-    if (p == "l2" and r != 0) or (p == "l1" and r != 1):
-        warn(f"Inconsistent values: penalty={p!r} with l1_ratio={r!r}; penalty={p!r} wins. "
-             f"penalty is deprecated: set l1_ratio only.")
-    if p is None and est.C != 1.0:
-        warn(f"penalty=None ignores C={est.C!r} (and l1_ratio): the fit is unpenalized; "
-             f"use C=np.inf for no penalty, or a penalty for C to matter.")
-
-
-def _seed(random_state):
-    """The integer seed of the solver's random choices (None: 0, reproducible)."""
-    if random_state is None:
-        return 0
-    if isinstance(random_state, np.random.RandomState):
-        return int(random_state.randint(2**31 - 1))
-    return int(random_state)
 
 
 class LogisticRegression(ClassifierMixin, BaseEstimator):

@@ -15,7 +15,8 @@ import zipfile
 
 import numpy as np
 
-from .._estimator import LogisticRegression, _check_params
+from .._estimator import LogisticRegression
+from .._params import _check_params
 from ..solvers import SOLVERS
 from ._format import (
     _ARRAYS,

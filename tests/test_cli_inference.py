@@ -119,7 +119,7 @@ def test_one_hot_collinearity_names_real_columns(tmp_path):
 def test_statistics_round_trip_and_old_files_load(tmp_path):
     d = sm.datasets.spector.load_pandas()
     X, y = d.exog.to_numpy(float), d.endog.to_numpy().astype(int)
-    model = vlogreg.LogisticRegression(penalty=None, tol=1e-10, standardize=True).fit(X, y)
+    model = vlogreg.LogisticRegression(C=np.inf, tol=1e-10, standardize=True).fit(X, y)
     s = summary(model, X, y, cov_type="HC0")
     path = vio.save(model, tmp_path / "m.vlogreg", summary=s)
     mf = vio.read_model_file(path)

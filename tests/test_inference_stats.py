@@ -46,7 +46,7 @@ BINARY = {"spector": _spector, "fair": _fair, "breast_cancer": _cancer}
 
 
 def _mle(X, y, w=None):
-    model = LogisticRegression(penalty=None, tol=1e-12, max_iter=1000, solver="newton")
+    model = LogisticRegression(C=np.inf, tol=1e-12, max_iter=1000, solver="newton")
     return model.fit(X, y, sample_weight=w)
 
 
@@ -162,7 +162,7 @@ def test_lr_test_equals_compare_lr_test():
     with pytest.raises(ValueError, match="restricted, full"):
         lr_test(full, small)
     pen = LogisticRegression(C=0.1).fit(X, y)
-    with pytest.raises(ValueError, match="penalized.*penalty=None"):
+    with pytest.raises(ValueError, match=r"penalized.*C=np.inf"):
         lr_test(small, summary(pen, X, y))
     with pytest.raises(ValueError, match="different data"):
         lr_test(summary(_mle(X[::2, :3], y[::2]), X[::2, :3], y[::2]), full)
@@ -216,7 +216,7 @@ def test_without_intercept_equals_logit_without_constant(cov_type):
     # the model with a constant
     X, y, groups = _fair()
     kw = {"cov_kwds": {"groups": groups}} if cov_type == "cluster" else {}
-    model = LogisticRegression(penalty=None, fit_intercept=False, tol=1e-12,
+    model = LogisticRegression(C=np.inf, fit_intercept=False, tol=1e-12,
                                solver="newton").fit(X, y)
     s = summary(model, X, y, cov_type=cov_type,
                 groups=groups if cov_type == "cluster" else None)

@@ -90,7 +90,7 @@ def lr_test(restricted, full) -> LRTest:
         if s.kind != "mle":
             raise ValueError(f"lr_test: the {name} model is a penalized fit ({s.kind}); "
                              f"the likelihood-ratio test compares maximum-likelihood fits: "
-                             f"refit both with penalty=None.")
+                             f"refit both unpenalized (C=np.inf).")
     if restricted.n_obs != full.n_obs or not math.isclose(
             restricted.sum_weights, full.sum_weights, rel_tol=1e-12):
         raise ValueError(f"lr_test: the models were summarised on different data "

@@ -103,6 +103,14 @@ def make_result(objective, theta, *, n_iter, converged, loss, grad_norm, loss_hi
                         n_evals=int(n_evals), message=message, tol=float(tol))
 
 
+def start_point(objective, theta0, resume):
+    """Where a solver starts: the resumed state's ``x``, else ``theta0``, else zeros
+    (a float64 copy: the solver may update it in place)."""
+    if resume is not None:
+        return np.array(resume["x"], dtype=np.float64)
+    return objective.zeros() if theta0 is None else np.array(theta0, dtype=np.float64)
+
+
 def check_tol_max_iter(tol, max_iter):
     if not (np.isfinite(tol) and tol >= 0):
         raise ValueError(f"tol must be a non-negative number, got {tol!r}.")

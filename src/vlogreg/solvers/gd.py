@@ -25,6 +25,7 @@ from ._base import (
     l1_optimality,
     make_result,
     soft_threshold,
+    start_point,
     stop_tol,
 )
 
@@ -61,9 +62,7 @@ def gradient_descent(objective, theta0=None, *, accelerated=False, learning_rate
     """
     check_tol_max_iter(tol, max_iter)
     tol = stop_tol(tol, objective.dtype)
-    x = objective.zeros() if theta0 is None else np.array(theta0, dtype=np.float64)
-    if resume is not None:
-        x = np.array(resume["x"], dtype=np.float64)
+    x = start_point(objective, theta0, resume)
     l1 = objective.l1
     mask = objective.penalized_mask()
     fixed = learning_rate is not None

@@ -34,6 +34,7 @@ from ._base import (
     check_tol_max_iter,
     l1_optimality,
     make_result,
+    start_point,
     stop_tol,
 )
 from .gd import gradient_descent
@@ -203,9 +204,7 @@ def lbfgs(objective, theta0=None, *, tol=1e-4, max_iter=1000, callback=None, mem
     """
     check_tol_max_iter(tol, max_iter)
     tol = stop_tol(tol, objective.dtype)
-    x0 = objective.zeros() if theta0 is None else np.array(theta0, dtype=np.float64)
-    if resume is not None:
-        x0 = np.array(resume["x"], dtype=np.float64)
+    x0 = start_point(objective, theta0, resume)
     n_done = 0 if resume is None else int(resume["n_iter"])
     l1 = objective.l1
     mask = objective.penalized_mask()

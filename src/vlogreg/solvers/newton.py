@@ -20,7 +20,13 @@ import numpy as np
 import scipy.linalg as sla
 from scipy.sparse.linalg import LinearOperator, cg
 
-from ._base import IterationState, check_tol_max_iter, make_result, stop_tol
+from ._base import (
+    IterationState,
+    check_tol_max_iter,
+    make_result,
+    start_point,
+    stop_tol,
+)
 
 
 def _direction_dense(H, g, singular_ok):
@@ -73,9 +79,7 @@ def newton(objective, theta0=None, *, tol=1e-4, max_iter=100, callback=None,
                          "'elasticnet'.")
     if dense_max is None:
         dense_max = 300 if objective.multinomial else 500
-    x = objective.zeros() if theta0 is None else np.array(theta0, dtype=np.float64)
-    if resume is not None:
-        x = np.array(resume["x"], dtype=np.float64)
+    x = start_point(objective, theta0, resume)
     if objective.n_params <= dense_max:  # each step asks for H where it took the gradient
         objective.expect("hessian")
     f, g = objective.value_and_grad(x)

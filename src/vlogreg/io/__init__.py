@@ -62,7 +62,9 @@ def save(model, path, *, feature_names=None, training=None, summary=None):
     feature_names : sequence of str, optional
         Default: ``model.feature_names_in_``, else ``x0, x1, ...``.
     training : dict, optional
-        JSON-serialisable description of the training run (stored as is).
+        JSON-serialisable description of the training run (stored as is). Default
+        for a ``TableModel`` (what ``load`` gives for a model trained on a table):
+        ``{"input": model.input_}``, so that it keeps reading DataFrames.
     summary : vlogreg.inference.Summary, optional
         Standard errors and p-values to store (``vlogreg.inference.summary(model, X, y)``).
 
@@ -77,6 +79,8 @@ def save(model, path, *, feature_names=None, training=None, summary=None):
         raise TypeError(f"save() takes a vlogreg.LogisticRegression, got "
                         f"{type(model).__name__}.")
     check_is_fitted(model)
+    if training is None and isinstance(getattr(model, "input_", None), dict):
+        training = {"input": model.input_}  # a loaded TableModel keeps its encoding
     meta, arrays = _describe(model, feature_names, training, summary)
     data = json.dumps(meta, allow_nan=False, ensure_ascii=False, indent=1).encode()
 

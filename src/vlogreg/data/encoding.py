@@ -81,7 +81,7 @@ def check_levels(levels, reference, name):
     return levels
 
 
-def encode_levels(values, name, levels, reference, path, options):
+def encode_levels(values, name, levels, reference, path, options, rows=None):
     """The 0/1 columns of one text column.
 
     Parameters
@@ -92,6 +92,9 @@ def encode_levels(values, name, levels, reference, path, options):
         The level that gets no column (None: every level gets one).
     options : TableOptions
         ``handle_unknown`` decides what a value not in ``levels`` gives.
+    rows : ndarray (m,) of int, optional
+        The file's row number (from 1) of each value, when rows were dropped before;
+        default ``1, 2, ..., m``.
 
     Returns
     -------
@@ -104,10 +107,11 @@ def encode_levels(values, name, levels, reference, path, options):
     pos = np.minimum(np.searchsorted(lv, values), len(levels) - 1)
     known = lv[pos] == values
     if not known.all() and options.handle_unknown != "ignore":
-        rows = np.flatnonzero(~known)
-        seen, first = np.unique(values[rows], return_index=True)
+        bad = np.flatnonzero(~known)
+        number = bad + 1 if rows is None else np.asarray(rows)[bad]
+        seen, first = np.unique(values[bad], return_index=True)
         order = np.argsort(first)[:_SHOWN]
-        named = ", ".join(f"{str(seen[k])!r} at row {rows[first[k]] + 1}" for k in order)
+        named = ", ".join(f"{str(seen[k])!r} at row {number[first[k]]}" for k in order)
         more = f" and {len(seen) - _SHOWN} more" if len(seen) > _SHOWN else ""
         known_shown = ", ".join(levels[:20]) + (", ..." if len(levels) > 20 else "")
         raise ValueError(f"{path}: column {name!r} has {len(seen)} value(s) the model "

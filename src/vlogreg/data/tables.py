@@ -219,7 +219,9 @@ def table_features(table, path, fmt, *, target=None, features=None, exclude=(),
             continue
         _no_missing(col, c, path)
         values = np.asarray(col.cast(pa.string()).to_pylist(), dtype=str)
-        block, block_names = encode_levels(values, c, cats, ref, path, options)
+        block, block_names = encode_levels(values, c, cats, ref, path, options,
+                                           rows=None if dropped is None
+                                           else np.flatnonzero(~dropped) + 1)
         blocks.append(block)
         out_names += block_names
         spans[c] = (start, len(out_names), True)

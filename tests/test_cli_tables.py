@@ -282,3 +282,60 @@ def test_a_loaded_table_model_saves_with_its_encoding(runs, tmp_path):
     vlogreg.save(model, tmp_path / "again.vlogreg")
     again = vlogreg.load(tmp_path / "again.vlogreg")
     np.testing.assert_array_equal(again.predict_proba(df), model.predict_proba(df))
+
+
+# ------------------------------------------------- item 9: messages in the CLI's words
+#: name -> (extra train arguments, exit code, what stderr must say)
+MESSAGES = {
+    "C zero": (["--C", "0"], 2, ["--C 0.0 is not valid", "--penalty none for no penalty"]),
+    "negative tol": (["--tol", "-1"], 2, ["--tol -1.0 is not valid"]),
+    "l1 ratio": (["--penalty", "elasticnet", "--l1-ratio", "2"], 2,
+                 ["--l1-ratio 2.0 is not valid"]),
+    "newton l1": (["--penalty", "l1", "--solver", "newton"], 2,
+                  ["--solver newton needs", "--solver lbfgs or agd", "--penalty l1"]),
+    "not converged": (["--solver", "gd", "--max-iter", "2"], 0,
+                      ["--solver gd did not converge", "--tol 0.0001", "--max-iter 2",
+                       "(--standardize)", "raise --max-iter"]),
+    "collinear": (["--keep-all-levels", "--penalty", "none", "--inference"], 0,
+                  ["no standard errors stored", "train with --penalty l2"]),
+}
+#: the library's Python, which the command line must not print
+PYTHON_WORDS = ("np.inf", "l1_ratio", "max_iter", "solver='", "penalty='", "penalty=None",
+                "StandardScaler", "sklearn", "LogisticRegression", " C=", "tol=")
+
+
+@pytest.fixture(scope="module")
+def messages(tmp_path_factory):
+    d = tmp_path_factory.mktemp("messages")
+    _births(200).to_csv(d / "births.csv", index=False)
+    sep = _births(60)
+    sep["outcome"] = np.where(sep[TARGET] == "yes", 1.0, -1.0)  # separates the classes
+    sep.to_csv(d / "separable.csv", index=False)
+    base = ["train", "births.csv", *TRAIN, "--model", "m.vlogreg"]
+    jobs = {k: base + a for k, (a, _, _) in MESSAGES.items()}
+    jobs["separable"] = ["train", "separable.csv", *TRAIN, "--penalty", "none",
+                         "--model", "s.vlogreg"]
+    with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as pool:
+        futures = {k: pool.submit(_vlogreg, a, d) for k, a in jobs.items()}
+        return {k: f.result() for k, f in futures.items()}
+
+
+@pytest.mark.parametrize("name", list(MESSAGES))
+def test_messages_speak_of_flags(messages, name):
+    _, code, parts = MESSAGES[name]
+    r = messages[name]
+    assert r.returncode == code, r.stderr
+    for part in parts:
+        assert part in r.stderr, r.stderr
+    for word in PYTHON_WORDS:
+        assert word not in r.stderr, (word, r.stderr)
+
+
+def test_separation_warning_speaks_of_flags(messages):
+    r = messages["separable"]
+    assert r.returncode == 0, r.stderr
+    line = [ln for ln in r.stderr.splitlines() if "perfectly separable" in ln]
+    # the library names the column by its index in X; the CLI by the file's name
+    assert line and "--penalty l2" in line[0] and "column 'outcome'" in line[0], r.stderr
+    for word in PYTHON_WORDS:
+        assert word not in r.stderr, (word, r.stderr)

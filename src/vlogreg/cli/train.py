@@ -31,6 +31,7 @@ from ..io.checkpoint import load_checkpoint, save_checkpoint
 from ..solvers import SOLVERS
 from ._common import UsageError, refuse_overwrite, safe_text
 from ._tableopts import add_table_options, table_options, train_notes
+from ._words import in_cli_words
 
 PENALTIES = {"l2": "l2", "l1": "l1", "elasticnet": "elasticnet", "none": None}
 
@@ -238,6 +239,8 @@ def run(args):
         try:
             with interruption:
                 model.fit(data.X, data.y, resume_from=resume_state)
+        except ValueError as exc:  # the estimator's checks, in the flags' words
+            raise ValueError(in_cli_words(exc, data.feature_names)) from exc
         finally:
             if progress is not None:
                 progress.close()
@@ -258,6 +261,7 @@ def run(args):
 
     save(model, args.model, feature_names=data.feature_names, training=training,
          summary=summary)
+    notes = [in_cli_words(line, data.feature_names) for line in notes]
     for line in notes:
         print(f"vlogreg train: warning: {safe_text(line)}", file=sys.stderr)
     result = {"model": args.model, "n_samples": int(data.X.shape[0]),
@@ -328,7 +332,10 @@ def _out_of_core(args):
     t0 = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        model.fit(source)
+        try:
+            model.fit(source)
+        except ValueError as exc:  # the estimator's checks, in the flags' words
+            raise ValueError(in_cli_words(exc)) from exc
     seconds = time.perf_counter() - t0
     n = source.shape[1]
     names = source.feature_names or [f"x{j}" for j in range(n)]
@@ -336,6 +343,7 @@ def _out_of_core(args):
                 "time_s": seconds, "out_of_core": True, "chunks": source.n_chunks}
     save(model, args.model, feature_names=list(names), training=training)
     notes = [str(w.message).strip().splitlines()[0] for w in caught]
+    notes = [in_cli_words(line) for line in notes]
     for line in notes:
         print(f"vlogreg train: warning: {safe_text(line)}", file=sys.stderr)
     result = {"model": args.model, "n_samples": int(source.shape[0]), "n_features": n,

@@ -39,10 +39,11 @@ from ._format import (
     _Invalid,
 )
 from ._read import _read
+from ._tablemodel import TableModel
 from .atomic import atomic_write
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "MAX_ARRAY_BYTES", "MAX_METADATA_BYTES", "ModelFile",
-           "atomic_write", "load", "read_model_file", "save"]
+           "TableModel", "atomic_write", "load", "read_model_file", "save"]
 
 #: refuse a metadata.json larger than this before reading it
 MAX_METADATA_BYTES = 32 * 2**20
@@ -187,6 +188,9 @@ def _scalar(v):
 # ------------------------------------------------------------------------ reading
 def load(path):
     """Read a model file written by ``save``: a fitted ``LogisticRegression``.
+
+    A model trained by ``vlogreg train`` on a CSV or Parquet table comes back as a
+    ``TableModel``, which also predicts from a DataFrame of the table's raw columns.
 
     Raises ``ValueError`` (one line, naming the problem) for anything that is not a
     valid vlogreg model file of a version this vlogreg reads.

@@ -339,3 +339,61 @@ def test_separation_warning_speaks_of_flags(messages):
     assert line and "--penalty l2" in line[0] and "column 'outcome'" in line[0], r.stderr
     for word in PYTHON_WORDS:
         assert word not in r.stderr, (word, r.stderr)
+
+
+# ------------------------------------------------------------ in-process: rarer paths
+def test_pyarrow_tables_are_read_too(runs):
+    pa = pytest.importorskip("pyarrow")
+    d, df, _ = runs
+    model = vlogreg.load(d / "l2.vlogreg")
+    np.testing.assert_array_equal(model.predict_proba(pa.Table.from_pandas(df)),
+                                  model.predict_proba(df))
+
+
+def test_files_written_before_references_keep_every_level(tmp_path, capsys):
+    from vlogreg.cli import main
+
+    df = _births(120)
+    levels = ["north east", "south", "west coast"]
+    X = np.column_stack([df["age"]] + [df["region"] == v for v in levels]).astype(float)
+    fitted = vlogreg.LogisticRegression().fit(X, df[TARGET].to_numpy())
+    # the training.input of vlogreg 0.1.0: one_hot without reference
+    old = {"format": "table", "columns": ["age", "region"], "one_hot": {"region": levels},
+           "target": TARGET}
+    names = ["age"] + [f"region={v}" for v in levels]
+    vlogreg.save(fitted, tmp_path / "old.vlogreg", feature_names=names,
+                 training={"input": old})
+    df.to_csv(tmp_path / "b.csv", index=False)
+    assert main(["predict", str(tmp_path / "old.vlogreg"), str(tmp_path / "b.csv"),
+                 "--out", str(tmp_path / "p.csv")]) == 0
+    got = pd.read_csv(tmp_path / "p.csv", engine="python")
+    np.testing.assert_array_equal(got[["proba_no", "proba_yes"]].to_numpy(),
+                                  fitted.predict_proba(X))
+    loaded = vlogreg.load(tmp_path / "old.vlogreg")
+    assert list(loaded.feature_names_in_) == names
+    np.testing.assert_array_equal(loaded.predict_proba(df), fitted.predict_proba(X))
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--reference", "region=mars"], "no level 'mars'"),
+    (["--reference", "age=30"], "not text features encoded by --one-hot"),
+    (["--reference", "region"], "takes COL=LEVEL"),
+    (["--reference", "region=south", "--keep-all-levels"], "choose one"),
+])
+def test_reference_mistakes_are_one_line_errors(tmp_path, capsys, extra, message):
+    from vlogreg.cli import main
+
+    _births(50).to_csv(tmp_path / "b.csv", index=False)
+    code = main(["train", str(tmp_path / "b.csv"), *TRAIN, "--model",
+                 str(tmp_path / "m.vlogreg"), *extra])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and message in err and len(err.splitlines()) == 1, err
+
+
+def test_reference_flags_need_one_hot(tmp_path, capsys):
+    from vlogreg.cli import main
+
+    _births(50).to_csv(tmp_path / "b.csv", index=False)
+    code = main(["train", str(tmp_path / "b.csv"), "--target", TARGET, "--keep-all-levels",
+                 "--model", str(tmp_path / "m.vlogreg")])
+    assert code == 2 and "add --one-hot" in capsys.readouterr().err

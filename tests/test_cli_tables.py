@@ -397,3 +397,19 @@ def test_reference_flags_need_one_hot(tmp_path, capsys):
     code = main(["train", str(tmp_path / "b.csv"), "--target", TARGET, "--keep-all-levels",
                  "--model", str(tmp_path / "m.vlogreg")])
     assert code == 2 and "add --one-hot" in capsys.readouterr().err
+
+
+def test_spread_out_distinct_numbers_are_no_id(tmp_path, capsys):
+    from vlogreg.cli import main
+
+    df = _births(80)
+    rng = np.random.default_rng(5)
+    df["income"] = rng.choice(np.arange(20_000, 200_000), 80, replace=False)  # distinct
+    df["row number"] = np.arange(80)  # an id with a space in its name
+    df.drop(columns=["id", "date"]).to_csv(tmp_path / "b.csv", index=False)
+    assert main(["train", str(tmp_path / "b.csv"), "--target", TARGET, "--one-hot",
+                 "--model", str(tmp_path / "m.vlogreg"), "-q"]) == 0
+    err = capsys.readouterr().err
+    assert "'income'" not in err, err
+    assert "column 'row number' has a different value in every row" in err, err
+    assert "--exclude 'row number'" in err, err

@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+import shlex
+
 import numpy as np
 
 from ..data.encoding import TableOptions
@@ -68,7 +70,7 @@ def train_notes(data, model, metrics):
         named = ", ".join(map(repr, alone[:5])) + (" ..." if len(alone) > 5 else "")
         notes.append(f"training accuracy is 100 %: column(s) {named} alone separate the "
                      f"classes; check that they do not leak the label (leave one out with "
-                     f"--exclude {alone[0]}).")
+                     f"--exclude {shlex.quote(alone[0])}).")
     else:
         together = " together (no single column does)" if dense else ""
         notes.append(f"training accuracy is 100 %: the features separate the "

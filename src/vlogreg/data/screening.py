@@ -9,6 +9,8 @@ separate the classes, the usual cause of a training accuracy of 100 %.
 
 from __future__ import annotations
 
+import shlex
+
 import numpy as np
 
 _ROWS_SHOWN = 5
@@ -64,23 +66,29 @@ def column_notes(table, features):
         if distinct == 1 and m > 1:
             value = col[0].as_py()
             notes.append(f"column {c!r} has the same value ({value!r}) in every row: it "
-                         f"carries no information; leave it out with --exclude {c}.")
+                         f"carries no information; leave it out with --exclude "
+                         f"{shlex.quote(c)}.")
         elif distinct == m and m >= _MIN_ROWS and _id_like(col, pa):
             notes.append(f"column {c!r} has a different value in every row, like an id: "
-                         f"it cannot generalize; leave it out with --exclude {c}.")
+                         f"it cannot generalize; leave it out with --exclude "
+                         f"{shlex.quote(c)}.")
     return notes
 
 
 def _id_like(col, pa):
+    """Whether a column that differs in every row looks like an id: text, or whole
+    numbers packed densely (their range at most twice the row count: 1..m, or a
+    sample of such ids; an income in dollars is spread far wider)."""
     t = col.type
     if pa.types.is_dictionary(t):
         t = t.value_type
-    if pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_integer(t):
+    if pa.types.is_string(t) or pa.types.is_large_string(t):
         return True
-    if pa.types.is_floating(t):  # whole numbers stored as floats (a CSV column with NA)
-        x = np.asarray(col.to_numpy(zero_copy_only=False), dtype=float)
-        return bool(np.all(x == np.round(x)))
-    return False
+    if not (pa.types.is_integer(t) or pa.types.is_floating(t)):
+        return False
+    x = np.asarray(col.to_numpy(zero_copy_only=False), dtype=float)
+    whole = bool(np.all(np.isfinite(x)) and np.all(x == np.round(x)))
+    return whole and x.max() - x.min() + 1 <= 2 * len(x)
 
 
 def separating_columns(X, y, blocks):

@@ -12,13 +12,14 @@ from ..data.encoding import TableOptions
 from ._common import UsageError
 
 
-def add_table_options(p, *, train=False):
-    """Register the table options on the command parser ``p``."""
+def add_table_options(p, command):
+    """Register the table options of ``command`` (train, predict, evaluate) on ``p``."""
     p.add_argument("--missing", choices=["error", "drop"], default="error",
                    help="rows with a missing value (empty, NA) in a used column: an error "
                    "that counts them (default), or drop them and say how many"
-                   + ("" if train else "; predict writes them with an empty prediction"))
-    if train:
+                   + ("; their ids stay in the output, with an empty prediction"
+                      if command == "predict" else ""))
+    if command == "train":
         p.add_argument("--reference", action="append", default=[], metavar="COL=LEVEL",
                        help="with --one-hot: the level of COL that gets no 0/1 column "
                        "(default: the first in sorted order); repeatable")

@@ -35,7 +35,7 @@ def add_parser(sub):
     p.add_argument("--plots", metavar="DIR",
                    help="write roc.png, calibration.png and learning_curve.png to DIR")
     p.add_argument("--json", action="store_true", help="print a JSON object on stdout")
-    add_table_options(p)
+    add_table_options(p, "evaluate")
     p.set_defaults(func=run)
 
 

@@ -25,7 +25,7 @@ def add_parser(sub):
     p.add_argument("--out", required=True, help="output file: .csv, .parquet, or - for "
                    "CSV on stdout")
     p.add_argument("--id", metavar="COLUMN", help="copy this column of DATA to the output")
-    add_table_options(p)
+    add_table_options(p, "predict")
     p.set_defaults(func=run)
 
 

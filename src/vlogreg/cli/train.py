@@ -53,7 +53,7 @@ def add_parser(sub):
     p.add_argument("--one-hot", action="store_true",
                    help="encode text columns as 0/1 columns, one per level but the "
                    "reference level (otherwise they are an error)")
-    add_table_options(p, train=True)
+    add_table_options(p, "train")
     p.add_argument("--penalty", default="l2", choices=list(PENALTIES))
     p.add_argument("--C", type=float, default=1.0,
                    help="inverse penalty strength (default 1)")

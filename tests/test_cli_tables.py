@@ -84,6 +84,7 @@ LATER = {
     "evaluate drop": ["evaluate", "l2.vlogreg", "missing.csv", "--missing", "drop",
                       "--json"],
     "predict std": ["predict", "std.vlogreg", "births.csv", "--out", "ps.csv"],
+    "evaluate feature target": ["evaluate", "l2.vlogreg", "births.csv", "--target", "age"],
     "unknown after drop": ["predict", "l2.vlogreg", "unseen_missing.csv", "--out", "um.csv",
                            "--missing", "drop"],
 }
@@ -329,6 +330,13 @@ def test_messages_speak_of_flags(messages, name):
         assert part in r.stderr, r.stderr
     for word in PYTHON_WORDS:
         assert word not in r.stderr, (word, r.stderr)
+
+
+def test_evaluate_target_that_is_a_feature_speaks_of_evaluate_flags(runs):
+    # evaluate has no --features: the message names the flag it has
+    r = runs[2]["evaluate feature target"]
+    assert r.returncode == 2 and "--target age names a feature of the model" in r.stderr
+    assert "--features" not in r.stderr, r.stderr
 
 
 def test_separation_warning_speaks_of_flags(messages):

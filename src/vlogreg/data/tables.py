@@ -171,9 +171,12 @@ def table_features(table, path, fmt, *, target=None, features=None, exclude=(),
     else:
         check_present(features, "a feature of the model" if not training
                       else "given to --features")
-        if target in features:
+        if target in features and training:
             raise ValueError(f"the label column {target!r} cannot also be a feature; drop "
                              f"it from --features.")
+        if target in features:  # evaluate --target naming one of the model's features
+            raise ValueError(f"--target {target} names a feature of the model, not a label "
+                             f"column; name the column of true labels with --target.")
     if not features:
         raise ValueError(f"{path} has no feature columns left besides the label column.")
     # rows with a missing value: an error, or left out (a prediction keeps their ids)

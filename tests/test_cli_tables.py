@@ -249,6 +249,11 @@ def test_cli_model_predicts_from_a_dataframe_of_raw_columns(runs):
     np.testing.assert_array_equal(model.predict(raw), model.predict(X))
     with pytest.raises(ValueError, match="column 'region'.*'the moon'"):
         model.predict(raw.assign(region="the moon"))
+    model.handle_unknown = "ignore"  # the moon: zeros in region's columns (north east's)
+    np.testing.assert_array_equal(model.predict_proba(raw.assign(region="the moon")),
+                                  model.predict_proba(X * [1, 1, 0, 0]))
+    with pytest.raises(ValueError, match=r"1 of 400 rows have a missing value.*dropna"):
+        model.predict(raw.assign(age=[np.nan] + list(raw["age"][1:])))
 
 
 def test_standardized_cli_model_in_python_matches_vlogreg_predict(runs):

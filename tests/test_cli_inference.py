@@ -100,15 +100,16 @@ def test_flags_that_need_each_other(fair):
 
 
 def test_one_hot_collinearity_names_real_columns(tmp_path):
-    # a full one-hot encoding plus the intercept: singular, named by the file's columns
+    # a full one-hot encoding (--keep-all-levels) plus the intercept: singular, named by
+    # the file's columns
     rng = np.random.default_rng(0)
     colors = rng.choice(["red", "green", "blue"], 300)
     x = rng.standard_normal(300)
     y = (x + rng.standard_normal(300) > 0).astype(int)
     lines = ["x,color,y"] + [f"{a:.6f},{c},{b}" for a, c, b in zip(x, colors, y)]
     (tmp_path / "d.csv").write_text("\n".join(lines) + "\n")
-    r = _vlogreg(["train", "d.csv", "--target", "y", "--one-hot", "--penalty", "none",
-                  "--inference", "--model", "m.vlogreg", "-q"], tmp_path)
+    r = _vlogreg(["train", "d.csv", "--target", "y", "--one-hot", "--keep-all-levels",
+                  "--penalty", "none", "--inference", "--model", "m.vlogreg", "-q"], tmp_path)
     assert r.returncode == 0, r.stderr
     note = [line for line in r.stderr.splitlines() if "no standard errors" in line]
     assert note and "collinear" in note[0], r.stderr

@@ -21,6 +21,7 @@ from ._common import (
     safe_text,
     save_figure,
 )
+from ._tableopts import add_table_options, table_options
 
 
 def add_parser(sub):
@@ -34,6 +35,7 @@ def add_parser(sub):
     p.add_argument("--plots", metavar="DIR",
                    help="write roc.png, calibration.png and learning_curve.png to DIR")
     p.add_argument("--json", action="store_true", help="print a JSON object on stdout")
+    add_table_options(p, "evaluate")
     p.set_defaults(func=run)
 
 
@@ -83,10 +85,11 @@ def run(args):
     mf, spec = open_model(args.model)
     model = mf.model
     data = read_data(args.data, spec, mf.metadata["feature_names"], target=args.target,
-                     labels_required=True)
+                     labels_required=True, options=table_options(args))
     y = match_labels(data.y, model.classes_, args.data)
     result, proba = metrics(model, data.X, y)
-    result = {"model": args.model, "data": args.data, **result}
+    result = {"model": args.model, "data": args.data, **result,
+              "dropped_rows": 0 if data.dropped is None else int(data.dropped.sum())}
     if args.plots:
         result["plots"] = write_plots(args.plots, model, y, proba)
     if args.json:
@@ -97,8 +100,10 @@ def run(args):
 
 
 def _report(r):
+    dropped = f" ({r['dropped_rows']} with missing values dropped)" \
+        if r["dropped_rows"] else ""
     print(f"vlogreg evaluate: {safe_text(r['model'])} on {safe_text(r['data'])}, "
-          f"{r['n_samples']} rows")
+          f"{r['n_samples']} rows{dropped}")
     auc = "undefined (one class only)" if r["roc_auc"] is None else f"{r['roc_auc']:.4f}"
     print(f"  accuracy   {100 * r['accuracy']:.2f} %")
     print(f"  log-loss   {r['log_loss']:.4f}")

@@ -13,6 +13,7 @@ from ..data.files import read_data
 from ..data.tables import require_pyarrow
 from ..io.atomic import atomic_write
 from ._common import open_model, predict, refuse_overwrite, safe_text
+from ._tableopts import add_table_options, table_options, with_dropped_rows
 
 
 def add_parser(sub):
@@ -24,21 +25,26 @@ def add_parser(sub):
     p.add_argument("--out", required=True, help="output file: .csv, .parquet, or - for "
                    "CSV on stdout")
     p.add_argument("--id", metavar="COLUMN", help="copy this column of DATA to the output")
+    add_table_options(p, "predict")
     p.set_defaults(func=run)
 
 
 def run(args):
     refuse_overwrite({"--out": args.out}, {"MODEL": args.model, "DATA": args.data})
     mf, spec = open_model(args.model)
-    data = read_data(args.data, spec, mf.metadata["feature_names"], id_column=args.id)
+    data = read_data(args.data, spec, mf.metadata["feature_names"], id_column=args.id,
+                     options=table_options(args))
     proba, labels = predict(mf.model, data.X)
+    proba, labels, ids = with_dropped_rows(data, proba, labels)
     try:
-        write_predictions(args.out, mf.model.classes_, proba, labels, data.ids, args.id)
+        write_predictions(args.out, mf.model.classes_, proba, labels, ids, args.id)
     except BrokenPipeError:  # `vlogreg predict ... --out - | head`: the reader is done
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     if args.out != "-":
-        print(f"vlogreg predict: {len(labels)} rows -> {safe_text(args.out)}")
+        dropped = "" if data.dropped is None else \
+            f" ({int(data.dropped.sum())} with missing values, left without a prediction)"
+        print(f"vlogreg predict: {len(labels)} rows{dropped} -> {safe_text(args.out)}")
     return 0
 
 

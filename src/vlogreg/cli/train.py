@@ -30,6 +30,8 @@ from ..io import save
 from ..io.checkpoint import load_checkpoint, save_checkpoint
 from ..solvers import SOLVERS
 from ._common import UsageError, refuse_overwrite, safe_text
+from ._tableopts import add_table_options, table_options, train_notes
+from ._words import in_cli_words
 
 PENALTIES = {"l2": "l2", "l1": "l1", "elasticnet": "elasticnet", "none": None}
 
@@ -49,7 +51,9 @@ def add_parser(sub):
     p.add_argument("--exclude", nargs="+", default=[], metavar="COL",
                    help="columns that are not features, e.g. an id column")
     p.add_argument("--one-hot", action="store_true",
-                   help="encode text columns as 0/1 columns (otherwise they are an error)")
+                   help="encode text columns as 0/1 columns, one per level but the "
+                   "reference level (otherwise they are an error)")
+    add_table_options(p, "train")
     p.add_argument("--penalty", default="l2", choices=list(PENALTIES))
     p.add_argument("--C", type=float, default=1.0,
                    help="inverse penalty strength (default 1)")
@@ -215,7 +219,7 @@ def run(args):
         return streamed
     data = read_training_data(args.data, args.target, features=args.features,
                               exclude=args.exclude, one_hot=args.one_hot,
-                              groups=args.groups)
+                              groups=args.groups, options=table_options(args))
     found = np.unique(data.y)
     if len(found) < 2:
         raise ValueError(f"{args.data}: the labels hold one class only ({found[0].item()!r}); "
@@ -235,6 +239,8 @@ def run(args):
         try:
             with interruption:
                 model.fit(data.X, data.y, resume_from=resume_state)
+        except ValueError as exc:  # the estimator's checks, in the flags' words
+            raise ValueError(in_cli_words(exc, data.feature_names)) from exc
         finally:
             if progress is not None:
                 progress.close()
@@ -246,13 +252,16 @@ def run(args):
         summary, note = None, None
         if args.inference:
             summary, note = _inference(model, data, args.cov_type)
-    notes = [str(w.message).strip().splitlines()[0] for w in caught] + \
-        ([note] if note else [])
+    notes = train_notes(data, model, metrics) + \
+        [str(w.message).strip().splitlines()[0] for w in caught] + ([note] if note else [])
     training = {"data": os.path.basename(args.data), "n_samples": int(data.X.shape[0]),
                 "time_s": seconds, "metrics": metrics, "input": data.input}
+    if data.dropped is not None:
+        training["dropped_rows"] = int(data.dropped.sum())
 
     save(model, args.model, feature_names=data.feature_names, training=training,
          summary=summary)
+    notes = [in_cli_words(line, data.feature_names) for line in notes]
     for line in notes:
         print(f"vlogreg train: warning: {safe_text(line)}", file=sys.stderr)
     result = {"model": args.model, "n_samples": int(data.X.shape[0]),
@@ -260,7 +269,8 @@ def run(args):
               "classes": [c.item() if hasattr(c, "item") else c for c in model.classes_],
               "solver": model.solver_, "n_iter": int(model.n_iter_[0]),
               "converged": bool(model.converged_), "time": seconds, "metrics": metrics,
-              "inference": summary is not None, "warnings": notes}
+              "inference": summary is not None, "warnings": notes,
+              "dropped_rows": training.get("dropped_rows", 0)}
     if args.json:
         print(json.dumps(result))
     elif not args.quiet:
@@ -304,10 +314,12 @@ def _out_of_core(args):
               file=sys.stderr)
         return None
 
-    if args.one_hot or args.exclude or args.inference or args.resume:
-        raise UsageError("--one-hot, --exclude, --inference and --resume need the data in "
-                         "memory, but DATA is larger than the memory budget; raise "
-                         "VLOGREG_MEMORY_BUDGET or prepare the columns beforehand.")
+    if args.one_hot or args.exclude or args.inference or args.resume or \
+            args.missing != "error":
+        raise UsageError("--one-hot, --exclude, --missing drop, --inference and --resume "
+                         "need the data in memory, but DATA is larger than the memory "
+                         "budget; raise VLOGREG_MEMORY_BUDGET or prepare the columns "
+                         "beforehand.")
     source = open_source(path, target=args.target, features=args.features)
     if not args.quiet and not args.json:
         print(f"vlogreg train: {safe_text(args.data)} is {_size(size)}, above the memory "
@@ -320,7 +332,10 @@ def _out_of_core(args):
     t0 = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        model.fit(source)
+        try:
+            model.fit(source)
+        except ValueError as exc:  # the estimator's checks, in the flags' words
+            raise ValueError(in_cli_words(exc)) from exc
     seconds = time.perf_counter() - t0
     n = source.shape[1]
     names = source.feature_names or [f"x{j}" for j in range(n)]
@@ -328,6 +343,7 @@ def _out_of_core(args):
                 "time_s": seconds, "out_of_core": True, "chunks": source.n_chunks}
     save(model, args.model, feature_names=list(names), training=training)
     notes = [str(w.message).strip().splitlines()[0] for w in caught]
+    notes = [in_cli_words(line) for line in notes]
     for line in notes:
         print(f"vlogreg train: warning: {safe_text(line)}", file=sys.stderr)
     result = {"model": args.model, "n_samples": int(source.shape[0]), "n_features": n,
@@ -352,7 +368,8 @@ def _run_info(args, data):
             "data_mtime_ns": st.st_mtime_ns, "shape": list(data.X.shape),
             "options": {k: getattr(args, k) for k in (
                 "target", "features", "exclude", "one_hot", "penalty", "C", "l1_ratio",
-                "solver", "max_iter", "tol", "class_weight")}}
+                "solver", "max_iter", "tol", "class_weight", "missing", "reference",
+                "keep_all_levels")}}
 
 
 def _load_resume(args, run_info):
@@ -413,7 +430,9 @@ def _inference(model, data, cov_type="nonrobust"):
 def _report(args, model, r, summary):
     classes = ", ".join(map(safe_text, r["classes"][:10])) + (
         ", ..." if len(r["classes"]) > 10 else "")
-    print(f"vlogreg train: {safe_text(args.data)}, {r['n_samples']} rows, "
+    dropped = f" ({r['dropped_rows']} with missing values dropped)" \
+        if r["dropped_rows"] else ""
+    print(f"vlogreg train: {safe_text(args.data)}, {r['n_samples']} rows{dropped}, "
           f"{r['n_features']} features, "
           f"{len(r['classes'])} classes ({classes})")
     how = " (chosen by 'auto')" if args.solver == "auto" else ""

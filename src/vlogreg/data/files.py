@@ -53,9 +53,10 @@ def data_format(path):
 
 
 def read_training_data(path, target, *, features=None, exclude=(), one_hot=False,
-                       groups=None):
+                       groups=None, options=None):
     """Read X, y and the feature names of a training file (see the module docstring);
-    ``groups``: a table's column of cluster labels, read as ``ids`` (not a feature)."""
+    ``groups``: a table's column of cluster labels, read as ``ids`` (not a feature);
+    ``options``: a ``TableOptions`` (missing values, reference levels; tables only)."""
     fmt = data_format(path)
     if fmt in ("csv", "parquet"):
         if target is None:
@@ -63,7 +64,9 @@ def read_training_data(path, target, *, features=None, exclude=(), one_hot=False
         table = read_table(path, fmt)
         return table_features(table, path, fmt, target=target, features=features,
                               exclude=exclude, one_hot=one_hot, labels_required=True,
-                              id_column=groups, id_what="the --groups column")
+                              id_column=groups, id_what="the --groups column",
+                              options=options)
+    _tables_only(options, fmt)
     if groups is not None:
         raise ValueError(f"--groups names a column of a CSV or Parquet file; {path} has no "
                          f"column names.")
@@ -96,7 +99,7 @@ def read_training_data(path, target, *, features=None, exclude=(), one_hot=False
 
 
 def read_data(path, model_input, feature_names, *, target=None, id_column=None,
-              labels_required=False):
+              labels_required=False, options=None):
     """Read the features a model was trained on (and labels, ids) from any format.
 
     Tables are matched by column name (``model_input["columns"]`` or the feature
@@ -105,7 +108,7 @@ def read_data(path, model_input, feature_names, *, target=None, id_column=None,
     """
     fmt = data_format(path)
     n = len(feature_names)
-    model_input = _checked_input(model_input)
+    model_input = checked_input(model_input)
     if fmt in ("csv", "parquet"):
         columns = model_input.get("columns", feature_names)
         one_hot = model_input.get("one_hot", {})
@@ -114,7 +117,9 @@ def read_data(path, model_input, feature_names, *, target=None, id_column=None,
         table = read_table(path, fmt, text_columns=list(one_hot))
         return table_features(table, path, fmt, target=target, features=columns,
                               id_column=id_column, categories=one_hot,
-                              labels_required=labels_required)
+                              references=model_input.get("reference", {}),
+                              labels_required=labels_required, options=options)
+    _tables_only(options, fmt)
     if id_column is not None:
         raise ValueError(f"--id names a column of a CSV or Parquet file; {path} has no "
                          f"column names.")
@@ -154,13 +159,24 @@ def read_data(path, model_input, feature_names, *, target=None, id_column=None,
     return Dataset(X, y, list(feature_names))
 
 
-def _checked_input(spec):
-    """``training.input`` of a model file, checked (the file may have been edited)."""
+def _tables_only(options, fmt):
+    if options is not None and options.missing == "drop":
+        raise ValueError(f"--missing drop applies to CSV and Parquet tables; remove the "
+                         f"rows with missing values from the {fmt} file first.")
+
+
+def checked_input(spec):
+    """``training.input`` of a model file, checked (the file may have been edited);
+    ``reference`` ({column: level}, absent in files written before it) names the
+    level of each one-hot column that has no 0/1 column."""
     if not isinstance(spec, dict):
         return {}
     columns, one_hot = spec.get("columns", []), spec.get("one_hot", {})
+    refs = spec.get("reference", {})
     ok = (isinstance(columns, list) and all(isinstance(c, str) for c in columns)
           and isinstance(one_hot, dict) and all(isinstance(v, list) for v in one_hot.values())
+          and isinstance(refs, dict)
+          and all(isinstance(v, str) and v in one_hot.get(k, ()) for k, v in refs.items())
           and spec.get("offset", 0) in (0, 1)
           and isinstance(spec.get("target"), (str, int, type(None))))
     if not ok:

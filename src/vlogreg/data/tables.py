@@ -1,12 +1,13 @@
 """CSV and Parquet tables (read with pyarrow) turned into X, y and ids.
 
 A numeric column (integers, floats, booleans) is a feature as it is. A text column
-is one-hot encoded (``name=value`` 0/1 columns, categories sorted) when asked, and
-rejected otherwise; a text column whose distinct values are mostly numbers is taken
-for a numeric column with a typo, and the first value that is not a number is named.
-Missing values (empty fields, ``NA``, ``NaN``...) and infinities are errors that name
-the column and the row (counted from 1, the header excluded).
-"""
+is encoded as 0/1 columns when asked (``data.encoding``: one column per level but the
+reference level, as statsmodels' treatment coding), and rejected otherwise; a text
+column whose distinct values are mostly numbers is taken for a numeric column with a
+typo, and the first value that is not a number is named. Rows with missing values
+(empty fields, ``NA``, ``NaN``...) are an error that counts them per column, or are
+left out (``TableOptions.missing``, ``data.screening``); infinities are errors that
+name the column and the row (counted from 1, the header excluded)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,8 @@ import sys
 import numpy as np
 
 from .dataset import Dataset
+from .encoding import TableOptions, check_levels, encode_levels, reference_level
+from .screening import column_notes, missing_rows
 from .sources import memory_budget
 
 _LIST_MAX = 20  # column names shown in an error message
@@ -48,7 +51,9 @@ def read_table(path, fmt, *, text_columns=()):
         tsv = str(path).lower().endswith((".tsv", ".tsv.gz"))
         parse = pcsv.ParseOptions(delimiter="\t" if tsv else ",",
                                   invalid_row_handler=on_invalid)
-        convert = pcsv.ConvertOptions(column_types={c: pa.string() for c in text_columns})
+        # an empty text field is a missing value, as in a numeric column (not a level "")
+        convert = pcsv.ConvertOptions(column_types={c: pa.string() for c in text_columns},
+                                      strings_can_be_null=True)
         undecodable = []
         try:
             with _undecodable_rows(undecodable):
@@ -129,16 +134,21 @@ def _line_of(path, text):
 
 
 def table_features(table, path, fmt, *, target=None, features=None, exclude=(),
-                   id_column=None, one_hot=False, categories=None, labels_required=False,
-                   id_what="the --id column"):
+                   id_column=None, one_hot=False, categories=None, references=None,
+                   labels_required=False, id_what="the --id column", options=None):
     """``Dataset`` of the feature columns (all but target / id / exclude by default).
 
-    ``categories`` ({column: sorted categories}) is the one-hot encoding of a trained
-    model; without it, ``one_hot`` decides whether text columns are encoded.
+    ``categories`` ({column: sorted levels}) and ``references`` ({column: the level
+    without a column}; absent in files written before references: every level kept)
+    are the encoding of a trained model; without them, ``one_hot`` decides whether
+    text columns are encoded (``data.encoding``: reference coding unless
+    ``options.keep_all_levels``). ``options`` (``TableOptions``) says what a missing
+    value and an unseen level do.
     """
     import pyarrow as pa
 
-
+    options = options or TableOptions()
+    training = categories is None
     names = table.column_names
 
     def check_present(cols, what):
@@ -150,33 +160,46 @@ def table_features(table, path, fmt, *, target=None, features=None, exclude=(),
                 f" and {len(absent) - 5} more" if len(absent) > 5 else "")
             raise ValueError(f"{path} has no column {missing} ({what}); its columns are: "
                              f"{shown}.")
-    y = None
-    if target is not None and (labels_required or target in names):
+    with_labels = target is not None and (labels_required or target in names)
+    if with_labels:
         check_present([target], "the --target label column")
-        y = labels_of(table, target, path)
-    ids = None
     if id_column is not None:
         check_present([id_column], id_what)
-        ids = table.column(id_column).to_numpy(zero_copy_only=False)
     check_present(list(exclude), "given to --exclude")
     if features is None:
         features = [c for c in names if c not in (target, id_column) and c not in exclude]
     else:
-        check_present(features, "a feature of the model" if categories is not None
+        check_present(features, "a feature of the model" if not training
                       else "given to --features")
-        if target in features:
+        if target in features and training:
             raise ValueError(f"the label column {target!r} cannot also be a feature; drop "
                              f"it from --features.")
+        if target in features:  # evaluate --target naming one of the model's features
+            raise ValueError(f"--target {target} names a feature of the model, not a label "
+                             f"column; name the column of true labels with --target.")
     if not features:
         raise ValueError(f"{path} has no feature columns left besides the label column.")
-    blocks, out_names, encoding, text = [], [], {}, []
+    # rows with a missing value: an error, or left out (a prediction keeps their ids)
+    used = list(features) + ([target] if with_labels else []) + \
+        ([id_column] if training and id_column is not None else [])
+    dropped = missing_rows(table, used, path, options)
+    file_ids = None
+    if dropped is not None:
+        if id_column is not None:
+            file_ids = table.column(id_column).to_numpy(zero_copy_only=False)
+        table = table.filter(pa.array(~dropped))
+    y = labels_of(table, target, path) if with_labels else None
+    ids = None if id_column is None else \
+        table.column(id_column).to_numpy(zero_copy_only=False)
+    blocks, out_names, encoding, refs, text, spans = [], [], {}, {}, [], {}
     for c in features:
-        col = table.column(c)
-        if categories is not None and c in categories:
-            cats = _categories(categories[c], c)
+        col, start = table.column(c), len(out_names)
+        if not training and c in categories:
+            ref = (references or {}).get(c)
+            cats = check_levels(categories[c], ref, c)
         elif _is_text(col):
             share, bad = _text_numbers(col)
-            if bad and (share > 0.5 or categories is not None):
+            if bad and (share > 0.5 or not training):
                 row = _first_row(col, bad)
                 raise ValueError(f"{path}: column {c!r} has the value {col[row].as_py()!r} "
                                  f"at row {row + 1}, which is not a number; correct it or "
@@ -188,22 +211,43 @@ def table_features(table, path, fmt, *, target=None, features=None, exclude=(),
             if not bad:  # numbers stored as text (e.g. a Parquet string column)
                 blocks.append(_numbers(col.cast(pa.float64()), c, path))
                 out_names.append(c)
+                spans[c] = (start, start + 1, False)
                 continue
             cats = sorted(col.unique().drop_null().cast(pa.string()).to_pylist())
+            ref = reference_level(cats, c, options)
         else:
             blocks.append(_numbers(col, c, path))
             out_names.append(c)
+            spans[c] = (start, start + 1, False)
             continue
-        blocks.append(_one_hot(col, c, cats, path))
-        out_names += [f"{c}={v}" for v in cats]
+        _no_missing(col, c, path)
+        values = np.asarray(col.cast(pa.string()).to_pylist(), dtype=str)
+        block, block_names = encode_levels(values, c, cats, ref, path, options,
+                                           rows=None if dropped is None
+                                           else np.flatnonzero(~dropped) + 1)
+        blocks.append(block)
+        out_names += block_names
+        spans[c] = (start, len(out_names), True)
         encoding[c] = cats
+        if ref is not None:
+            refs[c] = ref
     if text:
         raise ValueError(f"{path}: feature column(s) {', '.join(map(repr, text))} hold text; "
                          f"pass --one-hot to encode them as 0/1 columns, or leave them out "
                          f"with --exclude.")
+    stray = [c for c in options.reference if c not in encoding] if training else []
+    if stray:
+        raise ValueError(f"--reference names column(s) {', '.join(map(repr, stray))}, "
+                         f"which are not text features encoded by --one-hot.")
+    if not out_names:
+        raise ValueError(f"{path}: the features give no columns (a text column with one "
+                         f"level has nothing to compare with its reference level).")
     X = np.column_stack(blocks)
+    notes = column_notes(table, features) if training else []
     return Dataset(X, y, out_names, ids, input={
-        "format": "table", "columns": list(features), "one_hot": encoding, "target": target})
+        "format": "table", "columns": list(features), "one_hot": encoding,
+        "reference": refs, "target": target}, dropped=dropped, file_ids=file_ids,
+        notes=notes, blocks=spans)
 
 
 def labels_of(table, name, path):
@@ -284,31 +328,3 @@ def _numbers(col, name, path):
         raise ValueError(f"{path}: column {name!r} holds {x[row]} at row {row + 1}; remove "
                          f"the row or impute the value first (NaN and inf are not valid).")
     return x
-
-
-def _categories(cats, name):
-    if not isinstance(cats, list) or not all(isinstance(v, str) for v in cats) \
-            or cats != sorted(set(cats)):
-        raise ValueError(f"the model file's one-hot categories of {name!r} are damaged "
-                         f"(expected sorted distinct strings).")
-    return cats
-
-
-def _one_hot(col, name, cats, path):
-    """(m, len(cats)) 0/1 columns; a value not in ``cats`` is an error naming its row."""
-    import pyarrow as pa
-
-    _no_missing(col, name, path)
-    values = np.asarray(col.cast(pa.string()).to_pylist(), dtype=str)
-    cats_arr = np.asarray(cats, dtype=str)
-    pos = np.minimum(np.searchsorted(cats_arr, values), len(cats) - 1)
-    unknown = cats_arr[pos] != values
-    if unknown.any():
-        row = int(np.flatnonzero(unknown)[0])
-        shown = ", ".join(cats[:_LIST_MAX]) + (", ..." if len(cats) > _LIST_MAX else "")
-        raise ValueError(f"{path}: column {name!r} has the value {str(values[row])!r} at row "
-                         f"{row + 1}, which the model never saw in training (known: "
-                         f"{shown}).")
-    out = np.zeros((len(values), len(cats)))
-    out[np.arange(len(values)), pos] = 1.0
-    return out

@@ -39,10 +39,11 @@ from ._format import (
     _Invalid,
 )
 from ._read import _read
+from ._tablemodel import TableModel
 from .atomic import atomic_write
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "MAX_ARRAY_BYTES", "MAX_METADATA_BYTES", "ModelFile",
-           "atomic_write", "load", "read_model_file", "save"]
+           "TableModel", "atomic_write", "load", "read_model_file", "save"]
 
 #: refuse a metadata.json larger than this before reading it
 MAX_METADATA_BYTES = 32 * 2**20
@@ -62,7 +63,9 @@ def save(model, path, *, feature_names=None, training=None, summary=None):
     feature_names : sequence of str, optional
         Default: ``model.feature_names_in_``, else ``x0, x1, ...``.
     training : dict, optional
-        JSON-serialisable description of the training run (stored as is).
+        JSON-serialisable description of the training run (stored as is). Default
+        for a ``TableModel`` (what ``load`` gives for a model trained on a table):
+        ``{"input": model.input_}``, so that it keeps reading DataFrames.
     summary : vlogreg.inference.Summary, optional
         Standard errors and p-values to store (``vlogreg.inference.summary(model, X, y)``).
 
@@ -77,6 +80,8 @@ def save(model, path, *, feature_names=None, training=None, summary=None):
         raise TypeError(f"save() takes a vlogreg.LogisticRegression, got "
                         f"{type(model).__name__}.")
     check_is_fitted(model)
+    if training is None and isinstance(getattr(model, "input_", None), dict):
+        training = {"input": model.input_}  # a loaded TableModel keeps its encoding
     meta, arrays = _describe(model, feature_names, training, summary)
     data = json.dumps(meta, allow_nan=False, ensure_ascii=False, indent=1).encode()
 
@@ -183,6 +188,9 @@ def _scalar(v):
 # ------------------------------------------------------------------------ reading
 def load(path):
     """Read a model file written by ``save``: a fitted ``LogisticRegression``.
+
+    A model trained by ``vlogreg train`` on a CSV or Parquet table comes back as a
+    ``TableModel``, which also predicts from a DataFrame of the table's raw columns.
 
     Raises ``ValueError`` (one line, naming the problem) for anything that is not a
     valid vlogreg model file of a version this vlogreg reads.

@@ -31,6 +31,7 @@ from ._format import (
     ModelFile,
     _Invalid,
 )
+from ._tablemodel import table_model
 
 _MAX_DIGITS = 40  # uint64 labels have 20 digits; sizes and counts fewer
 
@@ -62,7 +63,9 @@ def _read(zf, path, limits):
             raise _Invalid(f"{name}.npy holds {info.file_size} bytes, which does not match "
                            f"its declared {spec['dtype']} shape {tuple(spec['shape'])}.")
     arrays = {name: _read_array(zf, infos[f"{name}.npy"], spec) for name, spec in man.items()}
-    return ModelFile(path, _build(meta, arrays), meta, _inference(meta, arrays))
+    # a model trained on a table also reads DataFrames of its raw columns
+    model = table_model(_build(meta, arrays), meta)
+    return ModelFile(path, model, meta, _inference(meta, arrays))
 
 
 def _read_metadata(zf, infos, max_bytes):

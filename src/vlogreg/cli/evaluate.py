@@ -10,9 +10,6 @@ from __future__ import annotations
 import json
 import os
 
-import numpy as np
-
-from ..data.files import match_labels, read_data
 from ._common import (
     jsonable,
     open_model,
@@ -39,6 +36,7 @@ def add_parser(sub):
 
 def metrics(model, X, y):
     """The evaluation of ``model`` on (X, y) as a JSON-ready dict (see module docstring)."""
+    import numpy as np
     from sklearn.metrics import (
         accuracy_score,
         confusion_matrix,
@@ -77,6 +75,8 @@ _PLOTS = ("roc.png", "calibration.png", "learning_curve.png")
 
 
 def run(args):
+    from ..data.files import match_labels, read_data
+
     if args.plots:
         refuse_overwrite({f"--plots {n}": os.path.join(args.plots, n) for n in _PLOTS},
                          {"MODEL": args.model, "DATA": args.data})
@@ -133,6 +133,7 @@ def write_plots(folder, model, y, proba):
                           "'vlogreg[cli]'.") from None
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    import numpy as np
     from sklearn.calibration import calibration_curve
     from sklearn.metrics import roc_auc_score, roc_curve
 

@@ -5,9 +5,6 @@ from __future__ import annotations
 import json
 import math
 
-import numpy as np
-
-from .._spec import resolve_penalty
 from ._common import jsonable, open_model, safe_text
 
 
@@ -34,6 +31,8 @@ def coefficient_rows(model, names):
 
 
 def run(args):
+    import numpy as np
+
     mf, _ = open_model(args.model)
     meta, model = mf.metadata, mf.model
     names = meta["feature_names"]
@@ -89,6 +88,8 @@ def _inference_json(s):
 
 
 def _print_header(path, meta):
+    from .._spec import resolve_penalty
+
     p = {k: safe_text(v) for k, v in meta["params"].items()}
     cls = meta["classes"]
     shown = ", ".join(map(safe_text, cls["values"][:10])) + (

@@ -7,11 +7,6 @@ import io
 import os
 import sys
 
-import numpy as np
-
-from ..data.files import read_data
-from ..data.tables import require_pyarrow
-from ..io.atomic import atomic_write
 from ._common import open_model, predict, refuse_overwrite, safe_text
 
 
@@ -28,6 +23,8 @@ def add_parser(sub):
 
 
 def run(args):
+    from ..data.files import read_data
+
     refuse_overwrite({"--out": args.out}, {"MODEL": args.model, "DATA": args.data})
     mf, spec = open_model(args.model)
     data = read_data(args.data, spec, mf.metadata["feature_names"], id_column=args.id)
@@ -49,6 +46,11 @@ def write_predictions(path, classes, proba, labels, ids=None, id_name="id"):
     a failure midway leaves an earlier file of that name as it was. Floats are written
     in full precision.
     """
+    import numpy as np
+
+    from ..data.tables import require_pyarrow
+    from ..io.atomic import atomic_write
+
     columns = ([id_name] if ids is not None else []) + \
         [f"proba_{c}" for c in classes] + ["predicted"]
     if len(set(columns)) != len(columns):

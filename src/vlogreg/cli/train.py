@@ -20,16 +20,11 @@ import sys
 import time
 import warnings
 
-import numpy as np
-
-from .._estimator import LogisticRegression
-from ..data.files import read_training_data
-from ..data.sources import memory_budget, open_source
-from ..inference import COV_TYPES, summary
-from ..io import save
-from ..io.checkpoint import load_checkpoint, save_checkpoint
-from ..solvers import SOLVERS
+from .._names import COV_TYPES, SOLVER_NAMES
 from ._common import UsageError, refuse_overwrite, safe_text
+
+# the estimator, NumPy and the data readers are imported in the functions that use
+# them: building the parser (``vlogreg train --help``) must not wait for them
 
 PENALTIES = {"l2": "l2", "l1": "l1", "elasticnet": "elasticnet", "none": None}
 
@@ -55,7 +50,7 @@ def add_parser(sub):
                    help="inverse penalty strength (default 1)")
     p.add_argument("--l1-ratio", type=float, help="L1 share of the elastic net, in [0, 1]")
     p.add_argument("--solver", default="auto",
-                   choices=["auto", *SOLVERS])
+                   choices=["auto", *SOLVER_NAMES])
     p.add_argument("--max-iter", type=int, default=100, help="default 100")
     p.add_argument("--tol", type=float, default=1e-4,
                    help="gradient max-norm at which to stop (default 1e-4)")
@@ -190,6 +185,12 @@ def _penalty_params(args):
 
 
 def run(args):
+    import numpy as np
+
+    from .._estimator import LogisticRegression
+    from ..data.files import read_training_data
+    from ..io import save
+
     penalty = PENALTIES[args.penalty]
     if args.inference and penalty in ("l1", "elasticnet"):
         raise UsageError(f"--inference needs --penalty l2 or none: there are no valid "
@@ -291,6 +292,10 @@ def _out_of_core(args):
     The budget is half the memory available now (``VLOGREG_MEMORY_BUDGET`` overrides
     it, e.g. 8G). .npy, Parquet and Zarr stream; other formats are read as usual.
     """
+    from .._estimator import LogisticRegression
+    from ..data.sources import memory_budget, open_source
+    from ..io import save
+
     path = args.data.rstrip("/")
     if not os.path.exists(path):
         return None  # read_training_data reports it
@@ -358,6 +363,7 @@ def _run_info(args, data):
 def _load_resume(args, run_info):
     if not args.resume:
         return None
+    from ..io.checkpoint import load_checkpoint
 
     state, saved = load_checkpoint(args.resume)
     for key in ("data", "data_size", "data_mtime_ns", "shape", "options"):
@@ -372,6 +378,8 @@ def _load_resume(args, run_info):
 
 def _interrupted(args, interruption, run_info):
     """Write the checkpoint of an interrupted fit; the exit code 128 + signal."""
+    from ..io.checkpoint import save_checkpoint
+
     name = signal.Signals(interruption.signum).name
     code = 128 + interruption.signum
     path = args.checkpoint or f"{args.model}.ckpt"
@@ -399,6 +407,8 @@ def training_metrics(model, X, y):
 
 def _inference(model, data, cov_type="nonrobust"):
     """(Summary, None), or (None, why) when the fit has no valid standard errors."""
+    from ..inference import summary
+
     try:
         # the model was fitted on an array: the file's column names name the rows (and
         # the columns a collinearity message points at)

@@ -56,3 +56,88 @@ def test_package_names_still_resolve_on_first_use():
     proc = subprocess.run([sys.executable, "-c", "import vlogreg; vlogreg.nothing"],
                           capture_output=True, text=True, timeout=120)
     assert "has no attribute 'nothing'" in proc.stderr
+
+
+# ---------------------------------------------------------------- while it works
+@pytest.fixture(scope="module")
+def table(tmp_path_factory):
+    from sklearn.datasets import load_breast_cancer
+
+    d = tmp_path_factory.mktemp("waits")
+    data = load_breast_cancer()
+    header = ",".join(f"f{j}" for j in range(data.data.shape[1])) + ",y"
+    rows = np.column_stack([data.data, data.target])
+    np.savetxt(d / "cancer.csv", rows, delimiter=",", header=header, comments="",
+               fmt="%.10g")
+    return d
+
+
+def _env(**extra):
+    return dict(os.environ, **extra)
+
+
+def test_a_read_says_what_it_reads_and_how_fast(table):
+    """With the status delay at 0 every read is announced; the size and rows are the
+    file's own (rows counted here, size from the file system)."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "vlogreg", "train", "cancer.csv", "--target", "y",
+         "--model", "m.vlogreg", "--json"], cwd=table, capture_output=True, text=True,
+        timeout=300, env=_env(VLOGREG_PROGRESS_DELAY="0"))
+    assert proc.returncode == 0, proc.stderr
+    kib = os.path.getsize(table / "cancer.csv") / 1024
+    lines = proc.stderr.splitlines()
+    assert f"vlogreg train: reading cancer.csv ({kib:.2f} KiB) ..." in lines
+    rows = len((table / "cancer.csv").read_text().splitlines()) - 1
+    done = [s for s in lines if s.startswith("vlogreg train: read ")]
+    assert len(done) == 1 and re.match(rf"vlogreg train: read {rows:,} rows in "
+                                       r"[\d.]+ s(, [\d,]+ rows/s)?$", done[0]), lines
+    # stdout keeps exactly the one JSON object
+    import json
+    assert json.loads(proc.stdout)["n_samples"] == rows
+    # the default delay (1 s) keeps a quick read quiet, and --quiet always does
+    for env, extra in ((_env(), []), (_env(VLOGREG_PROGRESS_DELAY="0"), ["--quiet"])):
+        proc = subprocess.run(
+            [sys.executable, "-m", "vlogreg", "train", "cancer.csv", "--target", "y",
+             "--model", "m.vlogreg", *extra], cwd=table, capture_output=True, text=True,
+            timeout=300, env=env)
+        assert proc.returncode == 0 and "reading" not in proc.stderr, proc.stderr
+
+
+def _in_terminal(args, cwd, env):
+    """Run ``python -m vlogreg ARGS`` with stderr on a pseudo-terminal: (code, stdout,
+    what the terminal showed)."""
+    pty = pytest.importorskip("pty")
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "vlogreg", *args], cwd=cwd, env=env,
+                            stdout=subprocess.PIPE, stderr=slave, stdin=subprocess.DEVNULL)
+    os.close(slave)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not chunk:
+            break
+        shown += chunk
+    out = proc.stdout.read().decode()
+    proc.wait(timeout=300)
+    os.close(master)
+    return proc.returncode, out, shown.decode(errors="replace")
+
+
+def test_progress_bar_ends_at_the_real_last_iteration(table):
+    pytest.importorskip("rich")
+    import json
+
+    code, out, shown = _in_terminal(
+        ["train", "cancer.csv", "--target", "y", "--standardize", "--solver", "lbfgs",
+         "--max-iter", "100", "--model", "m.vlogreg", "--json"], table,
+        _env(VLOGREG_PROGRESS_DELAY="0", COLUMNS="200", TERM="xterm"))
+    assert code == 0, shown
+    n_iter = json.loads(out)["n_iter"]
+    assert 0 < n_iter < 100  # converged well before --max-iter
+    plain = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", shown)
+    frames = re.findall(r"iteration (\d+)/(\d+)", plain)
+    assert frames, plain[-2000:]
+    assert frames[-1] == (str(n_iter), str(n_iter)), frames[-3:]

@@ -18,6 +18,7 @@ from ._common import (
     safe_text,
     save_figure,
 )
+from ._status import Reading
 
 
 def add_parser(sub):
@@ -82,8 +83,10 @@ def run(args):
                          {"MODEL": args.model, "DATA": args.data})
     mf, spec = open_model(args.model)
     model = mf.model
-    data = read_data(args.data, spec, mf.metadata["feature_names"], target=args.target,
-                     labels_required=True)
+    with Reading("evaluate", args.data) as reading:
+        data = read_data(args.data, spec, mf.metadata["feature_names"],
+                         target=args.target, labels_required=True)
+        reading.rows = data.X.shape[0]
     y = match_labels(data.y, model.classes_, args.data)
     result, proba = metrics(model, data.X, y)
     result = {"model": args.model, "data": args.data, **result}

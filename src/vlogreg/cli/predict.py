@@ -8,6 +8,7 @@ import os
 import sys
 
 from ._common import open_model, predict, refuse_overwrite, safe_text
+from ._status import Reading
 
 
 def add_parser(sub):
@@ -27,7 +28,9 @@ def run(args):
 
     refuse_overwrite({"--out": args.out}, {"MODEL": args.model, "DATA": args.data})
     mf, spec = open_model(args.model)
-    data = read_data(args.data, spec, mf.metadata["feature_names"], id_column=args.id)
+    with Reading("predict", args.data) as reading:
+        data = read_data(args.data, spec, mf.metadata["feature_names"], id_column=args.id)
+        reading.rows = data.X.shape[0]
     proba, labels = predict(mf.model, data.X)
     try:
         write_predictions(args.out, mf.model.classes_, proba, labels, data.ids, args.id)

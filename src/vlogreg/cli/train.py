@@ -22,6 +22,7 @@ import warnings
 
 from .._names import COV_TYPES, SOLVER_NAMES
 from ._common import UsageError, refuse_overwrite, safe_text
+from ._status import Reading, data_bytes, human_size, status_delay
 
 # the estimator, NumPy and the data readers are imported in the functions that use
 # them: building the parser (``vlogreg train --help``) must not wait for them
@@ -131,7 +132,7 @@ class FitProgress:
     def __init__(self, console, max_iter, tol, delay=1.0):
         self.console, self.max_iter, self.tol, self.delay = console, max_iter, tol, delay
         self.t0 = time.perf_counter()
-        self.progress = None
+        self.progress, self.last = None, 0
 
     @classmethod
     def for_terminal(cls, max_iter, tol):
@@ -141,10 +142,11 @@ class FitProgress:
         except ImportError:
             return None
         console = Console(stderr=True)
-        return cls(console, max_iter, tol) if console.is_terminal else None
+        return cls(console, max_iter, tol, status_delay()) if console.is_terminal else None
 
     def __call__(self, state):
         elapsed = time.perf_counter() - self.t0
+        self.last = state.n_iter
         if self.progress is None:
             if elapsed < self.delay:
                 return False
@@ -165,8 +167,12 @@ class FitProgress:
         self.task = self.progress.add_task("fit", total=self.max_iter, loss=math.nan,
                                            grad=math.nan, elapsed=0.0)
 
-    def close(self):
+    def close(self, n_iter=None):
+        """Stop the bar at the fit's last iteration ``n_iter`` (default: the last one
+        seen): a fit that converged at 5 of --max-iter 100 ends full at 5/5, not 5/100."""
         if self.progress is not None:
+            last = self.last if n_iter is None else int(n_iter)
+            self.progress.update(self.task, total=max(last, 1), completed=last)
             self.progress.stop()
 
 
@@ -214,9 +220,11 @@ def run(args):
     streamed = _out_of_core(args)
     if streamed is not None:
         return streamed
-    data = read_training_data(args.data, args.target, features=args.features,
-                              exclude=args.exclude, one_hot=args.one_hot,
-                              groups=args.groups)
+    with Reading("train", args.data, quiet=args.quiet) as reading:
+        data = read_training_data(args.data, args.target, features=args.features,
+                                  exclude=args.exclude, one_hot=args.one_hot,
+                                  groups=args.groups)
+        reading.rows = data.X.shape[0]
     found = np.unique(data.y)
     if len(found) < 2:
         raise ValueError(f"{args.data}: the labels hold one class only ({found[0].item()!r}); "
@@ -238,7 +246,7 @@ def run(args):
                 model.fit(data.X, data.y, resume_from=resume_state)
         finally:
             if progress is not None:
-                progress.close()
+                progress.close(getattr(model, "n_iter_", [None])[0])
         seconds = time.perf_counter() - t0
         model.callback = None
         if interruption.signum is not None:
@@ -272,20 +280,6 @@ def run(args):
 STREAMABLE = (".npy", ".parquet", ".pq", ".zarr")
 
 
-def _size(nbytes):
-    for unit, scale in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
-        if nbytes >= scale:
-            return f"{nbytes / scale:.2f} {unit}"
-    return f"{nbytes} bytes"
-
-
-def _data_bytes(path):
-    if os.path.isdir(path):
-        return sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(path)
-                   for f in fs)
-    return os.path.getsize(path)
-
-
 def _out_of_core(args):
     """Train from disk in chunks when DATA is larger than the memory budget, or None.
 
@@ -299,13 +293,13 @@ def _out_of_core(args):
     path = args.data.rstrip("/")
     if not os.path.exists(path):
         return None  # read_training_data reports it
-    size, budget = _data_bytes(path), memory_budget()
+    size, budget = data_bytes(path), memory_budget()
     if size <= budget:
         return None
     if not path.lower().endswith(STREAMABLE) and not os.path.isdir(path):
-        print(f"vlogreg train: warning: {safe_text(args.data)} ({_size(size)}) is larger "
-              f"than the memory budget ({_size(budget)}) and this format cannot be "
-              f"streamed; reading it whole (convert it to Parquet or .npy to stream).",
+        print(f"vlogreg train: warning: {safe_text(args.data)} ({human_size(size)}) is "
+              f"larger than the memory budget ({human_size(budget)}) and this format "
+              f"cannot be streamed; reading it whole (convert it to Parquet or .npy to stream).",
               file=sys.stderr)
         return None
 
@@ -315,9 +309,9 @@ def _out_of_core(args):
                          "VLOGREG_MEMORY_BUDGET or prepare the columns beforehand.")
     source = open_source(path, target=args.target, features=args.features)
     if not args.quiet and not args.json:
-        print(f"vlogreg train: {safe_text(args.data)} is {_size(size)}, above the memory "
-              f"budget of {_size(budget)}: streaming it from disk in {source.n_chunks} "
-              f"chunks of {_size(source.chunk_bytes)}")
+        print(f"vlogreg train: {safe_text(args.data)} is {human_size(size)}, above the "
+              f"memory budget of {human_size(budget)}: streaming it from disk in "
+              f"{source.n_chunks} chunks of {human_size(source.chunk_bytes)}")
     model = LogisticRegression(**_penalty_params(args), solver=args.solver,
                                max_iter=args.max_iter, tol=args.tol,
                                class_weight=args.class_weight,

@@ -19,6 +19,7 @@ from ._common import (
     save_figure,
 )
 from ._status import Reading
+from ._tables import add_delimiter, check_order, delimiter_of
 
 
 def add_parser(sub):
@@ -32,6 +33,7 @@ def add_parser(sub):
     p.add_argument("--plots", metavar="DIR",
                    help="write roc.png, calibration.png and learning_curve.png to DIR")
     p.add_argument("--json", action="store_true", help="print a JSON object on stdout")
+    add_delimiter(p)
     p.set_defaults(func=run)
 
 
@@ -81,11 +83,13 @@ def run(args):
     if args.plots:
         refuse_overwrite({f"--plots {n}": os.path.join(args.plots, n) for n in _PLOTS},
                          {"MODEL": args.model, "DATA": args.data})
+    check_order("evaluate", args.model, args.data)
+    sep = delimiter_of(args)
     mf, spec = open_model(args.model)
     model = mf.model
     with Reading("evaluate", args.data) as reading:
         data = read_data(args.data, spec, mf.metadata["feature_names"],
-                         target=args.target, labels_required=True)
+                         target=args.target, labels_required=True, delimiter=sep)
         reading.rows = data.X.shape[0]
     y = match_labels(data.y, model.classes_, args.data)
     result, proba = metrics(model, data.X, y)

@@ -9,6 +9,7 @@ import sys
 
 from ._common import open_model, predict, refuse_overwrite, safe_text
 from ._status import Reading
+from ._tables import add_delimiter, check_order, delimiter_of, output_format
 
 
 def add_parser(sub):
@@ -17,9 +18,10 @@ def add_parser(sub):
                        "class (proba_<class>) and the predicted label (predicted).")
     p.add_argument("model", metavar="MODEL", help="model file written by vlogreg train")
     p.add_argument("data", metavar="DATA", help="data file with the model's features")
-    p.add_argument("--out", required=True, help="output file: .csv, .parquet, or - for "
-                   "CSV on stdout")
+    p.add_argument("--out", default="-", help="output file: .csv, .tsv, .parquet or .pq; "
+                   "- (the default) writes CSV to standard output")
     p.add_argument("--id", metavar="COLUMN", help="copy this column of DATA to the output")
+    add_delimiter(p)
     p.set_defaults(func=run)
 
 
@@ -27,9 +29,13 @@ def run(args):
     from ..data.files import read_data
 
     refuse_overwrite({"--out": args.out}, {"MODEL": args.model, "DATA": args.data})
+    output_format(args.out)  # an unknown ending is refused before any work
+    check_order("predict", args.model, args.data)
+    sep = delimiter_of(args)
     mf, spec = open_model(args.model)
     with Reading("predict", args.data) as reading:
-        data = read_data(args.data, spec, mf.metadata["feature_names"], id_column=args.id)
+        data = read_data(args.data, spec, mf.metadata["feature_names"], id_column=args.id,
+                         delimiter=sep)
         reading.rows = data.X.shape[0]
     proba, labels = predict(mf.model, data.X)
     try:
@@ -43,7 +49,8 @@ def run(args):
 
 
 def write_predictions(path, classes, proba, labels, ids=None, id_name="id"):
-    """Write ``[id,] proba_<class>..., predicted`` as CSV (or Parquet for .parquet/.pq).
+    """Write ``[id,] proba_<class>..., predicted`` as CSV (.csv), tab-separated text
+    (.tsv) or Parquet (.parquet, .pq); another ending is a ``UsageError``.
 
     ``path="-"`` writes CSV to stdout; a file is written atomically (``io.atomic``):
     a failure midway leaves an earlier file of that name as it was. Floats are written
@@ -59,7 +66,8 @@ def write_predictions(path, classes, proba, labels, ids=None, id_name="id"):
     if len(set(columns)) != len(columns):
         raise ValueError(f"the id column {id_name!r} collides with an output column; "
                          f"rename it.")
-    if str(path).lower().endswith((".parquet", ".pq")):
+    fmt = output_format(path)
+    if fmt == "parquet":
         pa = require_pyarrow(path)
         import pyarrow.parquet as pq
 
@@ -70,7 +78,7 @@ def write_predictions(path, classes, proba, labels, ids=None, id_name="id"):
     rows, labels = proba.tolist(), labels.tolist()
 
     def write_csv(fh):
-        out = csv.writer(fh)
+        out = csv.writer(fh, dialect="excel-tab") if fmt == "tsv" else csv.writer(fh)
         out.writerow(columns)
         if ids is None:
             out.writerows(r + [lab] for r, lab in zip(rows, labels))

@@ -23,6 +23,7 @@ import warnings
 from .._names import COV_TYPES, SOLVER_NAMES
 from ._common import UsageError, refuse_overwrite, safe_text
 from ._status import Reading, data_bytes, human_size, status_delay
+from ._tables import add_delimiter, delimiter_of
 
 # the estimator, NumPy and the data readers are imported in the functions that use
 # them: building the parser (``vlogreg train --help``) must not wait for them
@@ -44,6 +45,7 @@ def add_parser(sub):
                    "--exclude)")
     p.add_argument("--exclude", nargs="+", default=[], metavar="COL",
                    help="columns that are not features, e.g. an id column")
+    add_delimiter(p)
     p.add_argument("--one-hot", action="store_true",
                    help="encode text columns as 0/1 columns (otherwise they are an error)")
     p.add_argument("--penalty", default="l2", choices=list(PENALTIES))
@@ -217,13 +219,14 @@ def run(args):
     if not os.path.isdir(folder):
         raise UsageError(f"the folder of --model {args.model} does not exist; create it "
                          f"first.")
+    sep = delimiter_of(args)
     streamed = _out_of_core(args)
     if streamed is not None:
         return streamed
     with Reading("train", args.data, quiet=args.quiet) as reading:
         data = read_training_data(args.data, args.target, features=args.features,
                                   exclude=args.exclude, one_hot=args.one_hot,
-                                  groups=args.groups)
+                                  groups=args.groups, delimiter=sep)
         reading.rows = data.X.shape[0]
     found = np.unique(data.y)
     if len(found) < 2:

@@ -19,6 +19,7 @@ import sys
 import numpy as np
 
 from .dataset import Dataset
+from .delimiter import sniff_delimiter
 from .sources import memory_budget
 
 _LIST_MAX = 20  # column names shown in an error message
@@ -34,8 +35,9 @@ def require_pyarrow(path):
     return pyarrow
 
 
-def read_table(path, fmt, *, text_columns=()):
-    """A pyarrow Table from a CSV (``.tsv``: tab-separated) or Parquet file."""
+def read_table(path, fmt, *, text_columns=(), delimiter=None):
+    """A pyarrow Table from a CSV or Parquet file; a CSV file's ``delimiter`` is
+    detected when None (``data.delimiter``: ``,``, ``;``, tab or ``|``)."""
     pa = require_pyarrow(path)
     if fmt == "csv":
         import pyarrow.csv as pcsv
@@ -45,9 +47,9 @@ def read_table(path, fmt, *, text_columns=()):
         def on_invalid(row):
             invalid.append(row)
             return "error"
-        tsv = str(path).lower().endswith((".tsv", ".tsv.gz"))
-        parse = pcsv.ParseOptions(delimiter="\t" if tsv else ",",
-                                  invalid_row_handler=on_invalid)
+        if delimiter is None:
+            delimiter = sniff_delimiter(path)
+        parse = pcsv.ParseOptions(delimiter=delimiter, invalid_row_handler=on_invalid)
         convert = pcsv.ConvertOptions(column_types={c: pa.string() for c in text_columns})
         undecodable = []
         try:

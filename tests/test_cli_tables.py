@@ -8,7 +8,6 @@ model read back by ``vlogreg.load``.
 """
 
 import io
-import os
 import subprocess
 import sys
 
@@ -18,7 +17,7 @@ import pytest
 pd = pytest.importorskip("pandas")
 pytest.importorskip("pyarrow")
 
-import vlogreg  # noqa: E402
+import vlogreg
 
 
 def _vlogreg(args, cwd):

@@ -48,7 +48,9 @@ def test_package_names_still_resolve_on_first_use():
     code = ("import sys, vlogreg; assert 'numpy' not in sys.modules; "
             "m = vlogreg.LogisticRegression(); import vlogreg.course; "
             "assert vlogreg.course.sigmoid is not None and vlogreg.load and vlogreg.save; "
-            "assert set(vlogreg.__all__) <= set(dir(vlogreg)); print(type(m).__name__)")
+            "assert set(vlogreg.__all__) <= set(dir(vlogreg)); "
+            "assert vlogreg.io.read_model_file and vlogreg.solvers.SOLVERS; "
+            "print(type(m).__name__)")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           timeout=120)
     assert proc.returncode == 0, proc.stderr[-2000:]

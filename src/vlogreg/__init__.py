@@ -44,11 +44,15 @@ __all__ = ["LogisticRegression", "LogisticObjective", "LossGrad", "SeparationWar
 
 
 def __getattr__(name):
+    # a subpackage not listed (vlogreg.io, vlogreg.solvers, ...) is reachable as an
+    # attribute too, as it was when this file imported everything
+    module, attr = _LAZY.get(name, ("." + name, None))
     try:
-        module, attr = _LAZY[name]
-    except KeyError:
+        mod = importlib.import_module(module, __name__)
+    except ModuleNotFoundError as exc:
+        if exc.name != f"{__name__}.{name}":
+            raise
         raise AttributeError(f"module 'vlogreg' has no attribute {name!r}") from None
-    mod = importlib.import_module(module, __name__)
     value = mod if attr is None else getattr(mod, attr)
     globals()[name] = value  # the next access is a plain attribute
     return value

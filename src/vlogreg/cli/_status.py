@@ -3,11 +3,12 @@
 A wait is announced once it lasts ``status_delay()`` seconds (1 s;
 ``VLOGREG_PROGRESS_DELAY`` sets another, 0 announces every wait at once, as the tests
 do): a file read says ``reading PATH (SIZE) ...`` and, at its end, how many rows came
-in how long. Quick reads print nothing.
+in how long. Quick reads print nothing. A fit shows a progress bar (``FitProgress``).
 """
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 import threading
@@ -83,3 +84,61 @@ class Reading:
             print(f"vlogreg {self.command}: read {self.rows:,} rows in {seconds:.1f} s"
                   f"{rate}", file=sys.stderr, flush=True)
         return False
+
+
+class FitProgress:
+    """Estimator callback that shows a rich progress bar once a fit lasts ``delay`` s.
+
+    Parameters
+    ----------
+    console : rich.console.Console
+    max_iter, tol : the fit's, shown in the bar
+    delay : float
+        Seconds before the bar appears (short fits show nothing).
+    """
+
+    def __init__(self, console, max_iter, tol, delay=1.0):
+        self.console, self.max_iter, self.tol, self.delay = console, max_iter, tol, delay
+        self.t0 = time.perf_counter()
+        self.progress, self.last = None, 0
+
+    @classmethod
+    def for_terminal(cls, max_iter, tol):
+        """A FitProgress on stderr, or None when rich is missing or stderr is no terminal."""
+        try:
+            from rich.console import Console
+        except ImportError:
+            return None
+        console = Console(stderr=True)
+        return cls(console, max_iter, tol, status_delay()) if console.is_terminal else None
+
+    def __call__(self, state):
+        elapsed = time.perf_counter() - self.t0
+        self.last = state.n_iter
+        if self.progress is None:
+            if elapsed < self.delay:
+                return False
+            self._start()
+        self.progress.update(self.task, completed=state.n_iter, loss=state.loss,
+                             grad=state.grad_norm, elapsed=elapsed)
+        return False
+
+    def _start(self):
+        from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn
+
+        self.progress = Progress(
+            SpinnerColumn(), TextColumn("iteration {task.completed:.0f}/{task.total:.0f}"),
+            BarColumn(), TextColumn("loss {task.fields[loss]:.6g}"),
+            TextColumn(f"|grad| {{task.fields[grad]:.2e}} (tol {self.tol:g})"),
+            TextColumn("{task.fields[elapsed]:.1f} s"), console=self.console)
+        self.progress.start()
+        self.task = self.progress.add_task("fit", total=self.max_iter, loss=math.nan,
+                                           grad=math.nan, elapsed=0.0)
+
+    def close(self, n_iter=None):
+        """Stop the bar at the fit's last iteration ``n_iter`` (default: the last one
+        seen): a fit that converged at 5 of --max-iter 100 ends full at 5/5, not 5/100."""
+        if self.progress is not None:
+            last = self.last if n_iter is None else int(n_iter)
+            self.progress.update(self.task, total=max(last, 1), completed=last)
+            self.progress.stop()

@@ -8,6 +8,7 @@ import os
 import sys
 
 from ._common import open_model, predict, refuse_overwrite, safe_text
+from ._decide import decision, labels_at
 from ._status import Reading
 from ._tables import add_delimiter, check_order, delimiter_of, output_format
 
@@ -22,6 +23,10 @@ def add_parser(sub):
                    "- (the default) writes CSV to standard output")
     p.add_argument("--id", metavar="COLUMN", help="copy this column of DATA to the output")
     add_delimiter(p)
+    p.add_argument("--threshold", metavar="P",
+                   help="binary models: predict the second class when its probability is "
+                   "at least P (default: the threshold stored by train --threshold, else "
+                   "the most probable class)")
     p.set_defaults(func=run)
 
 
@@ -33,11 +38,14 @@ def run(args):
     check_order("predict", args.model, args.data)
     sep = delimiter_of(args)
     mf, spec = open_model(args.model)
+    threshold, _ = decision(args.threshold, mf.metadata, mf.model.classes_)
     with Reading("predict", args.data) as reading:
         data = read_data(args.data, spec, mf.metadata["feature_names"], id_column=args.id,
                          delimiter=sep)
         reading.rows = data.X.shape[0]
     proba, labels = predict(mf.model, data.X)
+    if threshold is not None:
+        labels = labels_at(mf.model.classes_, proba, threshold)
     try:
         write_predictions(args.out, mf.model.classes_, proba, labels, data.ids, args.id)
     except BrokenPipeError:  # `vlogreg predict ... --out - | head`: the reader is done

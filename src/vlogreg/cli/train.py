@@ -22,7 +22,8 @@ import warnings
 
 from .._names import COV_TYPES, SOLVER_NAMES
 from ._common import UsageError, refuse_overwrite, safe_text
-from ._status import Reading, data_bytes, human_size, status_delay
+from ._decide import RULES, check_binary, parse_threshold, pick_threshold
+from ._status import FitProgress, Reading, data_bytes, human_size
 from ._tables import add_delimiter, delimiter_of
 
 # the estimator, NumPy and the data readers are imported in the functions that use
@@ -72,6 +73,11 @@ def add_parser(sub):
     p.add_argument("--groups", metavar="COL",
                    help="with --cov-type cluster: the CSV/Parquet column of cluster labels "
                    "(not used as a feature)")
+    p.add_argument("--threshold", metavar="RULE|P",
+                   help="binary models: the probability of the second class from which "
+                   "predict and evaluate choose it, stored in the model: a number in "
+                   "(0, 1), or picked on the training data by a rule: youden (max TPR - "
+                   "FPR) or f1 (max F1); default: none stored (0.5)")
     p.add_argument("--model", required=True, metavar="OUT", help="model file to write")
     p.add_argument("--json", action="store_true", help="print a JSON object on stdout")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar, no report")
@@ -120,64 +126,6 @@ class Interruption:
         return stop or self.signum is not None
 
 
-class FitProgress:
-    """Estimator callback that shows a rich progress bar once a fit lasts ``delay`` s.
-
-    Parameters
-    ----------
-    console : rich.console.Console
-    max_iter, tol : the fit's, shown in the bar
-    delay : float
-        Seconds before the bar appears (short fits show nothing).
-    """
-
-    def __init__(self, console, max_iter, tol, delay=1.0):
-        self.console, self.max_iter, self.tol, self.delay = console, max_iter, tol, delay
-        self.t0 = time.perf_counter()
-        self.progress, self.last = None, 0
-
-    @classmethod
-    def for_terminal(cls, max_iter, tol):
-        """A FitProgress on stderr, or None when rich is missing or stderr is no terminal."""
-        try:
-            from rich.console import Console
-        except ImportError:
-            return None
-        console = Console(stderr=True)
-        return cls(console, max_iter, tol, status_delay()) if console.is_terminal else None
-
-    def __call__(self, state):
-        elapsed = time.perf_counter() - self.t0
-        self.last = state.n_iter
-        if self.progress is None:
-            if elapsed < self.delay:
-                return False
-            self._start()
-        self.progress.update(self.task, completed=state.n_iter, loss=state.loss,
-                             grad=state.grad_norm, elapsed=elapsed)
-        return False
-
-    def _start(self):
-        from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn
-
-        self.progress = Progress(
-            SpinnerColumn(), TextColumn("iteration {task.completed:.0f}/{task.total:.0f}"),
-            BarColumn(), TextColumn("loss {task.fields[loss]:.6g}"),
-            TextColumn(f"|grad| {{task.fields[grad]:.2e}} (tol {self.tol:g})"),
-            TextColumn("{task.fields[elapsed]:.1f} s"), console=self.console)
-        self.progress.start()
-        self.task = self.progress.add_task("fit", total=self.max_iter, loss=math.nan,
-                                           grad=math.nan, elapsed=0.0)
-
-    def close(self, n_iter=None):
-        """Stop the bar at the fit's last iteration ``n_iter`` (default: the last one
-        seen): a fit that converged at 5 of --max-iter 100 ends full at 5/5, not 5/100."""
-        if self.progress is not None:
-            last = self.last if n_iter is None else int(n_iter)
-            self.progress.update(self.task, total=max(last, 1), completed=last)
-            self.progress.stop()
-
-
 def _penalty_params(args):
     """``C`` and ``l1_ratio`` for --penalty, --C and --l1-ratio: the estimator's
     ``penalty=`` is deprecated (as in scikit-learn 1.8+), l1_ratio and C say it all."""
@@ -220,6 +168,7 @@ def run(args):
         raise UsageError(f"the folder of --model {args.model} does not exist; create it "
                          f"first.")
     sep = delimiter_of(args)
+    threshold = parse_threshold(args.threshold, RULES)
     streamed = _out_of_core(args)
     if streamed is not None:
         return streamed
@@ -232,6 +181,8 @@ def run(args):
     if len(found) < 2:
         raise ValueError(f"{args.data}: the labels hold one class only ({found[0].item()!r}); "
                          f"training needs examples of at least 2 classes.")
+    if threshold is not None:
+        check_binary(found)
     model = LogisticRegression(**_penalty_params(args), solver=args.solver,
                                max_iter=args.max_iter, tol=args.tol,
                                class_weight=args.class_weight,
@@ -262,6 +213,8 @@ def run(args):
         ([note] if note else [])
     training = {"data": os.path.basename(args.data), "n_samples": int(data.X.shape[0]),
                 "time_s": seconds, "metrics": metrics, "input": data.input}
+    if threshold is not None:
+        training["threshold"] = _threshold(threshold, model, data)
 
     save(model, args.model, feature_names=data.feature_names, training=training,
          summary=summary)
@@ -272,7 +225,8 @@ def run(args):
               "classes": [c.item() if hasattr(c, "item") else c for c in model.classes_],
               "solver": model.solver_, "n_iter": int(model.n_iter_[0]),
               "converged": bool(model.converged_), "time": seconds, "metrics": metrics,
-              "inference": summary is not None, "warnings": notes}
+              "inference": summary is not None, "warnings": notes,
+              "threshold": training.get("threshold")}
     if args.json:
         print(json.dumps(result))
     elif not args.quiet:
@@ -306,9 +260,9 @@ def _out_of_core(args):
               file=sys.stderr)
         return None
 
-    if args.one_hot or args.exclude or args.inference or args.resume:
-        raise UsageError("--one-hot, --exclude, --inference and --resume need the data in "
-                         "memory, but DATA is larger than the memory budget; raise "
+    if args.one_hot or args.exclude or args.inference or args.resume or args.threshold:
+        raise UsageError("--one-hot, --exclude, --inference, --resume and --threshold need "
+                         "the data in memory, but DATA is larger than the memory budget; raise "
                          "VLOGREG_MEMORY_BUDGET or prepare the columns beforehand.")
     source = open_source(path, target=args.target, features=args.features)
     if not args.quiet and not args.json:
@@ -402,6 +356,16 @@ def training_metrics(model, X, y):
             "log_loss": float(log_loss(y, proba, labels=model.classes_))}
 
 
+def _threshold(threshold, model, data):
+    """``{"rule", "value"}`` to store: a given number, or a rule's pick on the
+    training data (cli/_decide.py)."""
+    if not isinstance(threshold, str):
+        return {"rule": "given", "value": float(threshold)}
+    p = model.predict_proba(data.X)[:, 1]
+    return {"rule": threshold,
+            "value": pick_threshold(threshold, data.y == model.classes_[1], p)}
+
+
 def _inference(model, data, cov_type="nonrobust"):
     """(Summary, None), or (None, why) when the fit has no valid standard errors."""
     from ..inference import summary
@@ -430,6 +394,11 @@ def _report(args, model, r, summary):
     print(f"  fit        {status} in {r['n_iter']} iterations, {r['time']:.3f} s")
     m = r["metrics"]
     print(f"  training   accuracy {100 * m['accuracy']:.2f} %, log-loss {m['log_loss']:.4f}")
+    if r["threshold"] is not None:
+        t = r["threshold"]
+        how = "given" if t["rule"] == "given" else f"by the {t['rule']} rule on the " \
+            f"training data"
+        print(f"  threshold  {t['value']:.4g} on P({safe_text(r['classes'][1])}), {how}")
     if summary is not None:
         print(f"  inference  standard errors, odds ratios and model tests stored "
               f"({summary.kind}, {summary.cov_type} covariance)")

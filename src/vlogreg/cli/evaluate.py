@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 
+from .._textgrid import WIDTH, grid
 from ._common import (
     jsonable,
     open_model,
@@ -135,20 +136,18 @@ def _report(r):
                              f"threshold {t['value']:.4g} ({t['source']}) on the "
                              f"probability of {safe_text(r['per_class'][1]['label'])}"))
     labels = [safe_text(c["label"]) for c in r["per_class"]]
-    w = max([12] + [len(s) + 2 for s in labels])
     print()
-    print(f"  {'':{w}s}{'precision':>10s}{'recall':>10s}{'f1':>10s}{'support':>10s}")
-    for c, label in zip(r["per_class"], labels):
-        print(f"  {label:{w}s}{c['precision']:>10.4f}{c['recall']:>10.4f}{c['f1']:>10.4f}"
-              f"{c['support']:>10d}")
     m = r["macro"]
-    print(f"  {'macro mean':{w}s}{m['precision']:>10.4f}{m['recall']:>10.4f}{m['f1']:>10.4f}")
+    cells = [[f"{c['precision']:.4f}", f"{c['recall']:.4f}", f"{c['f1']:.4f}",
+              str(c["support"])] for c in r["per_class"]]
+    cells.append([f"{m['precision']:.4f}", f"{m['recall']:.4f}", f"{m['f1']:.4f}", ""])
+    print("\n".join(grid("", [*labels, "macro mean"], ["precision", "recall", "f1",
+                                                       "support"], cells, width=WIDTH,
+                          cw=10, indent="  ")))
     print()
     print("  confusion matrix (rows: true label, columns: predicted label)")
-    cw = max([8] + [len(s) + 2 for s in labels])
-    print(f"  {'':{w}s}" + "".join(f"{s:>{cw}s}" for s in labels))
-    for label, row in zip(labels, r["confusion_matrix"]["matrix"]):
-        print(f"  {label:{w}s}" + "".join(f"{v:>{cw}d}" for v in row))
+    matrix = [[str(v) for v in row] for row in r["confusion_matrix"]["matrix"]]
+    print("\n".join(grid("", labels, labels, matrix, width=WIDTH, indent="  ")))
     if "plots" in r:
         print()
         print(f"  plots   -> {', '.join(map(safe_text, r['plots']))}")

@@ -21,6 +21,7 @@ import time
 import warnings
 
 from .._names import COV_TYPES, SOLVER_NAMES
+from .._textgrid import WIDTH, fit_list
 from ._common import UsageError, refuse_overwrite, safe_text
 from ._decide import RULES, check_binary, parse_threshold, pick_threshold
 from ._status import FitProgress, Reading, data_bytes, human_size
@@ -382,11 +383,9 @@ def _inference(model, data, cov_type="nonrobust"):
 
 
 def _report(args, model, r, summary):
-    classes = ", ".join(map(safe_text, r["classes"][:10])) + (
-        ", ..." if len(r["classes"]) > 10 else "")
     print(f"vlogreg train: {safe_text(args.data)}, {r['n_samples']} rows, "
-          f"{r['n_features']} features, "
-          f"{len(r['classes'])} classes ({classes})")
+          f"{r['n_features']} features, {len(r['classes'])} classes")
+    print(f"  classes    {fit_list(map(safe_text, r['classes']), WIDTH - 13)}")
     how = " (chosen by 'auto')" if args.solver == "auto" else ""
     pen = "no penalty" if args.penalty == "none" else f"{args.penalty} penalty, C = {args.C:g}"
     print(f"  solver     {r['solver']}{how}, {pen}")

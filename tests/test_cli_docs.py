@@ -1,25 +1,26 @@
 """docs/cli.md and the install lines cannot drift (issue 18, item 10).
 
-The command line's parsers are walked (``vlogreg.cli.walk``): every command has a
+The command line's parsers are walked: every command has a
 section of docs/cli.md (a heading naming ``vlogreg COMMAND``) and every option of
 the command is written in that section as ```--option``; the global options are in
 the page's opening. The install commands of README.md and docs/ install from a
 checkout (vlogreg is not on a package index) with extras that pyproject.toml defines.
 """
 
+import argparse
 import re
-import tomllib
 from pathlib import Path
 
 import pytest
+import tomllib
 
-from vlogreg.cli import build_parser, walk
+from vlogreg.cli import build_parser
 
 ROOT = Path(__file__).resolve().parents[1]
 CLI_MD = ROOT / "docs" / "cli.md"
 #: documented once, at the top of the page, for every command
 GLOBAL = {"-h", "--help", "--debug", "--version"}
-_HEADING = re.compile(r"^#+ .*`vlogreg ([a-z ]+)`", re.M)
+_HEADING = re.compile(r"^#+ .*`vlogreg ([a-z ]+)`", re.MULTILINE)
 
 
 def sections(text):
@@ -28,6 +29,15 @@ def sections(text):
     marks = [(m.start(), m.group(1).strip()) for m in _HEADING.finditer(text)]
     return {name: text[start:end] for (start, name), (end, _) in
             zip(marks, marks[1:] + [(len(text), None)])}
+
+
+def walk(parser, path=()):
+    """``(command path, parser)`` of ``parser`` and every subcommand under it."""
+    yield path, parser
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, child in action.choices.items():
+                yield from walk(child, path + (name,))
 
 
 def commands():
@@ -66,7 +76,7 @@ def test_the_walk_finds_every_command():
     assert "bench peers" not in found and "bench loops" in found
 
 
-_BASH = re.compile(r"^```(?:bash|sh|console)[ \t]*\n(.*?)^```", re.S | re.M)
+_BASH = re.compile(r"^```(?:bash|sh|console)[ \t]*\n(.*?)^```", re.DOTALL | re.MULTILINE)
 
 
 def _install_lines():

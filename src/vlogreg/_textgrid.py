@@ -71,7 +71,7 @@ def grid(corner, row_labels, col_labels, cells, *, width=WIDTH, cw=None, min_lab
                 lines.append(indent + label)
                 label = ""
             lines.append(indent + f"{label:{w}s}" + values)
-    return lines
+    return [line.rstrip() for line in lines]
 
 
 def fit_list(items, room):

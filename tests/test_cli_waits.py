@@ -143,3 +143,29 @@ def test_progress_bar_ends_at_the_real_last_iteration(table):
     frames = re.findall(r"iteration (\d+)/(\d+)", plain)
     assert frames, plain[-2000:]
     assert frames[-1] == (str(n_iter), str(n_iter)), frames[-3:]
+
+
+def test_the_bar_of_an_early_convergence_ends_full():
+    """The bar of a fit that converged at iteration 5 of --max-iter 100 ends at 5/5:
+    fed by a real fit (newton converges in a few iterations), as train feeds it."""
+    pytest.importorskip("rich")
+    import io
+
+    from rich.console import Console
+    from sklearn.datasets import load_breast_cancer
+
+    from vlogreg import LogisticRegression
+    from vlogreg.cli.train import FitProgress
+
+    X, y = load_breast_cancer(return_X_y=True)
+    buf = io.StringIO()
+    bar = FitProgress(Console(file=buf, force_terminal=True, width=150), max_iter=100,
+                      tol=1e-4, delay=0.0)
+    model = LogisticRegression(solver="newton", standardize=True, max_iter=100,
+                               callback=bar).fit(X, y)
+    n = int(model.n_iter_[0])
+    assert 0 < n < 100
+    bar.close()  # ends at the last iteration seen (train passes model.n_iter_ too)
+    frames = re.findall(r"iteration (\d+)/(\d+)", re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "",
+                                                          buf.getvalue()))
+    assert frames[-1] == (str(n), str(n)), frames[-3:]

@@ -10,16 +10,62 @@ reference               the loop versions (two loops, one loop) and the vectoriz
 save, load              safe model files (a zip of JSON and .npy, never pickle; vlogreg.io)
 inference               standard errors, z-statistics, p-values, confidence intervals
 data                    open_source(path): .npy / Parquet / Zarr files streamed by fit
+
+The names are imported on first use (PEP 562): ``import vlogreg`` alone loads neither
+NumPy nor scikit-learn, so that ``vlogreg --version`` and ``--help`` answer at once.
 """
 
-from . import course, data, inference, reference
-from ._estimator import LogisticRegression, SeparationWarning
-from ._math import sigmoid
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
 from ._version import __version__
-from .io import load, save
-from .objective.logistic import LogisticObjective, LossGrad
-from .solvers import SolverResult
+
+#: public name -> (module, attribute in it, or None for the module itself)
+_LAZY = {
+    "LogisticRegression": ("._estimator", "LogisticRegression"),
+    "SeparationWarning": ("._estimator", "SeparationWarning"),
+    "LogisticObjective": (".objective.logistic", "LogisticObjective"),
+    "LossGrad": (".objective.logistic", "LossGrad"),
+    "SolverResult": (".solvers", "SolverResult"),
+    "sigmoid": ("._math", "sigmoid"),
+    "load": (".io", "load"),
+    "save": (".io", "save"),
+    "course": (".course", None),
+    "data": (".data", None),
+    "inference": (".inference", None),
+    "reference": (".reference", None),
+}
 
 __all__ = ["LogisticRegression", "LogisticObjective", "LossGrad", "SeparationWarning",
            "SolverResult", "course", "data", "inference", "load", "reference", "save",
            "sigmoid", "__version__"]
+
+
+def __getattr__(name):
+    # a subpackage not listed (vlogreg.io, vlogreg.solvers, ...) is reachable as an
+    # attribute too, as it was when this file imported everything
+    module, attr = _LAZY.get(name, ("." + name, None))
+    try:
+        mod = importlib.import_module(module, __name__)
+    except ModuleNotFoundError as exc:
+        if exc.name != f"{__name__}.{name}":
+            raise
+        raise AttributeError(f"module 'vlogreg' has no attribute {name!r}") from None
+    value = mod if attr is None else getattr(mod, attr)
+    globals()[name] = value  # the next access is a plain attribute
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))
+
+
+if TYPE_CHECKING:  # static tools see the names as if imported eagerly
+    from . import course, data, inference, reference
+    from ._estimator import LogisticRegression, SeparationWarning
+    from ._math import sigmoid
+    from .io import load, save
+    from .objective.logistic import LogisticObjective, LossGrad
+    from .solvers import SolverResult

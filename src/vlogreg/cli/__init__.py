@@ -19,7 +19,9 @@ from ._common import UsageError, safe_text
 #: the command modules, in the order of ``vlogreg --help``
 COMMANDS = (train, predict, evaluate, inspect, demo, bench)
 
-__all__ = ["COMMANDS", "UsageError", "build_parser", "main"]
+__all__ = ["COMMANDS", "UsageError", "build_parser", "main", "walk"]
+
+_DEBUG_HELP = "show full tracebacks instead of one-line errors"
 
 
 def build_parser():
@@ -27,12 +29,27 @@ def build_parser():
         prog="vlogreg",
         description="Logistic regression with the fully vectorized gradient.")
     parser.add_argument("--version", action="version", version=f"vlogreg {__version__}")
-    parser.add_argument("--debug", action="store_true",
-                        help="show full tracebacks instead of one-line errors")
+    parser.add_argument("--debug", action="store_true", help=_DEBUG_HELP)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in COMMANDS:
         module.add_parser(sub)
+    # the global flags are accepted after the command too (``vlogreg train ... --debug``);
+    # SUPPRESS keeps a subcommand from resetting what was given before it
+    for path, p in walk(parser):
+        if path:
+            p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                           help=_DEBUG_HELP)
     return parser
+
+
+def walk(parser, path=()):
+    """``(command path, parser)`` for ``parser`` and every subcommand under it, depth
+    first: ``((), vlogreg)``, ``(("train",), ...)``, ``(("bench", "loops"), ...)``."""
+    yield path, parser
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, child in action.choices.items():
+                yield from walk(child, path + (name,))
 
 
 def main(argv=None):

@@ -8,10 +8,8 @@ import math
 import os
 import warnings
 
-import numpy as np
-
-from ..io import read_model_file
-from ..io.atomic import atomic_write
+# NumPy and vlogreg.io are imported where used: ``vlogreg --help`` imports this module
+# and must not wait for them
 
 
 class UsageError(Exception):
@@ -20,6 +18,8 @@ class UsageError(Exception):
 
 def open_model(path):
     """``(ModelFile, training input spec or {})`` of a model file."""
+    from ..io import read_model_file
+
     mf = read_model_file(path)
     training = mf.metadata["training"] or {}
     return mf, training.get("input") or {}
@@ -34,6 +34,8 @@ def predict(model, X):
 
 def jsonable(v):
     """NumPy scalars as Python ones; NaN and inf as None (JSON has neither)."""
+    import numpy as np
+
     v = v.item() if isinstance(v, np.generic) else v
     return None if isinstance(v, float) and not math.isfinite(v) else v
 
@@ -98,5 +100,7 @@ def refuse_overwrite(outputs, inputs):
 
 def save_figure(fig, path, dpi=100):
     """A matplotlib figure as a PNG at ``path``, atomically (``io.atomic``)."""
+    from ..io.atomic import atomic_write
+
     atomic_write(path, lambda fh: fig.savefig(fh, format="png", dpi=dpi))
     return path

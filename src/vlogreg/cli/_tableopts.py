@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import shlex
 
-import numpy as np
-
-from ..data.encoding import TableOptions
 from ._common import UsageError
+
+# NumPy and the encoders are imported in the functions: building the parsers (``--help``)
+# must not wait for them
 
 
 def add_table_options(p, command):
@@ -34,6 +34,8 @@ def add_table_options(p, command):
 
 def table_options(args):
     """The ``TableOptions`` of parsed arguments."""
+    from ..data.encoding import TableOptions
+
     refs = {}
     for item in getattr(args, "reference", []):
         column, sep, level = item.partition("=")
@@ -57,6 +59,8 @@ def train_notes(data, model, metrics):
     """The warnings of a training run about its data: ids and constants among the
     features (``data.notes``), and a training accuracy of 100 % with the columns that
     alone separate the classes (a leak of the label, most often)."""
+    import numpy as np
+
     from ..data.screening import separating_columns
 
     notes = list(data.notes)
@@ -83,6 +87,8 @@ def train_notes(data, model, metrics):
 def with_dropped_rows(data, proba, labels):
     """(proba, labels, ids) with a row for every row of the file: the rows dropped for a
     missing value (``--missing drop``) get None (an empty field) as prediction."""
+    import numpy as np
+
     if data.dropped is None:
         return proba, labels, data.ids
     keep = ~data.dropped

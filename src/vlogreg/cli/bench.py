@@ -12,12 +12,8 @@ from __future__ import annotations
 
 import time
 
-import numpy as np
-
-from ..bench.adapters import ADAPTERS
-from ..bench.problems import small_set
-from ..bench.runner import format_table, run_problem
-from ..reference import IMPLEMENTATIONS
+# NumPy, the reference loops and the peer adapters are imported where used
+# (``vlogreg --help`` builds this parser)
 
 #: the note's table: (n_x, m) sizes measured by default
 DEFAULT_SIZES = [(2, 1000), (10, 10_000), (100, 10_000), (1000, 1000)]
@@ -51,6 +47,8 @@ def add_parser(sub):
 
 def time_call(fn, repeat=3, min_seconds=0.02):
     """Median seconds per call of ``fn()`` over ``repeat`` runs."""
+    import numpy as np
+
     fn()  # warm-up: imports, first-touch of memory
     per_call = []
     for _ in range(repeat):
@@ -66,6 +64,10 @@ def time_call(fn, repeat=3, min_seconds=0.02):
 
 def loops_table(sizes, repeat=3, seed=0):
     """Rows of the speed table: dict per size with times, speed-ups and differences."""
+    import numpy as np
+
+    from ..reference import IMPLEMENTATIONS
+
     rng = np.random.default_rng(seed)
     rows = []
     for n_x, m in sizes:
@@ -124,6 +126,10 @@ def _ms(seconds):
 
 
 def run_peers(args):
+    from ..bench.adapters import ADAPTERS
+    from ..bench.problems import small_set
+    from ..bench.runner import format_table, run_problem
+
     if args.repeat < 1:
         raise ValueError("--repeat must be at least 1")
     if not 0 < args.target < 1:

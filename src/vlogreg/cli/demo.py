@@ -10,11 +10,10 @@ from __future__ import annotations
 import os
 import time
 
-import numpy as np
-
-from .._estimator import LogisticRegression
-from ..solvers import SOLVERS
+from .._names import SOLVER_NAMES
 from ._common import safe_text, save_figure
+
+# NumPy and the estimator are imported where used (``vlogreg --help`` builds this parser)
 
 
 def add_parser(sub):
@@ -23,7 +22,7 @@ def add_parser(sub):
                        "(standardized, stratified 75/25 split) and compare the solvers.")
     p.add_argument("--C", type=float, default=1.0, help="inverse L2 strength (default 1)")
     p.add_argument("--solver", default="auto",
-                   choices=["auto", *SOLVERS])
+                   choices=["auto", *SOLVER_NAMES])
     p.add_argument("--tol", type=float, default=1e-6,
                    help="gradient max-norm at which to stop (default 1e-6)")
     p.add_argument("--seed", type=int, default=0, help="seed of the train/test split")
@@ -48,6 +47,8 @@ def load_demo_data(seed=0):
 
 
 def _median_fit_time(make, X, y, repeat=5):
+    import numpy as np
+
     times = []
     for _ in range(repeat):
         model = make()
@@ -62,6 +63,7 @@ def _plot(path, fits, chosen):
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    import numpy as np
 
     best = min(min(m.loss_history_) for m in fits.values())
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.2))
@@ -88,6 +90,7 @@ def _plot(path, fits, chosen):
 def run(args):
     from sklearn.metrics import accuracy_score, log_loss
 
+    from .._estimator import LogisticRegression
 
     if not args.C > 0:
         raise ValueError(f"--C must be a positive number, got {args.C}")
@@ -117,7 +120,7 @@ def run(args):
     print("  every solver on the same objective (median of 3 fits):")
     print(f"  {'solver':10s}{'iterations':>12s}{'time':>12s}{'objective - best':>20s}")
     fits, times = {}, {}
-    for solver in SOLVERS:
+    for solver in SOLVER_NAMES:
         fits[solver], times[solver] = _median_fit_time(lambda s=solver: make(s), X_train,
                                                        y_train, repeat=3)
     best = min(f.loss_history_[-1] for f in fits.values())

@@ -1,8 +1,11 @@
 """``vlogreg evaluate``: a model's metrics on a labelled data file, and optional plots.
 
-Accuracy, log-loss, ROC AUC (binary; the macro mean of one-vs-rest AUCs for more
-classes), precision / recall / F1 per class and their macro means, and the confusion
-matrix. ``--plots DIR`` writes roc.png, calibration.png and learning_curve.png.
+Accuracy, log-loss, ROC AUC and PR AUC (average precision; for more classes the macro
+means of one-vs-rest values), the Brier score, precision / recall / F1 per class and
+their macro means, and the confusion matrix; a binary model's labels at its threshold
+(``--threshold``, or the one ``train --threshold`` stored; ``cli/_decide.py``).
+``--plots DIR`` writes roc.png, pr.png, calibration.png (with the rows per bin) and
+learning_curve.png.
 """
 
 from __future__ import annotations
@@ -10,9 +13,7 @@ from __future__ import annotations
 import json
 import os
 
-import numpy as np
-
-from ..data.files import match_labels, read_data
+from .._textgrid import WIDTH, grid
 from ._common import (
     jsonable,
     open_model,
@@ -21,7 +22,10 @@ from ._common import (
     safe_text,
     save_figure,
 )
+from ._decide import calibration_bins, decision, labels_at, probability_metrics
+from ._status import Reading
 from ._tableopts import add_table_options, table_options
+from ._tables import add_delimiter, check_order, delimiter_of
 
 
 def add_parser(sub):
@@ -33,14 +37,22 @@ def add_parser(sub):
     p.add_argument("--target", help="label column (default: the one the model was trained "
                    "with)")
     p.add_argument("--plots", metavar="DIR",
-                   help="write roc.png, calibration.png and learning_curve.png to DIR")
+                   help="write roc.png, pr.png (precision-recall), calibration.png (with "
+                   "rows per bin) and learning_curve.png to DIR")
     p.add_argument("--json", action="store_true", help="print a JSON object on stdout")
     add_table_options(p, "evaluate")
+    add_delimiter(p)
+    p.add_argument("--threshold", metavar="P",
+                   help="binary models: predict the second class when its probability is "
+                   "at least P (default: the threshold stored by train --threshold, else "
+                   "the most probable class)")
     p.set_defaults(func=run)
 
 
-def metrics(model, X, y):
-    """The evaluation of ``model`` on (X, y) as a JSON-ready dict (see module docstring)."""
+def metrics(model, X, y, threshold=None):
+    """The evaluation of ``model`` on (X, y) as a JSON-ready dict (see module docstring);
+    the labels of a binary model at ``threshold`` when one is given."""
+    import numpy as np
     from sklearn.metrics import (
         accuracy_score,
         confusion_matrix,
@@ -52,6 +64,8 @@ def metrics(model, X, y):
 
     classes = model.classes_
     proba, pred = predict(model, X)
+    if threshold is not None:
+        pred = labels_at(classes, proba, threshold)
     p, r, f, s = precision_recall_fscore_support(y, pred, labels=classes, zero_division=0)
     aucs = {}
     for k, c in enumerate(classes[1:] if len(classes) == 2 else classes,
@@ -62,6 +76,7 @@ def metrics(model, X, y):
     out = {"n_samples": int(len(y)), "accuracy": float(accuracy_score(y, pred)),
            "log_loss": float(log_loss(y, proba, labels=classes)),
            "roc_auc": float(np.mean(list(aucs.values()))) if aucs else None,
+           **probability_metrics(classes, y, proba),
            "per_class": [{"label": jsonable(c), "precision": float(p[k]),
                           "recall": float(r[k]), "f1": float(f[k]), "support": int(s[k])}
                          for k, c in enumerate(classes)],
@@ -75,23 +90,34 @@ def metrics(model, X, y):
     return out, proba
 
 
-_PLOTS = ("roc.png", "calibration.png", "learning_curve.png")
+_PLOTS = ("roc.png", "pr.png", "calibration.png", "learning_curve.png")
 
 
 def run(args):
+    from ..data.files import match_labels, read_data
+
     if args.plots:
         refuse_overwrite({f"--plots {n}": os.path.join(args.plots, n) for n in _PLOTS},
                          {"MODEL": args.model, "DATA": args.data})
+    check_order("evaluate", args.model, args.data)
+    sep = delimiter_of(args)
     mf, spec = open_model(args.model)
     model = mf.model
-    data = read_data(args.data, spec, mf.metadata["feature_names"], target=args.target,
-                     labels_required=True, options=table_options(args))
+    threshold, source = decision(args.threshold, mf.metadata, model.classes_)
+    options = table_options(args)
+    with Reading("evaluate", args.data) as reading:
+        data = read_data(args.data, spec, mf.metadata["feature_names"],
+                         target=args.target, labels_required=True, options=options,
+                         delimiter=sep)
+        reading.rows = data.X.shape[0]
     y = match_labels(data.y, model.classes_, args.data)
-    result, proba = metrics(model, data.X, y)
+    result, proba = metrics(model, data.X, y, threshold)
     result = {"model": args.model, "data": args.data, **result,
+              "threshold": None if threshold is None else {"value": threshold,
+                                                           "source": source},
               "dropped_rows": 0 if data.dropped is None else int(data.dropped.sum())}
     if args.plots:
-        result["plots"] = write_plots(args.plots, model, y, proba)
+        result["plots"], result["calibration"] = write_plots(args.plots, model, y, proba)
     if args.json:
         print(json.dumps(result))
         return 0
@@ -107,30 +133,43 @@ def _report(r):
     auc = "undefined (one class only)" if r["roc_auc"] is None else f"{r['roc_auc']:.4f}"
     print(f"  accuracy   {100 * r['accuracy']:.2f} %")
     print(f"  log-loss   {r['log_loss']:.4f}")
-    print(f"  ROC AUC    {auc}" + ("" if len(r["per_class"]) == 2 or r["roc_auc"] is None
-                                  else "  (one-vs-rest, macro mean)"))
+    ovr = "" if len(r["per_class"]) == 2 else "  (one-vs-rest, macro mean)"
+    print(f"  ROC AUC    {auc}" + ("" if r["roc_auc"] is None else ovr))
+    print("  PR AUC     " + ("undefined" if r["pr_auc"] is None else f"{r['pr_auc']:.4f}")
+          + "  (average precision" + (")" if not ovr else ", one-vs-rest, macro mean)"))
+    print(f"  Brier      {r['brier']:.4f}")
+    t = r.get("threshold")
+    print("  decision   " + ("the most probable class" if t is None else
+                             f"threshold {t['value']:.4g} ({t['source']}) on the "
+                             f"probability of {safe_text(r['per_class'][1]['label'])}"))
     labels = [safe_text(c["label"]) for c in r["per_class"]]
-    w = max([12] + [len(s) + 2 for s in labels])
     print()
-    print(f"  {'':{w}s}{'precision':>10s}{'recall':>10s}{'f1':>10s}{'support':>10s}")
-    for c, label in zip(r["per_class"], labels):
-        print(f"  {label:{w}s}{c['precision']:>10.4f}{c['recall']:>10.4f}{c['f1']:>10.4f}"
-              f"{c['support']:>10d}")
     m = r["macro"]
-    print(f"  {'macro mean':{w}s}{m['precision']:>10.4f}{m['recall']:>10.4f}{m['f1']:>10.4f}")
+    cells = [[f"{c['precision']:.4f}", f"{c['recall']:.4f}", f"{c['f1']:.4f}",
+              str(c["support"])] for c in r["per_class"]]
+    cells.append([f"{m['precision']:.4f}", f"{m['recall']:.4f}", f"{m['f1']:.4f}", ""])
+    print("\n".join(grid("", [*labels, "macro mean"], ["precision", "recall", "f1",
+                                                       "support"], cells, width=WIDTH,
+                          cw=10, indent="  ")))
     print()
     print("  confusion matrix (rows: true label, columns: predicted label)")
-    cw = max([8] + [len(s) + 2 for s in labels])
-    print(f"  {'':{w}s}" + "".join(f"{s:>{cw}s}" for s in labels))
-    for label, row in zip(labels, r["confusion_matrix"]["matrix"]):
-        print(f"  {label:{w}s}" + "".join(f"{v:>{cw}d}" for v in row))
+    matrix = [[str(v) for v in row] for row in r["confusion_matrix"]["matrix"]]
+    print("\n".join(grid("", labels, labels, matrix, width=WIDTH, indent="  ")))
     if "plots" in r:
         print()
         print(f"  plots   -> {', '.join(map(safe_text, r['plots']))}")
 
 
 def write_plots(folder, model, y, proba):
-    """roc.png, calibration.png and learning_curve.png in ``folder``; their paths."""
+    """roc.png, pr.png, calibration.png and learning_curve.png in ``folder``.
+
+    Returns
+    -------
+    paths : list of str
+    calibration : list of dict
+        Per plotted class: ``label`` and its ``bins`` (``_decide.calibration_bins``),
+        the numbers behind calibration.png, whose lower panel shows the rows per bin.
+    """
     try:
         import matplotlib
     except ImportError:
@@ -138,36 +177,69 @@ def write_plots(folder, model, y, proba):
                           "'vlogreg[cli]'.") from None
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from sklearn.calibration import calibration_curve
-    from sklearn.metrics import roc_auc_score, roc_curve
+    import numpy as np
+    from sklearn.metrics import (
+        average_precision_score,
+        precision_recall_curve,
+        roc_auc_score,
+        roc_curve,
+    )
 
     os.makedirs(folder, exist_ok=True)
     classes = model.classes_
     cols = [1] if len(classes) == 2 else list(range(len(classes)))
     paths = [os.path.join(folder, n) for n in _PLOTS]
+    curves = [k for k in cols if 0 < (y == classes[k]).sum() < len(y)]
+
+    def name(k):
+        label = _plain(classes[k])
+        return f"{label} vs rest" if len(cols) > 1 else f"positive class {label}"
     fig, ax = plt.subplots(figsize=(5.5, 5))
     ax.plot([0, 1], [0, 1], ":", color="grey")
-    for k in cols:
-        truth = y == classes[k]
-        if 0 < truth.sum() < len(y):
-            fpr, tpr, _ = roc_curve(truth, proba[:, k])
-            label = _plain(classes[k])
-            name = f"{label} vs rest" if len(cols) > 1 else f"positive class {label}"
-            ax.plot(fpr, tpr, label=f"{name} (AUC {roc_auc_score(truth, proba[:, k]):.3f})")
+    for k in curves:
+        fpr, tpr, _ = roc_curve(y == classes[k], proba[:, k])
+        auc = roc_auc_score(y == classes[k], proba[:, k])
+        ax.plot(fpr, tpr, label=f"{name(k)} (AUC {auc:.3f})")
     _finish(fig, ax, paths[0], "false positive rate", "true positive rate", "ROC curve")
     fig, ax = plt.subplots(figsize=(5.5, 5))
+    for k in curves:
+        truth = y == classes[k]
+        precision, recall, _ = precision_recall_curve(truth, proba[:, k])
+        ap = average_precision_score(truth, proba[:, k])
+        line, = ax.step(recall, precision, where="post", label=f"{name(k)} (AP {ap:.3f})")
+        ax.axhline(truth.mean(), ls=":", color=line.get_color(), lw=0.8)
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1.02)
+    _finish(fig, ax, paths[1], "recall", "precision",
+            "precision-recall curve (dotted: share of positives)")
+    fig, (ax, bars) = plt.subplots(2, 1, figsize=(5.5, 6.5), sharex=True,
+                                   gridspec_kw={"height_ratios": [3, 1]})
     ax.plot([0, 1], [0, 1], ":", color="grey", label="perfectly calibrated")
-    for k in cols:
-        frac, mean = calibration_curve(y == classes[k], proba[:, k], n_bins=10)
-        ax.plot(mean, frac, "o-", label=f"class {_plain(classes[k])}")
-    _finish(fig, ax, paths[1], "mean predicted probability", "fraction of positives",
-            "calibration (10 bins)")
+    calibration = []
+    width = 0.1 / len(cols)
+    for i, k in enumerate(cols):
+        bins = calibration_bins(y == classes[k], proba[:, k])
+        calibration.append({"label": jsonable(classes[k]), "bins": bins})
+        mean = [b["mean_predicted"] for b in bins]
+        line, = ax.plot(mean, [b["fraction_positive"] for b in bins], "o-",
+                        label=f"class {_plain(classes[k])}")
+        bars.bar([b["low"] + (i + 0.5) * width for b in bins], [b["rows"] for b in bins],
+                 width=width, color=line.get_color())
+        if len(cols) == 1:  # one class: the counts fit next to the points
+            for b in bins:
+                ax.annotate(str(b["rows"]), (b["mean_predicted"], b["fraction_positive"]),
+                            textcoords="offset points", xytext=(4, -10), fontsize=7)
+    bars.set_ylabel("rows per bin")
+    bars.set_xlabel("mean predicted probability")
+    bars.grid(alpha=0.3)
+    _finish(fig, ax, paths[2], "", "fraction of positives",
+            "calibration (10 bins; numbers: rows per bin)")
     fig, ax = plt.subplots(figsize=(6.5, 4.5))
     loss = np.asarray(model.loss_history_, dtype=float)
     ax.plot(np.arange(len(loss)), loss, "o-" if len(loss) < 50 else "-")
-    _finish(fig, ax, paths[2], "iteration", "training objective (mean log-loss + penalty)",
+    _finish(fig, ax, paths[3], "iteration", "training objective (mean log-loss + penalty)",
             f"learning curve, solver={model.solver_}")
-    return paths
+    return paths, calibration
 
 
 def _plain(label):

@@ -5,9 +5,7 @@ from __future__ import annotations
 import json
 import math
 
-import numpy as np
-
-from .._spec import resolve_penalty
+from .._textgrid import WIDTH, fit_list, grid
 from ._common import jsonable, open_model, safe_text
 
 
@@ -34,6 +32,8 @@ def coefficient_rows(model, names):
 
 
 def run(args):
+    import numpy as np
+
     mf, _ = open_model(args.model)
     meta, model = mf.metadata, mf.model
     names = meta["feature_names"]
@@ -53,18 +53,17 @@ def run(args):
         table = mf.summary()
         table.names = np.asarray([safe_text(n) for n in table.names], dtype=object)
         table.note = safe_text(table.note)
-        print(table.to_text(odds_ratios=True))
+        print(table.to_text(odds_ratios=True, width=WIDTH))
         return 0
     classes = [safe_text(c) for c in
                (model.classes_[1:] if len(model.classes_) == 2 else model.classes_)]
     names = [safe_text(n) for n in names]
     head = ["coef"] if len(model.classes_) == 2 else classes
-    w = max([len("intercept")] + [len(n) for n in names]) + 2
+    cells = [[f"{v:.6g}" for v in model.intercept_]] + \
+        [[f"{v:.6g}" for v in model.coef_[:, j]] for j in range(len(names))]
     cw = max([12] + [len(h) + 2 for h in head])
-    print(f"{'':{w}s}" + "".join(f"{h:>{cw}s}" for h in head))
-    print(f"{'intercept':{w}s}" + "".join(f"{v:>{cw}.6g}" for v in model.intercept_))
-    for j, name in enumerate(names):
-        print(f"{name:{w}s}" + "".join(f"{v:>{cw}.6g}" for v in model.coef_[:, j]))
+    print("\n".join(grid("", ["intercept", *names], head, cells, width=WIDTH, cw=cw,
+                          min_label=0)))
     if len(model.classes_) == 2:
         print(f"\n(coefficients of the log-odds of class {classes[0]}; train with "
               f"--inference for standard errors and p-values)")
@@ -89,10 +88,12 @@ def _inference_json(s):
 
 
 def _print_header(path, meta):
+    from .._spec import resolve_penalty
+
     p = {k: safe_text(v) for k, v in meta["params"].items()}
     cls = meta["classes"]
-    shown = ", ".join(map(safe_text, cls["values"][:10])) + (
-        ", ..." if len(cls["values"]) > 10 else "")
+    shown = fit_list(map(safe_text, cls["values"]),
+                     WIDTH - 20 - len(str(len(cls["values"]))) - len(safe_text(cls["dtype"])))
     print(f"vlogreg model: {safe_text(path)} ({meta['format']} format "
           f"{meta['format_version']}, written by vlogreg {safe_text(meta['vlogreg_version'])})")
     print(f"  classes    {len(cls['values'])}: {shown} ({safe_text(cls['dtype'])})")

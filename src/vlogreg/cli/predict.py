@@ -7,13 +7,11 @@ import io
 import os
 import sys
 
-import numpy as np
-
-from ..data.files import read_data
-from ..data.tables import require_pyarrow
-from ..io.atomic import atomic_write
 from ._common import open_model, predict, refuse_overwrite, safe_text
+from ._decide import decision, labels_at
+from ._status import Reading
 from ._tableopts import add_table_options, table_options, with_dropped_rows
+from ._tables import add_delimiter, check_order, delimiter_of, output_format
 
 
 def add_parser(sub):
@@ -22,19 +20,35 @@ def add_parser(sub):
                        "class (proba_<class>) and the predicted label (predicted).")
     p.add_argument("model", metavar="MODEL", help="model file written by vlogreg train")
     p.add_argument("data", metavar="DATA", help="data file with the model's features")
-    p.add_argument("--out", required=True, help="output file: .csv, .parquet, or - for "
-                   "CSV on stdout")
+    p.add_argument("--out", default="-", help="output file: .csv, .tsv, .parquet or .pq; "
+                   "- (the default) writes CSV to standard output")
     p.add_argument("--id", metavar="COLUMN", help="copy this column of DATA to the output")
     add_table_options(p, "predict")
+    add_delimiter(p)
+    p.add_argument("--threshold", metavar="P",
+                   help="binary models: predict the second class when its probability is "
+                   "at least P (default: the threshold stored by train --threshold, else "
+                   "the most probable class)")
     p.set_defaults(func=run)
 
 
 def run(args):
+    from ..data.files import read_data
+
     refuse_overwrite({"--out": args.out}, {"MODEL": args.model, "DATA": args.data})
+    output_format(args.out)  # an unknown ending is refused before any work
+    check_order("predict", args.model, args.data)
+    sep = delimiter_of(args)
     mf, spec = open_model(args.model)
-    data = read_data(args.data, spec, mf.metadata["feature_names"], id_column=args.id,
-                     options=table_options(args))
+    threshold, _ = decision(args.threshold, mf.metadata, mf.model.classes_)
+    options = table_options(args)
+    with Reading("predict", args.data) as reading:
+        data = read_data(args.data, spec, mf.metadata["feature_names"], id_column=args.id,
+                         options=options, delimiter=sep)
+        reading.rows = data.X.shape[0]
     proba, labels = predict(mf.model, data.X)
+    if threshold is not None:
+        labels = labels_at(mf.model.classes_, proba, threshold)
     proba, labels, ids = with_dropped_rows(data, proba, labels)
     try:
         write_predictions(args.out, mf.model.classes_, proba, labels, ids, args.id)
@@ -49,18 +63,25 @@ def run(args):
 
 
 def write_predictions(path, classes, proba, labels, ids=None, id_name="id"):
-    """Write ``[id,] proba_<class>..., predicted`` as CSV (or Parquet for .parquet/.pq).
+    """Write ``[id,] proba_<class>..., predicted`` as CSV (.csv), tab-separated text
+    (.tsv) or Parquet (.parquet, .pq); another ending is a ``UsageError``.
 
     ``path="-"`` writes CSV to stdout; a file is written atomically (``io.atomic``):
     a failure midway leaves an earlier file of that name as it was. Floats are written
     in full precision.
     """
+    import numpy as np
+
+    from ..data.tables import require_pyarrow
+    from ..io.atomic import atomic_write
+
     columns = ([id_name] if ids is not None else []) + \
         [f"proba_{c}" for c in classes] + ["predicted"]
     if len(set(columns)) != len(columns):
         raise ValueError(f"the id column {id_name!r} collides with an output column; "
                          f"rename it.")
-    if str(path).lower().endswith((".parquet", ".pq")):
+    fmt = output_format(path)
+    if fmt == "parquet":
         pa = require_pyarrow(path)
         import pyarrow.parquet as pq
 
@@ -71,7 +92,7 @@ def write_predictions(path, classes, proba, labels, ids=None, id_name="id"):
     rows, labels = proba.tolist(), labels.tolist()
 
     def write_csv(fh):
-        out = csv.writer(fh)
+        out = csv.writer(fh, dialect="excel-tab") if fmt == "tsv" else csv.writer(fh)
         out.writerow(columns)
         if ids is None:
             out.writerows(r + [lab] for r, lab in zip(rows, labels))

@@ -20,18 +20,17 @@ import sys
 import time
 import warnings
 
-import numpy as np
-
-from .._estimator import LogisticRegression
-from ..data.files import read_training_data
-from ..data.sources import memory_budget, open_source
-from ..inference import COV_TYPES, summary
-from ..io import save
-from ..io.checkpoint import load_checkpoint, save_checkpoint
-from ..solvers import SOLVERS
+from .._names import COV_TYPES, SOLVER_NAMES
+from .._textgrid import WIDTH, fit_list
 from ._common import UsageError, refuse_overwrite, safe_text
+from ._decide import RULES, check_binary, parse_threshold, pick_threshold
+from ._status import FitProgress, Reading, data_bytes, human_size
 from ._tableopts import add_table_options, table_options, train_notes
+from ._tables import add_delimiter, delimiter_of
 from ._words import in_cli_words
+
+# the estimator, NumPy and the data readers are imported in the functions that use
+# them: building the parser (``vlogreg train --help``) must not wait for them
 
 PENALTIES = {"l2": "l2", "l1": "l1", "elasticnet": "elasticnet", "none": None}
 
@@ -50,6 +49,7 @@ def add_parser(sub):
                    "--exclude)")
     p.add_argument("--exclude", nargs="+", default=[], metavar="COL",
                    help="columns that are not features, e.g. an id column")
+    add_delimiter(p)
     p.add_argument("--one-hot", action="store_true",
                    help="encode text columns as 0/1 columns, one per level but the "
                    "reference level (otherwise they are an error)")
@@ -59,7 +59,7 @@ def add_parser(sub):
                    help="inverse penalty strength (default 1)")
     p.add_argument("--l1-ratio", type=float, help="L1 share of the elastic net, in [0, 1]")
     p.add_argument("--solver", default="auto",
-                   choices=["auto", *SOLVERS])
+                   choices=["auto", *SOLVER_NAMES])
     p.add_argument("--max-iter", type=int, default=100, help="default 100")
     p.add_argument("--tol", type=float, default=1e-4,
                    help="gradient max-norm at which to stop (default 1e-4)")
@@ -78,6 +78,11 @@ def add_parser(sub):
     p.add_argument("--groups", metavar="COL",
                    help="with --cov-type cluster: the CSV/Parquet column of cluster labels "
                    "(not used as a feature)")
+    p.add_argument("--threshold", metavar="RULE|P",
+                   help="binary models: the probability of the second class from which "
+                   "predict and evaluate choose it, stored in the model: a number in "
+                   "(0, 1), or picked on the training data by a rule: youden (max TPR - "
+                   "FPR) or f1 (max F1); default: none stored (0.5)")
     p.add_argument("--model", required=True, metavar="OUT", help="model file to write")
     p.add_argument("--json", action="store_true", help="print a JSON object on stdout")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar, no report")
@@ -126,59 +131,6 @@ class Interruption:
         return stop or self.signum is not None
 
 
-class FitProgress:
-    """Estimator callback that shows a rich progress bar once a fit lasts ``delay`` s.
-
-    Parameters
-    ----------
-    console : rich.console.Console
-    max_iter, tol : the fit's, shown in the bar
-    delay : float
-        Seconds before the bar appears (short fits show nothing).
-    """
-
-    def __init__(self, console, max_iter, tol, delay=1.0):
-        self.console, self.max_iter, self.tol, self.delay = console, max_iter, tol, delay
-        self.t0 = time.perf_counter()
-        self.progress = None
-
-    @classmethod
-    def for_terminal(cls, max_iter, tol):
-        """A FitProgress on stderr, or None when rich is missing or stderr is no terminal."""
-        try:
-            from rich.console import Console
-        except ImportError:
-            return None
-        console = Console(stderr=True)
-        return cls(console, max_iter, tol) if console.is_terminal else None
-
-    def __call__(self, state):
-        elapsed = time.perf_counter() - self.t0
-        if self.progress is None:
-            if elapsed < self.delay:
-                return False
-            self._start()
-        self.progress.update(self.task, completed=state.n_iter, loss=state.loss,
-                             grad=state.grad_norm, elapsed=elapsed)
-        return False
-
-    def _start(self):
-        from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn
-
-        self.progress = Progress(
-            SpinnerColumn(), TextColumn("iteration {task.completed:.0f}/{task.total:.0f}"),
-            BarColumn(), TextColumn("loss {task.fields[loss]:.6g}"),
-            TextColumn(f"|grad| {{task.fields[grad]:.2e}} (tol {self.tol:g})"),
-            TextColumn("{task.fields[elapsed]:.1f} s"), console=self.console)
-        self.progress.start()
-        self.task = self.progress.add_task("fit", total=self.max_iter, loss=math.nan,
-                                           grad=math.nan, elapsed=0.0)
-
-    def close(self):
-        if self.progress is not None:
-            self.progress.stop()
-
-
 def _penalty_params(args):
     """``C`` and ``l1_ratio`` for --penalty, --C and --l1-ratio: the estimator's
     ``penalty=`` is deprecated (as in scikit-learn 1.8+), l1_ratio and C say it all."""
@@ -194,6 +146,12 @@ def _penalty_params(args):
 
 
 def run(args):
+    import numpy as np
+
+    from .._estimator import LogisticRegression
+    from ..data.files import read_training_data
+    from ..io import save
+
     penalty = PENALTIES[args.penalty]
     if args.inference and penalty in ("l1", "elasticnet"):
         raise UsageError(f"--inference needs --penalty l2 or none: there are no valid "
@@ -214,16 +172,23 @@ def run(args):
     if not os.path.isdir(folder):
         raise UsageError(f"the folder of --model {args.model} does not exist; create it "
                          f"first.")
+    sep = delimiter_of(args)
+    threshold = parse_threshold(args.threshold, RULES)
     streamed = _out_of_core(args)
     if streamed is not None:
         return streamed
-    data = read_training_data(args.data, args.target, features=args.features,
-                              exclude=args.exclude, one_hot=args.one_hot,
-                              groups=args.groups, options=table_options(args))
+    options = table_options(args)
+    with Reading("train", args.data, quiet=args.quiet) as reading:
+        data = read_training_data(args.data, args.target, features=args.features,
+                                  exclude=args.exclude, one_hot=args.one_hot,
+                                  groups=args.groups, options=options, delimiter=sep)
+        reading.rows = data.X.shape[0]
     found = np.unique(data.y)
     if len(found) < 2:
         raise ValueError(f"{args.data}: the labels hold one class only ({found[0].item()!r}); "
                          f"training needs examples of at least 2 classes.")
+    if threshold is not None:
+        check_binary(found)
     model = LogisticRegression(**_penalty_params(args), solver=args.solver,
                                max_iter=args.max_iter, tol=args.tol,
                                class_weight=args.class_weight,
@@ -243,7 +208,7 @@ def run(args):
             raise ValueError(in_cli_words(exc, data.feature_names)) from exc
         finally:
             if progress is not None:
-                progress.close()
+                progress.close(getattr(model, "n_iter_", [None])[0])
         seconds = time.perf_counter() - t0
         model.callback = None
         if interruption.signum is not None:
@@ -258,6 +223,8 @@ def run(args):
                 "time_s": seconds, "metrics": metrics, "input": data.input}
     if data.dropped is not None:
         training["dropped_rows"] = int(data.dropped.sum())
+    if threshold is not None:
+        training["threshold"] = _threshold(threshold, model, data)
 
     save(model, args.model, feature_names=data.feature_names, training=training,
          summary=summary)
@@ -270,7 +237,8 @@ def run(args):
               "solver": model.solver_, "n_iter": int(model.n_iter_[0]),
               "converged": bool(model.converged_), "time": seconds, "metrics": metrics,
               "inference": summary is not None, "warnings": notes,
-              "dropped_rows": training.get("dropped_rows", 0)}
+              "dropped_rows": training.get("dropped_rows", 0),
+              "threshold": training.get("threshold")}
     if args.json:
         print(json.dumps(result))
     elif not args.quiet:
@@ -281,50 +249,40 @@ def run(args):
 STREAMABLE = (".npy", ".parquet", ".pq", ".zarr")
 
 
-def _size(nbytes):
-    for unit, scale in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
-        if nbytes >= scale:
-            return f"{nbytes / scale:.2f} {unit}"
-    return f"{nbytes} bytes"
-
-
-def _data_bytes(path):
-    if os.path.isdir(path):
-        return sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(path)
-                   for f in fs)
-    return os.path.getsize(path)
-
-
 def _out_of_core(args):
     """Train from disk in chunks when DATA is larger than the memory budget, or None.
 
     The budget is half the memory available now (``VLOGREG_MEMORY_BUDGET`` overrides
     it, e.g. 8G). .npy, Parquet and Zarr stream; other formats are read as usual.
     """
+    from .._estimator import LogisticRegression
+    from ..data.sources import memory_budget, open_source
+    from ..io import save
+
     path = args.data.rstrip("/")
     if not os.path.exists(path):
         return None  # read_training_data reports it
-    size, budget = _data_bytes(path), memory_budget()
+    size, budget = data_bytes(path), memory_budget()
     if size <= budget:
         return None
     if not path.lower().endswith(STREAMABLE) and not os.path.isdir(path):
-        print(f"vlogreg train: warning: {safe_text(args.data)} ({_size(size)}) is larger "
-              f"than the memory budget ({_size(budget)}) and this format cannot be "
-              f"streamed; reading it whole (convert it to Parquet or .npy to stream).",
+        print(f"vlogreg train: warning: {safe_text(args.data)} ({human_size(size)}) is "
+              f"larger than the memory budget ({human_size(budget)}) and this format "
+              f"cannot be streamed; reading it whole (convert it to Parquet or .npy to stream).",
               file=sys.stderr)
         return None
 
-    if args.one_hot or args.exclude or args.inference or args.resume or \
-            args.missing != "error":
-        raise UsageError("--one-hot, --exclude, --missing drop, --inference and --resume "
-                         "need the data in memory, but DATA is larger than the memory "
-                         "budget; raise VLOGREG_MEMORY_BUDGET or prepare the columns "
+    if args.one_hot or args.exclude or args.inference or args.resume or args.threshold \
+            or args.missing != "error":
+        raise UsageError("--one-hot, --exclude, --missing drop, --inference, --resume and "
+                         "--threshold need the data in memory, but DATA is larger than the "
+                         "memory budget; raise VLOGREG_MEMORY_BUDGET or prepare the columns "
                          "beforehand.")
     source = open_source(path, target=args.target, features=args.features)
     if not args.quiet and not args.json:
-        print(f"vlogreg train: {safe_text(args.data)} is {_size(size)}, above the memory "
-              f"budget of {_size(budget)}: streaming it from disk in {source.n_chunks} "
-              f"chunks of {_size(source.chunk_bytes)}")
+        print(f"vlogreg train: {safe_text(args.data)} is {human_size(size)}, above the "
+              f"memory budget of {human_size(budget)}: streaming it from disk in "
+              f"{source.n_chunks} chunks of {human_size(source.chunk_bytes)}")
     model = LogisticRegression(**_penalty_params(args), solver=args.solver,
                                max_iter=args.max_iter, tol=args.tol,
                                class_weight=args.class_weight,
@@ -375,6 +333,7 @@ def _run_info(args, data):
 def _load_resume(args, run_info):
     if not args.resume:
         return None
+    from ..io.checkpoint import load_checkpoint
 
     state, saved = load_checkpoint(args.resume)
     for key in ("data", "data_size", "data_mtime_ns", "shape", "options"):
@@ -389,6 +348,8 @@ def _load_resume(args, run_info):
 
 def _interrupted(args, interruption, run_info):
     """Write the checkpoint of an interrupted fit; the exit code 128 + signal."""
+    from ..io.checkpoint import save_checkpoint
+
     name = signal.Signals(interruption.signum).name
     code = 128 + interruption.signum
     path = args.checkpoint or f"{args.model}.ckpt"
@@ -414,8 +375,20 @@ def training_metrics(model, X, y):
             "log_loss": float(log_loss(y, proba, labels=model.classes_))}
 
 
+def _threshold(threshold, model, data):
+    """``{"rule", "value"}`` to store: a given number, or a rule's pick on the
+    training data (cli/_decide.py)."""
+    if not isinstance(threshold, str):
+        return {"rule": "given", "value": float(threshold)}
+    p = model.predict_proba(data.X)[:, 1]
+    return {"rule": threshold,
+            "value": pick_threshold(threshold, data.y == model.classes_[1], p)}
+
+
 def _inference(model, data, cov_type="nonrobust"):
     """(Summary, None), or (None, why) when the fit has no valid standard errors."""
+    from ..inference import summary
+
     try:
         # the model was fitted on an array: the file's column names name the rows (and
         # the columns a collinearity message points at)
@@ -428,13 +401,11 @@ def _inference(model, data, cov_type="nonrobust"):
 
 
 def _report(args, model, r, summary):
-    classes = ", ".join(map(safe_text, r["classes"][:10])) + (
-        ", ..." if len(r["classes"]) > 10 else "")
     dropped = f" ({r['dropped_rows']} with missing values dropped)" \
         if r["dropped_rows"] else ""
     print(f"vlogreg train: {safe_text(args.data)}, {r['n_samples']} rows{dropped}, "
-          f"{r['n_features']} features, "
-          f"{len(r['classes'])} classes ({classes})")
+          f"{r['n_features']} features, {len(r['classes'])} classes")
+    print(f"  classes    {fit_list(map(safe_text, r['classes']), WIDTH - 13)}")
     how = " (chosen by 'auto')" if args.solver == "auto" else ""
     pen = "no penalty" if args.penalty == "none" else f"{args.penalty} penalty, C = {args.C:g}"
     print(f"  solver     {r['solver']}{how}, {pen}")
@@ -442,6 +413,11 @@ def _report(args, model, r, summary):
     print(f"  fit        {status} in {r['n_iter']} iterations, {r['time']:.3f} s")
     m = r["metrics"]
     print(f"  training   accuracy {100 * m['accuracy']:.2f} %, log-loss {m['log_loss']:.4f}")
+    if r["threshold"] is not None:
+        t = r["threshold"]
+        how = "given" if t["rule"] == "given" else f"by the {t['rule']} rule on the " \
+            f"training data"
+        print(f"  threshold  {t['value']:.4g} on P({safe_text(r['classes'][1])}), {how}")
     if summary is not None:
         print(f"  inference  standard errors, odds ratios and model tests stored "
               f"({summary.kind}, {summary.cov_type} covariance)")

@@ -20,6 +20,7 @@ import sys
 import numpy as np
 
 from .dataset import Dataset
+from .delimiter import sniff_delimiter
 from .encoding import TableOptions, check_levels, encode_levels, reference_level
 from .screening import column_notes, missing_rows
 from .sources import memory_budget
@@ -37,8 +38,9 @@ def require_pyarrow(path):
     return pyarrow
 
 
-def read_table(path, fmt, *, text_columns=()):
-    """A pyarrow Table from a CSV (``.tsv``: tab-separated) or Parquet file."""
+def read_table(path, fmt, *, text_columns=(), delimiter=None):
+    """A pyarrow Table from a CSV or Parquet file; a CSV file's ``delimiter`` is
+    detected when None (``data.delimiter``: ``,``, ``;``, tab or ``|``)."""
     pa = require_pyarrow(path)
     if fmt == "csv":
         import pyarrow.csv as pcsv
@@ -48,9 +50,9 @@ def read_table(path, fmt, *, text_columns=()):
         def on_invalid(row):
             invalid.append(row)
             return "error"
-        tsv = str(path).lower().endswith((".tsv", ".tsv.gz"))
-        parse = pcsv.ParseOptions(delimiter="\t" if tsv else ",",
-                                  invalid_row_handler=on_invalid)
+        if delimiter is None:
+            delimiter = sniff_delimiter(path)
+        parse = pcsv.ParseOptions(delimiter=delimiter, invalid_row_handler=on_invalid)
         # an empty text field is a missing value, as in a numeric column (not a level "")
         convert = pcsv.ConvertOptions(column_types={c: pa.string() for c in text_columns},
                                       strings_can_be_null=True)

@@ -28,6 +28,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 
 from .._estimator import LogisticRegression
 from .._labels import final_weights
+from .._names import COV_TYPES
 from .._scaling import column_scales
 from .._warnings import warn
 from ..backends.memory import check_X
@@ -38,7 +39,6 @@ from ._table import Summary
 
 #: Bytes of one densified row block of X~ while the information matrix is built.
 _DENSE_BLOCK_BYTES = 8 * 1024 * 1024
-COV_TYPES = ("nonrobust", "HC0", "cluster")
 
 
 def summary(model, X, y, sample_weight=None, *, cov_type="nonrobust", groups=None,

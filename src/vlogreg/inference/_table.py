@@ -8,6 +8,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._textgrid import grid
+
 #: ``cov_type`` in words, for the text table's header
 COV_TYPES = {"nonrobust": "nonrobust (inverse information)",
              "HC0": "HC0 (heteroskedasticity-robust sandwich)",
@@ -119,38 +121,75 @@ class Summary:
                               "install pandas`, or read the Summary's arrays.") from None
         return pd.DataFrame(self._columns(), index=pd.Index(list(self.names)))
 
-    def to_text(self, odds_ratios=False):
-        """The table as text; ``odds_ratios=True`` adds ``exp(coef)`` and its interval."""
+    def to_text(self, odds_ratios=False, width=None):
+        """The table as text; ``odds_ratios=True`` adds ``exp(coef)`` and its interval.
+
+        ``width``: the most characters per line. A wider table is printed in blocks:
+        one per class (K >= 3 classes), its columns split where they do not fit
+        (``vlogreg._textgrid.grid``), the header wrapped.
+        """
         cols = self._columns(odds_ratios)
-        w = max(12, max((len(str(n)) for n in self.names), default=0) + 2)
+        names = [str(n) for n in self.names]
+        rows = [self._cells(i, odds_ratios) for i in range(len(names))]
+        w = max(12, max((len(n) for n in names), default=0) + 2)
         cw = 13 if odds_ratios else 11
-        width = w + cw * len(cols)
+        full = w + cw * len(cols)
+        narrow = width is not None and full > width
+        line = min(full, width) if narrow else full
         title = ("Logistic regression: maximum likelihood" if self.kind == "mle" else
                  "Logistic regression: Laplace approximation of the L2 fit")
         groups = f" ({self.n_groups} groups)" if self.n_groups else ""
-        lines = [title.center(width), "=" * width,
-                 f"No. observations: {self.n_obs}   Sum of weights: {self.sum_weights:.6g}"
-                 f"   Covariance: {COV_TYPES.get(self.cov_type, self.cov_type)}{groups}",
-                 f"Log-likelihood: {self.log_likelihood:.6g}   LL-Null: "
-                 f"{self.null_log_likelihood:.6g}   Pseudo R-squ. (McFadden): "
-                 f"{self.pseudo_r2:.4f}",
-                 f"LLR: {self.lr_stat:.6g} (df {self.lr_df:g})   LLR p-value: "
-                 f"{_p(self.lr_pvalue)}   AIC: {self.aic:.6g}   BIC: {self.bic:.6g}",
-                 f"Df model: {self.df_model:g}   Df residuals: {self.df_resid:g}",
-                 "=" * width, " " * w + "".join(f"{c:>{cw}s}" for c in cols), "-" * width]
-        for i, name in enumerate(self.names):
-            cells = [_fmt(self.coef[i]), _fmt(self.std_err[i]), _fmt(self.z[i], 3),
-                     _p(self.p_value[i]), _fmt(self.ci_low[i], 3), _fmt(self.ci_high[i], 3)]
-            if odds_ratios:
-                cells += [_fmt(self.odds_ratio[i]), _fmt(self.or_ci_low[i], 3),
-                          _fmt(self.or_ci_high[i], 3)]
-            lines.append(f"{str(name):<{w}s}" + "".join(f"{c:>{cw}s}" for c in cells))
-        lines.append("=" * width)
-        lines += textwrap.wrap("Note: " + self.note, width=max(width, 60))
+        stats = [(f"No. observations: {self.n_obs}   Sum of weights: "
+                  f"{self.sum_weights:.6g}   Covariance: "
+                  f"{COV_TYPES.get(self.cov_type, self.cov_type)}{groups}"),
+                 (f"Log-likelihood: {self.log_likelihood:.6g}   LL-Null: "
+                  f"{self.null_log_likelihood:.6g}   Pseudo R-squ. (McFadden): "
+                  f"{self.pseudo_r2:.4f}"),
+                 (f"LLR: {self.lr_stat:.6g} (df {self.lr_df:g})   LLR p-value: "
+                  f"{_p(self.lr_pvalue)}   AIC: {self.aic:.6g}   BIC: {self.bic:.6g}"),
+                 f"Df model: {self.df_model:g}   Df residuals: {self.df_resid:g}"]
+        if narrow:
+            stats = [part for s in stats for part in textwrap.wrap(s, width=line)]
+        lines = [title.center(line), "=" * line, *stats, "=" * line]
+        if not narrow:
+            lines += [" " * w + "".join(f"{c:>{cw}s}" for c in cols), "-" * full]
+            lines += [f"{name:<{w}s}" + "".join(f"{c:>{cw}s}" for c in cells)
+                      for name, cells in zip(names, rows)]
+        for b, (label, idx) in enumerate(_class_blocks(names) if narrow else []):
+            lines += ([""] if b else []) + ([f"{label}:"] if label else [])
+            cut = len(label) + 1 if label else 0
+            lines += grid("", [names[i][cut:] for i in idx], cols, [rows[i] for i in idx],
+                          width=width, cw=11)
+        lines.append("=" * line)
+        lines += textwrap.wrap("Note: " + self.note, width=line if narrow else max(line, 60))
         return "\n".join(lines)
+
+    def _cells(self, i, odds_ratios):
+        cells = [_fmt(self.coef[i]), _fmt(self.std_err[i]), _fmt(self.z[i], 3),
+                 _p(self.p_value[i]), _fmt(self.ci_low[i], 3), _fmt(self.ci_high[i], 3)]
+        if odds_ratios:
+            cells += [_fmt(self.odds_ratio[i]), _fmt(self.or_ci_low[i], 3),
+                      _fmt(self.or_ci_high[i], 3)]
+        return cells
 
     def __str__(self):
         return self.to_text()
+
+
+def _class_blocks(names):
+    """``[(class label, row indices)]`` of a multinomial table (names ``label:name``,
+    class by class), or ``[("", all rows)]`` when the names are not in such blocks."""
+    labels = [n.split(":", 1)[0] if ":" in n else None for n in names]
+    runs = []
+    for i, label in enumerate(labels):
+        if runs and runs[-1][0] == label:
+            runs[-1][1].append(i)
+        else:
+            runs.append((label, [i]))
+    if None in labels or len(runs) < 2 or len({len(r) for _, r in runs}) != 1 \
+            or len({label for label, _ in runs}) != len(runs):
+        return [("", list(range(len(names))))]
+    return runs
 
 
 def _p(p):

@@ -13,6 +13,7 @@ scikit-learn's solver names are accepted too (``SKLEARN_SOLVERS``): each runs th
 vlogreg solver of the same family, on the same objective (docs/solvers.md).
 """
 
+from .._names import SOLVER_NAMES
 from ._base import IterationState, SolverResult, stop_tol, tol_floor
 from .gd import gradient_descent
 from .lbfgs import lbfgs
@@ -28,7 +29,7 @@ def _agd(objective, theta0=None, **kw):
 
 
 #: solver name -> function(objective, theta0, *, tol, max_iter, callback)
-SOLVERS = {"gd": _gd, "agd": _agd, "lbfgs": lbfgs, "newton": newton}
+SOLVERS = dict(zip(SOLVER_NAMES, (_gd, _agd, lbfgs, newton)))
 
 #: scikit-learn's solver name -> the vlogreg solver that runs for it (same objective;
 #: liblinear serves L1 and L2 on small data, which is what "auto" chooses between)

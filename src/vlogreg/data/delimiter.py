@@ -1,0 +1,83 @@
+"""Which character separates the fields of a CSV file: ``,``, ``;``, tab or ``|``.
+
+Spreadsheets in many locales write ``;`` (the comma being their decimal mark), and
+``.tsv`` files use tabs. The rule: the candidate that splits the header and the next
+lines into the same number of fields (quoted fields skipped), and the most of them;
+a ``.tsv`` name prefers the tab, anything else the comma, when neither decides.
+"""
+
+from __future__ import annotations
+
+import gzip
+
+#: the delimiters tried, in the order that breaks ties
+CANDIDATES = (",", ";", "\t", "|")
+#: lines looked at (the header and the first data lines)
+_LINES = 20
+#: the names ``--delimiter`` accepts besides the character itself
+NAMES = {"comma": ",", "semicolon": ";", "tab": "\t", "\\t": "\t", "pipe": "|"}
+
+
+def _fields(line, sep):
+    """How many times ``sep`` separates fields in ``line`` (outside double quotes)."""
+    count, quoted = 0, False
+    for c in line:
+        if c == '"':
+            quoted = not quoted
+        elif c == sep and not quoted:
+            count += 1
+    return count
+
+
+def _head(path):
+    opener = gzip.open if str(path).lower().endswith(".gz") else open
+    lines = []
+    with opener(path, "rt", encoding="utf-8", errors="replace", newline="") as fh:
+        for line in fh:
+            line = line.rstrip("\r\n")
+            if line:
+                lines.append(line)
+            if len(lines) >= _LINES:
+                break
+    return lines
+
+
+def sniff_delimiter(path):
+    """The delimiter of the CSV file ``path`` (see the module docstring).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A ``.csv`` / ``.tsv`` file, optionally gzipped (``.gz``).
+
+    Returns
+    -------
+    str
+        One of ``CANDIDATES``.
+    """
+    hint = "\t" if str(path).lower().endswith((".tsv", ".tsv.gz")) else ","
+    try:
+        lines = _head(path)
+    except OSError:
+        return hint  # the reader reports the unreadable file in its own words
+    if not lines:
+        return hint
+    best, best_n = None, 0
+    for sep in sorted(CANDIDATES, key=lambda s: s != hint):  # the hint first: wins ties
+        counts = {_fields(line, sep) for line in lines}
+        n = _fields(lines[0], sep)
+        if len(counts) == 1 and n > best_n:
+            best, best_n = sep, n
+    if best is None:  # ragged: the header's most frequent candidate
+        n, _, sep = max((_fields(lines[0], s), s == hint, s) for s in CANDIDATES)
+        best = sep if n > 0 else hint
+    return best
+
+
+def parse_delimiter(text):
+    """``--delimiter`` as the one character it names (``tab``, ``\\t``, ``;``, ...)."""
+    sep = NAMES.get(text.lower(), text) if isinstance(text, str) else text
+    if not isinstance(sep, str) or len(sep) != 1 or sep in "\"\r\n":
+        raise ValueError(f"--delimiter takes one character (or comma, semicolon, tab, "
+                         f"pipe), got {text!r}.")
+    return sep

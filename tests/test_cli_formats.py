@@ -1,0 +1,145 @@
+"""Tables as they come (issue 18, item 6): ``;`` and tab delimiters detected or given
+with --delimiter, MODEL and DATA given the other way round, output endings that are
+no known format, predictions on standard output, --debug after the command.
+
+Every case runs as ``python -m vlogreg`` in a subprocess, on files with the problem;
+results are compared with the same data read from a plain comma CSV and with the
+model read back by ``vlogreg.load``.
+"""
+
+import io
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+pd = pytest.importorskip("pandas")
+pytest.importorskip("pyarrow")
+
+import vlogreg
+
+
+def _vlogreg(args, cwd):
+    return subprocess.run([sys.executable, "-m", "vlogreg", *args], cwd=cwd,
+                          capture_output=True, text=True, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def work(tmp_path_factory):
+    """The same table as comma, semicolon (with decimal commas in a text column) and
+    tab-separated files, and a model trained on the comma one."""
+    d = tmp_path_factory.mktemp("tables")
+    rng = np.random.default_rng(3)
+    m = 240
+    df = pd.DataFrame({"individual": np.arange(1, m + 1),
+                       "mode": rng.choice(["air", "bus", "train"], m),
+                       "income": rng.normal(50, 10, m).round(2),
+                       "size": rng.integers(1, 6, m)})
+    z = 0.08 * (df["income"] - 50) + (df["mode"] == "air") * 1.0 - 0.3 * df["size"] + 0.5
+    df["choice"] = np.where(rng.random(m) < 1 / (1 + np.exp(-z)), "yes", "no")
+    df.to_csv(d / "comma.csv", index=False)
+    df.to_csv(d / "semi.csv", index=False, sep=";")
+    df.to_csv(d / "tabs.tsv", index=False, sep="\t")
+    df.to_csv(d / "tabs.csv", index=False, sep="\t")
+    df.to_csv(d / "pipes.txt.csv", index=False, sep="|")
+    assert _vlogreg(["train", "comma.csv", "--target", "choice", "--exclude", "individual",
+                     "--one-hot", "--model", "model.vlogreg", "--quiet"], d).returncode == 0
+    return d
+
+
+def _coef(path):
+    model = vlogreg.load(path)
+    return np.concatenate([model.intercept_, model.coef_.ravel()])
+
+
+@pytest.mark.parametrize("name,extra", [("semi.csv", []), ("tabs.tsv", []),
+                                        ("tabs.csv", []),
+                                        ("pipes.txt.csv", ["--delimiter", "pipe"]),
+                                        ("semi.csv", ["--delimiter", ";"])])
+def test_delimiter_detected_or_given_trains_the_same_model(work, name, extra):
+    out = f"m-{name}-{len(extra)}.vlogreg"
+    proc = _vlogreg(["train", name, "--target", "choice", "--exclude", "individual",
+                     "--one-hot", "--model", out, "--quiet", *extra], work)
+    assert proc.returncode == 0, proc.stderr
+    np.testing.assert_array_equal(_coef(work / out), _coef(work / "model.vlogreg"))
+    assert vlogreg.io.read_model_file(work / out).metadata["feature_names"] == \
+        vlogreg.io.read_model_file(work / "model.vlogreg").metadata["feature_names"]
+
+
+def test_a_wrong_delimiter_is_refused_in_one_line(work):
+    for args, words in (
+            (["train", "semi.csv", "--target", "choice", "--delimiter", ",", "--model",
+              "x.vlogreg"], ["no column 'choice'"]),
+            (["train", "semi.csv", "--target", "choice", "--delimiter", ";;", "--model",
+              "x.vlogreg"], ["--delimiter takes one character", "';;'"]),
+            (["predict", "model.vlogreg", "x.npy", "--delimiter", ";"],
+             ["--delimiter applies to CSV files"])):
+        if "x.npy" in args:
+            np.save(work / "x.npy", np.ones((2, 3)))
+        proc = _vlogreg(args, work)
+        assert proc.returncode == 2 and len(proc.stderr.splitlines()) == 1, proc.stderr
+        assert all(w in proc.stderr for w in words), proc.stderr
+    assert not (work / "x.vlogreg").exists()
+
+
+def test_predict_and_evaluate_on_a_semicolon_file(work):
+    proc = _vlogreg(["predict", "model.vlogreg", "semi.csv", "--id", "individual"], work)
+    assert proc.returncode == 0, proc.stderr
+    got = pd.read_csv(io.StringIO(proc.stdout))
+    df = pd.read_csv(work / "comma.csv")
+    model = vlogreg.load(work / "model.vlogreg")
+    X = pd.get_dummies(df.drop(columns=["individual", "choice"]), columns=["mode"],
+                       dtype=float)
+    names = vlogreg.io.read_model_file(work / "model.vlogreg").metadata["feature_names"]
+    X.columns = [c.replace("mode_", "mode=") for c in X.columns]
+    proba = model.predict_proba(X[names].to_numpy())
+    np.testing.assert_array_equal(got["individual"], df["individual"])
+    np.testing.assert_allclose(got[["proba_no", "proba_yes"]], proba, rtol=1e-12)
+    proc = _vlogreg(["evaluate", "model.vlogreg", "semi.csv", "--json"], work)
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_predict_without_out_writes_only_csv_on_stdout(work):
+    proc = _vlogreg(["predict", "model.vlogreg", "comma.csv"], work)
+    assert proc.returncode == 0 and proc.stderr == "", proc.stderr
+    got = pd.read_csv(io.StringIO(proc.stdout))
+    assert list(got.columns) == ["proba_no", "proba_yes", "predicted"]
+    assert len(got) == len(pd.read_csv(work / "comma.csv"))
+    assert set(got["predicted"]) <= {"no", "yes"}
+
+
+@pytest.mark.parametrize("command", ["predict", "evaluate"])
+def test_swapped_model_and_data_are_named(work, command):
+    proc = _vlogreg([command, "comma.csv", "model.vlogreg"], work)
+    assert proc.returncode == 2 and len(proc.stderr.splitlines()) == 1, proc.stderr
+    assert "MODEL and DATA look swapped" in proc.stderr
+    assert f"vlogreg {command} model.vlogreg comma.csv" in proc.stderr
+    assert "zip" not in proc.stderr
+
+
+@pytest.mark.parametrize("out", ["p.xlsx", "p", "p.json"])
+def test_an_unknown_output_ending_is_an_error(work, out):
+    proc = _vlogreg(["predict", "model.vlogreg", "comma.csv", "--out", out], work)
+    assert proc.returncode == 2 and len(proc.stderr.splitlines()) == 1, proc.stderr
+    assert "unknown output format" in proc.stderr and ".parquet" in proc.stderr
+    assert not (work / out).exists()
+
+
+def test_tsv_output_is_tab_separated(work):
+    proc = _vlogreg(["predict", "model.vlogreg", "comma.csv", "--out", "p.tsv"], work)
+    assert proc.returncode == 0, proc.stderr
+    tsv = pd.read_csv(work / "p.tsv", sep="\t")
+    csv = pd.read_csv(io.StringIO(_vlogreg(["predict", "model.vlogreg", "comma.csv"],
+                                           work).stdout))
+    pd.testing.assert_frame_equal(tsv, csv)
+
+
+def test_debug_is_accepted_after_the_command(work):
+    args = ["evaluate", "model.vlogreg", "absent.csv"]
+    after = _vlogreg([*args, "--debug"], work)
+    before = _vlogreg(["--debug", *args], work)
+    plain = _vlogreg(args, work)
+    for proc in (after, before):
+        assert proc.returncode != 0 and "Traceback" in proc.stderr, proc.stderr
+    assert plain.returncode == 2 and "Traceback" not in plain.stderr

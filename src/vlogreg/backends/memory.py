@@ -61,6 +61,8 @@ def prepare(X, y, sample_weight, spec):
                                        n_classes=len(classes),
                                        n_threads=n_threads(spec.n_jobs)),
         col_scales, alpha, l1)
+    # the checks (or the moments that settle them) read X once
+    objective.passes.add("validation")
     return FitData(objective, classes, X.shape[1], names)
 
 

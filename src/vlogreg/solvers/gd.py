@@ -24,6 +24,7 @@ from ._base import (
     check_tol_max_iter,
     l1_optimality,
     make_result,
+    pass_snapshot,
     soft_threshold,
     start_point,
     stop_tol,
@@ -61,6 +62,7 @@ def gradient_descent(objective, theta0=None, *, accelerated=False, learning_rate
     SolverResult
     """
     check_tol_max_iter(tol, max_iter)
+    passes_from = pass_snapshot(objective)
     tol = stop_tol(tol, objective.dtype)
     x = start_point(objective, theta0, resume)
     l1 = objective.l1
@@ -180,4 +182,4 @@ def gradient_descent(objective, theta0=None, *, accelerated=False, learning_rate
                 break
     return make_result(objective, x, n_iter=n_iter, converged=converged, loss=history[-1],
                        grad_norm=opt, loss_history=history, n_evals=n_evals,
-                       message=message, tol=tol)
+                       message=message, tol=tol, passes_from=passes_from)

@@ -34,6 +34,7 @@ from ._base import (
     check_tol_max_iter,
     l1_optimality,
     make_result,
+    pass_snapshot,
     start_point,
     stop_tol,
 )
@@ -203,6 +204,7 @@ def lbfgs(objective, theta0=None, *, tol=1e-4, max_iter=1000, callback=None, mem
     SolverResult
     """
     check_tol_max_iter(tol, max_iter)
+    passes_from = pass_snapshot(objective)
     tol = stop_tol(tol, objective.dtype)
     x0 = start_point(objective, theta0, resume)
     n_done = 0 if resume is None else int(resume["n_iter"])
@@ -222,7 +224,7 @@ def lbfgs(objective, theta0=None, *, tol=1e-4, max_iter=1000, callback=None, mem
         else:
             f, g = objective.value_and_grad(theta)
             evals[0] += 1
-        last.update(x=x.copy(), opt=l1_optimality(theta, g, l1, mask))
+        last.update(x=x.copy(), opt=l1_optimality(theta, g, l1, mask), fg=(f, g))
         f_x, g_x = grad_to_x(x, f, g)
         last["gx"] = g_x
         return f_x, g_x
@@ -238,7 +240,7 @@ def lbfgs(objective, theta0=None, *, tol=1e-4, max_iter=1000, callback=None, mem
         return make_result(objective, x0, n_iter=0, converged=opt0 <= tol, loss=f0,
                            grad_norm=opt0, loss_history=history, n_evals=evals[0],
                            message="converged" if opt0 <= tol else "reached max_iter=0",
-                           tol=tol)
+                           tol=tol, passes_from=passes_from)
     stopped = [False]
     if (precondition and l1 == 0 and not objective.multinomial and resume is None
             and not np.any(x0)):
@@ -309,9 +311,13 @@ def lbfgs(objective, theta0=None, *, tol=1e-4, max_iter=1000, callback=None, mem
             why = None if more.converged else more.message
         n_iter += n_more
         msg = msg if why is None else f"{msg}; then {why}"
-    theta = to_theta(x) if theta is None else theta
-    f, g = objective.value_and_grad(theta)
-    evals[0] += 1
+    if theta is None and np.array_equal(last["x"], x):
+        # the returned point is fun's latest: its loss and gradient are known, no pass
+        theta, (f, g) = to_theta(x), last["fg"]
+    else:
+        theta = to_theta(x) if theta is None else theta
+        f, g = objective.value_and_grad(theta)
+        evals[0] += 1
     opt = l1_optimality(theta, g, l1, mask)
     # the one stopping rule: the true gradient at the returned theta; scipy's own stop
     # on a flat objective is no convergence (the gradient is what tol bounds)
@@ -324,4 +330,5 @@ def lbfgs(objective, theta0=None, *, tol=1e-4, max_iter=1000, callback=None, mem
         message = f"not converged: {msg}"
     return make_result(objective, theta, n_iter=n_done + n_iter, converged=converged,
                        loss=f + objective.l1_value(theta), grad_norm=opt,
-                       loss_history=history, n_evals=evals[0], message=message, tol=tol)
+                       loss_history=history, n_evals=evals[0], message=message, tol=tol,
+                       passes_from=passes_from)

@@ -121,10 +121,37 @@ def test_estimator_reports_the_fits_passes(solver):
     clf = LogisticRegression(solver=solver, tol=1e-8).fit(X, y)
     assert clf.passes_["validation"] == 1  # the checks' one read
     assert clf.n_passes_ == pytest.approx(sum(clf.passes_.values()))
-    # the fit's passes = the checks + the solver's (no separation test: C is finite)
+    # the fit's passes = the solver's alone (no separation test: C is finite): the
+    # checks' read also made the solver's first loss+gradient, at theta = 0
     obj = LogisticObjective(X, y, alpha=1.0 / X.shape[0])
     res = SOLVERS[solver](obj, tol=1e-8, **({} if solver == "newton" else {"seed": 0}))
-    assert clf.n_passes_ == pytest.approx(1 + res.n_passes)
+    assert clf.n_iter_[0] == res.n_iter
+    assert clf.n_passes_ == pytest.approx(res.n_passes)
+    assert clf.passes_["loss_grad"] == res.passes["loss_grad"] - 1
+
+
+def test_checks_and_first_evaluation_share_one_read():
+    """checked_start: the gradient it keeps is the objective's own at theta = 0, and
+    the solver's first value_and_grad takes it without a read."""
+    from vlogreg.objective.start import checked_start
+
+    for n_classes, dtype in [(2, np.float64), (3, np.float64), (2, np.float32)]:
+        X, y = make_data(n_classes)
+        X = X.astype(dtype)
+        s = np.random.default_rng(1).uniform(0, 2, X.shape[0])
+        ref = LogisticObjective(X, y, s, alpha=0.1, n_classes=n_classes, kernel="numpy")
+        f_ref, g_ref = ref.value_and_grad(ref.zeros())
+        Xc = counting(X)
+        obj = LogisticObjective(Xc, y, s, alpha=0.1, n_classes=n_classes, kernel="numpy")
+        assert checked_start(obj) == 1.0
+        assert Xc.rows[0] == X.shape[0]  # one read
+        f, g = obj.value_and_grad(obj.zeros())
+        assert Xc.rows[0] == X.shape[0]  # no second one
+        assert f == pytest.approx(f_ref, rel=1e-6 if dtype == np.float32 else 1e-14)
+        np.testing.assert_allclose(g, g_ref, rtol=1e-5 if dtype == np.float32 else 1e-10,
+                                   atol=1e-7 if dtype == np.float32 else 1e-15)
+        obj.value_and_grad(obj.zeros())  # kept once only: this one reads X
+        assert Xc.rows[0] == 2 * X.shape[0]
 
 
 def test_unpenalized_fit_counts_its_separation_test():

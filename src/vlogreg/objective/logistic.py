@@ -31,7 +31,13 @@ from .._math import sigmoid
 from .blocks import RowBlocks, kernel_threads
 from .passes import Passes
 from .protocol import BOUND_MAX_DENSE, BOUND_MAX_ROWS
-from .secondorder import assemble_hessian, power_lipschitz, spd_ridge, weighted_gram
+from .secondorder import (
+    assemble_hessian,
+    float64_rows,
+    power_lipschitz,
+    spd_ridge,
+    weighted_gram,
+)
 
 
 class LossGrad(NamedTuple):
@@ -378,7 +384,7 @@ class LogisticObjective:
         scale = (0.25 if not self.multinomial else 0.5) / float(ss.sum())
         p1 = self.n + (1 if self.fit_intercept else 0)
         if p1 <= max_dense:
-            G = weighted_gram(_float64(Xs), ss * scale, self.fit_intercept)
+            G = weighted_gram(float64_rows(Xs), ss * scale, self.fit_intercept)
             G[np.arange(self.n), np.arange(self.n)] += self.alpha
             return spd_ridge(G) if ridge else G
         if sp.issparse(Xs):
@@ -436,16 +442,3 @@ def unseparated(z, y):
     true = z[idx, y].copy()
     z[idx, y] = -np.inf
     return int(np.count_nonzero(~(true > z.max(axis=1))))
-
-
-
-
-def _float64(Xs):
-    """A row subsample in float64, for the preconditioner's Gram matrix: a float32 Gram
-    (relative rounding ~1e-7 on every entry) moves the near-zero eigenvalues of
-    collinear columns by orders of magnitude, and with them the whitened coordinates
-    L-BFGS runs in (float32 fits then took 9 iterations where float64 took 7). The
-    subsample is small (<= 32768 rows): its copy costs a fraction of one read of X."""
-    if sp.issparse(Xs):
-        return Xs.astype(np.float64) if Xs.dtype != np.float64 else Xs
-    return np.asarray(Xs, dtype=np.float64)

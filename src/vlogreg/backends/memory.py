@@ -51,18 +51,24 @@ def prepare(X, y, sample_weight, spec):
         if not (np.isfinite(mo.sumsq) and (limit is None or mo.sumsq <= limit * limit)):
             check_values(X, "X", columns=names)
         col_scales = scales(mo, spec.fit_intercept)
-    elif not _starts_in_check(X):
+    fused = col_scales is None and _starts_in_check(X)  # the checks come later
+    if not fused and not spec.standardize:
         check_values(X, "X", columns=names)
-    classes, y_idx = encode_labels(y)
-    sw, exp2 = scaled_weights(final_weights(sw, spec.class_weight, classes, y_idx))
-    alpha, l1 = spec.strengths(float(sw.sum()), exp2)
+    try:
+        classes, y_idx = encode_labels(y)
+        sw, exp2 = scaled_weights(final_weights(sw, spec.class_weight, classes, y_idx))
+        alpha, l1 = spec.strengths(float(sw.sum()), exp2)
+    except ValueError:
+        if fused:
+            check_values(X, "X", columns=names)  # X's problem first, as in every backend
+        raise
     objective = with_scaling(
         lambda a, b: LogisticObjective(X, y_idx, sw, alpha=a, l1=b,
                                        fit_intercept=spec.fit_intercept,
                                        n_classes=len(classes),
                                        n_threads=n_threads(spec.n_jobs)),
         col_scales, alpha, l1)
-    if col_scales is None and _starts_in_check(X):
+    if fused:
         # the checks, and the solvers' loss+gradient at theta = 0 in the same read
         reads = checked_start(objective, "X", columns=names)
     # the checks (or the moments that settle them) read X once

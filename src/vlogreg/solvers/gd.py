@@ -109,7 +109,9 @@ def gradient_descent(objective, theta0=None, *, accelerated=False, learning_rate
             if not np.any(d):  # the step no longer changes theta: nothing left to try
                 stalled = True
                 break
-            if near:
+            if near or not accelerated:
+                # plain gd continues from x_new itself: its gradient comes in the pass
+                # that tests the step (a value-only test would read X again after it)
                 f_new, g_new = objective.value_and_grad(x_new)
             else:
                 f_new = objective.value(x_new)

@@ -174,6 +174,18 @@ def _coordinates(objective, x0, precondition):
     return to_theta, x_start, grad_to_x, None
 
 
+def _scaled(to_theta, grad_to_x, x, c):
+    """The parametrisation ``x' = c x``: its (to_theta, grad_to_x) and the point x'."""
+    def to_theta_c(xc):
+        return to_theta(xc / c)
+
+    def grad_to_xc(xc, f, g):
+        f, gx = grad_to_x(xc / c, f, g)
+        return f, gx / c
+
+    return to_theta_c, grad_to_xc, x * c
+
+
 def lbfgs(objective, theta0=None, *, tol=1e-4, max_iter=1000, callback=None, memory=10,
           precondition=True, resume=None, seed=0):
     """Minimise ``objective`` with L-BFGS-B.
@@ -255,6 +267,18 @@ def lbfgs(objective, theta0=None, *, tol=1e-4, max_iter=1000, callback=None, mem
             x_start = x1
             known.clear()
             known.update(x=x1.copy(), fg=(f1, g1))
+    if precondition and l1 == 0 and "fg" in known:
+        # scipy's first step, with no curvature pairs yet, has unit length along
+        # -grad; in the whitened coordinates the step that P (the Hessian's bound, so a
+        # conservative Newton step) takes is -grad_v itself, of length ||grad_v||, and
+        # scipy's overshot it (one more pass, a line search back). Coordinates scaled
+        # by 1 / ||grad_v|| make that step scipy's first trial; L-BFGS's later steps
+        # do not depend on the scale (its initial Hessian is scaled by s.y / y.y)
+        _, gv = grad_to_x(x_start, *known["fg"])
+        norm = float(np.linalg.norm(gv))
+        if np.isfinite(norm) and norm > 0:
+            to_theta, grad_to_x, x_start = _scaled(to_theta, grad_to_x, x_start, 1 / norm)
+            known["x"] = x_start.copy()
 
     def cb(intermediate_result):
         theta = np.array(to_theta(intermediate_result.x))  # scipy reuses its buffer

@@ -194,3 +194,21 @@ def test_fast_label_encoding_matches_np_unique(y):
 def test_fast_label_encoding_refuses_one_class(y):
     with pytest.raises(ValueError, match="one class only"):
         encode_labels(y)
+
+
+@pytest.mark.parametrize("m,n,seed", [(20000, 10, 0), (5000, 5, 2), (30000, 30, 3)])
+@pytest.mark.parametrize("tol", [1e-4, 1e-8])
+def test_lbfgs_on_easy_data_reads_x_once_per_iteration(m, n, seed, tol):
+    """Well-conditioned data (standard normal features, coefficients N(0, 1/n)): the
+    start, the Newton step from 0, then one loss+gradient per iteration, none spent on a
+    line search (scipy's first step is the bound's Newton step, not an overshoot)."""
+    from vlogreg.bench.problems import easy
+
+    p = easy(m=m, n=n, seed=seed)
+    res = SOLVERS["lbfgs"](LogisticObjective(p.X, p.y, alpha=1.0 / m), tol=tol)
+    assert res.converged
+    assert res.n_evals <= res.n_iter + 2, (res.n_iter, res.n_evals)
+    clf = LogisticRegression(tol=tol, solver="lbfgs").fit(p.X, p.y)
+    # in a fit, the start's evaluation comes with the checks
+    assert clf.passes_["loss_grad"] <= clf.n_iter_[0] + 1
+    assert clf.n_passes_ <= clf.n_iter_[0] + 2 + clf.passes_["bound"]

@@ -92,8 +92,11 @@ def render():
              "library's tolerance is the loosest of 1e-2, 1e-3, ... that reaches the gap, "
              "then timed 3 times with the libraries alternating; the median is shown. All "
              "libraries fit the same objective (scikit-learn's, C=1, unpenalized "
-             "intercept).", ""]
-    for name in ("summary", "kernel", "memory", "dask", "outofcore", "gpu"):
+             "intercept). \"in reads of X\": the median time over one read of X (`X @ v`, "
+             "timed in the same rounds, each timing after a 0.3 s pause); \"reads counted"
+             "\": the passes over X the vlogreg fit made (`n_passes_`, docs/solvers.md).",
+             ""]
+    for name in ("summary", "reads", "kernel", "memory", "dask", "outofcore", "gpu"):
         path = os.path.join(RESULTS, f"{name}.md")
         if os.path.exists(path):
             parts += [open(path).read().strip(), ""]

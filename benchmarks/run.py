@@ -2,6 +2,7 @@
 
     python benchmarks/run.py                    # every problem (needs ~6 GB, ~30 min)
     python benchmarks/run.py --only "dense 1000k x 100 float64"   # one (name prefix)
+    python benchmarks/run.py --only "easy dense" --labels "vlogreg auto,sklearn lbfgs"
     python benchmarks/run.py --render           # rebuild docs/benchmarks.md from results
     python benchmarks/kernel.py > benchmarks/results/kernel.md
     python benchmarks/memory.py > benchmarks/results/memory.md
@@ -53,7 +54,7 @@ def machine():
             f"{os.environ.get('OPENBLAS_CORETYPE', '(unset)')}")
 
 
-def run(only, repeat):
+def run(only, repeat, labels=None):
     sys.path.insert(0, os.path.join(ROOT, "src"))
     from vlogreg.bench.problems import full_set
     from vlogreg.bench.runner import plot_sweeps, run_problem
@@ -67,11 +68,12 @@ def run(only, repeat):
             continue
         print(f"## {problem.name} ({problem.describe}), generated in "
               f"{time.perf_counter() - t0:.1f} s", flush=True)
-        out = run_problem(problem, targets=TARGETS, repeat=repeat,
+        out = run_problem(problem, labels=labels, targets=TARGETS, repeat=repeat,
                           log=lambda s: print(s, flush=True))
         out["name"], out["describe"] = problem.name, problem.describe
         out["machine"] = machine()
-        out["command"] = f'python benchmarks/run.py --only "{problem.name}"'
+        out["command"] = f'python benchmarks/run.py --only "{problem.name}"' + (
+            f' --labels "{",".join(labels)}"' if labels else "")
         out["date"] = time.strftime("%Y-%m-%d")
         out["results"] = {f"{t:g}": r for t, r in out["results"].items()}
         with open(os.path.join(RESULTS, slug(problem.name) + ".json"), "w") as f:
@@ -90,8 +92,11 @@ def render():
              "library's tolerance is the loosest of 1e-2, 1e-3, ... that reaches the gap, "
              "then timed 3 times with the libraries alternating; the median is shown. All "
              "libraries fit the same objective (scikit-learn's, C=1, unpenalized "
-             "intercept).", ""]
-    for name in ("summary", "kernel", "memory", "dask", "outofcore", "gpu"):
+             "intercept). \"in reads of X\": the median time over one read of X (`X @ v`, "
+             "timed in the same rounds, each timing after a 0.3 s pause); \"reads counted"
+             "\": the passes over X the vlogreg fit made (`n_passes_`, docs/solvers.md).",
+             ""]
+    for name in ("summary", "reads", "kernel", "memory", "dask", "outofcore", "gpu"):
         path = os.path.join(RESULTS, f"{name}.md")
         if os.path.exists(path):
             parts += [open(path).read().strip(), ""]
@@ -116,10 +121,13 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--only", help="run the problems whose name starts with this")
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--labels", help="comma-separated adapters (default: all), e.g. "
+                    "\"vlogreg auto,sklearn lbfgs\"")
     ap.add_argument("--render", action="store_true", help="only rebuild docs/benchmarks.md")
     args = ap.parse_args()
     if not args.render:
-        run(args.only, args.repeat)
+        run(args.only, args.repeat,
+            None if not args.labels else [s.strip() for s in args.labels.split(",")])
     render()
 
 

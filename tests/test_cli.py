@@ -10,6 +10,7 @@ the rarer errors run in-process through ``vlogreg.cli.main``.
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -193,6 +194,9 @@ def test_train_report_and_refit(work, model, monkeypatch, capsys):
                  "--model", "text.vlogreg"]) == 0
     out = capsys.readouterr().out
     assert "train.csv" in out and "converged" in out and "text.vlogreg" in out
+    # the fit's cost in reads of X: at least the checks' and one per iteration
+    found = re.search(r"converged in (\d+) iterations, ([\d.]+) passes over the data", out)
+    assert found and float(found[2]) >= int(found[1]) + 1, out
     again = vlogreg.load(work / "text.vlogreg")  # the same data and options, the same fit
     _, X, _ = _xy(work, "test.csv")
     np.testing.assert_array_equal(again.predict_proba(X), model.predict_proba(X))
@@ -205,6 +209,7 @@ def test_train_json(runs, work):
     assert r["n_samples"] == len(y) and r["n_features"] == len(FEATURES)
     assert r["classes"] == ["benign", "malignant"] == list(m.classes_)
     assert r["n_iter"] == m.n_iter_[0] and r["converged"] is m.converged_ is True
+    assert r["n_passes"] >= r["n_iter"] + 1  # the checks' read, one or more per iteration
     assert r["solver"] == m.solver_ and r["time"] > 0 and r["inference"] is True
     assert r["metrics"]["accuracy"] == pytest.approx(skm.accuracy_score(y, m.predict(X)))
     assert r["metrics"]["log_loss"] == pytest.approx(skm.log_loss(y, m.predict_proba(X)))

@@ -149,11 +149,13 @@ def test_one_compute_per_evaluation(cluster):
         # the preconditioner's pass also evaluates theta = 0, where L-BFGS said
         # (expect) it starts
         assert counter.n - before == obj.n_evals - passes == result.n_evals
+        assert result.n_passes == counter.n - before  # every compute reads every chunk
         before, passes = counter.n, obj.n_evals
         result = SOLVERS["newton"](obj, tol=1e-8, max_iter=50)
         # Newton said (expect) it wants the Hessian where it takes the gradient: each
         # evaluation brings the Hessian at its point along
         assert counter.n - before == obj.n_evals - passes == result.n_evals - result.n_iter
+        assert result.n_passes == counter.n - before
     finally:
         cl.scheduler.remove_plugin(name=GraphCounter.name)
 

@@ -55,6 +55,7 @@ from vlogreg.backends import backend_for
 from vlogreg.objective.array_api import ArrayAPIObjective
 from vlogreg.objective.chunked import ChunkedObjective
 from vlogreg.objective.logistic import LogisticObjective
+from vlogreg.objective.passes import Passes
 from vlogreg.objective.protocol import Objective
 
 
@@ -398,6 +399,16 @@ def test_objective_contract(backend, problem, request):
 
     # separable data: the generating parameters separate them; noisy data: nothing does
     assert bool(obj.separates(d.theta_gen)) is problem.separable
+
+    # every read of X is counted, as its kind (tests/test_passes.py counts the rows)
+    assert isinstance(obj.passes, Passes)
+    theta = d.thetas[-1]
+    for call, kind in [(obj.value_and_grad, "loss_grad"), (obj.hessian, "hessian"),
+                       (obj.separates, "prediction")]:
+        snap = obj.passes.snapshot()
+        call(theta)
+        got = obj.passes.since(snap)
+        assert set(got) == {kind} and got[kind] >= 1, (kind, got)
 
 
 @pytest.mark.parametrize("backend,problem", _bound_cases())

@@ -39,6 +39,7 @@ from ._spec import FitSpec, resolve_penalty
 from ._warnings import warn
 from .backends import backend_for
 from .objective.blocks import blas_single_thread
+from .objective.passes import passes_of
 from .solvers import SOLVERS, choose_solver
 
 _SPARSE = (sp.spmatrix, sp.sparray)  # what sparsify() may leave in coef_
@@ -130,6 +131,12 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         The objective (divided by ``C S``) after each iteration.
     solver_ : str
         The vlogreg solver that ran (what "auto" or a scikit-learn name chose).
+    n_passes_ : float
+        The fit's reads of X, all of them: validation, the solver's evaluations,
+        Hessian products and preconditioner (a row subsample counts its share), the
+        separation test. The fit's cost is about ``n_passes_`` times one read of X.
+    passes_ : dict
+        ``n_passes_`` by kind (``vlogreg.objective.passes.KINDS``).
     """
 
     def __init__(self, penalty="deprecated", *, C=1.0, l1_ratio=0.0, dual=False, tol=1e-4,
@@ -254,6 +261,11 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         final = layout.from_attributes(coef, intercept)
         separates = unpenalized and objective.separates(
             objective.standardized(final) if scaled else final)
+        counter = passes_of(objective)
+        self.passes_ = {k: v for k, v in counter.counts.items() if v} if counter is not \
+            None else dict(result.passes)
+        self.n_passes_ = float(sum(self.passes_.values())) if counter is not None else \
+            float(result.n_passes)
         self._warn(result, separates, objective)
         return self
 

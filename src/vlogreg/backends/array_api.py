@@ -69,7 +69,9 @@ def prepare(X, y, sample_weight, spec):
     # standardize: the column moments in the pass that checks X (their sum of squares is
     # finite and small exactly when every value is); the checks' own passes otherwise
     mo = _moments(X, xp, scaled_weights(sw)[0]) if spec.standardize else None
+    reads = 0 if mo is None else 1  # reads of X by the checks, for objective.passes
     if mo is None or not (np.isfinite(mo.sumsq) and mo.sumsq <= limit * limit):
+        reads += 2
         _check_finite(X, xp)
         if float(xp.max(xp.abs(X))) > limit:
             raise ValueError(f"X has values larger than {limit:g}: they overflow the fit's "
@@ -86,6 +88,7 @@ def prepare(X, y, sample_weight, spec):
                                        fit_intercept=spec.fit_intercept,
                                        n_classes=len(classes)),
         col_scales, alpha, l1)
+    objective.passes.add("validation", reads)
     to_input = None
     if get_config().get("array_api_dispatch", False):
         from array_api_compat import device

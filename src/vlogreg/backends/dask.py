@@ -251,6 +251,7 @@ def prepare(X, y, sample_weight, spec):
     objective = with_scaling(
         lambda a, b: ChunkedObjective(chunks, cspec, m=m, dtype=X.dtype, alpha=a, l1=b),
         column_scales(stats, spec), alpha, l1)
+    objective.passes.add("validation")  # the compute of _stats above
     return FitData(objective, classes, cspec.n, columns)
 
 

@@ -27,6 +27,7 @@ from .._spec import n_threads
 from .._validation import MAX_ABS, check_finite, check_values
 from ..objective.logistic import LogisticObjective
 from ..objective.standardized import with_scaling
+from ..objective.start import checked_start
 from .base import FitData
 
 _ACCEPT = dict(accept_sparse=["csr", "csc"], dtype=[np.float64, np.float32],
@@ -40,7 +41,7 @@ def prepare(X, y, sample_weight, spec):
         check_labels_present(y)  # before check_X_y, which fails on pandas' NA
     X, y = check_X_y(X, y, estimator=spec.estimator, **_ACCEPT)
     sw = _check_sample_weight(sample_weight, X, dtype=np.float64)
-    col_scales = None
+    col_scales, reads = None, 1.0
     if spec.standardize:
         # the column moments in the pass that checks the values: their sum of squares
         # settles the checks (finite and small exactly when every value is); weights
@@ -50,18 +51,35 @@ def prepare(X, y, sample_weight, spec):
         if not (np.isfinite(mo.sumsq) and (limit is None or mo.sumsq <= limit * limit)):
             check_values(X, "X", columns=names)
         col_scales = scales(mo, spec.fit_intercept)
-    else:
+    fused = col_scales is None and _starts_in_check(X)  # the checks come later
+    if not fused and not spec.standardize:
         check_values(X, "X", columns=names)
-    classes, y_idx = encode_labels(y)
-    sw, exp2 = scaled_weights(final_weights(sw, spec.class_weight, classes, y_idx))
-    alpha, l1 = spec.strengths(float(sw.sum()), exp2)
+    try:
+        classes, y_idx = encode_labels(y)
+        sw, exp2 = scaled_weights(final_weights(sw, spec.class_weight, classes, y_idx))
+        alpha, l1 = spec.strengths(float(sw.sum()), exp2)
+    except ValueError:
+        if fused:
+            check_values(X, "X", columns=names)  # X's problem first, as in every backend
+        raise
     objective = with_scaling(
         lambda a, b: LogisticObjective(X, y_idx, sw, alpha=a, l1=b,
                                        fit_intercept=spec.fit_intercept,
                                        n_classes=len(classes),
                                        n_threads=n_threads(spec.n_jobs)),
         col_scales, alpha, l1)
+    if fused:
+        # the checks, and the solvers' loss+gradient at theta = 0 in the same read
+        reads = checked_start(objective, "X", columns=names)
+    # the checks (or the moments that settle them) read X once
+    objective.passes.add("validation", reads)
     return FitData(objective, classes, X.shape[1], names)
+
+
+def _starts_in_check(X):
+    """Whether the checks of X come with the solvers' first evaluation (``checked_start``):
+    dense C-ordered float X, whose row blocks are contiguous."""
+    return isinstance(X, np.ndarray) and X.flags.c_contiguous and X.size > 0
 
 
 def check_X(X, model):

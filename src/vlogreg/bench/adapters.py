@@ -25,6 +25,8 @@ class Fit:
     intercept: object
     seconds: float
     n_iter: int
+    #: the reads of X the fit counted (vlogreg's ``n_passes_``); None for the peers
+    n_passes: float = None
 
 
 def _timed(fn):
@@ -50,7 +52,9 @@ def vlogreg_fit(solver):
         est = LogisticRegression(C=C, l1_ratio=0.0, solver=solver,
                                  tol=tol, max_iter=10_000)
         _, seconds = _timed(lambda: est.fit(problem.X, problem.y))
-        return _from_estimator(est, seconds, problem.n_classes)
+        out = _from_estimator(est, seconds, problem.n_classes)
+        out.n_passes = float(est.n_passes_)
+        return out
     return fit
 
 

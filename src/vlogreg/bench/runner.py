@@ -5,9 +5,16 @@ For each library: fit at tol = 1e-2, 1e-3, ... until the relative gap
 is at most the target; that tol is then timed ``repeat`` times, the libraries taking
 turns (alternating, so that a noisy minute hurts all of them alike), and the median is
 reported. The sweep's (time, gap) points make the gap-against-time plots.
+
+Time to solution is also given in reads of X: the median time over the median of one
+read (``X @ v``, timed in the same rounds); every timing, fit or read, starts after a
+pause of ``PAUSE`` seconds (BLAS threads spin ~0.1 s after a call and slow whatever
+starts meanwhile). vlogreg's fits also report the reads they counted (``n_passes_``).
 """
 
 from __future__ import annotations
+
+import time
 
 import numpy as np
 
@@ -16,6 +23,17 @@ from .adapters import ADAPTERS
 from .problems import objective_value
 
 TOLS = [1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 1e-7, 1e-8, 1e-9, 1e-10]
+#: seconds of rest before each timed fit or read
+PAUSE = 0.3
+
+
+def one_read(X, pause=PAUSE):
+    """Seconds of one read of X: the product ``X @ v`` (dense or CSR), after a pause."""
+    v = np.ones(X.shape[1], dtype=X.dtype)
+    time.sleep(pause)
+    t0 = time.perf_counter()
+    X @ v
+    return time.perf_counter() - t0
 
 
 def reference_value(problem):
@@ -41,8 +59,10 @@ def run_problem(problem, labels=None, targets=(1e-6,), repeat=3, log=print,
 
     Returns
     -------
-    dict with "reference" (F*), "sweeps" {label: [(tol, seconds, gap, n_iter)]},
-    "results" {target: {label: {"tol", "seconds" (median), "gap", "n_iter"} or None}}.
+    dict with "reference" (F*), "read_seconds" (median of one read of X in the timing
+    rounds), "sweeps" {label: [(tol, seconds, gap, n_iter)]}, "results" {target:
+    {label: {"tol", "seconds" (median), "reads" (seconds / read_seconds), "n_passes"
+    (reads counted by the fit, vlogreg only), "gap", "n_iter"} or None}}.
     """
     labels = list(ADAPTERS) if labels is None else labels
     f_star = reference_value(problem)
@@ -74,12 +94,16 @@ def run_problem(problem, labels=None, targets=(1e-6,), repeat=3, log=print,
             sweeps[label] = points
     results = {t: {} for t in targets}
     timings = {(t, lab): [] for t in targets for lab in chosen[t]}
+    reads = []
     for _ in range(repeat):
+        reads.append(one_read(problem.X))
         for t in targets:
             for label, tol in chosen[t].items():
+                time.sleep(PAUSE)
                 fit = ADAPTERS[label](problem, tol)
                 gap = (objective_value(problem, fit.coef, fit.intercept) - f_star) / abs(f_star)
-                timings[(t, label)].append((fit.seconds, gap, fit.n_iter))
+                timings[(t, label)].append((fit.seconds, gap, fit.n_iter, fit.n_passes))
+    read_seconds = float(np.median(reads)) if reads else None
     for t in targets:
         for label in sweeps:
             runs = timings.get((t, label))
@@ -88,9 +112,12 @@ def run_problem(problem, labels=None, targets=(1e-6,), repeat=3, log=print,
                 continue
             secs = [r[0] for r in runs]
             results[t][label] = {"tol": chosen[t][label], "seconds": float(np.median(secs)),
+                                 "reads": float(np.median(secs)) / read_seconds,
+                                 "n_passes": runs[-1][3],
                                  "gap": max(r[1] for r in runs), "n_iter": runs[-1][2],
                                  "all_seconds": secs}
-    return {"reference": f_star, "sweeps": sweeps, "results": results, "failures": failures}
+    return {"reference": f_star, "read_seconds": read_seconds, "sweeps": sweeps,
+            "results": results, "failures": failures}
 
 
 def format_table(problem, out, target):
@@ -98,8 +125,9 @@ def format_table(problem, out, target):
     res = out["results"][target]
     peers = [v["seconds"] for k, v in res.items() if v and not k.startswith("vlogreg")]
     best_peer = min(peers) if peers else None
-    lines = ["| library | tol | iterations | median time | max gap | vs fastest peer |",
-             "|---|---|---|---|---|---|"]
+    lines = ["| library | tol | iterations | median time | in reads of X | reads counted "
+             "| max gap | vs fastest peer |",
+             "|---|---|---|---|---|---|---|---|"]
     for label, why in out.get("failures", {}).items():
         res.setdefault(label, None)
     for label, r in sorted(res.items(), key=lambda kv: (kv[1] is None,
@@ -107,13 +135,15 @@ def format_table(problem, out, target):
         if r is None:
             why = out.get("failures", {}).get(label)
             what = f"failed: {why}" if why else f"gap {target:g} not reached"
-            lines.append(f"| {label} | - | - | {what} | - | - |")
+            lines.append(f"| {label} | - | - | {what} | - | - | - | - |")
             continue
         ratio = f"{best_peer / r['seconds']:.2f}x faster" if best_peer else "-"
         if best_peer and r["seconds"] > best_peer:
             ratio = f"{r['seconds'] / best_peer:.2f}x slower"
+        reads = f"{r['reads']:.1f}" if r.get("reads") is not None else "-"
+        counted = f"{r['n_passes']:.1f}" if r.get("n_passes") is not None else "-"
         lines.append(f"| {label} | {r['tol']:.0e} | {r['n_iter']} | {_fmt(r['seconds'])} | "
-                     f"{r['gap']:.1e} | {ratio} |")
+                     f"{reads} | {counted} | {r['gap']:.1e} | {ratio} |")
     return "\n".join(lines)
 
 

@@ -235,6 +235,7 @@ def run(args):
               "n_features": len(data.feature_names),
               "classes": [c.item() if hasattr(c, "item") else c for c in model.classes_],
               "solver": model.solver_, "n_iter": int(model.n_iter_[0]),
+              "n_passes": round(float(model.n_passes_), 3),
               "converged": bool(model.converged_), "time": seconds, "metrics": metrics,
               "inference": summary is not None, "warnings": notes,
               "dropped_rows": training.get("dropped_rows", 0),
@@ -307,6 +308,7 @@ def _out_of_core(args):
     result = {"model": args.model, "n_samples": int(source.shape[0]), "n_features": n,
               "classes": [c.item() if hasattr(c, "item") else c for c in model.classes_],
               "solver": model.solver_, "n_iter": int(model.n_iter_[0]),
+              "n_passes": round(float(model.n_passes_), 3),
               "converged": bool(model.converged_), "time": seconds, "out_of_core": True,
               "memory_budget": budget, "data_bytes": size, "warnings": notes}
     if args.json:
@@ -314,7 +316,7 @@ def _out_of_core(args):
     elif not args.quiet:
         status = "converged" if model.converged_ else "did NOT converge"
         print(f"  solver     {model.solver_}, {status} in {result['n_iter']} iterations, "
-              f"{seconds:.3f} s")
+              f"{result['n_passes']:.1f} passes over the data, {seconds:.3f} s")
         print(f"  model   -> {safe_text(args.model)}")
     return 0
 
@@ -410,7 +412,8 @@ def _report(args, model, r, summary):
     pen = "no penalty" if args.penalty == "none" else f"{args.penalty} penalty, C = {args.C:g}"
     print(f"  solver     {r['solver']}{how}, {pen}")
     status = "converged" if r["converged"] else "did NOT converge"
-    print(f"  fit        {status} in {r['n_iter']} iterations, {r['time']:.3f} s")
+    print(f"  fit        {status} in {r['n_iter']} iterations, {r['n_passes']:.1f} passes "
+          f"over the data, {r['time']:.3f} s")
     m = r["metrics"]
     print(f"  training   accuracy {100 * m['accuracy']:.2f} %, log-loss {m['log_loss']:.4f}")
     if r["threshold"] is not None:

@@ -26,6 +26,7 @@ from .._arrays import namespace as _xp
 from .._arrays import to_numpy
 from .._layout import ParamLayout
 from .logistic import LogisticObjective, disjoint_ranges, unseparated
+from .passes import Passes
 from .protocol import BOUND_MAX_DENSE, BOUND_MAX_ROWS
 from .secondorder import assemble_hessian, bordered, power_lipschitz
 
@@ -76,6 +77,7 @@ class ArrayAPIObjective:
                                   self.fit_intercept)
         self.n_coef, self.n_params = self.layout.n_coef, self.layout.n_params
         self.n_evals = 0
+        self.passes = Passes()  # reads of X by kind: two where there is no fused kernel
         self._fused = _fused_kernel(X, y_dev, self.s, kernel, n_classes)
         del xp
 
@@ -136,6 +138,7 @@ class ArrayAPIObjective:
     def value_and_grad(self, theta):
         """Smooth objective and gradient at the host vector ``theta`` (float64)."""
         self.n_evals += 1
+        self.passes.add("loss_grad", 1 if self._fused is not None else 2)
         if self._fused is not None:  # one read of X
             loss, dw, db = self._fused_call(theta)
         else:  # two products
@@ -154,6 +157,7 @@ class ArrayAPIObjective:
         if self._fused is not None:  # the fused pass costs what a loss-only pass does
             return self.value_and_grad(theta)[0]
         self.n_evals += 1
+        self.passes.add("loss")
         loss, _ = self._loss_dz(self._z(theta), need_grad=False)
         coef = np.asarray(theta[: self.n_coef], dtype=np.float64)
         return loss / self.S + 0.5 * self.alpha * float(coef @ coef)
@@ -163,11 +167,13 @@ class ArrayAPIObjective:
 
     def separates(self, theta):
         """True when theta classifies every example with a margin (one read of X)."""
+        self.passes.add("prediction")
         return unseparated(to_numpy(self._z(theta)), self._y_host) == 0
 
     def separating_columns(self):
         """As ``LogisticObjective.separating_columns``, on X's device."""
         xp, lo, hi = self.xp, [], []
+        self.passes.add("prediction")
         for c in range(max(2, self.k)):
             rows = self._dev(np.flatnonzero(self._y_host == c), np.int64)
             Xc = xp.take(self.X, rows, axis=0)
@@ -187,12 +193,15 @@ class ArrayAPIObjective:
 
     def curvature(self, theta):
         """Binary: ``(h, None)``, ``h = s a (1 - a) / S``; multinomial: ``(a, s / S)``."""
+        self.passes.add("curvature")
         return self._curvature_z(self._z(theta), self.s)
 
     def hessp(self, theta, v, curvature=None):
         xp = self.xp
         h, sw = self.curvature(theta) if curvature is None else curvature
-        if self._fused is not None and not self.multinomial:  # X~ v, X^T r in one read
+        fused = self._fused is not None and not self.multinomial
+        self.passes.add("hessp", 1 if fused else 2)
+        if fused:  # X~ v, X^T r in one read
             coef, b = self.unpack(v)
             hw, hb = self._fused.hessp(coef, float(b), h)
             hw = hw + self.alpha * np.asarray(coef, dtype=np.float64)
@@ -240,6 +249,7 @@ class ArrayAPIObjective:
                 acc[i, j][0] = acc[i, j][0] + xp.astype(Xc.T @ dx, f64)
                 acc[i, j][1] = acc[i, j][1] + xp.astype(xp.sum(dx, axis=0), f64)
                 acc[i, j][2] = acc[i, j][2] + xp.sum(d)
+        self.passes.add("hessian")
         p1 = n + (1 if self.fit_intercept else 0)
         blocks = np.zeros((k, k, p1, p1))
         for i, j in pairs:
@@ -252,6 +262,7 @@ class ArrayAPIObjective:
         """As ``LogisticObjective.hessian_bound``, on a strided subsample brought to host."""
         step = max(1, -(-self.m // max_rows))
         Xs = to_numpy(self.X[::step, :])
+        self.passes.add("bound", Xs.shape[0] / max(self.m, 1))
         ys = np.zeros(Xs.shape[0], dtype=np.int64)
         sub = LogisticObjective(Xs, ys, to_numpy(self.s[::step]), alpha=self.alpha,
                                 fit_intercept=self.fit_intercept,
@@ -263,6 +274,7 @@ class ArrayAPIObjective:
         xp = self.xp
 
         def gram_vec(v):  # X~^T diag(s) X~ v / S on X's device
+            self.passes.add("bound", 1 if fused_h is not None else 2)
             if fused_h is not None:  # the Hessian kernel with h = s / S: one read
                 w, hb = self._fused.hessp(v[: self.n], v[self.n] if self.fit_intercept
                                           else 0.0, fused_h)

@@ -31,6 +31,7 @@ import numpy as np
 from .._layout import ParamLayout
 from .blocks import kernel_threads
 from .logistic import LogisticObjective
+from .passes import Passes
 from .protocol import BOUND_MAX_DENSE, BOUND_MAX_ROWS
 from .secondorder import power_lipschitz, spd_ridge
 
@@ -103,6 +104,11 @@ _OPS = {
     "separated": _op_separated,
     "many": _op_many,
 }
+#: the kind of pass (``objective.passes``) each operation counts as; a pass of several
+#: operations counts as its loss+gradient when it has one (the rest rides along)
+_KIND = {"value_and_grad": "loss_grad", "value": "loss", "hessp": "hessp",
+         "hessian": "hessian", "bound": "bound", "gram_vec": "bound",
+         "separated": "prediction"}
 #: tuples each operation returns (for splitting the results of "many")
 _N_OUT = {"value_and_grad": 2, "value": 1, "hessp": 1, "hessian": 1, "bound": 2,
           "gram_vec": 2, "separated": 1}
@@ -150,6 +156,7 @@ class ChunkedObjective:
         self.multinomial, self.k = self.layout.multinomial, self.layout.k
         self.n_coef, self.n_params = self.layout.n_coef, self.layout.n_params
         self.n_evals = 0  # passes over the data, for the record
+        self.passes = Passes()  # the same passes by kind, a subset's as its share
         # results computed ahead in a shared pass: {op: (theta, result)}, used when the
         # solver asks for exactly that theta (the same numbers: the same chunk sums)
         self._known = {}
@@ -166,6 +173,8 @@ class ChunkedObjective:
         the same numbers), else dropped."""
         if known:
             self.n_evals += 1  # the setup's pass
+            # (the checks' pass, which also brought the loss+gradient at 0 along)
+            self.passes.add("validation")
         for op, (args, result) in known.items():
             if op == "bound":  # what hessian_bound takes: (bound, loss and gradient at 0)
                 fg = known.get("value_and_grad")
@@ -175,11 +184,16 @@ class ChunkedObjective:
 
     def _sum(self, op, *args):
         self.n_evals += 1
+        self.passes.add(_KIND[op])
         return self.chunks.map_sum(op, *args)
 
-    def _sum_many(self, ops, chunks=None):
-        """The results of several ``(op, args)`` at once: one pass, one round trip."""
+    def _sum_many(self, ops, chunks=None, share=1.0):
+        """The results of several ``(op, args)`` at once: one pass, one round trip
+        (over ``chunks``, ``share`` of the rows, when not all of them)."""
         self.n_evals += 1
+        kinds = [op for op, _ in ops]
+        self.passes.add(_KIND["value_and_grad" if "value_and_grad" in kinds else kinds[0]],
+                        share)
         out = (self.chunks if chunks is None else chunks).map_sum("many", ops)
         ends = np.cumsum([_N_OUT[op] for op, _ in ops])
         return [None if out is None else out[e - _N_OUT[op]:e]
@@ -284,7 +298,7 @@ class ChunkedObjective:
             if fg is not None:
                 self._known["value_and_grad"] = (at, fg)
         else:
-            (out,) = self._sum_many([bound], sub)
+            (out,) = self._sum_many([bound], sub, min(1.0, rows / max(self.m, 1)))
         p1 = self.n + (1 if self.fit_intercept else 0)
         if out is None or not float(out[1]) > 0:  # no chunk with positive weight sampled
             return np.ones(p1)
@@ -316,10 +330,12 @@ class ChunkedObjective:
         (all of them for Dask, so the estimate and the solver's path are the in-memory
         ones; a few evenly spaced chunks on disk, where ``S`` becomes their weight).
         """
-        sub, _ = self.chunks.subset(max_rows)
+        sub, rows = self.chunks.subset(max_rows)
 
         def gram_vec(v):
             self.n_evals += 1
+            self.passes.add("bound", min(1.0, rows / max(self.m, 1)) if sub is not
+                            self.chunks else 1.0)
             gv, w = sub.map_sum("gram_vec", self.spec, v)
             return gv / float(w)
 

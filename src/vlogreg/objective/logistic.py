@@ -29,8 +29,15 @@ from .._kernels import binary_kernel
 from .._layout import ParamLayout
 from .._math import sigmoid
 from .blocks import RowBlocks, kernel_threads
+from .passes import Passes
 from .protocol import BOUND_MAX_DENSE, BOUND_MAX_ROWS
-from .secondorder import assemble_hessian, power_lipschitz, spd_ridge, weighted_gram
+from .secondorder import (
+    assemble_hessian,
+    float64_rows,
+    power_lipschitz,
+    spd_ridge,
+    weighted_gram,
+)
 
 
 class LossGrad(NamedTuple):
@@ -104,6 +111,8 @@ class LogisticObjective:
             self._s_ones = np.ones(self.m, self.dtype)  # the kernel always takes weights
         self.n_coef, self.n_params = self.layout.n_coef, self.layout.n_params
         self.n_evals = 0  # passes over X made through loss_grad / loss, for the record
+        self.passes = Passes()  # every read of X, by kind (objective.passes)
+        self._known = None  # (theta, J, grad J) made in another pass (know)
 
     # ------------------------------------------------------------------ layout
     def unpack(self, theta):
@@ -185,6 +194,7 @@ class LogisticObjective:
 
             loss, dw, db = self.blocks.map_sum(block)
         self.n_evals += 1
+        self.passes.add("loss_grad")
         inv_s = 1.0 / self.S
         coef64 = np.asarray(coef, dtype=np.float64)
         loss = loss * inv_s + 0.5 * self.alpha * float(np.vdot(coef64, coef64))
@@ -202,12 +212,14 @@ class LogisticObjective:
         (loss,) = self.blocks.map_sum(
             lambda Xb, rows: (self._block_loss_dz(Xb, rows, c, b, need_grad=False)[0],))
         self.n_evals += 1
+        self.passes.add("loss")
         coef64 = np.asarray(coef, dtype=np.float64)
         return float(loss / self.S + 0.5 * self.alpha * np.vdot(coef64, coef64))
 
-    def decision_function(self, coef, intercept):
-        """``z = X w + b``: shape (m,) or (m, K)."""
+    def decision_function(self, coef, intercept, kind="prediction"):
+        """``z = X w + b``: shape (m,) or (m, K); one read of X, counted as ``kind``."""
         c, b = self._cast(coef, intercept)
+        self.passes.add(kind)
         return np.asarray(self.X @ c) + b
 
     def n_unseparated(self, theta):
@@ -225,6 +237,7 @@ class LogisticObjective:
         """Columns that separate the classes by themselves (``disjoint_ranges`` of the
         classes' ranges of x_j), for the SeparationWarning to name; one read of X."""
         y = np.asarray(self.y).astype(np.intp)
+        self.passes.add("prediction")
         lo, hi = [], []
         for c in range(max(2, self.k)):
             Xc = self.X[y == c]
@@ -235,8 +248,17 @@ class LogisticObjective:
         return disjoint_ranges(np.array(lo), np.array(hi))
 
     # ------------------------------------------------------- flat-vector interface
+    def know(self, theta, value, grad):
+        """Keep ``(J, grad J)`` at theta, made in another pass (``start.checked_start``):
+        the next ``value_and_grad``, if at exactly theta, returns it without a read."""
+        self._known = (np.array(theta, dtype=np.float64), float(value), np.array(grad))
+
     def value_and_grad(self, theta):
         """Smooth objective and its gradient at the flat ``theta`` (float64)."""
+        known, self._known = self._known, None
+        if known is not None and np.array_equal(known[0], theta):
+            self.n_evals += 1  # an evaluation, though not a pass (passes has its read)
+            return known[1], known[2].copy()
         loss, dw, db = self.loss_grad(*self.unpack(theta))
         return loss, self.layout.join(dw, db)
 
@@ -259,7 +281,7 @@ class LogisticObjective:
         ``(s_i / S) (diag(a_i) - a_i a_i^T)``.
         """
         coef, intercept = self.unpack(theta)
-        return self._curvature_from_z(self.decision_function(coef, intercept),
+        return self._curvature_from_z(self.decision_function(coef, intercept, "curvature"),
                                       slice(0, self.m))
 
     def _curvature_from_z(self, z, rows):
@@ -298,6 +320,7 @@ class LogisticObjective:
             return np.asarray(Xb.T @ r_c, dtype=np.float64), r.sum(axis=0)
 
         hw, hb = self.blocks.map_sum(block)
+        self.passes.add("hessp")
         hw = hw + self.alpha * np.asarray(vw, dtype=np.float64)
         return self.layout.join(hw, hb)
 
@@ -335,6 +358,7 @@ class LogisticObjective:
             return (out,)
 
         (blocks,) = self.blocks.map_sum(block)
+        self.passes.add("hessian")
         return assemble_hessian(blocks, self.layout, self.alpha)
 
     def hessian_bound(self, max_rows=BOUND_MAX_ROWS, max_dense=BOUND_MAX_DENSE, ridge=True):
@@ -354,12 +378,13 @@ class LogisticObjective:
         """
         step = max(1, -(-self.m // max_rows))
         Xs = self.X[::step]
+        self.passes.add("bound", Xs.shape[0] / max(self.m, 1))
         s = np.ones(self.m) if self.s is None else self.s.astype(np.float64)
         ss = s[::step]
         scale = (0.25 if not self.multinomial else 0.5) / float(ss.sum())
         p1 = self.n + (1 if self.fit_intercept else 0)
         if p1 <= max_dense:
-            G = weighted_gram(Xs, ss * scale, self.fit_intercept)
+            G = weighted_gram(float64_rows(Xs), ss * scale, self.fit_intercept)
             G[np.arange(self.n), np.arange(self.n)] += self.alpha
             return spd_ridge(G) if ridge else G
         if sp.issparse(Xs):
@@ -389,6 +414,7 @@ class LogisticObjective:
                 return np.asarray(Xb.T @ u.astype(self.dtype), dtype=np.float64), u.sum()
 
             gw, gb = self.blocks.map_sum(block)
+            self.passes.add("bound")
             w = np.concatenate([gw, [gb]]) if self.fit_intercept else gw
             return w / self.S
 
@@ -416,5 +442,3 @@ def unseparated(z, y):
     true = z[idx, y].copy()
     z[idx, y] = -np.inf
     return int(np.count_nonzero(~(true > z.max(axis=1))))
-
-

@@ -28,6 +28,7 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 
 from .._layout import ParamLayout
+from .passes import Passes
 
 #: ``hessian_bound``'s defaults: rows sampled, and the largest dense bound (beyond it
 #: the bound is diagonal). Shared by the solvers that call it and by a backend that
@@ -59,6 +60,9 @@ class Objective(Protocol):
         Total weight ``sum_i s_i``.
     n_evals : int
         Passes over X made so far (loss, gradient, Hessian products), for the record.
+    passes : Passes
+        Every read of X so far, by kind (``objective.passes``), a row subsample
+        counting its share: the fit's cost in reads of X.
     """
 
     layout: ParamLayout
@@ -74,6 +78,7 @@ class Objective(Protocol):
     l1: float
     S: float
     n_evals: int
+    passes: Passes
 
     # ---------------------------------------------------------- layout
     def zeros(self) -> np.ndarray:

@@ -22,6 +22,17 @@ def weighted_gram(Xb, d, fit_intercept):
     return bordered(G, xd, float(d.sum()), fit_intercept)
 
 
+def float64_rows(Xs):
+    """A row subsample in float64, for the preconditioner's Gram matrix: a float32 Gram
+    (relative rounding ~1e-7 on every entry) moves the near-zero eigenvalues of
+    collinear columns by orders of magnitude, and with them the whitened coordinates
+    L-BFGS runs in (float32 fits then took 9 iterations where float64 took 7). The
+    subsample is small (<= 32768 rows): its copy costs a fraction of one read of X."""
+    if sp.issparse(Xs):
+        return Xs if Xs.dtype == np.float64 else Xs.astype(np.float64)
+    return np.asarray(Xs, dtype=np.float64)
+
+
 def bordered(G, xd, dsum, fit_intercept):
     """``X~^T diag(d) X~`` (n+1, n+1) from ``G = X^T diag(d) X``, ``xd = X^T d`` and
     ``dsum = sum(d)``: the intercept's row and column; ``G`` alone without intercept."""

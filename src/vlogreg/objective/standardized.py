@@ -71,6 +71,11 @@ class StandardizedObjective:
     def n_evals(self):
         return self.inner.n_evals
 
+    @property
+    def passes(self):
+        """The raw objective's ``Passes``: every read of X is one of its reads."""
+        return self.inner.passes
+
     # ------------------------------------------------------------ the linear map T
     def _split(self, M):
         """theta-shaped rows of M (p, ...) as coef rows (n, k, ...) and intercepts."""

@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..objective.passes import passes_of
+
 
 @dataclass
 class IterationState:
@@ -54,6 +56,14 @@ class SolverResult:
         Objective value after each iteration (the starting value first).
     n_evals : int
         Loss or loss+gradient evaluations (passes over X), line searches included.
+    n_passes : float
+        Every read of X the solver made (``objective.passes``): evaluations, Hessian
+        products, the preconditioner's subsample (its share of the rows). The solver's
+        cost is ``n_passes`` times one read of X; ``n_evals`` when the objective keeps
+        no count.
+    passes : dict
+        ``n_passes`` by kind (``vlogreg.objective.passes.KINDS``), kinds with none left
+        out.
     message : str
     tol : float
         The tolerance the run stopped on: ``stop_tol(tol, dtype)``.
@@ -70,6 +80,8 @@ class SolverResult:
     n_evals: int = 0
     message: str = ""
     tol: float = 0.0
+    n_passes: float = 0.0
+    passes: dict = field(default_factory=dict)
 
 
 #: tol_floor's multiple of the dtype's machine epsilon. The gradient is a sum of terms
@@ -92,15 +104,27 @@ def stop_tol(tol, dtype):
     return max(float(tol), tol_floor(dtype))
 
 
+def pass_snapshot(objective):
+    """The objective's pass counts now (None when it keeps none), for ``make_result``."""
+    p = passes_of(objective)
+    return None if p is None else p.snapshot()
+
+
 def make_result(objective, theta, *, n_iter, converged, loss, grad_norm, loss_history,
-                n_evals, message, tol):
+                n_evals, message, tol, passes_from=None):
+    """The ``SolverResult``; ``passes_from`` is ``pass_snapshot`` at the solver's start."""
     coef, intercept = objective.unpack(theta)
+    counter = passes_of(objective)
+    passes = {} if counter is None or passes_from is None else counter.since(passes_from)
+    n_passes = float(sum(passes.values())) if passes_from is not None and counter \
+        is not None else float(n_evals)
     return SolverResult(theta=np.asarray(theta, dtype=np.float64), coef=np.array(coef),
                         intercept=np.array(intercept) if np.ndim(intercept) else
                         float(intercept), n_iter=int(n_iter), converged=bool(converged),
                         loss=float(loss), grad_norm=float(grad_norm),
                         loss_history=[float(v) for v in loss_history],
-                        n_evals=int(n_evals), message=message, tol=float(tol))
+                        n_evals=int(n_evals), message=message, tol=float(tol),
+                        n_passes=n_passes, passes=passes)
 
 
 def start_point(objective, theta0, resume):

@@ -24,6 +24,7 @@ from ._base import (
     check_tol_max_iter,
     l1_optimality,
     make_result,
+    pass_snapshot,
     soft_threshold,
     start_point,
     stop_tol,
@@ -61,6 +62,7 @@ def gradient_descent(objective, theta0=None, *, accelerated=False, learning_rate
     SolverResult
     """
     check_tol_max_iter(tol, max_iter)
+    passes_from = pass_snapshot(objective)
     tol = stop_tol(tol, objective.dtype)
     x = start_point(objective, theta0, resume)
     l1 = objective.l1
@@ -107,7 +109,9 @@ def gradient_descent(objective, theta0=None, *, accelerated=False, learning_rate
             if not np.any(d):  # the step no longer changes theta: nothing left to try
                 stalled = True
                 break
-            if near:
+            if near or not accelerated:
+                # plain gd continues from x_new itself: its gradient comes in the pass
+                # that tests the step (a value-only test would read X again after it)
                 f_new, g_new = objective.value_and_grad(x_new)
             else:
                 f_new = objective.value(x_new)
@@ -180,4 +184,4 @@ def gradient_descent(objective, theta0=None, *, accelerated=False, learning_rate
                 break
     return make_result(objective, x, n_iter=n_iter, converged=converged, loss=history[-1],
                        grad_norm=opt, loss_history=history, n_evals=n_evals,
-                       message=message, tol=tol)
+                       message=message, tol=tol, passes_from=passes_from)

@@ -24,6 +24,7 @@ from ._base import (
     IterationState,
     check_tol_max_iter,
     make_result,
+    pass_snapshot,
     start_point,
     stop_tol,
 )
@@ -72,6 +73,7 @@ def newton(objective, theta0=None, *, tol=1e-4, max_iter=100, callback=None,
     SolverResult
     """
     check_tol_max_iter(tol, max_iter)
+    passes_from = pass_snapshot(objective)
     tol = stop_tol(tol, objective.dtype)
     if objective.l1 > 0:
         raise ValueError("solver='newton' needs a smooth objective, but the penalty has an "
@@ -150,4 +152,4 @@ def newton(objective, theta0=None, *, tol=1e-4, max_iter=100, callback=None,
             break
     return make_result(objective, x, n_iter=n_iter, converged=converged, loss=f,
                        grad_norm=opt, loss_history=history, n_evals=n_evals,
-                       message=message, tol=tol)
+                       message=message, tol=tol, passes_from=passes_from)

@@ -16,6 +16,7 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
+import pandas as pd
 import pytest
 from sklearn import metrics as skm
 from sklearn.datasets import dump_svmlight_file, load_breast_cancer, load_iris
@@ -267,7 +268,8 @@ def test_inspect_json_and_text(runs, work, model):
     assert coef["intercept"] == model.intercept_[0]
     assert [coef[n] for n in FEATURES] == list(model.coef_[0])
     _, X, y = _xy(work, "train.csv")
-    s = summary(model, X, y)
+    # the model read back names its features: give them (a bare array warns, as in sklearn)
+    s = summary(model, pd.DataFrame(X, columns=model.feature_names_in_), y)
     rows = r["inference"]["rows"]
     assert [row["name"] for row in rows] == ["intercept"] + FEATURES
     np.testing.assert_allclose([row["std_err"] for row in rows], s.std_err, rtol=1e-9)
@@ -280,7 +282,8 @@ def test_inspect_text(work, model, monkeypatch, capsys):
     assert main(["inspect", "model.vlogreg"]) == 0
     out = capsys.readouterr().out
     _, X, y = _xy(work, "train.csv")
-    s = summary(model, X, y)
+    # the model read back names its features: give them (a bare array warns, as in sklearn)
+    s = summary(model, pd.DataFrame(X, columns=model.feature_names_in_), y)
     assert "std err" in out and all(n in out for n in FEATURES)
     assert f"{s.std_err[1]:.4f}" in out
 

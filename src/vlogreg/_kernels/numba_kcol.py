@@ -28,14 +28,16 @@ from numba import njit, prange
 
 from ._intrinsics import gemm
 from .numba_binary import n_chunks_for
+from .numba_common import l2_bytes
 from .numba_kcol_rows import BATCHED, SOFTMAX, batched_binary_rows, softmax_rows
 from .threads import blas_single_thread, kernel_threads
 
 #: bytes of the chunks' gradient partials (n_chunks x K x n float64) at most: fewer
 #: chunks for a large K x n (load balance matters less than 1 GB of partials)
 PARTS_BYTES = 64 << 20
-#: bytes of X per tile: the tile stays in L2 between its two products
-TILE_BYTES = 256 << 10
+#: bytes of X per tile: a quarter of a core's L2, so the tile stays there between its
+#: two products (with a 1 MiB L2, 32 KiB-512 KiB tiles were within 10% of each other)
+TILE_BYTES = l2_bytes() // 4
 
 
 def n_chunks_kcol(m, n, k):

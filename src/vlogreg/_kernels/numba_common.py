@@ -8,6 +8,10 @@ import os
 import numpy as np
 from numba import njit
 
+from . import compile_note
+
+compile_note.install()  # every numba kernel module imports this one
+
 B = 16            # rows per block: z, e, dz of a block live in registers / L1
 FLUSH = 256       # rows between float32 -> float64 flushes of dw. With 4096 the gradient's
                   # rounding moved the first L-BFGS iterate of a 300k x 100 float32 fit to

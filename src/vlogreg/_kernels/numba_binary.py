@@ -7,8 +7,8 @@ For each block of ``B`` = 16 rows of X (still in L1 cache between the two produc
     e_k   = exp(-|z_k|)                          (float64, branch-free, vectorized)
     loss += s_k (max(z_k, 0) - y_k z_k + log1p(e_k))
     dz_k  = s_k ((z_k >= 0 ? 1 : e_k) / (1 + e_k) - y_k)
-    dw   += sum_k dz_k x_k,   db += sum_k dz_k   (4 rows per update of dw: one load
-                                                  and store of dw per 4 rows, not per row)
+    dw   += sum_k dz_k x_k,   db += sum_k dz_k   (16 rows per update of dw: one load
+                                                  and store of dw per block, not per row)
 
 Rows are split into a number of chunks that depends on m alone; numba's threads take
 chunks, each with its own accumulators (no false sharing), and the chunk results are
@@ -81,26 +81,29 @@ def _dots(X, i, nb, w, b, zb):
 
 @njit(inline="always", fastmath={"reassoc", "contract"})
 def _axpys(X, i, nb, dzb, acc):
-    """``acc += sum_k dzb[k] X[i + k]`` for k < nb, four rows per update of acc.
-
-    Four rows (4 loads of X, one load and store of acc per 4 multiply-adds) measured
-    2.2x (float64) and 3.4x (float32) faster than sixteen rows per update, whose
-    sixteen row views and broadcasts of dz do not stay in registers (AMD Zen 5,
-    AVX-512, 100 columns, X in cache); eight rows were 5-10% slower than four.
-    """
+    """``acc += sum_k dzb[k] X[i + k]`` for k < nb: a full block of 16 rows updates
+    each acc[j] once (one load and one store of acc per 16 rows, not per row)."""
     n = X.shape[1]
-    k = 0
-    while k + 4 <= nb:
-        d0, d1, d2, d3 = dzb[k], dzb[k + 1], dzb[k + 2], dzb[k + 3]
-        x0, x1, x2, x3 = X[i + k], X[i + k + 1], X[i + k + 2], X[i + k + 3]
+    if nb == B:
+        d0, d1, d2, d3 = dzb[0], dzb[1], dzb[2], dzb[3]
+        d4, d5, d6, d7 = dzb[4], dzb[5], dzb[6], dzb[7]
+        d8, d9, d10, d11 = dzb[8], dzb[9], dzb[10], dzb[11]
+        d12, d13, d14, d15 = dzb[12], dzb[13], dzb[14], dzb[15]
+        x0, x1, x2, x3 = X[i], X[i + 1], X[i + 2], X[i + 3]
+        x4, x5, x6, x7 = X[i + 4], X[i + 5], X[i + 6], X[i + 7]
+        x8, x9, x10, x11 = X[i + 8], X[i + 9], X[i + 10], X[i + 11]
+        x12, x13, x14, x15 = X[i + 12], X[i + 13], X[i + 14], X[i + 15]
         for j in range(n):
-            acc[j] += (x0[j] * d0 + x1[j] * d1) + (x2[j] * d2 + x3[j] * d3)
-        k += 4
-    for k in range(k, nb):
-        d = dzb[k]
-        x = X[i + k]
-        for j in range(n):
-            acc[j] += x[j] * d
+            acc[j] += (((x0[j] * d0 + x1[j] * d1) + (x2[j] * d2 + x3[j] * d3))
+                       + ((x4[j] * d4 + x5[j] * d5) + (x6[j] * d6 + x7[j] * d7))) \
+                + (((x8[j] * d8 + x9[j] * d9) + (x10[j] * d10 + x11[j] * d11))
+                   + ((x12[j] * d12 + x13[j] * d13) + (x14[j] * d14 + x15[j] * d15)))
+    else:
+        for k in range(nb):
+            d = dzb[k]
+            x = X[i + k]
+            for j in range(n):
+                acc[j] += x[j] * d
 
 
 @njit(parallel=True, fastmath={"reassoc", "contract"}, error_model="numpy", cache=True,

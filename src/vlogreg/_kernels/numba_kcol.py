@@ -143,6 +143,8 @@ def kcol_pass(X, W, b, y, sw, fold, exclude, mode):
     unnormalized sums added over the chunks in chunk order."""
     m, n = X.shape
     K = W.shape[1]
+    if K == 0:  # BLAS takes no leading dimension of 0
+        return np.zeros(0), np.zeros((n, 0)), np.zeros(0)
     nc = n_chunks_kcol(m, n, K)
     g_parts = np.empty((nc, K, n))
     gb_parts = np.empty((nc, K))

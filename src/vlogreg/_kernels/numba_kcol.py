@@ -1,24 +1,24 @@
 """Fused one-pass loss + gradient for K coefficient columns at once, compiled with numba.
 
-For ``W`` (n, K) and ``b`` (K,), each block of ``B`` = 16 rows of X goes through
+For ``W`` (n, K) and ``b`` (K,), each tile of R rows of X (about a quarter of the L2
+cache) goes through
 
-    Z_blk  = X_blk W + b                     (K dot products per row, in X's dtype:
-                                              ``numba_binary._dots`` per column of W)
-    dZ_blk, loss terms = a row function of Z_blk (float64, see ``numba_kcol_rows``)
-    G     += X_blk^T dZ_blk,  gb += sum dZ_blk (``numba_binary._axpys`` per column)
+    Z_t  = X_t W + b                         (a BLAS gemm on the tile, in X's dtype)
+    dZ_t, loss terms = a row function of Z_t (float64, ``numba_kcol_rows``)
+    G   += X_t^T dZ_t,  gb += sum dZ_t       (a second gemm, while X_t is in cache)
 
-while the block sits in L1: X is read from memory ONCE per evaluation, whatever K.
-Two row functions share this driver: the multinomial softmax (K classes, one model) and
-the batched binary log-loss (K independent binary models, each on its own rows, for
-cross-validation: row i counts in model k when ``fold[i] != exclude[k]``).
+so X is read from memory ONCE per evaluation, whatever K. Two row functions share this
+driver: the multinomial softmax (K classes, one model) and the batched binary log-loss
+(K independent binary models, each on its own rows, for cross-validation: row i counts
+in model k when ``fold[i] != exclude[k]``).
 
-Fortran-ordered X is read in tiles of rows, each transposed into a small row-major
-buffer (in L2) that the same blocks then walk: X is not copied, and the K passes over
-a block read L1, not 100 strided columns. Rows are split into chunks that depend on
-m (and on K x n, for the partials' memory) only; numba's threads take chunks with
-their own accumulators, and the chunks' partials are added in chunk order: results are
-bit-identical for any thread count. float32 X keeps float32 products and gradient
-accumulators flushed into float64 every ``FLUSH`` rows, as ``numba_binary`` does.
+The gemm calls (``_intrinsics.gemm``: scipy's BLAS through numba's own wrapper) take the
+tile of a C- or F-ordered X in place, through its leading dimension: X is never
+copied, and OpenBLAS picks its vector kernel for the CPU at run time. Rows are split
+into chunks that depend on the shapes only; numba's threads take chunks (BLAS itself on
+one thread inside them), each with its own accumulators, and the chunks' partials are
+added in chunk order: results are bit-identical for any thread count. float32 X gets
+float32 products, added into float64 accumulators once per tile.
 """
 
 from __future__ import annotations

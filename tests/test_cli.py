@@ -16,7 +16,6 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
-import pandas as pd
 import pytest
 from sklearn import metrics as skm
 from sklearn.datasets import dump_svmlight_file, load_breast_cancer, load_iris

@@ -96,7 +96,8 @@ def render():
              "timed in the same rounds, each timing after a 0.3 s pause); \"reads counted"
              "\": the passes over X the vlogreg fit made (`n_passes_`, docs/solvers.md).",
              ""]
-    for name in ("summary", "reads", "kernel", "memory", "dask", "outofcore", "gpu"):
+    for name in ("summary", "kernel", "memory", "reads", "kernel_floor", "layered", "dask",
+                 "outofcore", "gpu", "cv"):
         path = os.path.join(RESULTS, f"{name}.md")
         if os.path.exists(path):
             parts += [open(path).read().strip(), ""]

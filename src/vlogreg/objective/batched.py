@@ -27,6 +27,7 @@ import scipy.sparse as sp
 
 from .blocks import RowBlocks, kernel_threads
 from .logistic import LogisticObjective
+from .secondorder import spd_ridge
 
 
 class BatchedLossGrad(NamedTuple):
@@ -211,6 +212,25 @@ class BatchedObjective:
         G /= S
         G += alpha * W
         return BatchedLossGrad(loss, G, gb / S if self.fit_intercept else np.zeros(k))
+
+    def hessian_bounds(self, models=None):
+        """Each model's Hessian bound for the solver's preconditioner: the bound of the
+        whole data's mean loss (``LogisticObjective.hessian_bound``, one strided row
+        subsample shared by every model) plus the model's ``alpha_k`` on the
+        coefficients. Returns (k, p, p), or (k, p) (diagonals) for many features."""
+        models = np.arange(self.n_models) if models is None else np.asarray(models)
+        if not hasattr(self, "_bound0"):
+            self._bound0 = LogisticObjective(
+                self.X, self.y, self.sw, fit_intercept=self.fit_intercept,
+                kernel="numpy").hessian_bound(ridge=False)
+        P0, n = self._bound0, self.n
+        if P0.ndim == 1:
+            out = np.repeat(P0[None], len(models), axis=0)
+            out[:, :n] += self.alpha[models, None]
+            return np.stack([spd_ridge(P) for P in out])
+        out = np.repeat(P0[None], len(models), axis=0)
+        out[:, np.arange(n), np.arange(n)] += self.alpha[models, None]
+        return np.stack([spd_ridge(P) for P in out])
 
     def value_and_grad(self, theta, models=None):
         """``(J (k,), grad (p, k))`` at ``theta`` (p, k): rows ``[w; b]`` per model

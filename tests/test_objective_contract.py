@@ -209,7 +209,8 @@ def build(backend, p, request):
     # The in-memory objective takes its numba kernel ("auto") only for X of at least
     # _kernels.MIN_KERNEL_BYTES (1 MiB): these small X never do, so "auto" is the NumPy
     # block path, and the kernel is forced (kernel="numba") through the constructor. The
-    # kernel serves the binary loss+gradient only (value, value_and_grad, grad).
+    # kernels serve the loss+gradient (value, value_and_grad, grad): binary dense and CSR,
+    # multinomial dense (numba_kcol).
     if backend == "numpy-C":
         obj = _prepare(X, y, sw, spec)
         assert obj._kernel is None  # small X: the NumPy path (see above)
@@ -278,9 +279,9 @@ _BINARY = [p for p in PROBLEMS if p.n_classes == 2]
 BACKENDS = {
     "numpy-C": (LogisticObjective, PROBLEMS),  # the reference's own construction
     "numpy-C-forced-numpy": (LogisticObjective, PROBLEMS),
-    "numpy-C-numba": (LogisticObjective, _BINARY),  # no multinomial numba kernel
+    "numpy-C-numba": (LogisticObjective, PROBLEMS),  # multinomial: the K-column kernel
     "numpy-F": (LogisticObjective, PROBLEMS),
-    "numpy-F-numba": (LogisticObjective, _BINARY),
+    "numpy-F-numba": (LogisticObjective, PROBLEMS),
     "csr": (LogisticObjective, PROBLEMS),
     "csr-numba": (LogisticObjective, _BINARY),
     "torch": (ArrayAPIObjective, PROBLEMS),

@@ -1,8 +1,9 @@
 """Compiled one-pass kernels, used when available (numba installed: ``vlogreg[fast]``).
 
-``binary_kernel(X)`` returns the fused loss+gradient function for X, or None when X
-is better served by the portable blocked NumPy path of ``objective.logistic`` (numba missing or
-disabled with ``VLOGREG_KERNEL=numpy``, X small enough to sit in cache, a dense X
+``binary_kernel(X)`` returns the fused loss+gradient function for X; ``softmax_kernel``
+and ``batched_kernel`` the K-column ones (multinomial; K binary models on one X). Each
+returns None when X is better served by the portable blocked NumPy path of
+``objective.logistic`` (numba missing or disabled with ``VLOGREG_KERNEL=numpy``, X small enough to sit in cache, a dense X
 that is neither C- nor F-contiguous, or a dtype the kernel does not take).
 """
 
@@ -12,6 +13,8 @@ import os
 
 import numpy as np
 import scipy.sparse as sp
+
+from .threads import kernel_threads  # noqa: F401  (re-exported)
 
 #: below this many bytes of X the NumPy path (one block, no threads) is as fast
 MIN_KERNEL_BYTES = 1 << 20
@@ -27,21 +30,15 @@ def numba_available():
     return True
 
 
-def binary_kernel(X, kernel="auto"):
-    """The numba loss+gradient for this X, or None for the NumPy path.
-
-    Parameters
-    ----------
-    X : ndarray or CSR matrix
-    kernel : {"auto", "numba", "numpy"}
-        "numba" forces the kernel (ValueError if it cannot take X); "numpy" disables it.
-    """
+def _takes(X, kernel, sparse_ok):
+    """Whether the numba kernels serve X: ``kernel`` checked, "numba" forced (a
+    one-line ValueError when they cannot take X), "auto" for a large enough X."""
     if kernel not in ("auto", "numba", "numpy"):
         raise ValueError(f"kernel={kernel!r} is not valid; use 'auto', 'numba' or 'numpy'.")
     if kernel == "numpy":
-        return None
+        return False
     if sp.issparse(X):
-        ok = X.format == "csr" and X.dtype in (np.float32, np.float64)
+        ok = sparse_ok and X.format == "csr" and X.dtype in (np.float32, np.float64)
         nbytes = X.data.nbytes + X.indices.nbytes
     else:
         ok = X.dtype in (np.float32, np.float64) and X.ndim == 2 and X.shape[1] > 0 \
@@ -51,11 +48,61 @@ def binary_kernel(X, kernel="auto"):
         if not numba_available():
             raise ValueError("kernel='numba' needs numba: pip install 'vlogreg[fast]'.")
         if not ok:
-            raise ValueError("kernel='numba' takes C- or F-contiguous float32/float64 arrays "
-                             "or CSR matrices; use np.ascontiguousarray(X) or "
-                             "kernel='auto'.")
-    elif not ok or nbytes < MIN_KERNEL_BYTES or not numba_available():
+            raise ValueError("kernel='numba' takes C- or F-contiguous float32/float64 arrays"
+                             + (" or CSR matrices" if sparse_ok else " (no sparse matrix "
+                                "for this loss)")
+                             + "; use np.ascontiguousarray(X) or kernel='auto'.")
+        return True
+    return ok and nbytes >= MIN_KERNEL_BYTES and numba_available()
+
+
+def binary_kernel(X, kernel="auto"):
+    """The numba loss+gradient for this X, or None for the NumPy path.
+
+    Parameters
+    ----------
+    X : ndarray or CSR matrix
+    kernel : {"auto", "numba", "numpy"}
+        "numba" forces the kernel (ValueError if it cannot take X); "numpy" disables it.
+
+    Returns
+    -------
+    ``numba_binary.loss_grad``: ``fn(X, y, s, w, b) -> (loss, dw, db)``, or None.
+    """
+    if not _takes(X, kernel, sparse_ok=True):
         return None
     from . import numba_binary
 
     return numba_binary.loss_grad
+
+
+def softmax_kernel(X, kernel="auto"):
+    """The numba multinomial loss+gradient for this dense X, or None for the NumPy path.
+
+    Returns
+    -------
+    ``numba_kcol.softmax_loss_grad``: ``fn(X, y, s, W, b) -> (loss, dW (n, K), db (K,))``
+    with y the class indices and s the row weights (float64), or None.
+    """
+    if not _takes(X, kernel, sparse_ok=False):
+        return None
+    from . import numba_kcol
+
+    return numba_kcol.softmax_loss_grad
+
+
+def batched_kernel(X, kernel="auto"):
+    """The numba kernel for K binary models on the same dense X, or None (NumPy path).
+
+    Returns
+    -------
+    ``numba_kcol.batched_loss_grad``:
+    ``fn(X, W, b, y, sw, fold, exclude, G, gb, n_threads) -> loss (K,)``; model k uses
+    the rows with ``fold[i] != exclude[k]`` and G (n, K), gb (K,) are written in place
+    (unnormalized sums; see its docstring), or None.
+    """
+    if not _takes(X, kernel, sparse_ok=False):
+        return None
+    from . import numba_kcol
+
+    return numba_kcol.batched_loss_grad

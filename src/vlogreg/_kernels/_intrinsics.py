@@ -1,4 +1,5 @@
-"""A numba intrinsic the kernels need and numba lacks: a software prefetch.
+"""numba intrinsics the kernels need and numba lacks: a software prefetch, and a BLAS
+gemm on blocks of an array with explicit offsets and leading dimensions.
 
 (The kernels' exp and log1p are polynomial series in ``numba_binary``: without Intel's
 SVML, ``math.exp`` and ``math.log1p`` are scalar libm calls that LLVM cannot vectorize.)
@@ -36,3 +37,57 @@ def prefetch(typingctx, arr, flat_index):
 
     return sig, codegen
 
+
+
+@intrinsic
+def gemm(typingctx, transa, transb, m, n, k, a, a_off, lda, b, ldb, beta, c, ldc):
+    """Fortran BLAS ``C = op(A) op(B) + beta C`` (``op``: ``ord('n')`` or ``ord('t')``),
+    in the arrays' dtype, with A starting at ``a.flat[a_off]`` and explicit leading
+    dimensions: a block of rows of a C- or F-ordered X is an operand without a copy.
+
+    Calls numba's own wrapper of scipy's ``cython_blas`` (looked up at run time, so
+    the compiled kernel can be cached); B and C start at their first element.
+    """
+    if not all(isinstance(t, types.Array) for t in (a, b, c)) \
+            or a.dtype not in (types.float32, types.float64) \
+            or b.dtype != a.dtype or c.dtype != a.dtype:
+        return None
+    from numba.np.linalg import check_blas_return, ensure_blas
+
+    ensure_blas()
+    kind = "s" if a.dtype == types.float32 else "d"
+    sig = types.void(transa, transb, m, n, k, a, a_off, lda, b, ldb, beta, c, ldc)
+
+    def codegen(context, builder, signature, args):
+        (ta, tb, m_, n_, k_, a_, aoff, lda_, b_, ldb_, beta_, c_, ldc_) = args
+        tys = signature.args
+        i8, i8p = ir.IntType(8), ir.IntType(8).as_pointer()
+        intp = context.get_value_type(types.intp)
+        dt = a.dtype
+
+        def as_intp(v, ty):
+            return context.cast(builder, v, ty, types.intp)
+
+        def data(ary_v, ary_t, off=None):
+            ptr = context.make_array(ary_t)(context, builder, ary_v).data
+            if off is not None:
+                ptr = builder.gep(ptr, [off])
+            return builder.bitcast(ptr, i8p)
+
+        alpha = cgutils.alloca_once_value(builder, context.get_constant(dt, 1.0))
+        beta_slot = cgutils.alloca_once_value(builder, context.cast(builder, beta_, tys[10],
+                                                                     dt))
+        fnty = ir.FunctionType(ir.IntType(32), [i8, i8, i8, intp, intp, intp, i8p, i8p,
+                                                intp, i8p, intp, i8p, i8p, intp])
+        fn = cgutils.get_or_insert_function(builder.module, fnty, "numba_xxgemm")
+        res = builder.call(fn, (
+            ir.Constant(i8, ord(kind)),
+            builder.trunc(as_intp(ta, tys[0]), i8), builder.trunc(as_intp(tb, tys[1]), i8),
+            as_intp(m_, tys[2]), as_intp(n_, tys[3]), as_intp(k_, tys[4]),
+            builder.bitcast(alpha, i8p), data(a_, tys[5], as_intp(aoff, tys[6])),
+            as_intp(lda_, tys[7]), data(b_, tys[8]), as_intp(ldb_, tys[9]),
+            builder.bitcast(beta_slot, i8p), data(c_, tys[11]), as_intp(ldc_, tys[12])))
+        check_blas_return(context, builder, res)
+        return context.get_dummy_value()
+
+    return sig, codegen

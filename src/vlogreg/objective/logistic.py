@@ -25,7 +25,7 @@ from typing import NamedTuple
 import numpy as np
 import scipy.sparse as sp
 
-from .._kernels import binary_kernel
+from .._kernels import binary_kernel, softmax_kernel
 from .._layout import ParamLayout
 from .._math import sigmoid
 from .blocks import RowBlocks, kernel_threads
@@ -67,8 +67,10 @@ class LogisticObjective:
         Threads for the NumPy block path and the numba kernel (default: all cores for
         large X).
     kernel : {"auto", "numba", "numpy"}
-        The binary loss+gradient runs in a compiled numba kernel when numba is installed
-        and X is large enough to gain ("auto"); "numpy" forces the portable path.
+        The loss+gradient runs in a compiled numba kernel (binary: ``numba_binary``;
+        multinomial, dense X: the K-column ``numba_kcol``) when numba is installed and X
+        is large enough to gain ("auto"); "numba" forces it (a ValueError when it cannot
+        take X), "numpy" forces the portable path.
     """
 
     def __init__(self, X, y, sample_weight=None, *, alpha=0.0, l1=0.0, fit_intercept=True,
@@ -99,9 +101,17 @@ class LogisticObjective:
                                   self.fit_intercept)
         self.blocks = RowBlocks(X, block_bytes=block_bytes, n_threads=n_threads)
         self._kernel_threads = n_threads  # None: numba's own default
-        self._kernel = None if self.multinomial else binary_kernel(X, kernel)
-        if self._kernel is not None and self.s is None:
-            self._s_ones = np.ones(self.m, self.dtype)  # the kernel always takes weights
+        if self.multinomial:
+            self._kernel = softmax_kernel(X, kernel)
+            if self._kernel is not None:  # the K-column kernel takes float64 y and s
+                self._y_kernel = self.y.astype(np.float64)
+                self._s_kernel = (np.ones(self.m) if self.s is None
+                                  else self.s.astype(np.float64))
+        else:
+            self._kernel = binary_kernel(X, kernel)
+            if self._kernel is not None:  # the kernel always takes weights
+                self._y_kernel = self.y
+                self._s_kernel = np.ones(self.m, self.dtype) if self.s is None else self.s
         self.n_coef, self.n_params = self.layout.n_coef, self.layout.n_params
         self.n_evals = 0  # passes over X made through loss_grad / loss, for the record
 
@@ -174,9 +184,9 @@ class LogisticObjective:
         """
         c, b = self._cast(coef, intercept)
         if self._kernel is not None:
-            s = self._s_ones if self.s is None else self.s
             with kernel_threads(self._kernel_threads):
-                loss, dw, db = self._kernel(self.X, self.y, s, c, float(b))
+                loss, dw, db = self._kernel(self.X, self._y_kernel, self._s_kernel, c,
+                                            b if self.multinomial else float(b))
         else:
             def block(Xb, rows):
                 loss, dz = self._block_loss_dz(Xb, rows, c, b)

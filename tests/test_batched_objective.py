@@ -134,3 +134,24 @@ def test_multinomial_batch_equals_single_objectives():
         fk, gk = ref.value_and_grad(thetas[:, k])
         np.testing.assert_allclose(f[k], fk, rtol=1e-12)
         np.testing.assert_allclose(g[:, k], gk, rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("order", ["C", "F"])
+def test_numba_kernel_equals_numpy_path(dtype, order):
+    pytest.importorskip("numba")
+    X, y, sw, fold, rng = _problem(m=700, n=9)
+    X = np.asarray(X, dtype=dtype, order=order)
+    exclude = np.array([-1, 0, 1, 2, 3, 1], dtype=np.int32)
+    alpha = np.array([0.0, 1e-3, 0.1, 1.0, 1e-2, 5.0])
+    W, b = rng.normal(size=(9, 6)) * 0.3, rng.normal(size=6)
+    kw = dict(fold=fold, exclude=exclude, alpha=alpha)
+    fast = BatchedObjective(X, y, sw, kernel="numba", **kw)
+    slow = BatchedObjective(X, y, sw, kernel="numpy", **kw)
+    assert fast._kernel is not None and slow._kernel is None
+    rtol = 1e-12 if dtype == np.float64 else 1e-5
+    for a, c in zip(fast.loss_grad(W, b), slow.loss_grad(W, b)):
+        np.testing.assert_allclose(a, c, rtol=rtol, atol=rtol * 1e-2)
+    sub = np.array([4, 0])
+    for a, c in zip(fast.loss_grad(W[:, sub], b[sub], sub), slow.loss_grad(W, b)):
+        np.testing.assert_allclose(a, c[..., sub], rtol=rtol, atol=rtol * 1e-2)

@@ -25,7 +25,8 @@ from typing import NamedTuple
 import numpy as np
 import scipy.sparse as sp
 
-from .blocks import RowBlocks, kernel_threads
+from .._kernels import batched_kernel
+from .blocks import RowBlocks
 from .logistic import LogisticObjective
 from .secondorder import spd_ridge
 
@@ -96,17 +97,6 @@ def batched_loss_grad(X, W, b, y, sw, fold, exclude, G, gb, n_threads=None, bloc
     return np.asarray(loss, dtype=np.float64)
 
 
-def _kernel_for(X, kernel):
-    """The compiled K-column kernel for X, or None (NumPy path)."""
-    if kernel == "numpy":
-        return None
-    try:
-        from .._kernels import batched_kernel
-    except ImportError:  # the compiled K-column kernel is not part of this build
-        return None
-    return batched_kernel(X, kernel)
-
-
 class BatchedObjective:
     """K binary logistic regressions on one X: losses and gradients in one read of X.
 
@@ -126,7 +116,9 @@ class BatchedObjective:
     fit_intercept : bool
     n_threads : int, optional
     kernel : {"auto", "numba", "numpy"}
-        "auto" runs the compiled K-column kernel when there is one for X.
+        "auto" runs the compiled K-column kernel (``_kernels.batched_kernel``: dense X
+        large enough, numba installed), else the blocked NumPy ``batched_loss_grad``;
+        "numba" forces the kernel, "numpy" the NumPy path.
 
     Attributes
     ----------
@@ -171,7 +163,7 @@ class BatchedObjective:
                              "weights.")
         self.n_threads = n_threads
         self.blocks = RowBlocks(X, n_threads=n_threads)
-        self._kernel = _kernel_for(X, kernel)
+        self._kernel = batched_kernel(X, kernel)
         self.n_evals = 0
 
     def loss_grad(self, W, b, models=None) -> BatchedLossGrad:
@@ -200,9 +192,8 @@ class BatchedObjective:
         exclude = np.ascontiguousarray(self.exclude[models])
         G, gb = np.empty((self.n, k)), np.empty(k)
         if self._kernel is not None:
-            with kernel_threads(self.n_threads):
-                loss = self._kernel(self.X, W, b, self.y, self.sw, self.fold, exclude, G,
-                                    gb, self.n_threads if self.n_threads else 0)
+            loss = self._kernel(self.X, W, b, self.y, self.sw, self.fold, exclude, G, gb,
+                                self.n_threads)
         else:
             loss = batched_loss_grad(self.X, W, b, self.y, self.sw, self.fold, exclude,
                                      G, gb, blocks=self.blocks)

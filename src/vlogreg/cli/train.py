@@ -29,6 +29,7 @@ from ..inference import COV_TYPES, summary
 from ..io import save
 from ..io.checkpoint import load_checkpoint, save_checkpoint
 from ..solvers import SOLVERS
+from . import train_cv
 from ._common import UsageError, refuse_overwrite, safe_text
 
 PENALTIES = {"l2": "l2", "l1": "l1", "elasticnet": "elasticnet", "none": None}
@@ -82,6 +83,7 @@ def add_parser(sub):
     p.add_argument("--resume", metavar="CHECKPOINT",
                    help="continue an interrupted fit from its checkpoint (same data and "
                    "options)")
+    train_cv.add_arguments(p)
     p.set_defaults(func=run)
 
 
@@ -194,6 +196,7 @@ def run(args):
     if args.inference and penalty in ("l1", "elasticnet"):
         raise UsageError(f"--inference needs --penalty l2 or none: there are no valid "
                          f"standard errors for an {args.penalty} fit.")
+    train_cv.check(args)
     # the checkpoint may replace the one resumed from (its state is read by then), but
     # neither output may replace the data, and the model not the checkpoint
     checkpoint = args.checkpoint or f"{args.model}.ckpt"
@@ -220,6 +223,11 @@ def run(args):
     if len(found) < 2:
         raise ValueError(f"{args.data}: the labels hold one class only ({found[0].item()!r}); "
                          f"training needs examples of at least 2 classes.")
+    cv_info = None if not args.cv else train_cv.select_c(
+        args, data.X, data.y, _penalty_params(args)["l1_ratio"],
+        report=not (args.json or args.quiet))
+    if cv_info is not None:
+        args.C = cv_info["C"]  # the whole data's fit at the chosen C
     model = LogisticRegression(**_penalty_params(args), solver=args.solver,
                                max_iter=args.max_iter, tol=args.tol,
                                class_weight=args.class_weight,
@@ -260,7 +268,12 @@ def run(args):
               "classes": [c.item() if hasattr(c, "item") else c for c in model.classes_],
               "solver": model.solver_, "n_iter": int(model.n_iter_[0]),
               "converged": bool(model.converged_), "time": seconds, "metrics": metrics,
-              "inference": summary is not None, "warnings": notes}
+              "inference": summary is not None, "warnings": notes,
+              **({"cv": cv_info} if cv_info else {})}
+    if args.plots:
+        result["plots"] = train_cv.write_plots(args.plots, cv_info, data.X, data.y, args,
+                                               _penalty_params(args)["l1_ratio"],
+                                               data.feature_names)
     if args.json:
         print(json.dumps(result))
     elif not args.quiet:
@@ -304,9 +317,9 @@ def _out_of_core(args):
               file=sys.stderr)
         return None
 
-    if args.one_hot or args.exclude or args.inference or args.resume:
-        raise UsageError("--one-hot, --exclude, --inference and --resume need the data in "
-                         "memory, but DATA is larger than the memory budget; raise "
+    if args.one_hot or args.exclude or args.inference or args.resume or args.cv:
+        raise UsageError("--one-hot, --exclude, --inference, --resume and --cv need the "
+                         "data in memory, but DATA is larger than the memory budget; raise "
                          "VLOGREG_MEMORY_BUDGET or prepare the columns beforehand.")
     source = open_source(path, target=args.target, features=args.features)
     if not args.quiet and not args.json:
@@ -427,3 +440,5 @@ def _report(args, model, r, summary):
         print(f"  inference  standard errors, odds ratios and model tests stored "
               f"({summary.kind}, {summary.cov_type} covariance)")
     print(f"  model   -> {safe_text(args.model)}")
+    if "plots" in r:
+        print(f"  plots   -> {', '.join(map(safe_text, r['plots']))}")

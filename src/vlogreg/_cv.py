@@ -19,6 +19,7 @@ from sklearn.metrics import get_scorer, make_scorer
 from sklearn.model_selection import check_cv
 from sklearn.utils.class_weight import compute_class_weight
 
+from . import _predict
 from ._estimator import LogisticRegression
 from ._params import _check_params, _seed
 from ._regpath import check_cs, prepare_grid_data, solve_grid
@@ -29,6 +30,44 @@ _LEGACY_MSG = (
     "redundancy. Set `use_legacy_attributes=False` to enable the new behavior now, or set "
     "it to `True` to silence this warning during the transition period while keeping the "
     "deprecated behavior for the time being.")
+
+
+#: scorers computed here from every C's decision values at once (one product per fold),
+#: by scikit-learn's formulas (log_loss clips the probabilities to [eps, 1 - eps]); any
+#: other scorer is called per model as scikit-learn does
+_DIRECT = (None, "accuracy", "neg_log_loss")
+
+
+def _direct_scores(scoring, paths, folds, X, y_idx, sample_weight, fit_intercept):
+    """scores (n_folds, n_l1, n_cs) of accuracy or neg_log_loss, from ``proba`` /
+    ``label_index`` of ``vlogreg._predict`` (what ``predict_proba`` / ``predict`` give)."""
+    F, L, nC, k, _ = paths.shape
+    n = X.shape[1]
+    out = np.empty((F, L, nC))
+    for i, (_, te) in enumerate(folds):
+        W = paths[i].reshape(L * nC * k, -1)
+        Z = np.asarray(X[te] @ W[:, :n].T, dtype=np.float64)
+        if fit_intercept:
+            Z += W[:, n]
+        yt = y_idx[te]
+        sw = None if sample_weight is None else np.asarray(sample_weight, np.float64)[te]
+        if k == 1 and scoring == "neg_log_loss":  # every C at once: P(y_i) = sigmoid(+-z)
+            p = _predict.proba(np.where(yt[:, None] == 1, Z, -Z).ravel())[:, 1]
+            eps = np.finfo(p.dtype).eps
+            loss = -np.log(np.clip(p, eps, 1 - eps)).reshape(Z.shape)
+            out[i] = -np.average(loss, axis=0, weights=sw).reshape(L, nC)
+            continue
+        rows = np.arange(len(te))
+        for j in range(L * nC):
+            z = Z[:, j] if k == 1 else Z[:, j * k:(j + 1) * k]
+            if scoring == "neg_log_loss":
+                p = _predict.proba(z)[rows, yt]
+                eps = np.finfo(p.dtype).eps
+                v = -np.average(-np.log(np.clip(p, eps, 1 - eps)), weights=sw)
+            else:
+                v = np.average(_predict.label_index(z) == yt, weights=sw)
+            out[i, j // nC, j % nC] = v
+    return out
 
 
 class LogisticRegressionCV(LogisticRegression):
@@ -242,6 +281,9 @@ class LogisticRegressionCV(LogisticRegression):
         """scores (n_folds, n_l1, n_cs): the scorer on each fold's test rows, as
         scikit-learn's ``_log_reg_scoring_path`` (labels of the whole y passed to
         scorers that take them; the test rows' sample weights)."""
+        if scoring in _DIRECT:
+            return _direct_scores(scoring, paths, folds, X, np.searchsorted(
+                self.classes_, y), sample_weight, self.fit_intercept)
         scorer = self._scorer(scoring)
         classes = self.classes_
         if hasattr(scorer, "_score_func"):

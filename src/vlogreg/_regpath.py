@@ -89,11 +89,10 @@ def fold_ids(trains, tests, m):
     fold = np.full(m, len(tests), dtype=np.int32)
     for i, (tr, te) in enumerate(zip(trains, tests)):
         te = np.asarray(te)
-        if np.any(fold[te] != len(tests)) or len(np.unique(te)) != len(te):
+        if len(tr) + len(te) != m or np.any(fold[te] != len(tests)) or \
+                np.bincount(te, minlength=m).max(initial=0) > 1:
             return None
         fold[te] = i
-        if len(tr) + len(te) != m:
-            return None
     for i, tr in enumerate(trains):
         if np.any(fold[np.asarray(tr)] == i):
             return None
@@ -155,12 +154,21 @@ def _solve_batched(data, Cs, fold, excludes, fit_intercept, tol, max_iter, warm,
     conv = np.zeros(F * nC, dtype=bool)
     stages = ([np.arange(F) * nC + c for c in np.argsort(Cs, kind="stable")] if warm
               else [np.arange(F * nC)])
-    prev = None
+    prev = start = None
     for models in stages:
-        res = batched_lbfgs(obj, prev, models=models, tol=tol, max_iter=max_iter)
+        if prev is not None:
+            # J and its gradient at the previous C's solution, for this C: only the L2
+            # term changes, (d alpha / 2) ||w||^2 and d alpha w, so no read of X
+            d_alpha = obj.alpha[models] - obj.alpha[prev_models]
+            w = prev.theta[:obj.n]
+            g = prev.grad.copy()
+            g[:obj.n] += d_alpha * w
+            start = (prev.loss + 0.5 * d_alpha * np.einsum("jk,jk->k", w, w), g)
+        res = batched_lbfgs(obj, None if prev is None else prev.theta, models=models,
+                            tol=tol, max_iter=max_iter, start=start)
         theta[:, models], n_iter[models], conv[models] = res.theta, res.n_iter, \
             res.converged
-        prev = res.theta
+        prev, prev_models = res, models
     coefs = theta.T.reshape(F, nC, 1, obj.p)
     return GridResult(coefs, n_iter.reshape(F, nC), conv.reshape(F, nC), True)
 

@@ -46,6 +46,8 @@ class BatchedResult:
     converged : ndarray (k,) bool
         Gradient max-norm at most ``tol`` at the returned theta.
     loss : ndarray (k,)
+    grad : ndarray (p, k)
+        The gradient at theta (a warm start along C derives the next start's from it).
     grad_norm : ndarray (k,)
     n_evals : int
         Calls of the batched objective (reads of X).
@@ -57,6 +59,7 @@ class BatchedResult:
     n_iter: np.ndarray
     converged: np.ndarray
     loss: np.ndarray
+    grad: np.ndarray
     grad_norm: np.ndarray
     n_evals: int
     tol: float
@@ -124,7 +127,7 @@ def _two_loop(g, S, Y, rho, count):
 
 
 def batched_lbfgs(objective, theta0=None, *, models=None, tol=1e-4, max_iter=100,
-                  memory=10, precondition=True):
+                  memory=10, precondition=True, start=None):
     """Minimise the models ``models`` of a batched objective together.
 
     Parameters
@@ -144,6 +147,9 @@ def batched_lbfgs(objective, theta0=None, *, models=None, tol=1e-4, max_iter=100
         Correction pairs kept per model.
     precondition : bool
         Run each model in the coordinates whitened by its Hessian bound.
+    start : tuple (f (k,), g (p, k)), optional
+        The objective's values and gradients at theta0 when the caller knows them
+        (along a path of C they follow from the previous solution without reading X).
 
     Returns
     -------
@@ -156,8 +162,11 @@ def batched_lbfgs(objective, theta0=None, *, models=None, tol=1e-4, max_iter=100
     theta = np.zeros((p, k)) if theta0 is None else np.array(theta0, dtype=np.float64)
     coords = _Coordinates(objective.hessian_bounds(models) if precondition else None)
     x = coords.start(theta)
-    f, g = objective.value_and_grad(theta, models)
-    n_evals = 1
+    if start is None:
+        f, g = objective.value_and_grad(theta, models)
+        n_evals = 1
+    else:
+        f, g, n_evals = np.array(start[0], dtype=np.float64), np.array(start[1]), 0
     gx = coords.grad(g, np.arange(k))
     opt = np.max(np.abs(g), axis=0) if p else np.zeros(k)
     n_iter = np.zeros(k, dtype=np.int64)
@@ -219,5 +228,5 @@ def batched_lbfgs(objective, theta0=None, *, models=None, tol=1e-4, max_iter=100
             failed[jp] = count[jp] == 0
             count[jp] = 0
     theta = coords.theta(x, np.arange(k))
-    return BatchedResult(theta=theta, n_iter=n_iter, converged=opt <= tol, loss=f,
+    return BatchedResult(theta=theta, n_iter=n_iter, converged=opt <= tol, loss=f, grad=g,
                          grad_norm=opt, n_evals=n_evals, tol=tol)

@@ -27,7 +27,7 @@ from .objective.batched import BatchedObjective
 from .objective.blocks import blas_single_thread
 from .objective.logistic import LogisticObjective
 from .solvers import SOLVERS, choose_solver
-from .solvers.batched_lbfgs import batched_lbfgs
+from .solvers import batched_lbfgs
 
 
 @dataclass

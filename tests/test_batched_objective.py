@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from vlogreg.objective.batched import BatchedObjective, MultinomialBatch, batched_loss_grad
+from vlogreg.objective.batched import BatchedObjective, batched_loss_grad
 from vlogreg.objective.logistic import LogisticObjective
 
 
@@ -113,27 +113,6 @@ def test_bad_inputs_name_the_fix():
         BatchedObjective(X, y[:-1], exclude=[0], alpha=[0.0])
     with pytest.raises(ValueError, match="no rows of positive weight"):
         BatchedObjective(X, y, fold=np.zeros(len(y), np.int32), exclude=[0], alpha=[0.0])
-
-
-def test_multinomial_batch_equals_single_objectives():
-    rng = np.random.default_rng(3)
-    m, n, K = 200, 5, 3
-    X = rng.normal(size=(m, n))
-    y = rng.integers(0, K, m)
-    sw = rng.uniform(0.5, 2.0, m)
-    fold = rng.integers(0, 3, m).astype(np.int32)
-    exclude = np.array([0, 1, 2, -1])
-    alpha = np.array([0.1, 0.01, 1.0, 0.0])
-    batch = MultinomialBatch(X, y, K, sw, fold=fold, exclude=exclude, alpha=alpha)
-    p = n * K + K
-    thetas = rng.normal(size=(p, 4))
-    f, g = batch.value_and_grad(thetas)
-    for k in range(4):
-        rows = fold != exclude[k]
-        ref = LogisticObjective(X[rows], y[rows], sw[rows], alpha=alpha[k], n_classes=K)
-        fk, gk = ref.value_and_grad(thetas[:, k])
-        np.testing.assert_allclose(f[k], fk, rtol=1e-12)
-        np.testing.assert_allclose(g[:, k], gk, rtol=1e-12, atol=1e-14)
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])

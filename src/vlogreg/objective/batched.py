@@ -14,8 +14,8 @@ cache block of rows serves ``Z_blk = X_blk W`` and ``G += X_blk^T dZ_blk`` (the 
 products are the extra). Models that have converged drop out: ``loss_grad(..., models=)``
 evaluates a subset.
 
-Binary only; the multinomial loss has ``MultinomialBatch``, which loops over the models
-with ``LogisticObjective`` (correct, one read of X per model).
+Binary only: multinomial cross-validation fits one model at a time
+(``_regpath.solve_grid``, a ``LogisticObjective`` on each fold's rows).
 """
 
 from __future__ import annotations
@@ -237,40 +237,3 @@ class BatchedObjective:
         w = self.sw * (self.fold != self.exclude[k])
         return LogisticObjective(self.X, self.y, w, alpha=self.alpha[k],
                                  fit_intercept=self.fit_intercept, **kw)
-
-
-class MultinomialBatch:
-    """K multinomial models on one X, each a ``LogisticObjective`` on its rows: a loop
-    over the models (one read of X per model), with the same ``fold``/``exclude``/
-    ``alpha`` semantics as ``BatchedObjective``.
-
-    ``objective(k)`` is model k's objective; ``value_and_grad(thetas, models)`` stacks
-    the single-model values (theta in ``LogisticObjective``'s flat layout, one column
-    per model).
-    """
-
-    def __init__(self, X, y, n_classes, sample_weight=None, *, fold=None, exclude, alpha,
-                 l1=0.0, fit_intercept=True, n_threads=None):
-        m = X.shape[0]
-        self.sw = np.ones(m) if sample_weight is None else np.asarray(sample_weight,
-                                                                      dtype=np.float64)
-        self.fold = np.zeros(m, np.int32) if fold is None else np.asarray(fold, np.int32)
-        self.exclude = np.asarray(exclude, dtype=np.int32)
-        K = len(self.exclude)
-        self.alpha = np.broadcast_to(np.asarray(alpha, dtype=np.float64), (K,))
-        self.l1 = np.broadcast_to(np.asarray(l1, dtype=np.float64), (K,))
-        self._objectives = [
-            LogisticObjective(X, y, self.sw * (self.fold != f), alpha=a, l1=l,
-                              fit_intercept=fit_intercept, n_classes=n_classes,
-                              n_threads=n_threads)
-            for f, a, l in zip(self.exclude, self.alpha, self.l1)]
-        self.n_models = K
-
-    def objective(self, k):
-        return self._objectives[k]
-
-    def value_and_grad(self, thetas, models=None):
-        models = range(self.n_models) if models is None else models
-        out = [self._objectives[k].value_and_grad(thetas[:, j]) for j, k in
-               enumerate(models)]
-        return np.array([f for f, _ in out]), np.column_stack([g for _, g in out])

@@ -166,3 +166,16 @@ _WEIGHT_EQUIVALENCE = (
         "check_sample_weight_equivalence_on_sparse_data": _WEIGHT_EQUIVALENCE})
 def test_sklearn_compatible(estimator, check):
     check(estimator)
+
+
+def test_sparse_input_is_batched_and_equals_dense():
+    import scipy.sparse as sp
+    X, y = _binary(seed=5)
+    X[np.abs(X) < 0.8] = 0.0
+    kw = dict(Cs=5, cv=4, scoring="neg_log_loss", l1_ratios=(0,),
+              use_legacy_attributes=False, **TIGHT)
+    dense = _fit(LogisticRegressionCV(**kw), X, y)
+    sparse = _fit(LogisticRegressionCV(**kw), sp.csr_matrix(X), y)
+    assert sparse.batched_
+    np.testing.assert_allclose(sparse.scores_, dense.scores_, rtol=1e-9)
+    np.testing.assert_allclose(sparse.coef_, dense.coef_, rtol=1e-7, atol=1e-9)

@@ -179,3 +179,15 @@ def test_sparse_input_is_batched_and_equals_dense():
     assert sparse.batched_
     np.testing.assert_allclose(sparse.scores_, dense.scores_, rtol=1e-9)
     np.testing.assert_allclose(sparse.coef_, dense.coef_, rtol=1e-7, atol=1e-9)
+
+
+def test_explicit_penalty_wins_over_l1_ratios():
+    X, y = _binary(seed=6)
+    ours, theirs = _pair(Cs=4, cv=3, scoring="neg_log_loss", penalty="l2",
+                         l1_ratios=(0.5,))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the deprecation and "only used with elasticnet"
+        ours.fit(X, y)
+        theirs.fit(X, y)
+    assert ours.batched_  # the L2 fits, not elastic-net ones
+    _compare(ours, theirs)

@@ -260,7 +260,9 @@ class LogisticRegressionCV(LogisticRegression):
         folds = list(cv.split(Xv, y_lab, **params))
         Cs = check_cs(self.Cs, name)
         ratios = [None] if l1_ratios is None else list(l1_ratios)
-        l1_of = [(1.0 if penalty == "l1" else 0.0) if r is None else float(r)
+        # the l1_ratios count only with the elastic net (scikit-learn: an explicit
+        # penalty='l2' or 'l1' wins over them)
+        l1_of = [float(r) if penalty == "elasticnet" else float(penalty == "l1")
                  for r in ratios]
         grids = [solve_grid(data, Cs, l1_ratio=r, trains=[tr for tr, _ in folds],
                             tests=[te for _, te in folds], fit_intercept=self.fit_intercept,

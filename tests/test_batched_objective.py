@@ -134,3 +134,21 @@ def test_numba_kernel_equals_numpy_path(dtype, order):
     sub = np.array([4, 0])
     for a, c in zip(fast.loss_grad(W[:, sub], b[sub], sub), slow.loss_grad(W, b)):
         np.testing.assert_allclose(a, c[..., sub], rtol=rtol, atol=rtol * 1e-2)
+
+
+def test_hessian_at_theta_equals_the_single_models_hessian():
+    X, y, sw, fold, rng = _problem(m=500, n=6)  # fewer rows than the subsample: exact
+    exclude = np.array([0, 2, -1], dtype=np.int32)
+    alpha = np.array([0.1, 0.0, 1e-3])
+    batch = BatchedObjective(X, y, sw, fold=fold, exclude=exclude, alpha=alpha,
+                             kernel="numpy")
+    theta = rng.normal(size=(7, 3)) * 0.5
+    H = batch.hessian_bounds(theta=theta)
+    for k in range(3):
+        ref = batch.single(k, kernel="numpy").hessian(theta[:, k])
+        # spd_ridge adds 1e-10 of each diagonal entry
+        np.testing.assert_allclose(H[k], ref, rtol=1e-9, atol=1e-12)
+    # at theta = 0 the bound is the Hessian there (a (1 - a) = 1/4), up to the weights
+    # of the rows each model leaves out
+    H0 = batch.hessian_bounds()
+    np.testing.assert_allclose(H0[2], batch.single(2).hessian(np.zeros(7)), rtol=1e-9)

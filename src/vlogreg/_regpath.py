@@ -165,7 +165,8 @@ def _solve_batched(data, Cs, fold, excludes, fit_intercept, tol, max_iter, warm,
             g[:obj.n] += d_alpha * w
             start = (prev.loss + 0.5 * d_alpha * np.einsum("jk,jk->k", w, w), g)
         res = batched_lbfgs(obj, None if prev is None else prev.theta, models=models,
-                            tol=tol, max_iter=max_iter, start=start)
+                            tol=tol, max_iter=max_iter, start=start,
+                            precondition=True if prev is None else "start")
         theta[:, models], n_iter[models], conv[models] = res.theta, res.n_iter, \
             res.converged
         prev, prev_models = res, models

@@ -27,8 +27,10 @@ import scipy.sparse as sp
 
 from .._kernels import batched_kernel
 from .blocks import RowBlocks
+from .._math import sigmoid
 from .logistic import LogisticObjective
-from .secondorder import spd_ridge
+from .protocol import BOUND_MAX_DENSE, BOUND_MAX_ROWS
+from .secondorder import spd_ridge, weighted_gram
 
 
 class BatchedLossGrad(NamedTuple):
@@ -204,23 +206,44 @@ class BatchedObjective:
         G += alpha * W
         return BatchedLossGrad(loss, G, gb / S if self.fit_intercept else np.zeros(k))
 
-    def hessian_bounds(self, models=None):
-        """Each model's Hessian bound for the solver's preconditioner: the bound of the
-        whole data's mean loss (``LogisticObjective.hessian_bound``, one strided row
+    def hessian_bounds(self, models=None, theta=None):
+        """Each model's SPD approximation of its Hessian, for the solver's preconditioner.
+
+        Without ``theta``: the bound of the whole data's mean loss
+        (``LogisticObjective.hessian_bound``: ``a (1 - a) <= 1/4``, one strided row
         subsample shared by every model) plus the model's ``alpha_k`` on the
-        coefficients. Returns (k, p, p), or (k, p) (diagonals) for many features."""
+        coefficients. With ``theta`` (p, k), the models' current coefficients (a warm
+        start): the Hessian there, ``X~^T diag(w_ik a_ik (1 - a_ik)) X~ / S_k + alpha_k``,
+        from the same row subsample (``BOUND_MAX_ROWS`` rows, no pass over X), so that
+        the first steps from a warm start are close to Newton steps.
+
+        Returns (k, p, p), or (k, p) (diagonals) beyond ``BOUND_MAX_DENSE`` columns.
+        """
         models = np.arange(self.n_models) if models is None else np.asarray(models)
-        if not hasattr(self, "_bound0"):
-            self._bound0 = LogisticObjective(
-                self.X, self.y, self.sw, fit_intercept=self.fit_intercept,
-                kernel="numpy").hessian_bound(ridge=False)
-        P0, n = self._bound0, self.n
-        if P0.ndim == 1:
-            out = np.repeat(P0[None], len(models), axis=0)
+        n, k = self.n, len(models)
+        if theta is None:
+            if not hasattr(self, "_bound0"):
+                self._bound0 = LogisticObjective(
+                    self.X, self.y, self.sw, fit_intercept=self.fit_intercept,
+                    kernel="numpy").hessian_bound(ridge=False)
+            out = np.repeat(self._bound0[None], k, axis=0)
+        else:
+            step = max(1, -(-self.m // BOUND_MAX_ROWS))
+            Xs = self.X[::step]
+            z = np.asarray(Xs @ np.asarray(theta[:n], dtype=self.dtype), dtype=np.float64)
+            if self.fit_intercept:
+                z += theta[n]
+            a = sigmoid(z)
+            w = self.sw[::step, None] * (self.fold[::step, None] != self.exclude[models])
+            d = w * a * (1.0 - a) / np.maximum(w.sum(axis=0), 1e-300)
+            dense = self.p <= BOUND_MAX_DENSE
+            out = np.stack([weighted_gram(Xs, d[:, j], self.fit_intercept) if dense
+                            else _gram_diagonal(Xs, d[:, j], self.fit_intercept)
+                            for j in range(k)])
+        if out.ndim == 2:
             out[:, :n] += self.alpha[models, None]
-            return np.stack([spd_ridge(P) for P in out])
-        out = np.repeat(P0[None], len(models), axis=0)
-        out[:, np.arange(n), np.arange(n)] += self.alpha[models, None]
+        else:
+            out[:, np.arange(n), np.arange(n)] += self.alpha[models, None]
         return np.stack([spd_ridge(P) for P in out])
 
     def value_and_grad(self, theta, models=None):
@@ -237,3 +260,12 @@ class BatchedObjective:
         w = self.sw * (self.fold != self.exclude[k])
         return LogisticObjective(self.X, self.y, w, alpha=self.alpha[k],
                                  fit_intercept=self.fit_intercept, **kw)
+
+
+def _gram_diagonal(Xs, d, fit_intercept):
+    """The diagonal of ``X~^T diag(d) X~`` (n + fit_intercept,), dense or CSR rows."""
+    if sp.issparse(Xs):
+        diag = np.asarray(Xs.multiply(Xs).T @ d).ravel()
+    else:
+        diag = (np.asarray(Xs, dtype=np.float64) ** 2).T @ d
+    return np.append(diag, d.sum()) if fit_intercept else diag

@@ -145,8 +145,11 @@ def batched_lbfgs(objective, theta0=None, *, models=None, tol=1e-4, max_iter=100
         Iterations per model.
     memory : int
         Correction pairs kept per model.
-    precondition : bool
-        Run each model in the coordinates whitened by its Hessian bound.
+    precondition : bool or "start"
+        True: run each model in the coordinates whitened by its Hessian bound
+        (``objective.hessian_bounds(models)``); "start": by its Hessian at theta0
+        (``hessian_bounds(models, theta0)``, for a warm start, where the bound at
+        theta = 0 overstates the curvature); False: none.
     start : tuple (f (k,), g (p, k)), optional
         The objective's values and gradients at theta0 when the caller knows them
         (along a path of C they follow from the previous solution without reading X).
@@ -160,7 +163,9 @@ def batched_lbfgs(objective, theta0=None, *, models=None, tol=1e-4, max_iter=100
     models = np.arange(objective.n_models) if models is None else np.asarray(models)
     k, p = len(models), objective.p
     theta = np.zeros((p, k)) if theta0 is None else np.array(theta0, dtype=np.float64)
-    coords = _Coordinates(objective.hessian_bounds(models) if precondition else None)
+    coords = _Coordinates(
+        None if not precondition else objective.hessian_bounds(
+            models, theta if precondition == "start" and theta0 is not None else None))
     x = coords.start(theta)
     if start is None:
         f, g = objective.value_and_grad(theta, models)

@@ -191,3 +191,16 @@ def test_explicit_penalty_wins_over_l1_ratios():
         theirs.fit(X, y)
     assert ours.batched_  # the L2 fits, not elastic-net ones
     _compare(ours, theirs)
+
+
+def test_unconverged_fold_fits_warn():
+    from sklearn.exceptions import ConvergenceWarning
+    X, y = _binary(seed=7)
+    est = LogisticRegressionCV(Cs=3, cv=3, scoring="neg_log_loss", l1_ratios=(0,),
+                               use_legacy_attributes=False, tol=1e-12, max_iter=1)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        est.fit(X, y)
+    messages = [str(w.message) for w in caught if w.category is ConvergenceWarning]
+    assert any("9 of 9 fold fits did not reach tol=1e-12" in m for m in messages)
+    assert any("did not converge in 1 iterations" in m for m in messages)  # the refit

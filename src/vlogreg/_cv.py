@@ -15,6 +15,7 @@ import inspect
 import numbers
 
 import numpy as np
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import get_scorer, make_scorer
 from sklearn.model_selection import check_cv
 from sklearn.utils.class_weight import compute_class_weight
@@ -270,6 +271,12 @@ class LogisticRegressionCV(LogisticRegression):
                             seed=_seed(self.random_state), n_jobs=self.n_jobs)
                  for r in l1_of]
         self.batched_ = all(g.batched for g in grids)
+        n_bad = sum(int((~g.converged).sum()) for g in grids)
+        if n_bad:
+            warn(f"{n_bad} of {sum(g.converged.size for g in grids)} fold fits did not "
+                 f"reach tol={self.tol:g} in max_iter={self.max_iter} iterations; raise "
+                 f"max_iter, or scale the features (e.g. StandardScaler).",
+                 ConvergenceWarning)
         # (n_folds, n_l1, n_cs, k, n_dof) and (n_folds, n_l1, n_cs)
         paths = np.stack([g.coefs for g in grids], axis=1)
         n_iter = np.stack([g.n_iter for g in grids], axis=1)

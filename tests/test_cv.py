@@ -84,8 +84,11 @@ def test_binary_weights_class_weight_and_new_attributes():
 def test_multinomial_iris(legacy):
     X, y = load_iris(return_X_y=True)
     X = StandardScaler().fit_transform(X)
+    # newton: lbfgs stalls at its rounding floor above tol=1e-10 on the nearly separable
+    # folds of the largest Cs (a ConvergenceWarning); both libraries' newton reach it
     ours, theirs = _pair(Cs=6, cv=StratifiedKFold(3, shuffle=True, random_state=1),
-                         scoring="neg_log_loss", use_legacy_attributes=legacy)
+                         scoring="neg_log_loss", use_legacy_attributes=legacy,
+                         solver="newton-cholesky")
     _fit(ours, X, y)
     _fit(theirs, X, y)
     assert not ours.batched_  # the multinomial loss: one model at a time

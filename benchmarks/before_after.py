@@ -222,7 +222,8 @@ def child_kernel(spec):
     rows = []
     g = {"__name__": "__main__", "__file__": path, "_BA_PAUSE": spec["pause"],
          "_BA_ROWS": rows}
-    sys.argv = [path, "--m", str(spec["m"]), "--repeat", str(spec["kernel_repeat"])]
+    sys.argv = [path, "--m", str(spec["m"]), "--repeat", str(spec["kernel_repeat"]),
+                "--classes", "0"]  # the binary cases: their rows are compared
     buf = io.StringIO()
     with contextlib.redirect_stdout(buf):
         exec(compile(src, path, "exec"), g)  # noqa: S102 - kernel.py, patched above

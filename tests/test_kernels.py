@@ -1,5 +1,7 @@
 """The compiled one-pass kernel equals the portable NumPy path, and is deterministic."""
 
+import os
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -151,3 +153,30 @@ def test_kernel_extreme_decision_values_stay_finite():
         assert np.isfinite(f1) and np.all(np.isfinite(g1))
         np.testing.assert_allclose(f1, f2, rtol=1e-12)
         np.testing.assert_allclose(g1, g2, rtol=1e-12, atol=1e-300)
+
+
+def test_first_compile_says_so_once_and_a_cached_run_is_silent(tmp_path):
+    # a fresh numba cache: the first process compiles (one line on stderr, however many
+    # kernels), the second loads the kernels from that cache and says nothing
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import vlogreg
+    from vlogreg._kernels.compile_note import MESSAGE
+
+    code = ("import numpy as np, scipy.sparse as sp\n"
+            "from vlogreg._kernels import numba_binary\n"
+            "X = sp.random(50, 4, density=0.5, format='csr', random_state=0)\n"
+            "for dt in (np.float64, np.float32):\n"
+            "    Xd = X.astype(dt); v = np.ones(50, dt)\n"
+            "    numba_binary.loss_grad(Xd, v, v, np.ones(4, dt), 0.0)\n"
+            "print('ok')\n")
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path),
+           "PYTHONPATH": str(Path(vlogreg.__file__).parents[1])}
+    runs = [subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                           check=False, text=True, timeout=600) for _ in range(2)]
+    for r in runs:
+        assert r.returncode == 0 and r.stdout == "ok\n", r.stderr
+    assert runs[0].stderr.count(MESSAGE) == 1, runs[0].stderr
+    assert MESSAGE not in runs[1].stderr, runs[1].stderr

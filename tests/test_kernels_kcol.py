@@ -195,3 +195,11 @@ def test_softmax_bit_identical_across_thread_counts(order):
     for r in results[1:]:
         assert r[0] == results[0][0]
         assert np.array_equal(r[1], results[0][1]) and np.array_equal(r[2], results[0][2])
+
+
+def test_batched_no_model_and_no_row():
+    X, W, b, y, sw, fold, exclude = _problem(40, 6, 2, np.float64, "C", seed=1)
+    loss, G, gb = _run(X, W[:, :0], b[:0], y, sw, fold, exclude[:0])
+    assert loss.shape == (0,) and G.shape == (6, 0) and gb.shape == (0,)
+    loss, G, gb = _run(X[:0], W, b, y[:0], sw[:0], fold[:0], exclude)
+    assert np.array_equal(loss, [0, 0]) and not G.any() and not gb.any()

@@ -248,3 +248,46 @@ def test_array_api_dispatch_gives_attributes_in_the_inputs_namespace():
     r = subprocess.run([sys.executable, "-c", _ARRAY_API_SCRIPT], env=env,
                        capture_output=True, text=True, timeout=300)
     assert r.returncode == 0 and r.stdout.strip() == "ok", r.stderr[-3000:]
+
+
+def test_threads_follow_threadpoolctl_limits(monkeypatch):
+    # a fit inside threadpool_limits(1) (or a joblib worker that set them) stays on one
+    # thread, n_jobs included: the limit caps it; without a limit n_jobs decides
+    from threadpoolctl import threadpool_limits
+
+    from vlogreg.objective.logistic import LogisticObjective
+
+    X, y = make_classification(n_samples=20_000, n_features=60, random_state=0)  # 9.6 MB
+
+    def prepared(**kw):
+        return backend_for(X).prepare(X, y, None, LogisticRegression(**kw)._fit_spec()
+                                      ).objective
+
+    with threadpool_limits(limits=1):
+        for kw in ({}, {"n_jobs": 2}, {"n_jobs": -1}):
+            obj = prepared(**kw)
+            assert obj.blocks.n_threads == 1 and obj._kernel_threads == 1, kw
+    cores = os.cpu_count()
+    assert prepared(n_jobs=2).blocks.n_threads == min(2, cores)
+    # the kernel runs on the objective's threads (numba's, set around the call)
+    numba = pytest.importorskip("numba")
+    seen = []
+    real = LogisticObjective.loss_grad
+
+    def spy(self, coef, intercept):
+        if self._kernel is not None and not hasattr(self._kernel, "spied"):
+            kernel = self._kernel
+
+            def counting(*a):
+                seen.append(numba.get_num_threads())
+                return kernel(*a)
+
+            counting.spied = True
+            self._kernel = counting
+        return real(self, coef, intercept)
+
+    monkeypatch.setattr(LogisticObjective, "loss_grad", spy)
+    with threadpool_limits(limits=1):
+        LogisticRegression(solver="lbfgs").fit(X, y)
+    assert seen and set(seen) == {1}
+    assert numba.get_num_threads() == numba.config.NUMBA_NUM_THREADS  # restored

@@ -1,4 +1,4 @@
-"""Compiled one-pass kernels, used when available (numba installed: ``vlogreg[fast]``).
+"""Compiled one-pass kernels, used when numba (a dependency) can be imported.
 
 ``binary_kernel(X)`` returns the fused loss+gradient function for X; ``softmax_kernel``
 and ``batched_kernel`` the K-column ones (multinomial; K binary models on one X). Each
@@ -46,7 +46,8 @@ def _takes(X, kernel, sparse_ok):
         nbytes = X.nbytes
     if kernel == "numba":
         if not numba_available():
-            raise ValueError("kernel='numba' needs numba: pip install 'vlogreg[fast]'.")
+            raise ValueError("kernel='numba' needs numba, which cannot be imported here: "
+                             "pip install numba, or use kernel='auto'.")
         if not ok:
             raise ValueError("kernel='numba' takes C- or F-contiguous float32/float64 arrays"
                              + (" or CSR matrices" if sparse_ok else " (no sparse matrix "

@@ -40,13 +40,14 @@ def prefetch(typingctx, arr, flat_index):
 
 
 @intrinsic
-def gemm(typingctx, transa, transb, m, n, k, a, a_off, lda, b, ldb, beta, c, ldc):
-    """Fortran BLAS ``C = op(A) op(B) + beta C`` (``op``: ``ord('n')`` or ``ord('t')``),
-    in the arrays' dtype, with A starting at ``a.flat[a_off]`` and explicit leading
-    dimensions: a block of rows of a C- or F-ordered X is an operand without a copy.
+def gemm(typingctx, transa, transb, m, n, k, a, lda, b, ldb, beta, c, ldc):
+    """Fortran BLAS ``C = op(A) op(B) + beta C`` (``op``: ``ord('n')`` or ``ord('t')``)
+    on the memory from the first element of the arrays ``a``, ``b``, ``c`` (views of
+    any layout: a block of rows of a C- or F-ordered X is an operand without a copy),
+    with explicit leading dimensions, in the arrays' dtype.
 
     Calls numba's own wrapper of scipy's ``cython_blas`` (looked up at run time, so
-    the compiled kernel can be cached); B and C start at their first element.
+    the compiled kernel can be cached).
     """
     if not all(isinstance(t, types.Array) for t in (a, b, c)) \
             or a.dtype not in (types.float32, types.float64) \
@@ -56,10 +57,10 @@ def gemm(typingctx, transa, transb, m, n, k, a, a_off, lda, b, ldb, beta, c, ldc
 
     ensure_blas()
     kind = "s" if a.dtype == types.float32 else "d"
-    sig = types.void(transa, transb, m, n, k, a, a_off, lda, b, ldb, beta, c, ldc)
+    sig = types.void(transa, transb, m, n, k, a, lda, b, ldb, beta, c, ldc)
 
     def codegen(context, builder, signature, args):
-        (ta, tb, m_, n_, k_, a_, aoff, lda_, b_, ldb_, beta_, c_, ldc_) = args
+        (ta, tb, m_, n_, k_, a_, lda_, b_, ldb_, beta_, c_, ldc_) = args
         tys = signature.args
         i8, i8p = ir.IntType(8), ir.IntType(8).as_pointer()
         intp = context.get_value_type(types.intp)
@@ -68,15 +69,12 @@ def gemm(typingctx, transa, transb, m, n, k, a, a_off, lda, b, ldb, beta, c, ldc
         def as_intp(v, ty):
             return context.cast(builder, v, ty, types.intp)
 
-        def data(ary_v, ary_t, off=None):
-            ptr = context.make_array(ary_t)(context, builder, ary_v).data
-            if off is not None:
-                ptr = builder.gep(ptr, [off])
-            return builder.bitcast(ptr, i8p)
+        def data(ary_v, ary_t):
+            return builder.bitcast(context.make_array(ary_t)(context, builder, ary_v).data,
+                                   i8p)
 
         alpha = cgutils.alloca_once_value(builder, context.get_constant(dt, 1.0))
-        beta_slot = cgutils.alloca_once_value(builder, context.cast(builder, beta_, tys[10],
-                                                                     dt))
+        beta_slot = cgutils.alloca_once_value(builder, context.cast(builder, beta_, tys[9], dt))
         fnty = ir.FunctionType(ir.IntType(32), [i8, i8, i8, intp, intp, intp, i8p, i8p,
                                                 intp, i8p, intp, i8p, i8p, intp])
         fn = cgutils.get_or_insert_function(builder.module, fnty, "numba_xxgemm")
@@ -84,9 +82,9 @@ def gemm(typingctx, transa, transb, m, n, k, a, a_off, lda, b, ldb, beta, c, ldc
             ir.Constant(i8, ord(kind)),
             builder.trunc(as_intp(ta, tys[0]), i8), builder.trunc(as_intp(tb, tys[1]), i8),
             as_intp(m_, tys[2]), as_intp(n_, tys[3]), as_intp(k_, tys[4]),
-            builder.bitcast(alpha, i8p), data(a_, tys[5], as_intp(aoff, tys[6])),
-            as_intp(lda_, tys[7]), data(b_, tys[8]), as_intp(ldb_, tys[9]),
-            builder.bitcast(beta_slot, i8p), data(c_, tys[11]), as_intp(ldc_, tys[12])))
+            builder.bitcast(alpha, i8p), data(a_, tys[5]), as_intp(lda_, tys[6]),
+            data(b_, tys[7]), as_intp(ldb_, tys[8]),
+            builder.bitcast(beta_slot, i8p), data(c_, tys[10]), as_intp(ldc_, tys[11])))
         check_blas_return(context, builder, res)
         return context.get_dummy_value()
 

@@ -25,7 +25,7 @@ import numpy as np
 from numba import njit, prange
 
 from ._intrinsics import prefetch
-from .numba_common import FLUSH, LINE, PREFETCH, B, _elementwise  # noqa: F401
+from .numba_common import FLUSH, LINE, PREFETCH, PREFETCH64, B, _elementwise  # noqa: F401
 from .numba_fortran import loss_grad_fortran, tile_rows
 
 
@@ -117,6 +117,7 @@ def loss_grad_dense(X, y, s, w, b, n_chunks, grad_parts, loss_parts):
     m, n = X.shape
     step = max(1, LINE // X.itemsize)
     single = X.itemsize == 4
+    pf_rows = PREFETCH if single else PREFETCH64
     for c in prange(n_chunks):
         r0 = (c * m) // n_chunks
         r1 = ((c + 1) * m) // n_chunks
@@ -131,8 +132,8 @@ def loss_grad_dense(X, y, s, w, b, n_chunks, grad_parts, loss_parts):
         since_flush = 0
         for start in range(r0, r1, B):
             nb = min(B, r1 - start)
-            if start + PREFETCH + nb <= m:
-                ahead = (start + PREFETCH) * n
+            if start + pf_rows + nb <= m:
+                ahead = (start + pf_rows) * n
                 for j in range(0, nb * n, step):
                     prefetch(X, ahead + j)
             _dots(X, start, nb, w, b, zb)

@@ -19,11 +19,13 @@ import numpy as np
 from numba import njit, prange
 
 from ._intrinsics import prefetch
-from .numba_common import LINE, _elementwise
+from .numba_common import LINE, _elementwise, l2_bytes
 
-#: bytes of X per tile: both products of a tile fit in a core's L2 (2 MiB here). In one
-#: sweep on 2M x 100 (2 threads), 1 MiB beat 0.25-6 MiB tiles in float32 and float64
-TILE_BYTES = 1 << 20
+#: bytes of X per tile: half a core's L2, so both products of a tile read it there. With
+#: a 2 MiB L2 (Intel Xeon, 2M x 100, 2 threads) 1 MiB beat 0.25-6 MiB tiles in float32
+#: and float64; with a 1 MiB L2 (AMD Zen 5, 1M x 100, one thread) 256 KiB-1 MiB tiles
+#: were within the run's noise and 64-128 KiB up to 1.5x slower
+TILE_BYTES = l2_bytes() // 2
 
 
 def tile_rows(n, itemsize):

@@ -1,24 +1,24 @@
 """Fused one-pass loss + gradient for K coefficient columns at once, compiled with numba.
 
-For ``W`` (n, K) and ``b`` (K,), each block of ``B`` = 16 rows of X goes through
+For ``W`` (n, K) and ``b`` (K,), each tile of R rows of X (about a quarter of the L2
+cache) goes through
 
-    Z_blk  = X_blk W + b                     (K dot products per row, in X's dtype:
-                                              ``numba_binary._dots`` per column of W)
-    dZ_blk, loss terms = a row function of Z_blk (float64, see ``numba_kcol_rows``)
-    G     += X_blk^T dZ_blk,  gb += sum dZ_blk (``numba_binary._axpys`` per column)
+    Z_t  = X_t W + b                         (a BLAS gemm on the tile, in X's dtype)
+    dZ_t, loss terms = a row function of Z_t (float64, ``numba_kcol_rows``)
+    G   += X_t^T dZ_t,  gb += sum dZ_t       (a second gemm, while X_t is in cache)
 
-while the block sits in L1: X is read from memory ONCE per evaluation, whatever K.
-Two row functions share this driver: the multinomial softmax (K classes, one model) and
-the batched binary log-loss (K independent binary models, each on its own rows, for
-cross-validation: row i counts in model k when ``fold[i] != exclude[k]``).
+so X is read from memory ONCE per evaluation, whatever K. Two row functions share this
+driver: the multinomial softmax (K classes, one model) and the batched binary log-loss
+(K independent binary models, each on its own rows, for cross-validation: row i counts
+in model k when ``fold[i] != exclude[k]``).
 
-Fortran-ordered X is read in tiles of rows, each transposed into a small row-major
-buffer (in L2) that the same blocks then walk: X is not copied, and the K passes over
-a block read L1, not 100 strided columns. Rows are split into chunks that depend on
-m (and on K x n, for the partials' memory) only; numba's threads take chunks with
-their own accumulators, and the chunks' partials are added in chunk order: results are
-bit-identical for any thread count. float32 X keeps float32 products and gradient
-accumulators flushed into float64 every ``FLUSH`` rows, as ``numba_binary`` does.
+The gemm calls (``_intrinsics.gemm``: scipy's BLAS through numba's own wrapper) take the
+tile of a C- or F-ordered X in place, through its leading dimension: X is never
+copied, and OpenBLAS picks its vector kernel for the CPU at run time. Rows are split
+into chunks that depend on the shapes only; numba's threads take chunks (BLAS itself on
+one thread inside them), each with its own accumulators, and the chunks' partials are
+added in chunk order: results are bit-identical for any thread count. float32 X gets
+float32 products, added into float64 accumulators once per tile.
 """
 
 from __future__ import annotations
@@ -28,14 +28,16 @@ from numba import njit, prange
 
 from ._intrinsics import gemm
 from .numba_binary import n_chunks_for
+from .numba_common import l2_bytes
 from .numba_kcol_rows import BATCHED, SOFTMAX, batched_binary_rows, softmax_rows
 from .threads import blas_single_thread, kernel_threads
 
 #: bytes of the chunks' gradient partials (n_chunks x K x n float64) at most: fewer
 #: chunks for a large K x n (load balance matters less than 1 GB of partials)
 PARTS_BYTES = 64 << 20
-#: bytes of X per tile: the tile stays in L2 between its two products
-TILE_BYTES = 256 << 10
+#: bytes of X per tile: a quarter of a core's L2, so the tile stays there between its
+#: two products (with a 1 MiB L2, 32 KiB-512 KiB tiles were within 10% of each other)
+TILE_BYTES = l2_bytes() // 4
 
 
 def n_chunks_kcol(m, n, k):
@@ -52,7 +54,7 @@ def tile_rows_kcol(n, itemsize):
 
 @njit(parallel=True, fastmath={"reassoc", "contract"}, error_model="numpy", cache=True,
       nogil=True)
-def kcol_dense(A, fortran, R, WT, b, y, sw, fold, exclude, mode, n_chunks, g_parts,
+def kcol_dense(A, fortran, R, W, WT, b, y, sw, fold, exclude, mode, n_chunks, g_parts,
                gb_parts, loss_parts):
     """One pass over dense X: per-chunk partial sums of the loss terms, G and gb.
 
@@ -61,7 +63,7 @@ def kcol_dense(A, fortran, R, WT, b, y, sw, fold, exclude, mode, n_chunks, g_par
     A : ndarray (m, n) C-contiguous X, or (n, m) the C-contiguous transpose of an
         F-contiguous X (``fortran`` True)
     R : int, rows per tile
-    WT : ndarray (K, n) of X's dtype, the coefficient columns as rows
+    W, WT : ndarray (n, K) and (K, n), C-contiguous, of X's dtype: the coefficients
     b : ndarray (K,) of X's dtype
     y, sw : ndarray (m,) float64: labels (class indices for the softmax, {0, 1} for the
         batched binary loss) and row weights
@@ -83,7 +85,7 @@ def kcol_dense(A, fortran, R, WT, b, y, sw, fold, exclude, mode, n_chunks, g_par
         r1 = ((c + 1) * m) // n_chunks
         acc64 = np.zeros((K, n), np.float64)
         gt = np.empty((K, n), A.dtype)       # a tile's G^T, in X's dtype
-        zt = np.empty((K, R), A.dtype)       # Z^T: BLAS's column-major (R, K), ld R
+        zt = np.empty((K, R), A.dtype)       # Z^T (F order) or Z (C order) of a tile
         dzt = np.empty((K, R), A.dtype)
         z64 = np.empty((K, R), np.float64)
         eb = np.empty((K, R), np.float64)
@@ -94,28 +96,38 @@ def kcol_dense(A, fortran, R, WT, b, y, sw, fold, exclude, mode, n_chunks, g_par
         lacc = np.zeros(K, np.float64)
         for t0 in range(r0, r1, R):
             nt = min(R, r1 - t0)
-            for k in range(K):
-                for i in range(nt):
-                    zt[k, i] = b[k]
-            # Z_t (nt x K) = X_t W + b. In BLAS's column-major terms a C-ordered X is
-            # X^T (n x m, ld n), an F-ordered one X (m x n, ld m)
+            # Z_t = X_t W + b, as BLAS's column-major operands (no copy of X): an
+            # F-ordered X_t is (nt x n, ld m), W^T's memory is W (n x K, ld n), and
+            # Z^T's is Z (nt x K, ld R). A C-ordered X_t is X_t^T (n x nt, ld n), W's
+            # memory is W^T (K x n, ld K): there Z^T (K x nt) = W^T X_t^T is the faster
+            # product (measured with OpenBLAS's SkylakeX and Haswell kernels)
             if fortran:
-                gemm(NO, NO, nt, K, n, A, t0, m, WT, n, 1.0, zt, R)
+                Xt = A[:, t0:t0 + nt]
+                for k in range(K):
+                    for i in range(nt):
+                        zt[k, i] = b[k]
+                gemm(NO, NO, nt, K, n, Xt, m, WT, n, 1.0, zt, R)
+                for k in range(K):
+                    for i in range(nt):
+                        z64[k, i] = zt[k, i]
             else:
-                gemm(TR, NO, nt, K, n, A, t0 * n, n, WT, n, 1.0, zt, R)
-            for k in range(K):
-                for i in range(nt):
-                    z64[k, i] = zt[k, i]
+                Xt = A[t0:t0 + nt]
+                gemm(NO, NO, K, nt, n, W, K, Xt, n, 0.0, zt, K)
+                zr = zt.reshape(K * R)   # Z (nt, K) row-major in zt's memory
+                for k in range(K):
+                    for i in range(nt):
+                        z64[k, i] = zr[i * K + k] + b[k]
             if mode == SOFTMAX:
                 lacc[0] += softmax_rows(z64, nt, y, sw, t0, eb, wb, rb, dzt, gacc, single)
             else:
                 batched_binary_rows(z64, nt, y, sw, fold, exclude, t0, eb[0], wb, dz64, dzt,
                                     gacc, lacc, single)
-            # G_t (n x K) = X_t^T dZ_t, while X_t is still in cache
+            # G_t (n x K) = X_t^T dZ_t, while X_t is still in cache; G_t's memory is
+            # G_t^T, dZ_t's is dZ_t^T (K x nt, ld R)
             if fortran:
-                gemm(TR, NO, n, K, nt, A, t0, m, dzt, R, 0.0, gt, n)
+                gemm(TR, NO, n, K, nt, Xt, m, dzt, R, 0.0, gt, n)
             else:
-                gemm(NO, NO, n, K, nt, A, t0 * n, n, dzt, R, 0.0, gt, n)
+                gemm(NO, NO, n, K, nt, Xt, n, dzt, R, 0.0, gt, n)
             for k in range(K):
                 for j in range(n):
                     acc64[k, j] += gt[k, j]
@@ -131,19 +143,22 @@ def kcol_pass(X, W, b, y, sw, fold, exclude, mode):
     unnormalized sums added over the chunks in chunk order."""
     m, n = X.shape
     K = W.shape[1]
+    if K == 0:  # BLAS takes no leading dimension of 0
+        return np.zeros(0), np.zeros((n, 0)), np.zeros(0)
     nc = n_chunks_kcol(m, n, K)
     g_parts = np.empty((nc, K, n))
     gb_parts = np.empty((nc, K))
     loss_parts = np.empty((nc, K))
     dt = X.dtype
-    WT = np.ascontiguousarray(np.asarray(W).T, dtype=dt)
+    Wx = np.ascontiguousarray(W, dtype=dt)
+    WT = np.ascontiguousarray(Wx.T)
     bx = np.ascontiguousarray(b, dtype=dt).reshape(K)
     fortran = not X.flags.c_contiguous
     A = X.T if fortran else X
     T = tile_rows_kcol(n, X.itemsize)
     with blas_single_thread():  # each tile's products run in the kernel's own threads
-        kcol_dense(A, fortran, T, WT, bx, y, sw, fold, exclude, mode, nc, g_parts, gb_parts,
-                   loss_parts)
+        kcol_dense(A, fortran, T, Wx, WT, bx, y, sw, fold, exclude, mode, nc, g_parts,
+                   gb_parts, loss_parts)
     # chunk order, fixed: bit-identical for any number of threads
     g, gb, loss = g_parts[0].copy(), gb_parts[0].copy(), loss_parts[0].copy()
     for c in range(1, nc):

@@ -2,10 +2,40 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from contextlib import contextmanager
 
 from threadpoolctl import ThreadpoolController
+
+from .._spec import n_threads
+
+
+def _controller_now():
+    global _controller
+    if _controller is None:
+        _controller = ThreadpoolController()
+    return _controller
+
+
+def threadpool_limit():
+    """The fewest threads any BLAS or OpenMP library of this process is set to (by
+    threadpoolctl's ``threadpool_limits``, ``OMP_NUM_THREADS``, ...), or None when none
+    is set below ``os.cpu_count()``. Read before a fit sets BLAS to one thread."""
+    counts = [lib.num_threads for lib in _controller_now().lib_controllers
+              if lib.user_api in ("blas", "openmp") and lib.num_threads]
+    limit = min(counts, default=None)
+    return limit if limit is not None and limit < (os.cpu_count() or 1) else None
+
+
+def fit_threads(n_jobs):
+    """Threads of a fit's kernels and row blocks: ``n_jobs`` (scikit-learn's
+    convention; None: all cores), capped by threadpoolctl's limits (a fit inside
+    ``threadpool_limits(1)``, or a joblib worker that set them, stays on one thread)."""
+    n, limit = n_threads(n_jobs), threadpool_limit()
+    if limit is None:
+        return n
+    return limit if n is None else min(n, limit)
 
 
 @contextmanager
@@ -36,7 +66,4 @@ def blas_single_thread():
     than they bring: on a busy machine they made a 30-iteration L-BFGS fit on breast
     cancer 30x slower (230 ms against 7 ms).
     """
-    global _controller
-    if _controller is None:
-        _controller = ThreadpoolController()
-    return _controller.limit(limits=1, user_api="blas")
+    return _controller_now().limit(limits=1, user_api="blas")

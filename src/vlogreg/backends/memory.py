@@ -16,6 +16,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from .._kernels.threads import fit_threads
 from .._labels import (
     check_labels_present,
     encode_labels,
@@ -23,7 +24,6 @@ from .._labels import (
     scaled_weights,
 )
 from .._scaling import moments, scales
-from .._spec import n_threads
 from .._validation import MAX_ABS, check_finite, check_values
 from ..objective.logistic import LogisticObjective
 from ..objective.standardized import with_scaling
@@ -59,7 +59,7 @@ def prepare(X, y, sample_weight, spec):
         lambda a, b: LogisticObjective(X, y_idx, sw, alpha=a, l1=b,
                                        fit_intercept=spec.fit_intercept,
                                        n_classes=len(classes),
-                                       n_threads=n_threads(spec.n_jobs)),
+                                       n_threads=fit_threads(spec.n_jobs)),
         col_scales, alpha, l1)
     return FitData(objective, classes, X.shape[1], names)
 

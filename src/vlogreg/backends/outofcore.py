@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._kernels.threads import fit_threads
 from .._labels import class_weights, encode_chunk, total_weight
-from .._spec import n_threads
 from .._validation import cell, first_nonfinite, nonfinite_message
 from ..objective.chunked import ChunkedObjective, ChunkSpec, add_parts, chunk_partial
 from ..objective.standardized import with_scaling
@@ -87,7 +87,7 @@ def prepare(X, y, sample_weight, spec):
     n = X.shape[1]
     alpha, l1 = spec.strengths(S)
     cspec = ChunkSpec(n=n, n_classes=len(classes), fit_intercept=spec.fit_intercept,
-                      S=S, n_threads=n_threads(spec.n_jobs))
+                      S=S, n_threads=fit_threads(spec.n_jobs))
     chunks = StreamChunks(cspec, rows, classes, cw)
     objective = with_scaling(
         lambda a, b: ChunkedObjective(chunks, cspec, m=m, dtype=X.dtype, alpha=a, l1=b),

@@ -18,6 +18,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = ["quickstart.md", "course.md", "solvers.md", "model-format.md", "cli.md",
+         "model-selection.md",
          "scaling.md", "inference.md"]
 FILES = sorted((ROOT / "docs").glob("*.md")) + [ROOT / "README.md"]
 NO_RUN = "<!-- no-run -->"

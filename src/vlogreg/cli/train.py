@@ -22,6 +22,7 @@ import warnings
 
 from .._names import COV_TYPES, SOLVER_NAMES
 from .._textgrid import WIDTH, fit_list
+from . import train_cv
 from ._common import UsageError, refuse_overwrite, safe_text
 from ._decide import RULES, check_binary, parse_threshold, pick_threshold
 from ._status import FitProgress, Reading, data_bytes, human_size
@@ -91,6 +92,7 @@ def add_parser(sub):
     p.add_argument("--resume", metavar="CHECKPOINT",
                    help="continue an interrupted fit from its checkpoint (same data and "
                    "options)")
+    train_cv.add_arguments(p)
     p.set_defaults(func=run)
 
 
@@ -156,6 +158,7 @@ def run(args):
     if args.inference and penalty in ("l1", "elasticnet"):
         raise UsageError(f"--inference needs --penalty l2 or none: there are no valid "
                          f"standard errors for an {args.penalty} fit.")
+    train_cv.check(args)
     # the checkpoint may replace the one resumed from (its state is read by then), but
     # neither output may replace the data, and the model not the checkpoint
     checkpoint = args.checkpoint or f"{args.model}.ckpt"
@@ -189,6 +192,11 @@ def run(args):
                          f"training needs examples of at least 2 classes.")
     if threshold is not None:
         check_binary(found)
+    cv_info = None if not args.cv else train_cv.select_c(
+        args, data.X, data.y, _penalty_params(args)["l1_ratio"],
+        report=not (args.json or args.quiet))
+    if cv_info is not None:
+        args.C = cv_info["C"]  # the whole data's fit at the chosen C
     model = LogisticRegression(**_penalty_params(args), solver=args.solver,
                                max_iter=args.max_iter, tol=args.tol,
                                class_weight=args.class_weight,
@@ -239,7 +247,12 @@ def run(args):
               "converged": bool(model.converged_), "time": seconds, "metrics": metrics,
               "inference": summary is not None, "warnings": notes,
               "dropped_rows": training.get("dropped_rows", 0),
-              "threshold": training.get("threshold")}
+              "threshold": training.get("threshold"),
+              **({"cv": cv_info} if cv_info else {})}
+    if args.plots:
+        result["plots"] = train_cv.write_plots(args.plots, cv_info, data.X, data.y, args,
+                                               _penalty_params(args)["l1_ratio"],
+                                               data.feature_names)
     if args.json:
         print(json.dumps(result))
     elif not args.quiet:
@@ -274,11 +287,11 @@ def _out_of_core(args):
         return None
 
     if args.one_hot or args.exclude or args.inference or args.resume or args.threshold \
-            or args.missing != "error":
-        raise UsageError("--one-hot, --exclude, --missing drop, --inference, --resume and "
-                         "--threshold need the data in memory, but DATA is larger than the "
-                         "memory budget; raise VLOGREG_MEMORY_BUDGET or prepare the columns "
-                         "beforehand.")
+            or args.cv or args.missing != "error":
+        raise UsageError("--one-hot, --exclude, --missing drop, --inference, --resume, "
+                         "--threshold and --cv need the data in memory, but DATA is larger "
+                         "than the memory budget; raise VLOGREG_MEMORY_BUDGET or prepare the "
+                         "columns beforehand.")
     source = open_source(path, target=args.target, features=args.features)
     if not args.quiet and not args.json:
         print(f"vlogreg train: {safe_text(args.data)} is {human_size(size)}, above the "
@@ -425,3 +438,5 @@ def _report(args, model, r, summary):
         print(f"  inference  standard errors, odds ratios and model tests stored "
               f"({summary.kind}, {summary.cov_type} covariance)")
     print(f"  model   -> {safe_text(args.model)}")
+    if "plots" in r:
+        print(f"  plots   -> {', '.join(map(safe_text, r['plots']))}")

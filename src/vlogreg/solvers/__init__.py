@@ -15,6 +15,7 @@ vlogreg solver of the same family, on the same objective (docs/solvers.md).
 
 from .._names import SOLVER_NAMES
 from ._base import IterationState, SolverResult, stop_tol, tol_floor
+from .batched_lbfgs import BatchedResult, batched_lbfgs
 from .gd import gradient_descent
 from .lbfgs import lbfgs
 from .newton import newton
@@ -54,4 +55,5 @@ def choose_solver(solver, *, has_l1, n_params, m):
 
 
 __all__ = ["SOLVERS", "SKLEARN_SOLVERS", "SolverResult", "IterationState", "choose_solver",
+           "batched_lbfgs", "BatchedResult",
            "gradient_descent", "lbfgs", "newton", "stop_tol", "tol_floor"]

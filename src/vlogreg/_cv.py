@@ -1,0 +1,391 @@
+"""``vlogreg.LogisticRegressionCV``: scikit-learn 1.9's estimator, its folds x Cs fits
+sharing each read of X.
+
+The fits of every fold and C come from ``_regpath.solve_grid`` (binary L2 on folds that
+partition the rows: the batched objective and L-BFGS, warm-started along C; otherwise
+one model at a time, warm-started along C), the scores from scikit-learn's scorers on
+each fold's test rows exactly as scikit-learn computes them, and the attributes
+(``C_``, ``l1_ratio_``, ``coefs_paths_``, ``scores_``, ``n_iter_``, with or without
+``use_legacy_attributes``) have scikit-learn's shapes and meaning.
+"""
+
+from __future__ import annotations
+
+import inspect
+import numbers
+
+import numpy as np
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.metrics import get_scorer, make_scorer
+from sklearn.model_selection import check_cv
+from sklearn.utils.class_weight import compute_class_weight
+
+from . import _predict
+from ._estimator import LogisticRegression
+from ._params import _check_params, _seed
+from ._regpath import check_cs, prepare_grid_data, solve_grid
+from ._warnings import warn
+
+_LEGACY_MSG = (
+    "The fitted attributes of {} will be simplified in scikit-learn 1.10 to remove "
+    "redundancy. Set `use_legacy_attributes=False` to enable the new behavior now, or set "
+    "it to `True` to silence this warning during the transition period while keeping the "
+    "deprecated behavior for the time being.")
+
+
+#: scorers computed here from every C's decision values at once (one product per fold),
+#: by scikit-learn's formulas (log_loss clips the probabilities to [eps, 1 - eps]); any
+#: other scorer is called per model as scikit-learn does
+_DIRECT = (None, "accuracy", "neg_log_loss")
+
+
+def _direct_scores(scoring, paths, folds, X, y_idx, sample_weight, fit_intercept):
+    """scores (n_folds, n_l1, n_cs) of accuracy or neg_log_loss, from ``proba`` /
+    ``label_index`` of ``vlogreg._predict`` (what ``predict_proba`` / ``predict`` give)."""
+    F, L, nC, k, _ = paths.shape
+    n = X.shape[1]
+    out = np.empty((F, L, nC))
+    for i, (_, te) in enumerate(folds):
+        W = paths[i].reshape(L * nC * k, -1)
+        Z = np.asarray(X[te] @ W[:, :n].T, dtype=np.float64)
+        if fit_intercept:
+            Z += W[:, n]
+        yt = y_idx[te]
+        sw = None if sample_weight is None else np.asarray(sample_weight, np.float64)[te]
+        if k == 1 and scoring == "neg_log_loss":  # every C at once: P(y_i) = sigmoid(+-z)
+            p = _predict.proba(np.where(yt[:, None] == 1, Z, -Z).ravel())[:, 1]
+            eps = np.finfo(p.dtype).eps
+            loss = -np.log(np.clip(p, eps, 1 - eps)).reshape(Z.shape)
+            out[i] = -np.average(loss, axis=0, weights=sw).reshape(L, nC)
+            continue
+        rows = np.arange(len(te))
+        for j in range(L * nC):
+            z = Z[:, j] if k == 1 else Z[:, j * k:(j + 1) * k]
+            if scoring == "neg_log_loss":
+                p = _predict.proba(z)[rows, yt]
+                eps = np.finfo(p.dtype).eps
+                v = -np.average(-np.log(np.clip(p, eps, 1 - eps)), weights=sw)
+            else:
+                v = np.average(_predict.label_index(z) == yt, weights=sw)
+            out[i, j // nC, j % nC] = v
+    return out
+
+
+class LogisticRegressionCV(LogisticRegression):
+    """Logistic regression with C (and l1_ratio) chosen by cross-validation.
+
+    scikit-learn 1.9's signature, defaults, warnings and fitted attributes; the
+    folds x Cs fits share each read of X (see ``vlogreg._regpath``). The objective of
+    every fit is ``LogisticRegression``'s, so every path point equals
+    ``LogisticRegression(C=C, l1_ratio=r, tol=tol).fit`` on the fold's rows to ``tol``.
+
+    Parameters
+    ----------
+    Cs : int or array-like, default=10
+        An int: ``np.logspace(-4, 4, Cs)``.
+    l1_ratios : array-like or None, default="warn"
+        The l1_ratios tried (0: L2, 1: L1). "warn" (the default) is None with
+        scikit-learn's FutureWarning: L2 alone, and no l1_ratio axis in the legacy
+        attributes.
+    fit_intercept : bool, default=True
+    cv : int, cross-validation generator or iterable, default=None
+        scikit-learn's ``check_cv`` (stratified 5-fold by default).
+    dual : bool, default=False
+        Only False.
+    penalty : {"l2", "l1", "elasticnet"}, deprecated
+        As in scikit-learn 1.9 (a FutureWarning; honoured).
+    scoring : str, callable or None, default="warn"
+        A scorer name or callable; None (and "warn", with scikit-learn's FutureWarning)
+        is accuracy.
+    solver : str, default="lbfgs"
+        The single-model solver where the batched one does not apply (vlogreg's or
+        scikit-learn's names, as ``LogisticRegression``).
+    tol, max_iter, class_weight, n_jobs, verbose, intercept_scaling, random_state
+        As in ``LogisticRegression`` (``n_jobs``: threads of the loss+gradient).
+    refit : bool, default=True
+        Refit on all the data at the best C (and l1_ratio), from the folds' mean
+        solution; else average the folds' best coefficients.
+    use_legacy_attributes : bool, default="warn"
+        scikit-learn 1.9's switch: True (and "warn", with its FutureWarning) keeps the
+        dict attributes, False gives the arrays of scikit-learn 1.10.
+
+    Attributes
+    ----------
+    Cs_ : ndarray (n_cs,)
+    l1_ratios_ : ndarray (n_l1_ratios,)
+    coefs_paths_ : dict or ndarray
+        Legacy: {class: (n_folds, n_cs[, n_l1_ratios], n_dof)}; else
+        (n_folds, n_l1_ratios, n_cs, n_classes or 1, n_dof).
+    scores_ : dict or ndarray
+        Legacy: {class: (n_folds, n_cs[, n_l1_ratios])}; else (n_folds, n_l1_ratios, n_cs).
+    C_, l1_ratio_ : ndarray (n_classes or 1,) (legacy) or float
+    n_iter_ : ndarray
+        Legacy: (1, n_folds, n_cs[, n_l1_ratios]); else (n_folds, n_l1_ratios, n_cs).
+    coef_, intercept_, classes_, n_features_in_, feature_names_in_
+    batched_ : bool
+        Whether the fold fits ran in the batched objective.
+    """
+
+    def __init__(self, *, Cs=10, l1_ratios="warn", fit_intercept=True, cv=None, dual=False,
+                 penalty="deprecated", scoring="warn", solver="lbfgs", tol=1e-4,
+                 max_iter=100, class_weight=None, n_jobs=None, verbose=0, refit=True,
+                 intercept_scaling=1.0, random_state=None, use_legacy_attributes="warn"):
+        self.Cs = Cs
+        self.l1_ratios = l1_ratios
+        self.fit_intercept = fit_intercept
+        self.cv = cv
+        self.dual = dual
+        self.penalty = penalty
+        self.scoring = scoring
+        self.solver = solver
+        self.tol = tol
+        self.max_iter = max_iter
+        self.class_weight = class_weight
+        self.n_jobs = n_jobs
+        self.verbose = verbose
+        self.refit = refit
+        self.intercept_scaling = intercept_scaling
+        self.random_state = random_state
+        self.use_legacy_attributes = use_legacy_attributes
+
+    # ------------------------------------------------------------ parameters
+    def _settings(self):
+        """``(penalty, l1_ratios or None, scoring, legacy)`` with scikit-learn 1.9's
+        warnings, after the checks (one-line errors)."""
+        name = type(self).__name__
+        l1_ratios = None if isinstance(self.l1_ratios, str) and self.l1_ratios == "warn" \
+            else self.l1_ratios
+        if isinstance(self.l1_ratios, str) and self.l1_ratios == "warn":
+            warn("The default value for l1_ratios will change from None to (0.0,) in "
+                 "version 1.10. To avoid this warning, explicitly set a value, e.g. "
+                 "l1_ratios=(0,).", FutureWarning)
+        if l1_ratios is not None and (
+                np.ndim(l1_ratios) != 1 or len(l1_ratios) == 0
+                or any(not isinstance(r, numbers.Real) or isinstance(r, bool)
+                       or not 0 <= r <= 1 for r in l1_ratios)):
+            raise ValueError(f"{name}: l1_ratios={l1_ratios!r} is not valid; use a "
+                             f"non-empty list of numbers in [0, 1] (0 for L2, 1 for L1).")
+        if self.penalty == "deprecated":
+            if l1_ratios is None or np.all(np.asarray(l1_ratios) == 0):
+                penalty = "l2"
+            elif np.all(np.asarray(l1_ratios) == 1):
+                penalty = "l1"
+            else:
+                penalty = "elasticnet"
+        elif self.penalty in ("l1", "l2", "elasticnet"):
+            penalty = self.penalty
+            warn("'penalty' was deprecated in version 1.8 and will be removed in 1.10. "
+                 "Use l1_ratios=(0,) instead of penalty='l2', l1_ratios=(1,) instead of "
+                 "penalty='l1', l1_ratios set to floats between 0 and 1 instead of "
+                 "penalty='elasticnet'.", FutureWarning)
+            if penalty == "elasticnet" and l1_ratios is None:
+                raise ValueError(f"{name}: penalty='elasticnet' needs l1_ratios, a list "
+                                 f"of numbers in [0, 1].")
+        else:
+            raise ValueError(f"{name}: penalty={self.penalty!r} is not valid; leave it "
+                             f"'deprecated' and use l1_ratios.")
+        scoring = None if self.scoring == "warn" else self.scoring
+        if self.scoring == "warn":
+            warn("The default value of the parameter 'scoring' will change from None, "
+                 "i.e. accuracy, to 'neg_log_loss' in version 1.11. To silence this "
+                 "warning, explicitly set the scoring parameter.", FutureWarning)
+        legacy = self.use_legacy_attributes
+        if legacy == "warn":
+            warn(_LEGACY_MSG.format(name), FutureWarning)
+            legacy = True
+        if not isinstance(legacy, (bool, np.bool_)):
+            raise ValueError(f"{name}: use_legacy_attributes={legacy!r} is not valid; "
+                             f"use True or False.")
+        if not isinstance(self.refit, (bool, np.bool_)):
+            raise ValueError(f"{name}: refit={self.refit!r} is not valid; use True or "
+                             f"False.")
+        if self.dual is not False:
+            raise ValueError(f"{name}: dual={self.dual!r} is not valid; use False "
+                             f"(vlogreg solves the primal problem).")
+        # the checks of the parameters LogisticRegression shares, under this name
+        try:
+            _check_params(LogisticRegression(
+                tol=self.tol, max_iter=self.max_iter, class_weight=self.class_weight,
+                solver=self.solver, n_jobs=self.n_jobs, random_state=self.random_state,
+                fit_intercept=self.fit_intercept, intercept_scaling=self.intercept_scaling,
+                verbose=self.verbose))
+        except ValueError as e:
+            raise ValueError(str(e).replace("LogisticRegression:", f"{name}:", 1)) from None
+        return penalty, l1_ratios, scoring, bool(legacy)
+
+    def _scorer(self, scoring):
+        return get_scorer("accuracy" if scoring is None else scoring)
+
+    # ------------------------------------------------------------------- fit
+    def fit(self, X, y, sample_weight=None, **params):
+        """Fit every fold x C (x l1_ratio) model, choose by the mean score, refit.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix (m, n)
+        y : array-like (m,)
+        sample_weight : array-like (m,), optional
+            Training weights, and the scorer's weights on each fold's test rows.
+        **params
+            Passed to the splitter's ``split`` (e.g. ``groups``).
+
+        Returns
+        -------
+        self
+        """
+        penalty, l1_ratios, scoring, legacy = self._settings()
+        name = type(self).__name__
+        data = prepare_grid_data(X, y, sample_weight, class_weight=None,
+                                 fit_intercept=self.fit_intercept, estimator=name)
+        Xv, classes = data.X, data.classes
+        y_lab = classes[data.y]
+        sw_user = None if sample_weight is None else data.s * 2.0 ** data.exp2  # exact
+        class_weight = self.class_weight
+        if isinstance(class_weight, dict) and not set(class_weight) <= set(classes):
+            raise ValueError(f"{name}: class_weight's keys {sorted(class_weight)} are not "
+                             f"all classes of y {list(classes)}; use the labels as keys.")
+        if class_weight == "balanced":  # on the whole y, as scikit-learn
+            cw = compute_class_weight("balanced", classes=classes, y=y_lab,
+                                      sample_weight=sw_user)
+            class_weight = dict(zip(classes, cw))
+        if class_weight is not None:
+            data = prepare_grid_data(Xv, y_lab, sample_weight, class_weight=class_weight,
+                                     fit_intercept=self.fit_intercept, estimator=name)
+        self.classes_ = classes
+        self.n_features_in_ = Xv.shape[1]
+        if data.feature_names is not None:
+            self.feature_names_in_ = data.feature_names
+        elif hasattr(self, "feature_names_in_"):
+            del self.feature_names_in_
+        cv = check_cv(self.cv, y_lab, classifier=True)
+        folds = list(cv.split(Xv, y_lab, **params))
+        Cs = check_cs(self.Cs, name)
+        ratios = [None] if l1_ratios is None else list(l1_ratios)
+        # the l1_ratios count only with the elastic net (scikit-learn: an explicit
+        # penalty='l2' or 'l1' wins over them)
+        l1_of = [float(r) if penalty == "elasticnet" else float(penalty == "l1")
+                 for r in ratios]
+        grids = [solve_grid(data, Cs, l1_ratio=r, trains=[tr for tr, _ in folds],
+                            tests=[te for _, te in folds], fit_intercept=self.fit_intercept,
+                            tol=self.tol, max_iter=self.max_iter, solver=self.solver,
+                            seed=_seed(self.random_state), n_jobs=self.n_jobs)
+                 for r in l1_of]
+        self.batched_ = all(g.batched for g in grids)
+        n_bad = sum(int((~g.converged).sum()) for g in grids)
+        if n_bad:
+            warn(f"{n_bad} of {sum(g.converged.size for g in grids)} fold fits did not "
+                 f"reach tol={self.tol:g} in max_iter={self.max_iter} iterations; raise "
+                 f"max_iter, or scale the features (e.g. StandardScaler).",
+                 ConvergenceWarning)
+        # (n_folds, n_l1, n_cs, k, n_dof) and (n_folds, n_l1, n_cs)
+        paths = np.stack([g.coefs for g in grids], axis=1)
+        n_iter = np.stack([g.n_iter for g in grids], axis=1)
+        scores = self._fold_scores(paths, folds, Xv, y_lab, sample_weight, scoring)
+        self.Cs_ = Cs
+        self._set_attributes(paths, n_iter, scores, folds, ratios, l1_of, legacy,
+                             penalty, class_weight, X, y, sample_weight)
+        return self
+
+    def _fold_scores(self, paths, folds, X, y, sample_weight, scoring):
+        """scores (n_folds, n_l1, n_cs): the scorer on each fold's test rows, as
+        scikit-learn's ``_log_reg_scoring_path`` (labels of the whole y passed to
+        scorers that take them; the test rows' sample weights)."""
+        if scoring in _DIRECT:
+            return _direct_scores(scoring, paths, folds, X, np.searchsorted(
+                self.classes_, y), sample_weight, self.fit_intercept)
+        scorer = self._scorer(scoring)
+        classes = self.classes_
+        if hasattr(scorer, "_score_func"):
+            sig = inspect.signature(scorer._score_func).parameters
+            if "labels" in sig:
+                pos = {"pos_label": classes[-1]} if len(classes) <= 2 and \
+                    "pos_label" in sig else {}
+                scorer = make_scorer(scorer._score_func,
+                                     greater_is_better=scorer._sign == 1,
+                                     response_method=scorer._response_method,
+                                     labels=classes, **pos, **getattr(scorer, "_kwargs", {}))
+        sw = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
+        model = LogisticRegression(fit_intercept=self.fit_intercept)
+        model.classes_, model.n_features_in_ = classes, X.shape[1]
+        n = X.shape[1]
+        out = np.empty(paths.shape[:3])
+        for i, (_, te) in enumerate(folds):
+            kw = {} if sw is None else {"sample_weight": sw[te]}
+            Xt, yt = X[te], y[te]
+            for j in range(paths.shape[1]):
+                for c in range(paths.shape[2]):
+                    w = paths[i, j, c]
+                    model.coef_ = w[:, :n]
+                    model.intercept_ = w[:, n] if self.fit_intercept else np.zeros(len(w))
+                    out[i, j, c] = scorer(model, Xt, yt, **kw)
+        return out
+
+    def _set_attributes(self, paths, n_iter, scores, folds, ratios, l1_of, legacy, penalty,
+                        class_weight, X, y, sample_weight):
+        """scikit-learn 1.9's fitted attributes from the fold fits (its shapes, its
+        choice of the best C and l1_ratio, its refit or average)."""
+        classes, n = self.classes_, self.n_features_in_
+        binary = len(classes) == 2
+        k = 1 if binary else len(classes)
+        F = len(folds)
+        if binary:  # (1, n_folds, n_cs, n_l1, n_dof)
+            cp = np.swapaxes(paths[:, :, :, 0, :], 1, 2)[None]
+        else:  # (n_classes, n_folds, n_cs, n_l1, n_dof)
+            cp = np.moveaxis(paths, (0, 1, 3), (1, 3, 0))
+        keys = classes[1:] if binary else classes
+        sc = np.tile(np.swapaxes(scores, 1, 2)[None], (k, 1, 1, 1))
+        self.n_iter_ = np.swapaxes(n_iter, 1, 2)[None].astype(np.int32)
+        self.scores_ = dict(zip(keys, sc))
+        self.coefs_paths_ = dict(zip(keys, cp))
+        l1r_arr = np.asarray(ratios)
+        s0 = sc[0]  # (n_folds, n_cs, n_l1), the same for every class
+        if self.refit:
+            best = np.unravel_index(np.argmax(s0.sum(axis=0)), s0.shape[1:])
+            C_, l1_ratio_ = self.Cs_[best[0]], ratios[best[1]]
+            init = cp[:, :, best[0], best[1], :].mean(axis=1)  # (k, n_dof)
+            est = LogisticRegression(
+                C=C_, l1_ratio=l1_of[best[1]], tol=self.tol, max_iter=self.max_iter,
+                class_weight=class_weight, solver=self.solver, n_jobs=self.n_jobs,
+                fit_intercept=self.fit_intercept, random_state=self.random_state,
+                warm_start=True, verbose=max(0, self.verbose - 1))
+            est.coef_ = init[:, :n].copy()
+            est.intercept_ = init[:, n].copy() if self.fit_intercept else np.zeros(k)
+            est.fit(X, y, sample_weight)
+            coef = np.asarray(est.coef_, dtype=np.float64)
+            intercept = np.asarray(est.intercept_, dtype=np.float64)
+            self.converged_ = est.converged_
+        else:  # each fold's best, averaged
+            best = np.unravel_index(np.argmax(s0.reshape(F, -1), axis=1), s0.shape[1:])
+            w = np.mean([cp[:, i, best[0][i], best[1][i], :] for i in range(F)], axis=0)
+            coef = w[:, :n]
+            intercept = w[:, n] if self.fit_intercept else np.zeros(k)
+            C_ = float(np.mean(self.Cs_[best[0]]))
+            l1_ratio_ = (float(np.mean(l1r_arr[best[1]])) if penalty == "elasticnet"
+                         else 0.0)
+            self.converged_ = True
+        self.coef_, self.intercept_ = coef, intercept
+        self.C_ = np.asarray([C_] * k)
+        self.l1_ratio_ = np.asarray([l1_ratio_] * k)  # None stays None, as scikit-learn
+        self.l1_ratios_ = l1r_arr
+        no_l1_axis = ratios == [None]
+        if no_l1_axis:  # no l1_ratios: the legacy attributes lose that axis
+            self.coefs_paths_ = {c: v[:, :, 0, :] for c, v in self.coefs_paths_.items()}
+            self.scores_ = {c: v[:, :, 0] for c, v in self.scores_.items()}
+            self.n_iter_ = self.n_iter_[:, :, :, 0]
+        if not legacy:
+            self.C_ = float(self.C_[0])
+            if no_l1_axis:
+                self.l1_ratio_ = 1.0 if self.penalty == "l1" else 0.0
+            else:
+                self.l1_ratio_ = float(self.l1_ratio_[0])
+            # (n_folds, n_l1_ratios, n_cs, n_classes or 1, n_dof) and (n_folds, n_l1, n_cs)
+            self.coefs_paths_ = np.moveaxis(cp, (0, 1, 3), (3, 0, 1))
+            self.scores_ = np.moveaxis(s0, (1, 2), (2, 1))
+            self.n_iter_ = np.moveaxis(np.swapaxes(n_iter, 1, 2), (1, 2), (2, 1)).astype(
+                np.int32)
+
+    def score(self, X, y, sample_weight=None):
+        """The ``scoring`` metric (accuracy when None) of the fitted model on (X, y)."""
+        scoring = None if self.scoring == "warn" else self.scoring
+        kw = {} if sample_weight is None else {"sample_weight": sample_weight}
+        return self._scorer(scoring)(self, X, y, **kw)

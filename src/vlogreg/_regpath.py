@@ -1,0 +1,315 @@
+"""Regularization paths: many fits on one X, along a grid of C and across folds.
+
+``solve_grid`` is the engine shared by ``vlogreg.path`` (``logistic_path``) and
+``vlogreg.LogisticRegressionCV``. For binary L2 fits whose folds partition the rows
+(K-fold and its stratified and grouped variants) every (fold, C) model is a column of
+one ``BatchedObjective``: each evaluation reads X once for all the models of a stage,
+and the stages go along the C grid from the smallest C (the largest penalty) up, each
+warm-started from the previous one's solutions (``warm=False``: all the models in one
+batch from zero). Every other case (L1 and elastic net, the multinomial loss, folds
+that do not partition the rows) runs the single-model solver per model, on a copy of
+the fold's training rows, warm-started along C the same way.
+
+The strengths come from C as in ``LogisticRegression``: model k minimises
+``C sum_i s_i loss_i + penalty(w)`` over its training rows, i.e. the mean objective
+with ``alpha_k = 1 / (C S_k)`` (``FitSpec.strengths``), S_k the model's total weight.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._spec import FitSpec, n_threads, resolve_penalty
+from .backends import memory
+from .objective.batched import BatchedObjective
+from .objective.blocks import blas_single_thread
+from .objective.logistic import LogisticObjective
+from .solvers import SOLVERS, batched_lbfgs, choose_solver
+
+
+@dataclass
+class GridData:
+    """Validated data for many fits: X (CSR or ndarray), the class indices ``y``, the
+    final weights ``s`` (class weights folded in, scaled by ``2**-exp2``), ``classes``."""
+
+    X: object
+    y: np.ndarray
+    s: np.ndarray
+    classes: np.ndarray
+    exp2: int
+    feature_names: object = None
+
+    @property
+    def n_classes(self):
+        return len(self.classes)
+
+
+def prepare_grid_data(X, y, sample_weight=None, *, class_weight=None, fit_intercept=True,
+                      estimator="logistic_path"):
+    """X, y and the weights checked and encoded once, as ``LogisticRegression.fit`` does
+    (the in-memory backend's ``prepare``: same errors, same label and weight rules)."""
+    spec = FitSpec(penalty="l2", C=1.0, fit_intercept=fit_intercept,
+                   class_weight=class_weight, estimator=estimator)
+    data = memory.prepare(X, y, sample_weight, spec)
+    obj = data.objective
+    s = np.ones(obj.m) if obj.s is None else np.asarray(obj.s, dtype=np.float64)
+    # alpha = 1 / (S 2**exp2) for C = 1: recover the power of two the weights lost
+    exp2 = int(round(np.log2(1.0 / (obj.alpha * s.sum()))))
+    return GridData(obj.X, np.asarray(obj.y).astype(np.intp), s, data.classes, exp2,
+                    data.feature_names)
+
+
+@dataclass
+class GridResult:
+    """Fits of ``n_fits`` training sets x ``n_cs`` values of C.
+
+    Attributes
+    ----------
+    coefs : ndarray (n_fits, n_cs, k, n + fit_intercept)
+        Each fit's coefficients, the intercept last (scikit-learn's ``coefs_paths_``
+        convention); k = 1 (binary) or the number of classes.
+    n_iter : ndarray (n_fits, n_cs) int
+    converged : ndarray (n_fits, n_cs) bool
+    batched : bool
+        Whether the batched objective and solver ran (else one model at a time).
+    """
+
+    coefs: np.ndarray
+    n_iter: np.ndarray
+    converged: np.ndarray
+    batched: bool
+
+
+def fold_ids(trains, tests, m):
+    """Each row's fold (``len(tests)`` for rows in no test set) when the splits are
+    "train = every row outside test" with disjoint test sets; None otherwise."""
+    fold = np.full(m, len(tests), dtype=np.int32)
+    for i, (tr, te) in enumerate(zip(trains, tests)):
+        te = np.asarray(te)
+        if len(tr) + len(te) != m or np.any(fold[te] != len(tests)) or \
+                np.bincount(te, minlength=m).max(initial=0) > 1:
+            return None
+        fold[te] = i
+    for i, tr in enumerate(trains):
+        if np.any(fold[np.asarray(tr)] == i):
+            return None
+    return fold
+
+
+def solve_grid(data, Cs, *, l1_ratio=0.0, trains=None, tests=None, fit_intercept=True,
+               tol=1e-4, max_iter=100, solver="auto", warm=True, seed=0, n_jobs=None,
+               kernel="auto"):
+    """Fit every (training set, C) model; see the module's docstring.
+
+    Parameters
+    ----------
+    data : GridData
+    Cs : ndarray (n_cs,)
+        Any order; solved from the smallest up (warm starts), stored in this order.
+    l1_ratio : float
+    trains, tests : lists of index arrays, optional
+        The folds' training and test rows; None: one fit on every row.
+    solver : str
+        The single-model solver where the batched one does not apply ("auto" as in
+        ``LogisticRegression``).
+    warm : bool
+        Warm starts along C (else, batched: all models from zero in one batch).
+    """
+    Cs = np.asarray(Cs, dtype=np.float64)
+    m = data.X.shape[0]
+    trains = [None] if trains is None else list(trains)
+    fold = (np.zeros(m, np.int32) if tests is None
+            else fold_ids(trains, tests, m))
+    excludes = [-1] if tests is None else list(range(len(trains)))
+    batched = data.n_classes == 2 and l1_ratio == 0 and fold is not None
+    with blas_single_thread():  # the row blocks' threads are the parallelism
+        if batched:
+            return _solve_batched(data, Cs, fold, excludes, fit_intercept, tol, max_iter,
+                                  warm, n_jobs, kernel)
+        return _solve_each(data, Cs, trains, l1_ratio, fit_intercept, tol, max_iter,
+                           solver, seed, n_jobs)
+
+
+def _strengths(C, l1_ratio, S, exp2):
+    spec = FitSpec(penalty=resolve_penalty("deprecated", C, l1_ratio), C=C,
+                   l1_ratio=l1_ratio)
+    return spec.strengths(S, exp2)
+
+
+def _solve_batched(data, Cs, fold, excludes, fit_intercept, tol, max_iter, warm, n_jobs,
+                   kernel):
+    F, nC = len(excludes), len(Cs)
+    obj = BatchedObjective(data.X, data.y, data.s, fold=fold,
+                           exclude=np.repeat(excludes, nC), alpha=0.0,
+                           fit_intercept=fit_intercept, n_threads=n_threads(n_jobs),
+                           kernel=kernel)
+    C_of = np.tile(Cs, F)  # model f nC + c: fold f, C_c
+    obj.alpha = np.array([_strengths(C, 0.0, S, data.exp2)[0]
+                          for C, S in zip(C_of, obj.S)])
+    theta = np.zeros((obj.p, F * nC))
+    n_iter = np.zeros(F * nC, dtype=np.int64)
+    conv = np.zeros(F * nC, dtype=bool)
+    stages = ([np.arange(F) * nC + c for c in np.argsort(Cs, kind="stable")] if warm
+              else [np.arange(F * nC)])
+    prev = start = prev_models = None
+    for models in stages:
+        if prev is not None:
+            # J and its gradient at the previous C's solution, for this C: only the L2
+            # term changes, (d alpha / 2) ||w||^2 and d alpha w, so no read of X
+            d_alpha = obj.alpha[models] - obj.alpha[prev_models]
+            w = prev.theta[:obj.n]
+            g = prev.grad.copy()
+            g[:obj.n] += d_alpha * w
+            start = (prev.loss + 0.5 * d_alpha * np.einsum("jk,jk->k", w, w), g)
+        res = batched_lbfgs(obj, None if prev is None else prev.theta, models=models,
+                            tol=tol, max_iter=max_iter, start=start,
+                            precondition=True if prev is None else "start")
+        theta[:, models], n_iter[models], conv[models] = res.theta, res.n_iter, \
+            res.converged
+        prev, prev_models = res, models
+    coefs = theta.T.reshape(F, nC, 1, obj.p)
+    return GridResult(coefs, n_iter.reshape(F, nC), conv.reshape(F, nC), True)
+
+
+def _solve_each(data, Cs, trains, l1_ratio, fit_intercept, tol, max_iter, solver, seed,
+                n_jobs):
+    F, nC = len(trains), len(Cs)
+    k = data.n_classes if data.n_classes > 2 else 1
+    coefs = np.zeros((F, nC, k, data.X.shape[1] + int(fit_intercept)))
+    n_iter = np.zeros((F, nC), dtype=np.int64)
+    conv = np.zeros((F, nC), dtype=bool)
+    for i, tr in enumerate(trains):
+        X, y, s = (data.X, data.y, data.s) if tr is None else \
+            (data.X[tr], data.y[tr], data.s[tr])
+        theta = None
+        for c in np.argsort(Cs, kind="stable"):  # smallest C first: warm starts
+            alpha, l1 = _strengths(Cs[c], l1_ratio, float(s.sum()), data.exp2)
+            obj = LogisticObjective(X, y, s, alpha=alpha, l1=l1,
+                                    fit_intercept=fit_intercept, n_classes=data.n_classes,
+                                    n_threads=n_threads(n_jobs))
+            name = choose_solver(solver, has_l1=l1 > 0, n_params=obj.n_params, m=obj.m)
+            kw = {} if name == "newton" else {"seed": seed}
+            res = SOLVERS[name](obj, theta, tol=tol, max_iter=max_iter, **kw)
+            theta = res.theta
+            w, b = obj.layout.to_attributes(theta, np.float64,
+                                            center_coef=alpha == 0 and l1 == 0)
+            coefs[i, c] = np.column_stack([w, b]) if fit_intercept else w
+            n_iter[i, c], conv[i, c] = res.n_iter, res.converged
+    return GridResult(coefs, n_iter, conv, False)
+
+
+def l1_min_c(data, fit_intercept=True, l1_ratio=1.0):
+    """The smallest C at which an L1 (elastic-net) fit has a non-zero coefficient.
+
+    At ``w = 0`` with the intercept at its own optimum (class frequencies
+    ``p0 = sum_i s_i y_i / sum_i s_i``; ``1/2`` or ``1/K`` without intercept), the
+    gradient of ``C sum_i s_i loss_i`` is ``C X^T (s (p0 - y))``; ``w = 0`` stays optimal
+    while its max-norm is at most ``l1_ratio``, so (glmnet's lambda_max)::
+
+        C_min = l1_ratio / max_j |X^T (s (y - p0))|_j
+
+    Without intercept this is scikit-learn's ``l1_min_c(loss="log")``. inf when every
+    gradient is 0 (no C selects a feature).
+    """
+    s = data.s * 2.0 ** data.exp2
+    K = data.n_classes
+    Y = np.eye(K)[data.y] if K > 2 else (data.y == 1).astype(np.float64)[:, None]
+    if fit_intercept:
+        p0 = s @ Y / s.sum()
+    else:
+        p0 = np.full(Y.shape[1], 1.0 / K if K > 2 else 0.5)
+    G = np.asarray(data.X.T @ (s[:, None] * (Y - p0)))
+    top = float(np.max(np.abs(G))) if G.size else 0.0
+    return np.inf if top == 0 else float(l1_ratio) / top
+
+
+@dataclass
+class PathResult:
+    """Coefficients along a grid of C (``vlogreg.path``).
+
+    Attributes
+    ----------
+    Cs : ndarray (n_cs,)
+        The grid, in the order given (the default grid is increasing).
+    coefs : ndarray (n_cs, k, n_features)
+        ``coef_`` at each C: k = 1 for two classes, else one row per class.
+    intercepts : ndarray (n_cs, k)
+    n_iter : ndarray (n_cs,) int
+    converged : ndarray (n_cs,) bool
+    classes : ndarray (n_classes,)
+    l1_ratio : float
+    c_min : float or None
+        With an L1 part: the smallest C with a non-zero coefficient (``l1_min_c``),
+        where the default grid starts.
+    """
+
+    Cs: np.ndarray
+    coefs: np.ndarray
+    intercepts: np.ndarray
+    n_iter: np.ndarray
+    converged: np.ndarray
+    classes: np.ndarray
+    l1_ratio: float
+    c_min: float | None = None
+
+
+def logistic_path(X, y, *, Cs=10, l1_ratio=0.0, sample_weight=None, class_weight=None,
+                  fit_intercept=True, tol=1e-4, max_iter=100, solver="auto",
+                  warm_start=True, n_jobs=None):
+    """Fit logistic regressions along a grid of C, each warm-started from the last.
+
+    The penalty is ``LogisticRegression``'s: ``C sum_i s_i loss_i + l1_ratio ||w||_1 +
+    (1 - l1_ratio) ||w||^2 / 2``; every point of the path equals
+    ``LogisticRegression(C=C, l1_ratio=l1_ratio, tol=tol).fit(X, y)`` to ``tol``.
+
+    Parameters
+    ----------
+    X : array-like or sparse matrix (m, n)
+    y : array-like (m,)
+    Cs : int or array-like
+        An int: that many values, ``np.logspace(-4, 4, Cs)`` for L2 (scikit-learn's
+        grid) and, with an L1 part, ``C_min * np.logspace(0, 4, Cs)`` from the smallest
+        C that gives a non-zero coefficient (``PathResult.c_min``), as glmnet does.
+    l1_ratio : float in [0, 1]
+    sample_weight, class_weight, fit_intercept, tol, max_iter, solver, n_jobs
+        As in ``LogisticRegression``.
+    warm_start : bool
+        Solve from the smallest C up, each fit starting at the previous solution.
+
+    Returns
+    -------
+    PathResult
+    """
+    if not (isinstance(l1_ratio, (int, float, np.floating)) and 0 <= l1_ratio <= 1):
+        raise ValueError(f"logistic_path: l1_ratio={l1_ratio!r} is not valid; use a "
+                         f"number in [0, 1] (0 for L2, 1 for L1).")
+    data = prepare_grid_data(X, y, sample_weight, class_weight=class_weight,
+                             fit_intercept=fit_intercept)
+    c_min = l1_min_c(data, fit_intercept, l1_ratio) if l1_ratio > 0 else None
+    Cs = check_cs(Cs, "logistic_path", c_min)
+    grid = solve_grid(data, Cs, l1_ratio=float(l1_ratio), fit_intercept=fit_intercept,
+                      tol=tol, max_iter=max_iter, solver=solver, warm=warm_start,
+                      n_jobs=n_jobs)
+    n = data.X.shape[1]
+    coefs = grid.coefs[0]  # (n_cs, k, n + fit_intercept)
+    intercepts = coefs[..., n] if fit_intercept else np.zeros(coefs.shape[:2])
+    return PathResult(Cs, coefs[..., :n].copy(), intercepts.copy(), grid.n_iter[0],
+                      grid.converged[0], data.classes, float(l1_ratio), c_min)
+
+
+def check_cs(Cs, who, c_min=None):
+    """The grid of C from ``Cs`` (an int or values); one-line errors naming the fix."""
+    if isinstance(Cs, (int, np.integer)) and not isinstance(Cs, bool):
+        if Cs < 1:
+            raise ValueError(f"{who}: Cs={Cs!r} is not valid; use a positive number of "
+                             f"values or a list of positive C.")
+        if c_min is not None and np.isfinite(c_min):
+            return c_min * np.logspace(0, 4, Cs)
+        return np.logspace(-4, 4, Cs)
+    arr = np.asarray(Cs, dtype=np.float64).ravel() if np.ndim(Cs) else np.array([])
+    if arr.size == 0 or np.any(np.isnan(arr)) or np.any(arr <= 0):
+        raise ValueError(f"{who}: Cs={Cs!r} is not valid; use a positive number of values "
+                         f"or a non-empty list of positive C.")
+    return arr

@@ -3,11 +3,10 @@
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 from numba import njit
 
+from .._hardware import cache_bytes
 from . import compile_note
 
 compile_note.install()  # every numba kernel module imports this one
@@ -29,11 +28,7 @@ def l2_bytes():
     the tiles that must stay in cache between a kernel's two products are sized from
     it at run time (2 MiB on the Intel Xeon the kernels were first tuned on, 1 MiB on
     AMD Zen 4/5)."""
-    try:
-        size = os.sysconf("SC_LEVEL2_CACHE_SIZE")
-    except (ValueError, OSError, AttributeError):
-        size = 0
-    return size if size and size > 0 else 1 << 20
+    return cache_bytes(2, 1 << 20)
 
 
 LOG2E = 1.4426950408889634

@@ -25,8 +25,8 @@ import scipy.linalg as sla
 import scipy.sparse as sp
 
 from .._math import sigmoid
-from ..objective.logistic import unseparated
 from ..objective.secondorder import assemble_hessian, weighted_gram
+from ..objective.separation import unseparated
 
 #: Smallest Cholesky pivot of the unit-diagonal information matrix taken as non-singular
 #: (1 - R^2 of a parameter on the ones before it; 1e-10 inflates its std err 1e5 times).

@@ -25,10 +25,11 @@ import numpy as np
 from .._arrays import namespace as _xp
 from .._arrays import to_numpy
 from .._layout import ParamLayout
-from .logistic import LogisticObjective, disjoint_ranges, unseparated
+from .logistic import LogisticObjective
 from .passes import Passes
 from .protocol import BOUND_MAX_DENSE, BOUND_MAX_ROWS
 from .secondorder import assemble_hessian, bordered, power_lipschitz
+from .separation import disjoint_ranges, unseparated
 
 #: row chunk of ``ArrayAPIObjective.hessian``: its curvature and Gram products
 HESSIAN_CHUNK_BYTES = 8 * 2**20

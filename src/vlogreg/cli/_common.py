@@ -104,3 +104,25 @@ def save_figure(fig, path, dpi=100):
 
     atomic_write(path, lambda fh: fig.savefig(fh, format="png", dpi=dpi))
     return path
+
+
+def plot_text(label):
+    """A label from a file as plot text: escaped, and ``$`` kept literal (matplotlib would
+    parse ``$...$`` as mathtext, and fail on a bad one)."""
+    return safe_text(label).replace("$", r"\$")
+
+
+def finish_plot(fig, ax, path, xlabel, ylabel, title, legend_size=None):
+    """Label, grid and legend ``ax``, write ``fig`` to ``path`` (``save_figure``) and
+    close it."""
+    import matplotlib.pyplot as plt
+
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(loc="best", fontsize=legend_size)
+    fig.tight_layout()
+    save_figure(fig, path, dpi=100)
+    plt.close(fig)

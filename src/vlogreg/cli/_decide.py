@@ -18,6 +18,14 @@ from ._common import UsageError
 RULES = ("youden", "f1")
 
 
+def add_threshold(p):
+    """predict's and evaluate's ``--threshold P``."""
+    p.add_argument("--threshold", metavar="P",
+                   help="binary models: predict the second class when its probability is "
+                   "at least P (default: the threshold stored by train --threshold, else "
+                   "the most probable class)")
+
+
 def parse_threshold(text, rules=()):
     """``--threshold``: a number in (0, 1), or (train only) one of ``rules``."""
     if text is None:

@@ -15,14 +15,21 @@ import os
 
 from .._textgrid import WIDTH, grid
 from ._common import (
+    finish_plot,
     jsonable,
     open_model,
+    plot_text,
     predict,
     refuse_overwrite,
     safe_text,
-    save_figure,
 )
-from ._decide import calibration_bins, decision, labels_at, probability_metrics
+from ._decide import (
+    add_threshold,
+    calibration_bins,
+    decision,
+    labels_at,
+    probability_metrics,
+)
 from ._status import Reading
 from ._tableopts import add_table_options, table_options
 from ._tables import add_delimiter, check_order, delimiter_of
@@ -42,10 +49,7 @@ def add_parser(sub):
     p.add_argument("--json", action="store_true", help="print a JSON object on stdout")
     add_table_options(p, "evaluate")
     add_delimiter(p)
-    p.add_argument("--threshold", metavar="P",
-                   help="binary models: predict the second class when its probability is "
-                   "at least P (default: the threshold stored by train --threshold, else "
-                   "the most probable class)")
+    add_threshold(p)
     p.set_defaults(func=run)
 
 
@@ -192,7 +196,7 @@ def write_plots(folder, model, y, proba):
     curves = [k for k in cols if 0 < (y == classes[k]).sum() < len(y)]
 
     def name(k):
-        label = _plain(classes[k])
+        label = plot_text(classes[k])
         return f"{label} vs rest" if len(cols) > 1 else f"positive class {label}"
     fig, ax = plt.subplots(figsize=(5.5, 5))
     ax.plot([0, 1], [0, 1], ":", color="grey")
@@ -200,7 +204,7 @@ def write_plots(folder, model, y, proba):
         fpr, tpr, _ = roc_curve(y == classes[k], proba[:, k])
         auc = roc_auc_score(y == classes[k], proba[:, k])
         ax.plot(fpr, tpr, label=f"{name(k)} (AUC {auc:.3f})")
-    _finish(fig, ax, paths[0], "false positive rate", "true positive rate", "ROC curve")
+    finish_plot(fig, ax, paths[0], "false positive rate", "true positive rate", "ROC curve")
     fig, ax = plt.subplots(figsize=(5.5, 5))
     for k in curves:
         truth = y == classes[k]
@@ -210,8 +214,8 @@ def write_plots(folder, model, y, proba):
         ax.axhline(truth.mean(), ls=":", color=line.get_color(), lw=0.8)
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1.02)
-    _finish(fig, ax, paths[1], "recall", "precision",
-            "precision-recall curve (dotted: share of positives)")
+    finish_plot(fig, ax, paths[1], "recall", "precision",
+                "precision-recall curve (dotted: share of positives)")
     fig, (ax, bars) = plt.subplots(2, 1, figsize=(5.5, 6.5), sharex=True,
                                    gridspec_kw={"height_ratios": [3, 1]})
     ax.plot([0, 1], [0, 1], ":", color="grey", label="perfectly calibrated")
@@ -222,7 +226,7 @@ def write_plots(folder, model, y, proba):
         calibration.append({"label": jsonable(classes[k]), "bins": bins})
         mean = [b["mean_predicted"] for b in bins]
         line, = ax.plot(mean, [b["fraction_positive"] for b in bins], "o-",
-                        label=f"class {_plain(classes[k])}")
+                        label=f"class {plot_text(classes[k])}")
         bars.bar([b["low"] + (i + 0.5) * width for b in bins], [b["rows"] for b in bins],
                  width=width, color=line.get_color())
         if len(cols) == 1:  # one class: the counts fit next to the points
@@ -232,31 +236,14 @@ def write_plots(folder, model, y, proba):
     bars.set_ylabel("rows per bin")
     bars.set_xlabel("mean predicted probability")
     bars.grid(alpha=0.3)
-    _finish(fig, ax, paths[2], "", "fraction of positives",
-            "calibration (10 bins; numbers: rows per bin)")
+    finish_plot(fig, ax, paths[2], "", "fraction of positives",
+                "calibration (10 bins; numbers: rows per bin)")
     fig, ax = plt.subplots(figsize=(6.5, 4.5))
     loss = np.asarray(model.loss_history_, dtype=float)
     ax.plot(np.arange(len(loss)), loss, "o-" if len(loss) < 50 else "-")
-    _finish(fig, ax, paths[3], "iteration", "training objective (mean log-loss + penalty)",
-            f"learning curve, solver={model.solver_}")
+    finish_plot(fig, ax, paths[3], "iteration",
+                "training objective (mean log-loss + penalty)",
+                f"learning curve, solver={model.solver_}")
     return paths, calibration
 
 
-def _plain(label):
-    """A class label as plot text: escaped, and ``$`` kept literal (matplotlib would
-    parse ``$...$`` in a label from a file as mathtext, and fail on a bad one)."""
-    return safe_text(label).replace("$", r"\$")
-
-
-def _finish(fig, ax, path, xlabel, ylabel, title):
-    import matplotlib.pyplot as plt
-
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    ax.set_title(title)
-    ax.grid(alpha=0.3)
-    if ax.get_legend_handles_labels()[0]:
-        ax.legend(loc="best")
-    fig.tight_layout()
-    save_figure(fig, path, dpi=100)
-    plt.close(fig)

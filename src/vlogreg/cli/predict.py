@@ -8,7 +8,7 @@ import os
 import sys
 
 from ._common import open_model, predict, refuse_overwrite, safe_text
-from ._decide import decision, labels_at
+from ._decide import add_threshold, decision, labels_at
 from ._status import Reading
 from ._tableopts import add_table_options, table_options, with_dropped_rows
 from ._tables import add_delimiter, check_order, delimiter_of, output_format
@@ -25,10 +25,7 @@ def add_parser(sub):
     p.add_argument("--id", metavar="COLUMN", help="copy this column of DATA to the output")
     add_table_options(p, "predict")
     add_delimiter(p)
-    p.add_argument("--threshold", metavar="P",
-                   help="binary models: predict the second class when its probability is "
-                   "at least P (default: the threshold stored by train --threshold, else "
-                   "the most probable class)")
+    add_threshold(p)
     p.set_defaults(func=run)
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import sys
 
-from ._common import UsageError, refuse_overwrite, safe_text, save_figure
+from ._common import UsageError, finish_plot, plot_text, refuse_overwrite
 
 PLOTS = ("validation_curve.png", "coefficient_path.png")
 
@@ -108,8 +108,8 @@ def write_plots(folder, info, X, y, args, l1_ratio, feature_names):
     ax.semilogx(Cs, mean, "o-", label=f"mean over {info['folds']} folds")
     ax.fill_between(Cs, mean - std, mean + std, alpha=0.25, label="+- one std")
     ax.axvline(info["C"], color="grey", ls=":", label=f"chosen C = {info['C']:.3g}")
-    _finish(fig, ax, paths[0], "C (inverse penalty strength)", info["scoring"],
-            "validation curve")
+    finish_plot(fig, ax, paths[0], "C (inverse penalty strength)", info["scoring"],
+                "validation curve", legend_size="small")
     path = logistic_path(X, y, Cs=Cs, l1_ratio=l1_ratio, class_weight=args.class_weight,
                          tol=args.tol, max_iter=args.max_iter, solver=args.solver)
     fig, ax = plt.subplots(figsize=(6.5, 4.5))
@@ -119,23 +119,11 @@ def write_plots(folder, info, X, y, args, l1_ratio, feature_names):
     for j in range(n_lines):
         label = None
         if n_lines <= 10 and path.coefs.shape[1] == 1:
-            label = safe_text(feature_names[j]).replace("$", r"\$")
+            label = plot_text(feature_names[j])
         ax.semilogx(Cs[order], coefs[order, j], "-", lw=1, label=label)
     ax.axvline(info["C"], color="grey", ls=":")
-    _finish(fig, ax, paths[1], "C (inverse penalty strength)", "coefficient",
-            "coefficient path (whole data)")
+    finish_plot(fig, ax, paths[1], "C (inverse penalty strength)", "coefficient",
+                "coefficient path (whole data)", legend_size="small")
     return paths
 
-
-def _finish(fig, ax, path, xlabel, ylabel, title):
-    import matplotlib.pyplot as plt
-
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    ax.set_title(title)
-    ax.grid(alpha=0.3)
-    if ax.get_legend_handles_labels()[0]:
-        ax.legend(loc="best", fontsize="small")
-    fig.tight_layout()
-    save_figure(fig, path, dpi=100)
     plt.close(fig)

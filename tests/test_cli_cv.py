@@ -2,8 +2,6 @@
 it (``python -m vlogreg`` in a subprocess), against scikit-learn's LogisticRegressionCV."""
 
 import json
-import subprocess
-import sys
 import warnings
 
 import numpy as np
@@ -14,13 +12,12 @@ from sklearn.linear_model import LogisticRegressionCV as SkCV
 from sklearn.preprocessing import StandardScaler
 
 import vlogreg
+from _cli import run_cli
 
 pd = pytest.importorskip("pandas")
 
 
-def _vlogreg(args, cwd):
-    return subprocess.run([sys.executable, "-m", "vlogreg", *args], cwd=cwd,
-                          capture_output=True, text=True, timeout=300)
+_vlogreg = run_cli
 
 
 @pytest.fixture(scope="module")

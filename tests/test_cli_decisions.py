@@ -10,8 +10,6 @@ by ``vlogreg.load``.
 
 import io
 import json
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -20,14 +18,13 @@ from sklearn.calibration import calibration_curve
 from sklearn.datasets import load_breast_cancer, load_iris
 
 import vlogreg
+from _cli import run_cli
 
 pd = pytest.importorskip("pandas")
 pytest.importorskip("pyarrow")
 
 
-def _vlogreg(args, cwd):
-    return subprocess.run([sys.executable, "-m", "vlogreg", *args], cwd=cwd,
-                          capture_output=True, text=True, timeout=300)
+_vlogreg = run_cli
 
 
 @pytest.fixture(scope="module")

@@ -8,8 +8,6 @@ model read back by ``vlogreg.load``.
 """
 
 import io
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -18,11 +16,10 @@ pd = pytest.importorskip("pandas")
 pytest.importorskip("pyarrow")
 
 import vlogreg
+from _cli import run_cli
 
 
-def _vlogreg(args, cwd):
-    return subprocess.run([sys.executable, "-m", "vlogreg", *args], cwd=cwd,
-                          capture_output=True, text=True, timeout=300)
+_vlogreg = run_cli
 
 
 @pytest.fixture(scope="module")

@@ -3,9 +3,6 @@ run as a user runs them (subprocesses), against statsmodels and scikit-learn; th
 file's new fields: stored, read back, and old files without them still load."""
 
 import json
-import os
-import subprocess
-import sys
 import zipfile
 
 import numpy as np
@@ -15,19 +12,14 @@ from sklearn.linear_model import LogisticRegression as SkLR
 from sklearn.preprocessing import StandardScaler
 
 import vlogreg
+from _cli import run_cli
 from vlogreg import io as vio
 from vlogreg.inference import summary
 
 FEATURES = ["rate_marriage", "age", "yrs_married", "children", "religious", "educ"]
 
 
-def _vlogreg(args, cwd):
-    # the subprocess imports the vlogreg this test imported (PYTHONPATH may be relative)
-    src = os.path.dirname(os.path.dirname(vlogreg.__file__))
-    env = dict(os.environ, MPLBACKEND="Agg",
-               PYTHONPATH=os.pathsep.join([src, os.environ.get("PYTHONPATH", "")]))
-    return subprocess.run([sys.executable, "-m", "vlogreg", *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=300)
+_vlogreg = run_cli
 
 
 @pytest.fixture(scope="module")

@@ -8,14 +8,13 @@ scikit-learn / vlogreg fits on tables encoded here by pandas, and the rows of th
 
 import json
 import os
-import subprocess
-import sys
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
 
 import vlogreg
+from _cli import run_cli
 
 pd = pytest.importorskip("pandas")
 pytest.importorskip("pyarrow")
@@ -24,13 +23,7 @@ smf = pytest.importorskip("statsmodels.formula.api")
 TARGET = "low birth"
 
 
-def _vlogreg(args, cwd):
-    # the subprocess imports the vlogreg this test imported (PYTHONPATH may be relative)
-    src = os.path.dirname(os.path.dirname(vlogreg.__file__))
-    env = dict(os.environ, MPLBACKEND="Agg",
-               PYTHONPATH=os.pathsep.join([src, os.environ.get("PYTHONPATH", "")]))
-    return subprocess.run([sys.executable, "-m", "vlogreg", *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=300)
+_vlogreg = run_cli
 
 
 def _births(m=400, seed=3):

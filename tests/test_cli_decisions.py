@@ -169,3 +169,48 @@ def test_threshold_errors_are_one_line(work, args, words):
     assert proc.returncode == 2 and len(proc.stderr.splitlines()) == 1, proc.stderr
     assert all(w in proc.stderr for w in words), proc.stderr
     assert not (work / "x.vlogreg").exists()
+
+
+def test_a_loaded_model_predicts_at_its_stored_threshold_as_the_cli_does(work, tmp_path):
+    """``vlogreg.load(...).predict`` gives ``vlogreg predict``'s labels: the stored
+    threshold applies from Python too, from a DataFrame or an encoded array, and
+    survives ``vlogreg.save``."""
+    assert _vlogreg(["train", "train.csv", "--target", "diagnosis", "--standardize",
+                     "--threshold", "f1", "--model", "f1.vlogreg", "--quiet"],
+                    work).returncode == 0
+    model = vlogreg.load(work / "f1.vlogreg")
+    t = vlogreg.io.read_model_file(work / "f1.vlogreg").metadata["training"]["threshold"]
+    assert model.threshold_ == t["value"] and model.threshold_rule_ == "f1"
+    df = pd.read_csv(work / "test.csv")
+    X, _ = _xy(work / "test.csv", "diagnosis")
+    cli = pd.read_csv(io.StringIO(_vlogreg(["predict", "f1.vlogreg", "test.csv"],
+                                           work).stdout))["predicted"].to_numpy(str)
+    p = model.predict_proba(X)[:, 1]
+    expected = np.where(p >= t["value"], model.classes_[1], model.classes_[0])
+    np.testing.assert_array_equal(cli, expected)
+    np.testing.assert_array_equal(model.predict(df.drop(columns="diagnosis")), expected)
+    np.testing.assert_array_equal(model.predict(X), expected)
+    vlogreg.save(model, tmp_path / "again.vlogreg")
+    again = vlogreg.load(tmp_path / "again.vlogreg")
+    assert again.threshold_ == model.threshold_
+    np.testing.assert_array_equal(again.predict(X), expected)
+
+
+def test_an_array_model_keeps_its_threshold_and_refuses_dataframes(work):
+    X, y = _xy(work / "train.csv", "diagnosis")
+    np.savez(work / "arr.npz", X=X, y=(y == "malignant").astype(float))
+    assert _vlogreg(["train", "arr.npz", "--standardize", "--threshold", "0.3",
+                     "--model", "arr.vlogreg", "--quiet"], work).returncode == 0
+    model = vlogreg.load(work / "arr.vlogreg")
+    assert model.threshold_ == 0.3
+    p = model.predict_proba(X)[:, 1]
+    np.testing.assert_array_equal(model.predict(X),
+                                  np.where(p >= 0.3, model.classes_[1], model.classes_[0]))
+    # rows with 0.3 <= p < 0.5 exist here, so the threshold is what decides them
+    assert np.any((p >= 0.3) & (p < 0.5))
+    with pytest.raises(ValueError, match="not trained on a table"):
+        model.predict(pd.DataFrame(X))
+    # without a threshold, an array model loads as the plain estimator, as before
+    assert _vlogreg(["train", "arr.npz", "--model", "arr0.vlogreg", "--quiet"],
+                    work).returncode == 0
+    assert type(vlogreg.load(work / "arr0.vlogreg")) is vlogreg.LogisticRegression

@@ -12,6 +12,7 @@ unless ``--threshold`` gives another number, or the model stores one that
 
 from __future__ import annotations
 
+from .._threshold import stored_threshold
 from ._common import UsageError
 
 #: ``vlogreg train --threshold`` rules (module docstring)
@@ -68,13 +69,6 @@ def pick_threshold(rule, positive, p):
                        out=np.zeros_like(precision), where=precision + recall > 0)[:-1]
         best = np.argmax(f1)
     return float(min(t[best], 1.0))
-
-
-def stored_threshold(metadata):
-    """``{"rule", "value"}`` stored by ``train --threshold RULE``, or None."""
-    t = (metadata.get("training") or {}).get("threshold")
-    ok = isinstance(t, dict) and isinstance(t.get("value"), float) and 0 < t["value"] <= 1
-    return t if ok else None
 
 
 def decision(args_threshold, metadata, classes):

@@ -9,6 +9,11 @@ text levels and reference levels (``data.encoding``). ``standardize=True`` needs
 nothing more: the coefficients are stored on the original scale. A NumPy array (or
 sparse matrix) is taken to be X already encoded, in the order of
 ``feature_names_in_``, as before.
+
+A binary model trained with ``vlogreg train --threshold RULE`` stores the threshold it
+picked; ``load`` gives such a model (of any input format) as a ``TableModel`` whose
+``predict`` applies it (``threshold_``), so Python and ``vlogreg predict`` give the
+same labels. ``predict_proba`` and ``decision_function`` do not depend on it.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import warnings
 import numpy as np
 
 from .._estimator import LogisticRegression
+from .._threshold import stored_threshold
 from ..data.encoding import TableOptions
 from ..data.files import checked_input
 
@@ -57,14 +63,26 @@ class TableModel(LogisticRegression):
     handle_unknown : {"error", "ignore"}
         A text level never seen in training: an error naming column and values
         (default), or all zeros in that column's 0/1 columns.
+    threshold_ : float or None
+        The threshold stored by ``vlogreg train --threshold`` (binary models):
+        ``predict`` gives ``classes_[1]`` where ``P(classes_[1]) >= threshold_``.
+        None: the most probable class, as ``LogisticRegression.predict``.
+    threshold_rule_ : str
+        The rule that picked it (``youden``, ``f1``, or ``given`` for a number).
     """
 
     handle_unknown = "error"
+    input_ = None
+    threshold_ = None
 
     def _encode(self, X):
         table = _as_arrow(X)
         if table is None:
             return X
+        if self.input_ is None:
+            raise ValueError("this model was not trained on a table, so it does not read "
+                             "DataFrames of raw columns; pass X as an array of the "
+                             "model's feature columns.")
         from ..data.tables import table_features
 
         spec = self.input_
@@ -95,27 +113,45 @@ class TableModel(LogisticRegression):
         return self._quiet(super().predict_log_proba, X)
 
     def predict(self, X):
-        """Predicted labels (m,) of a DataFrame of raw columns or an encoded X."""
-        return self._quiet(super().predict, X)
+        """Predicted labels (m,) of a DataFrame of raw columns or an encoded X: at the
+        stored ``threshold_`` when there is one, else the most probable class."""
+        if self.threshold_ is None:
+            return self._quiet(super().predict, X)
+        p = self.predict_proba(X)[:, 1]
+        return np.where(p >= self.threshold_, self.classes_[1], self.classes_[0])
 
 
 def table_model(model, meta):
-    """``model`` as a ``TableModel`` when the file says how to read a table, else as is.
+    """``model`` as a ``TableModel`` when the file says how to read a table or stores a
+    decision threshold, else as is.
 
-    A ``training.input`` that does not check out (an edited file) leaves the plain
-    model: ``vlogreg predict`` reports the damage when it needs the spec.
+    A ``training.input`` that does not check out (an edited file) leaves no table
+    spec: ``vlogreg predict`` reports the damage when it needs it.
     """
-    spec = (meta.get("training") or {}).get("input")
-    if not isinstance(spec, dict) or spec.get("format") != "table":
-        return model
-    try:
-        spec = checked_input(spec)
-    except ValueError:
-        return model
-    if not isinstance(spec.get("columns"), list) or not spec["columns"]:
+    spec = _table_spec(meta)
+    stored = stored_threshold(meta) if len(model.classes_) == 2 else None
+    if spec is None and stored is None:
         return model
     out = TableModel(**model.get_params(deep=False))
     out.__dict__.update(model.__dict__)
-    out.input_ = spec
-    out.feature_names_in_ = np.asarray(meta["feature_names"], dtype=object)
+    if spec is not None:
+        out.input_ = spec
+        out.feature_names_in_ = np.asarray(meta["feature_names"], dtype=object)
+    if stored is not None:
+        out.threshold_ = stored["value"]
+        out.threshold_rule_ = str(stored.get("rule", "stored"))
     return out
+
+
+def _table_spec(meta):
+    """The checked ``training.input`` of a table, or None."""
+    spec = (meta.get("training") or {}).get("input")
+    if not isinstance(spec, dict) or spec.get("format") != "table":
+        return None
+    try:
+        spec = checked_input(spec)
+    except ValueError:
+        return None
+    if not isinstance(spec.get("columns"), list) or not spec["columns"]:
+        return None
+    return spec

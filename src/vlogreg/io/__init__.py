@@ -197,7 +197,8 @@ def load(path):
     """Read a model file written by ``save``: a fitted ``LogisticRegression``.
 
     A model trained by ``vlogreg train`` on a CSV or Parquet table comes back as a
-    ``TableModel``, which also predicts from a DataFrame of the table's raw columns.
+    ``TableModel``, which also predicts from a DataFrame of the table's raw columns; one
+    trained with ``--threshold`` too, whose ``predict`` applies the stored threshold.
 
     Raises ``ValueError`` (one line, naming the problem) for anything that is not a
     valid vlogreg model file of a version this vlogreg reads.

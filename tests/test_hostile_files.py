@@ -302,3 +302,48 @@ def test_out_of_core_npy_with_a_forged_header_names_the_file(tmp_path):
     _one_line_error(lambda: open_source(path), "h.npy", "not a readable .npy")
     np.save(tmp_path / "o.npy", np.array([[1, "a"]], dtype=object))
     _one_line_error(lambda: open_source(tmp_path / "o.npy"), "o.npy", "Python objects")
+
+
+# ------------------------------------------------------------- gzip: bombs and damage
+def _gz_rows(path, n_rows):
+    """A gzipped CSV of n_rows rows of "0,1" (compresses ~1000:1, as a bomb does)."""
+    import gzip
+
+    with gzip.open(path, "wb", compresslevel=9) as fh:
+        fh.write(b"a,y\n")
+        block = b"0,1\n1,0\n" * 4096
+        for _ in range(n_rows // 8192):
+            fh.write(block)
+
+
+def test_a_gzip_that_decompresses_past_the_memory_budget_is_refused(tmp_path,
+                                                                     monkeypatch):
+    # ~8 MB of text from a few kilobytes of gzip, against a budget of 1 MiB: refused
+    # before the text is all in memory, with the way out named
+    _gz_rows(tmp_path / "bomb.csv.gz", 2_000_000)
+    assert (tmp_path / "bomb.csv.gz").stat().st_size < 100_000
+    monkeypatch.setenv("VLOGREG_MEMORY_BUDGET", "1M")
+    msg = _one_line_error(lambda: read_training_data(tmp_path / "bomb.csv.gz", "y"),
+                          "bomb.csv.gz", "decompresses to more than", "memory budget",
+                          "VLOGREG_MEMORY_BUDGET", "Parquet")
+    assert "0.000977 GiB" in msg
+    _, peak = _peak(lambda: _one_line_error(
+        lambda: read_data(tmp_path / "bomb.csv.gz", {}, ["a"]), "decompresses"))
+    assert peak < 8 << 20
+    # within the budget it is read as before
+    monkeypatch.setenv("VLOGREG_MEMORY_BUDGET", "1G")
+    data = read_training_data(tmp_path / "bomb.csv.gz", "y")
+    assert data.X.shape == (2_000_000 // 8192 * 8192, 1)
+
+
+@pytest.mark.parametrize("damage", ["truncated", "not gzip"])
+def test_a_damaged_gzip_is_a_one_line_error(tmp_path, damage):
+    import gzip
+
+    good = b"a,y\n" + b"0.5,1\n1.5,0\n" * 1000
+    raw = gzip.compress(good)
+    (tmp_path / "d.csv.gz").write_bytes(raw[:len(raw) // 2] if damage == "truncated"
+                                        else good)
+    for fn in (lambda: read_training_data(tmp_path / "d.csv.gz", "y"),
+               lambda: read_data(tmp_path / "d.csv.gz", {}, ["a"])):
+        _one_line_error(fn, "d.csv.gz", "is not a readable gzip file", "gunzip -t")

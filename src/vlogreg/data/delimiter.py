@@ -58,7 +58,7 @@ def sniff_delimiter(path):
     hint = "\t" if str(path).lower().endswith((".tsv", ".tsv.gz")) else ","
     try:
         lines = _head(path)
-    except OSError:
+    except (OSError, EOFError):  # EOFError: a truncated .gz
         return hint  # the reader reports the unreadable file in its own words
     if not lines:
         return hint

@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import contextlib
 import gzip
+import io
 import math
 import os
 import sys
+import zlib
 
 import numpy as np
 
@@ -58,8 +60,16 @@ def read_table(path, fmt, *, text_columns=(), delimiter=None):
                                       strings_can_be_null=True)
         undecodable = []
         try:
-            with _undecodable_rows(undecodable):
-                table = pcsv.read_csv(path, parse_options=parse, convert_options=convert)
+            with _undecodable_rows(undecodable), _csv_source(path) as source:
+                table = pcsv.read_csv(source, parse_options=parse, convert_options=convert)
+        except _TooLarge as exc:
+            raise ValueError(
+                f"{path} decompresses to more than {exc.limit / 2**30:.3g} GiB, the memory "
+                f"budget; decompress it and convert it to Parquet (which streams), or raise "
+                f"VLOGREG_MEMORY_BUDGET (e.g. 64G) if this machine has the memory.") from None
+        except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
+            raise ValueError(f"{path} is not a readable gzip file ({exc}); download or "
+                             f"copy it again, or check it with gunzip -t.") from None
         except pa.ArrowInvalid as exc:
             what = str(exc).strip().splitlines()[0] if str(exc).strip() else "unreadable"
             if undecodable and not invalid:
@@ -121,6 +131,42 @@ def _check_parquet_size(pq, path):
                          f"columns, {need / 2**30:.3g} GiB as float64, more than the memory "
                          f"budget of {budget / 2**30:.3g} GiB; raise VLOGREG_MEMORY_BUDGET "
                          f"(e.g. 64G) if this machine has the memory.")
+
+
+class _TooLarge(Exception):
+    def __init__(self, limit):
+        super().__init__(limit)
+        self.limit = limit
+
+
+class _Capped(io.RawIOBase):
+    """A gzip stream that raises ``_TooLarge`` past ``limit`` decompressed bytes: a few
+    megabytes of gzip can hold hundreds of gigabytes of text (a "zip bomb"), which
+    would otherwise fill the memory before any row is checked."""
+
+    def __init__(self, fh, limit):
+        self.fh, self.limit, self.n = fh, limit, 0
+
+    def readable(self):
+        return True
+
+    def readinto(self, buffer):
+        k = self.fh.readinto(buffer)
+        self.n += k
+        if self.n > self.limit:
+            raise _TooLarge(self.limit)
+        return k
+
+
+@contextlib.contextmanager
+def _csv_source(path):
+    """What pyarrow's CSV reader reads: the path itself, or for ``.gz`` a decompressed
+    stream capped at the memory budget (the text is about the size of its table)."""
+    if not str(path).lower().endswith(".gz"):
+        yield path
+        return
+    with gzip.open(path, "rb") as fh:
+        yield io.BufferedReader(_Capped(fh, memory_budget()), 1 << 20)
 
 
 def _line_of(path, text):

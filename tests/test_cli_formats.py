@@ -8,6 +8,7 @@ model read back by ``vlogreg.load``.
 """
 
 import io
+import json
 
 import numpy as np
 import pytest
@@ -140,3 +141,73 @@ def test_debug_is_accepted_after_the_command(work):
     for proc in (after, before):
         assert proc.returncode != 0 and "Traceback" in proc.stderr, proc.stderr
     assert plain.returncode == 2 and "Traceback" not in plain.stderr
+
+
+# ------------------------------------------------------------- decimal commas
+@pytest.fixture(scope="module")
+def euro(work):
+    """comma.csv as a spreadsheet in a comma-decimal locale writes it: ``;`` between
+    fields, ``,`` before decimals (and the same with tabs)."""
+    df = pd.read_csv(work / "comma.csv")
+    df.to_csv(work / "euro.csv", index=False, sep=";", decimal=",")
+    df.to_csv(work / "euro.tsv", index=False, sep="\t", decimal=",")
+    assert "," in (work / "euro.csv").read_text().splitlines()[1]
+    return work
+
+
+@pytest.mark.parametrize("name,extra", [("euro.csv", []), ("euro.tsv", []),
+                                        ("euro.csv", ["--decimal", ","]),
+                                        ("euro.csv", ["--decimal", "comma",
+                                                      "--delimiter", ";"])])
+def test_decimal_commas_detected_or_given_train_the_same_model(euro, name, extra):
+    out = f"e-{name}-{len(extra)}.vlogreg"
+    proc = _vlogreg(["train", name, "--target", "choice", "--exclude", "individual",
+                     "--one-hot", "--model", out, "--quiet", *extra], euro)
+    assert proc.returncode == 0, proc.stderr
+    np.testing.assert_array_equal(_coef(euro / out), _coef(euro / "model.vlogreg"))
+
+
+def test_predict_and_evaluate_read_decimal_commas(euro):
+    ref = _vlogreg(["predict", "model.vlogreg", "comma.csv"], euro)
+    got = _vlogreg(["predict", "model.vlogreg", "euro.csv"], euro)
+    assert got.returncode == 0, got.stderr
+    assert got.stdout == ref.stdout
+    a = json.loads(_vlogreg(["evaluate", "model.vlogreg", "euro.csv", "--json"],
+                            euro).stdout)
+    b = json.loads(_vlogreg(["evaluate", "model.vlogreg", "comma.csv", "--json"],
+                            euro).stdout)
+    assert a["log_loss"] == b["log_loss"] and a["accuracy"] == b["accuracy"]
+
+
+def test_a_wrong_decimal_mark_is_one_line_that_names_the_fix(euro):
+    np.save(euro / "x.npy", np.ones((2, 3)))
+    for args, words in (
+            (["train", "euro.csv", "--target", "choice", "--exclude", "individual",
+              "--decimal", ".", "--model", "x.vlogreg"],
+             ["'income'", "decimal comma", "--decimal ,"]),
+            (["predict", "model.vlogreg", "euro.csv", "--decimal", "."],
+             ["'income'", "not a number", "--decimal ,"]),
+            (["train", "euro.csv", "--target", "choice", "--decimal", "x", "--model",
+              "x.vlogreg"], ["--decimal takes . or ,", "'x'"]),
+            (["predict", "model.vlogreg", "x.npy", "--decimal", ","],
+             ["--decimal applies to CSV files"])):
+        proc = _vlogreg(args, euro)
+        assert proc.returncode in (1, 2) and len(proc.stderr.splitlines()) == 1, \
+            proc.stderr
+        assert all(w in proc.stderr for w in words), proc.stderr
+    assert not (euro / "x.vlogreg").exists()
+
+
+@pytest.mark.parametrize("text,sep,mark", [
+    ("a;b\n1,5;2\n-0,25e-3;7\n", ";", ","),
+    ("a;b\n1.5;2\n3,5;7\n", ";", "."),        # a decimal point anywhere: points
+    ("a;b\n1;2\nx,y;7\n", ";", "."),          # text with a comma is not a number
+    ("a,b\n1,5\n", ",", "."),                 # comma-separated: never a decimal comma
+    ("a\tb\n1,5\t2,25\n", "\t", ","),
+])
+def test_sniff_decimal(tmp_path, text, sep, mark):
+    from vlogreg.data.delimiter import sniff_decimal, sniff_delimiter
+
+    (tmp_path / "f.csv").write_text(text)
+    assert sniff_delimiter(tmp_path / "f.csv") == sep
+    assert sniff_decimal(tmp_path / "f.csv", sep) == mark

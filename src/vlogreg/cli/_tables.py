@@ -1,5 +1,5 @@
-"""What the commands that read tables and write predictions share: ``--delimiter``,
-MODEL and DATA in the right order, and the output formats known by their ending."""
+"""What the commands that read tables and write predictions share: ``--delimiter`` and
+``--decimal``, MODEL and DATA in the right order, and the output formats known by their ending."""
 
 from __future__ import annotations
 
@@ -14,24 +14,35 @@ _CSV_INPUTS = (".csv", ".tsv", ".csv.gz", ".tsv.gz")
 
 
 def add_delimiter(p):
-    """Add ``--delimiter`` to the parser ``p`` of a command that reads DATA."""
+    """Add ``--delimiter`` and ``--decimal`` to the parser ``p`` of a command that reads
+    DATA."""
     p.add_argument("--delimiter", metavar="CHAR",
                    help="field delimiter of a CSV DATA file: one character, or comma, "
                    "semicolon, tab, pipe (default: detected from the file; .tsv prefers "
                    "tab)")
+    p.add_argument("--decimal", metavar="MARK",
+                   help="decimal mark of the numbers in a CSV DATA file: . or , (default: "
+                   "detected: , when the fields are not comma-separated and the numbers "
+                   "are written 3,25)")
 
 
-def delimiter_of(args):
-    """``--delimiter`` as one character, or None (detect it); refused for non-CSV DATA."""
-    if args.delimiter is None:
-        return None
-    if not str(args.data).lower().endswith(_CSV_INPUTS):
-        raise UsageError(f"--delimiter applies to CSV files; DATA {safe_text(args.data)} "
-                         f"is not one (.csv, .tsv): leave the option out.")
-    from ..data.delimiter import parse_delimiter
+def csv_options(args):
+    """``{"delimiter", "decimal"}`` of ``--delimiter`` and ``--decimal`` (None: detect
+    it from the file), for ``read_training_data`` / ``read_data``; refused for a DATA
+    that is not CSV."""
+    given = {o: v for o, v in (("--delimiter", args.delimiter), ("--decimal", args.decimal))
+             if v is not None}
+    if given and not str(args.data).lower().endswith(_CSV_INPUTS):
+        verb = "applies" if len(given) == 1 else "apply"
+        raise UsageError(f"{' and '.join(given)} {verb} to CSV files; DATA "
+                         f"{safe_text(args.data)} is not one (.csv, .tsv): leave the "
+                         f"option out.")
+    from ..data.delimiter import parse_decimal, parse_delimiter
 
     try:
-        return parse_delimiter(args.delimiter)
+        return {"delimiter": None if args.delimiter is None
+                else parse_delimiter(args.delimiter),
+                "decimal": None if args.decimal is None else parse_decimal(args.decimal)}
     except ValueError as exc:
         raise UsageError(str(exc)) from None
 

@@ -32,7 +32,7 @@ from ._decide import (
 )
 from ._status import Reading
 from ._tableopts import add_table_options, table_options
-from ._tables import add_delimiter, check_order, delimiter_of
+from ._tables import add_delimiter, check_order, csv_options
 
 
 def add_parser(sub):
@@ -104,7 +104,7 @@ def run(args):
         refuse_overwrite({f"--plots {n}": os.path.join(args.plots, n) for n in _PLOTS},
                          {"MODEL": args.model, "DATA": args.data})
     check_order("evaluate", args.model, args.data)
-    sep = delimiter_of(args)
+    csv = csv_options(args)
     mf, spec = open_model(args.model)
     model = mf.model
     threshold, source = decision(args.threshold, mf.metadata, model.classes_)
@@ -112,7 +112,7 @@ def run(args):
     with Reading("evaluate", args.data) as reading:
         data = read_data(args.data, spec, mf.metadata["feature_names"],
                          target=args.target, labels_required=True, options=options,
-                         delimiter=sep)
+                         **csv)
         reading.rows = data.X.shape[0]
     y = match_labels(data.y, model.classes_, args.data)
     result, proba = metrics(model, data.X, y, threshold)

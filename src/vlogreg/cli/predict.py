@@ -11,7 +11,7 @@ from ._common import open_model, predict, refuse_overwrite, safe_text
 from ._decide import add_threshold, decision, labels_at
 from ._status import Reading
 from ._tableopts import add_table_options, table_options, with_dropped_rows
-from ._tables import add_delimiter, check_order, delimiter_of, output_format
+from ._tables import add_delimiter, check_order, csv_options, output_format
 
 
 def add_parser(sub):
@@ -35,13 +35,13 @@ def run(args):
     refuse_overwrite({"--out": args.out}, {"MODEL": args.model, "DATA": args.data})
     output_format(args.out)  # an unknown ending is refused before any work
     check_order("predict", args.model, args.data)
-    sep = delimiter_of(args)
+    csv = csv_options(args)
     mf, spec = open_model(args.model)
     threshold, _ = decision(args.threshold, mf.metadata, mf.model.classes_)
     options = table_options(args)
     with Reading("predict", args.data) as reading:
         data = read_data(args.data, spec, mf.metadata["feature_names"], id_column=args.id,
-                         options=options, delimiter=sep)
+                         options=options, **csv)
         reading.rows = data.X.shape[0]
     proba, labels = predict(mf.model, data.X)
     if threshold is not None:

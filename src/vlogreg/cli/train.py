@@ -27,7 +27,7 @@ from ._common import UsageError, refuse_overwrite, safe_text
 from ._decide import RULES, check_binary, parse_threshold, pick_threshold
 from ._status import FitProgress, Reading, data_bytes, human_size
 from ._tableopts import add_table_options, table_options, train_notes
-from ._tables import add_delimiter, delimiter_of
+from ._tables import add_delimiter, csv_options
 from ._words import in_cli_words
 
 # the estimator, NumPy and the data readers are imported in the functions that use
@@ -175,7 +175,7 @@ def run(args):
     if not os.path.isdir(folder):
         raise UsageError(f"the folder of --model {args.model} does not exist; create it "
                          f"first.")
-    sep = delimiter_of(args)
+    csv = csv_options(args)
     threshold = parse_threshold(args.threshold, RULES)
     streamed = _out_of_core(args)
     if streamed is not None:
@@ -184,7 +184,7 @@ def run(args):
     with Reading("train", args.data, quiet=args.quiet) as reading:
         data = read_training_data(args.data, args.target, features=args.features,
                                   exclude=args.exclude, one_hot=args.one_hot,
-                                  groups=args.groups, options=options, delimiter=sep)
+                                  groups=args.groups, options=options, **csv)
         reading.rows = data.X.shape[0]
     found = np.unique(data.y)
     if len(found) < 2:

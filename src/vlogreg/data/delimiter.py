@@ -1,14 +1,21 @@
-"""Which character separates the fields of a CSV file: ``,``, ``;``, tab or ``|``.
+"""Which character separates the fields of a CSV file: ``,``, ``;``, tab or ``|``; and
+which one marks its decimals: ``.`` or ``,``.
 
 Spreadsheets in many locales write ``;`` (the comma being their decimal mark), and
 ``.tsv`` files use tabs. The rule: the candidate that splits the header and the next
 lines into the same number of fields (quoted fields skipped), and the most of them;
 a ``.tsv`` name prefers the tab, anything else the comma, when neither decides.
+
+The decimal mark is ``,`` when the fields are not separated by commas, some field of
+the first lines is a number written with a decimal comma (``3,25``, ``-0,5e-3``) and
+none is written with a decimal point (``3.25``); else ``.``. Thousands separators
+(``1.234,5``) are not read.
 """
 
 from __future__ import annotations
 
 import gzip
+import re
 
 #: the delimiters tried, in the order that breaks ties
 CANDIDATES = (",", ";", "\t", "|")
@@ -16,6 +23,10 @@ CANDIDATES = (",", ";", "\t", "|")
 _LINES = 20
 #: the names ``--delimiter`` accepts besides the character itself
 NAMES = {"comma": ",", "semicolon": ";", "tab": "\t", "\\t": "\t", "pipe": "|"}
+#: the decimal marks ``--decimal`` accepts
+DECIMALS = (".", ",")
+COMMA_NUMBER = re.compile(r"[+-]?\d+,\d+(?:[eE][+-]?\d+)?")
+_POINT_NUMBER = re.compile(r"[+-]?\d*\.\d+(?:[eE][+-]?\d+)?")
 
 
 def _fields(line, sep):
@@ -81,3 +92,26 @@ def parse_delimiter(text):
         raise ValueError(f"--delimiter takes one character (or comma, semicolon, tab, "
                          f"pipe), got {text!r}.")
     return sep
+
+
+def sniff_decimal(path, delimiter):
+    """The decimal mark of the CSV file ``path`` whose fields ``delimiter`` separates:
+    ``","`` or ``"."`` (see the module docstring)."""
+    if delimiter == ",":
+        return "."
+    try:
+        lines = _head(path)[1:]  # the header names columns, it holds no numbers
+    except (OSError, EOFError):
+        return "."
+    fields = [f.strip() for line in lines for f in line.split(delimiter)]
+    comma = any(COMMA_NUMBER.fullmatch(f) for f in fields)
+    point = any(_POINT_NUMBER.fullmatch(f) for f in fields)
+    return "," if comma and not point else "."
+
+
+def parse_decimal(text):
+    """``--decimal`` as ``"."`` or ``","``."""
+    mark = {"point": ".", "comma": ","}.get(str(text).lower(), text)
+    if mark not in DECIMALS:
+        raise ValueError(f"--decimal takes . or , (or point, comma), got {text!r}.")
+    return mark

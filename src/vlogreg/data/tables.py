@@ -22,7 +22,7 @@ import zlib
 import numpy as np
 
 from .dataset import Dataset
-from .delimiter import sniff_delimiter
+from .delimiter import COMMA_NUMBER, sniff_decimal, sniff_delimiter
 from .encoding import TableOptions, check_levels, encode_levels, reference_level
 from .screening import column_notes, missing_rows
 from .sources import memory_budget
@@ -40,9 +40,10 @@ def require_pyarrow(path):
     return pyarrow
 
 
-def read_table(path, fmt, *, text_columns=(), delimiter=None):
-    """A pyarrow Table from a CSV or Parquet file; a CSV file's ``delimiter`` is
-    detected when None (``data.delimiter``: ``,``, ``;``, tab or ``|``)."""
+def read_table(path, fmt, *, text_columns=(), delimiter=None, decimal=None):
+    """A pyarrow Table from a CSV or Parquet file; a CSV file's ``delimiter`` and
+    ``decimal`` mark are detected when None (``data.delimiter``: ``,``, ``;``, tab or
+    ``|``; ``.`` or ``,``)."""
     pa = require_pyarrow(path)
     if fmt == "csv":
         import pyarrow.csv as pcsv
@@ -54,10 +55,12 @@ def read_table(path, fmt, *, text_columns=(), delimiter=None):
             return "error"
         if delimiter is None:
             delimiter = sniff_delimiter(path)
+        if decimal is None:
+            decimal = sniff_decimal(path, delimiter)
         parse = pcsv.ParseOptions(delimiter=delimiter, invalid_row_handler=on_invalid)
         # an empty text field is a missing value, as in a numeric column (not a level "")
         convert = pcsv.ConvertOptions(column_types={c: pa.string() for c in text_columns},
-                                      strings_can_be_null=True)
+                                      strings_can_be_null=True, decimal_point=decimal)
         undecodable = []
         try:
             with _undecodable_rows(undecodable), _csv_source(path) as source:
@@ -169,6 +172,19 @@ def _csv_source(path):
         yield io.BufferedReader(_Capped(fh, memory_budget()), 1 << 20)
 
 
+def _comma_hint(table, columns, row=0):
+    """A hint naming the ``columns`` whose text from ``row`` on holds numbers written
+    with a decimal comma (``3,25``), or ""."""
+    def commas(c):
+        return any(isinstance(v, str) and COMMA_NUMBER.fullmatch(v.strip())
+                   for v in table.column(c).slice(row, 20).to_pylist())
+    found = [c for c in columns if commas(c)]
+    if not found:
+        return ""
+    return (f" ({', '.join(map(repr, found))} {'looks' if len(found) == 1 else 'look'} "
+            f"written with a decimal comma: pass --decimal ,)")
+
+
 def _line_of(path, text):
     opener = gzip.open if str(path).lower().endswith(".gz") else open
     try:
@@ -251,7 +267,7 @@ def table_features(table, path, fmt, *, target=None, features=None, exclude=(),
                 row = _first_row(col, bad)
                 raise ValueError(f"{path}: column {c!r} has the value {col[row].as_py()!r} "
                                  f"at row {row + 1}, which is not a number; correct it or "
-                                 f"remove the row.")
+                                 f"remove the row{_comma_hint(table, [c], row)}.")
             if bad and not one_hot:
                 text.append(c)
                 continue
@@ -282,7 +298,8 @@ def table_features(table, path, fmt, *, target=None, features=None, exclude=(),
     if text:
         raise ValueError(f"{path}: feature column(s) {', '.join(map(repr, text))} hold text; "
                          f"pass --one-hot to encode them as 0/1 columns, or leave them out "
-                         f"with --exclude.")
+                         f"with --exclude"
+                         f"{_comma_hint(table, text)}.")
     stray = [c for c in options.reference if c not in encoding] if training else []
     if stray:
         raise ValueError(f"--reference names column(s) {', '.join(map(repr, stray))}, "

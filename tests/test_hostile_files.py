@@ -347,3 +347,24 @@ def test_a_damaged_gzip_is_a_one_line_error(tmp_path, damage):
     for fn in (lambda: read_training_data(tmp_path / "d.csv.gz", "y"),
                lambda: read_data(tmp_path / "d.csv.gz", {}, ["a"])):
         _one_line_error(fn, "d.csv.gz", "is not a readable gzip file", "gunzip -t")
+
+
+@pytest.mark.parametrize("bad_cell, words", [
+    (("b", "oops"), ["column 'b'", "'oops'", "at row 6"]),
+    (("b", "inf"), ["column 'b'", "inf at row 6"]),
+    (("y", "inf"), ["label column 'y'", "inf at row 6"]),
+])
+def test_rows_named_after_missing_drop_are_the_file_s_rows(tmp_path, bad_cell, words):
+    """With --missing drop, rows 2 and 3 are left out; a bad value in the file's row 6
+    is still called row 6 (it was called row 4, its place among the kept rows)."""
+    from vlogreg.data.encoding import TableOptions
+
+    rows = [["a", "b", "y"]] + [[str(i), str(i % 3 + 0.5), str(i % 2)] for i in range(12)]
+    rows[2][0] = ""
+    rows[3][1] = "NA"
+    col, value = bad_cell
+    rows[6][rows[0].index(col)] = value
+    (tmp_path / "d.csv").write_text("\n".join(",".join(r) for r in rows) + "\n")
+    _one_line_error(lambda: read_training_data(tmp_path / "d.csv", "y",
+                                               options=TableOptions(missing="drop")),
+                    "d.csv", *words)

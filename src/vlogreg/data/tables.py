@@ -68,8 +68,9 @@ def read_table(path, fmt, *, text_columns=(), delimiter=None, decimal=None):
         except _TooLarge as exc:
             raise ValueError(
                 f"{path} decompresses to more than {exc.limit / 2**30:.3g} GiB, the memory "
-                f"budget; decompress it and convert it to Parquet (which streams), or raise "
-                f"VLOGREG_MEMORY_BUDGET (e.g. 64G) if this machine has the memory.") from None
+                f"budget; decompress it and convert it to Parquet (which streams), or "
+                f"raise VLOGREG_MEMORY_BUDGET (e.g. 64G) if this machine has the memory."
+            ) from None
         except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
             raise ValueError(f"{path} is not a readable gzip file ({exc}); download or "
                              f"copy it again, or check it with gunzip -t.") from None
@@ -252,7 +253,10 @@ def table_features(table, path, fmt, *, target=None, features=None, exclude=(),
         if id_column is not None:
             file_ids = table.column(id_column).to_numpy(zero_copy_only=False)
         table = table.filter(pa.array(~dropped))
-    y = labels_of(table, target, path) if with_labels else None
+    # the file's row number (from 1, header excluded) of each kept row: messages name
+    # rows of the file, not of what is left after --missing drop
+    rows = None if dropped is None else np.flatnonzero(~dropped) + 1
+    y = labels_of(table, target, path, rows) if with_labels else None
     ids = None if id_column is None else \
         table.column(id_column).to_numpy(zero_copy_only=False)
     blocks, out_names, encoding, refs, text, spans = [], [], {}, {}, [], {}
@@ -266,29 +270,28 @@ def table_features(table, path, fmt, *, target=None, features=None, exclude=(),
             if bad and (share > 0.5 or not training):
                 row = _first_row(col, bad)
                 raise ValueError(f"{path}: column {c!r} has the value {col[row].as_py()!r} "
-                                 f"at row {row + 1}, which is not a number; correct it or "
-                                 f"remove the row{_comma_hint(table, [c], row)}.")
+                                 f"at row {_row(row, rows)}, which is not a number; "
+                                 f"correct it or remove the row{_comma_hint(table, [c], row)}.")
             if bad and not one_hot:
                 text.append(c)
                 continue
             _no_missing(col, c, path)
             if not bad:  # numbers stored as text (e.g. a Parquet string column)
-                blocks.append(_numbers(col.cast(pa.float64()), c, path))
+                blocks.append(_numbers(col.cast(pa.float64()), c, path, rows))
                 out_names.append(c)
                 spans[c] = (start, start + 1, False)
                 continue
             cats = sorted(col.unique().drop_null().cast(pa.string()).to_pylist())
             ref = reference_level(cats, c, options)
         else:
-            blocks.append(_numbers(col, c, path))
+            blocks.append(_numbers(col, c, path, rows))
             out_names.append(c)
             spans[c] = (start, start + 1, False)
             continue
         _no_missing(col, c, path)
         values = np.asarray(col.cast(pa.string()).to_pylist(), dtype=str)
         block, block_names = encode_levels(values, c, cats, ref, path, options,
-                                           rows=None if dropped is None
-                                           else np.flatnonzero(~dropped) + 1)
+                                           rows=rows)
         blocks.append(block)
         out_names += block_names
         spans[c] = (start, len(out_names), True)
@@ -315,7 +318,13 @@ def table_features(table, path, fmt, *, target=None, features=None, exclude=(),
         notes=notes, blocks=spans)
 
 
-def labels_of(table, name, path):
+def _row(i, rows):
+    """The file's row number (from 1) of row ``i`` of the table (``rows``: the file row
+    of each table row after rows were left out, or None)."""
+    return i + 1 if rows is None else int(rows[i])
+
+
+def labels_of(table, name, path, rows=None):
     """The label column as a NumPy array (text as str, numbers as they are)."""
     import pyarrow as pa
 
@@ -330,7 +339,8 @@ def labels_of(table, name, path):
     y = col.to_numpy(zero_copy_only=False)
     if y.dtype.kind == "f" and not np.isfinite(y).all():
         row = int(np.flatnonzero(~np.isfinite(y))[0])
-        raise ValueError(f"{path}: label column {name!r} holds {y[row]} at row {row + 1}; "
+        raise ValueError(f"{path}: label column {name!r} holds {y[row]} at row "
+                         f"{_row(row, rows)}; "
                          f"every example needs a finite label.")
     return y
 
@@ -377,7 +387,7 @@ def _no_missing(col, name, path, what="feature"):
                          f"at row {row + 1}; remove the row or impute the value first.")
 
 
-def _numbers(col, name, path):
+def _numbers(col, name, path, rows=None):
     import pyarrow as pa
 
     t = col.type
@@ -390,6 +400,7 @@ def _numbers(col, name, path):
     bad = ~np.isfinite(x)
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
-        raise ValueError(f"{path}: column {name!r} holds {x[row]} at row {row + 1}; remove "
+        raise ValueError(f"{path}: column {name!r} holds {x[row]} at row "
+                         f"{_row(row, rows)}; remove "
                          f"the row or impute the value first (NaN and inf are not valid).")
     return x

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import inspect
 import numbers
+import os
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
@@ -23,6 +25,7 @@ from sklearn.utils.class_weight import compute_class_weight
 from . import _predict
 from ._estimator import LogisticRegression
 from ._params import _check_params, _seed
+from ._kernels.threads import blas_single_thread, fit_threads
 from ._regpath import check_cs, prepare_grid_data, solve_grid
 from ._warnings import warn
 
@@ -33,15 +36,69 @@ _LEGACY_MSG = (
     "deprecated behavior for the time being.")
 
 
-#: scorers computed here from every C's decision values at once (one product per fold),
-#: by scikit-learn's formulas (log_loss clips the probabilities to [eps, 1 - eps]); any
-#: other scorer is called per model as scikit-learn does
+#: scorers computed here from every C's decision values at once (one product per chunk
+#: of a fold's test rows), by scikit-learn's formulas (log_loss clips the
+#: probabilities to [eps, 1 - eps]); any other scorer is called per model as
+#: scikit-learn does
 _DIRECT = (None, "accuracy", "neg_log_loss")
+#: test rows per chunk: the chunk's copy of X's rows stays in cache for its product
+CHUNK_BYTES = 1 << 21
 
 
-def _direct_scores(scoring, paths, folds, X, y_idx, sample_weight, fit_intercept):
-    """scores (n_folds, n_l1, n_cs) of accuracy or neg_log_loss, from ``proba`` /
-    ``label_index`` of ``vlogreg._predict`` (what ``predict_proba`` / ``predict`` give)."""
+def _direct_scores(scoring, paths, folds, X, y_idx, sample_weight, fit_intercept,
+                   n_threads=None):
+    """scores (n_folds, n_l1, n_cs) of accuracy or neg_log_loss, equal to what
+    ``predict`` / ``predict_proba`` (``vlogreg._predict``) give to scikit-learn's scorers.
+
+    Binary: fold i's test rows are taken in chunks of ``CHUNK_BYTES`` (never a copy of
+    the fold's X), ``Z = X_chunk W_i + b_i`` (rows, n_l1 n_cs) for every C at once, and
+    per row ``-log P(y_i) = softplus(-t)``, ``t = +-z``, clipped to
+    ``[-log(1 - eps), -log(eps)]`` (scikit-learn's clip of P to [eps, 1 - eps]), or
+    ``[z > 0] == y_i``; weighted sums per column, chunks spread over ``n_threads``.
+    """
+    F, L, nC, k, _ = paths.shape
+    n = X.shape[1]
+    sw = None if sample_weight is None else np.asarray(sample_weight, np.float64)
+    if k > 1:
+        return _direct_scores_multi(scoring, paths, folds, X, y_idx, sw, fit_intercept)
+    eps = np.finfo(np.float64).eps
+    lo, hi = -np.log1p(-eps), -np.log(eps)
+    rows = max(1, CHUNK_BYTES // max(1, X.dtype.itemsize * n))
+    tasks = [(i, te[r:r + rows]) for i, (_, te) in enumerate(folds)
+             for r in range(0, len(te), rows)]
+    coefs = [paths[i].reshape(L * nC, -1) for i in range(F)]
+
+    def run(part):
+        num, den = np.zeros((F, L * nC)), np.zeros(F)
+        for i, te in part:
+            Z = np.asarray(X[te] @ coefs[i][:, :n].T, dtype=np.float64)
+            if fit_intercept:
+                Z += coefs[i][:, n]
+            yes = y_idx[te] == 1
+            w = np.ones(len(te)) if sw is None else sw[te]
+            if scoring == "neg_log_loss":
+                t = np.where(yes[:, None], Z, -Z)  # log P(y) = -softplus(-t)
+                v = np.maximum(-t, 0.0) + np.log1p(np.exp(-np.abs(t)))
+                np.clip(v, lo, hi, out=v)
+                num[i] -= w @ v
+            else:
+                num[i] += w @ ((Z > 0) == yes[:, None])
+            den[i] += w.sum()
+        return num, den
+
+    threads = max(1, min(n_threads or os.cpu_count() or 1, len(tasks)))
+    edges = np.linspace(0, len(tasks), threads + 1).astype(int)
+    parts = [tasks[edges[t]:edges[t + 1]] for t in range(threads)]
+    with blas_single_thread(), ThreadPoolExecutor(threads) as pool:
+        sums = list(pool.map(run, parts))  # added in thread order: reproducible
+    num = sum(s[0] for s in sums)
+    den = sum(s[1] for s in sums)
+    return (num / den[:, None]).reshape(F, L, nC)
+
+
+def _direct_scores_multi(scoring, paths, folds, X, y_idx, sw, fit_intercept):
+    """``_direct_scores`` of a multinomial path: one product per fold, each model's
+    probabilities from ``vlogreg._predict``."""
     F, L, nC, k, _ = paths.shape
     n = X.shape[1]
     out = np.empty((F, L, nC))
@@ -51,22 +108,16 @@ def _direct_scores(scoring, paths, folds, X, y_idx, sample_weight, fit_intercept
         if fit_intercept:
             Z += W[:, n]
         yt = y_idx[te]
-        sw = None if sample_weight is None else np.asarray(sample_weight, np.float64)[te]
-        if k == 1 and scoring == "neg_log_loss":  # every C at once: P(y_i) = sigmoid(+-z)
-            p = _predict.proba(np.where(yt[:, None] == 1, Z, -Z).ravel())[:, 1]
-            eps = np.finfo(p.dtype).eps
-            loss = -np.log(np.clip(p, eps, 1 - eps)).reshape(Z.shape)
-            out[i] = -np.average(loss, axis=0, weights=sw).reshape(L, nC)
-            continue
+        w = None if sw is None else sw[te]
         rows = np.arange(len(te))
         for j in range(L * nC):
-            z = Z[:, j] if k == 1 else Z[:, j * k:(j + 1) * k]
+            z = Z[:, j * k:(j + 1) * k]
             if scoring == "neg_log_loss":
                 p = _predict.proba(z)[rows, yt]
                 eps = np.finfo(p.dtype).eps
-                v = -np.average(-np.log(np.clip(p, eps, 1 - eps)), weights=sw)
+                v = -np.average(-np.log(np.clip(p, eps, 1 - eps)), weights=w)
             else:
-                v = np.average(_predict.label_index(z) == yt, weights=sw)
+                v = np.average(_predict.label_index(z) == yt, weights=w)
             out[i, j // nC, j % nC] = v
     return out
 
@@ -292,7 +343,8 @@ class LogisticRegressionCV(LogisticRegression):
         scorers that take them; the test rows' sample weights)."""
         if scoring in _DIRECT:
             return _direct_scores(scoring, paths, folds, X, np.searchsorted(
-                self.classes_, y), sample_weight, self.fit_intercept)
+                self.classes_, y), sample_weight, self.fit_intercept,
+                fit_threads(self.n_jobs))
         scorer = self._scorer(scoring)
         classes = self.classes_
         if hasattr(scorer, "_score_func"):

@@ -66,10 +66,15 @@ def _direct_scores(scoring, paths, folds, X, y_idx, sample_weight, fit_intercept
     rows = max(1, CHUNK_BYTES // max(1, X.dtype.itemsize * n))
     tasks = [(i, te[r:r + rows]) for i, (_, te) in enumerate(folds)
              for r in range(0, len(te), rows)]
-    coefs = [paths[i].reshape(L * nC, -1) for i in range(F)]
+    # each distinct model once: along a path of C, a warm start that already meets tol
+    # repeats the previous C's coefficients, and their scores must tie exactly (equal
+    # columns of one product can differ in the last bit), so that the choice among them
+    # is scikit-learn's tie rule (the first C), not rounding
+    coefs, which = zip(*(np.unique(paths[i].reshape(L * nC, -1), axis=0,
+                                   return_inverse=True) for i in range(F)))
 
     def run(part):
-        num, den = np.zeros((F, L * nC)), np.zeros(F)
+        num, den = [np.zeros(len(c)) for c in coefs], np.zeros(F)
         for i, te in part:
             Z = np.asarray(X[te] @ coefs[i][:, :n].T, dtype=np.float64)
             if fit_intercept:
@@ -91,9 +96,9 @@ def _direct_scores(scoring, paths, folds, X, y_idx, sample_weight, fit_intercept
     parts = [tasks[edges[t]:edges[t + 1]] for t in range(threads)]
     with blas_single_thread(), ThreadPoolExecutor(threads) as pool:
         sums = list(pool.map(run, parts))  # added in thread order: reproducible
-    num = sum(s[0] for s in sums)
     den = sum(s[1] for s in sums)
-    return (num / den[:, None]).reshape(F, L, nC)
+    return np.stack([sum(s[0][i] for s in sums)[which[i].ravel()] / den[i]
+                     for i in range(F)]).reshape(F, L, nC)
 
 
 def _direct_scores_multi(scoring, paths, folds, X, y_idx, sw, fit_intercept):

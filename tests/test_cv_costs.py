@@ -74,13 +74,17 @@ def test_hessians_at_theta_are_the_subsamples_weighted_grams(monkeypatch, sparse
     H = obj.hessian_bounds(theta=theta)
     rows = np.arange(0, 1000, 7)
     Xs = X[rows].toarray() if sparse else X[rows]
+    # shared: one Hessian of every subsample row at the models' mean theta
+    shared = obj.hessian_bounds(theta=theta, shared=True)
+    mean = theta.mean(axis=1)
     for k in range(4):
-        a = expit(Xs @ theta[:4, k] + theta[4, k])
-        w = sw[rows] * (fold[rows] != exclude[k])
-        ref = weighted_gram(Xs, w * a * (1 - a) / w.sum(), True)
-        ref[np.arange(4), np.arange(4)] += alpha[k]
-        # spd_ridge adds 1e-10 of each diagonal entry
-        np.testing.assert_allclose(H[k], ref, rtol=1e-9, atol=1e-14)
+        for got, t, w in [(H[k], theta[:, k], sw[rows] * (fold[rows] != exclude[k])),
+                          (shared[k], mean, sw[rows])]:
+            a = expit(Xs @ t[:4] + t[4])
+            ref = weighted_gram(Xs, w * a * (1 - a) / w.sum(), True)
+            ref[np.arange(4), np.arange(4)] += alpha[k]
+            # spd_ridge adds 1e-10 of each diagonal entry
+            np.testing.assert_allclose(got, ref, rtol=1e-9, atol=1e-14)
 
 
 def _sk_scores(scoring, Z, y, sw):

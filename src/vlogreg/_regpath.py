@@ -163,9 +163,12 @@ def _solve_batched(data, Cs, fold, excludes, fit_intercept, tol, max_iter, warm,
             g = prev.grad.copy()
             g[:obj.n] += d_alpha * w
             start = (prev.loss + 0.5 * d_alpha * np.einsum("jk,jk->k", w, w), g)
+        # a warm stage's models are the folds of one C: one Hessian at their mean start
+        # preconditions them all (one Gram matrix a stage, not one a fold; the same
+        # iterations on make_classification 300k x 50 and 1M x 100)
         res = batched_lbfgs(obj, None if prev is None else prev.theta, models=models,
                             tol=tol, max_iter=max_iter, start=start,
-                            precondition=True if prev is None else "start")
+                            precondition=True if prev is None else "shared")
         theta[:, models], n_iter[models], conv[models] = res.theta, res.n_iter, \
             res.converged
         prev, prev_models = res, models

@@ -206,40 +206,42 @@ class BatchedObjective:
         G += alpha * W
         return BatchedLossGrad(loss, G, gb / S if self.fit_intercept else np.zeros(k))
 
-    def hessian_bounds(self, models=None, theta=None):
+    def hessian_bounds(self, models=None, theta=None, shared=False):
         """Each model's SPD approximation of its Hessian, for the solver's preconditioner.
 
-        Without ``theta``: the bound of the whole data's mean loss
-        (``LogisticObjective.hessian_bound``: ``a (1 - a) <= 1/4``, one strided row
-        subsample shared by every model) plus the model's ``alpha_k`` on the
-        coefficients. With ``theta`` (p, k), the models' current coefficients (a warm
-        start): the Hessian there, ``X~^T diag(w_ik a_ik (1 - a_ik)) X~ / S_k + alpha_k``,
-        from the same row subsample (``BOUND_MAX_ROWS`` rows, no pass over X), so that
-        the first steps from a warm start are close to Newton steps.
+        With ``theta`` (p, k), the models' current coefficients (a warm start): the
+        Hessian there, ``X~^T diag(w_ik a_ik (1 - a_ik)) X~ / S_k + alpha_k``, from one
+        strided row subsample (``BOUND_MAX_ROWS`` rows, no pass over X), so that the
+        first steps from a warm start are close to Newton steps. ``shared=True``
+        (models alike, e.g. the folds of one C): one Hessian of the data for all of
+        them, at their mean theta and over every subsample row,
+        ``X~^T diag(s_i a_i (1 - a_i)) X~ / S`` plus each model's ``alpha_k``: one Gram
+        matrix instead of k, the folds' differences (a fifth of the rows left out)
+        being of the order of the subsample's own noise. Without ``theta``: the bound
+        ``a (1 - a) <= 1/4`` (``LogisticObjective.hessian_bound``), i.e. the shared
+        Hessian at theta = 0.
 
         Returns (k, p, p), or (k, p) (diagonals) beyond ``BOUND_MAX_DENSE`` columns.
         """
         models = np.arange(self.n_models) if models is None else np.asarray(models)
         n, k = self.n, len(models)
-        if theta is None:
-            if not hasattr(self, "_bound0"):
-                self._bound0 = LogisticObjective(
-                    self.X, self.y, self.sw, fit_intercept=self.fit_intercept,
-                    kernel="numpy").hessian_bound(ridge=False)
-            out = np.repeat(self._bound0[None], k, axis=0)
+        if theta is None:  # the bound: the Hessian at theta = 0, where a (1 - a) = 1/4
+            theta, shared = np.zeros((self.p, 1)), True
+        Xs, rows = self._subsample()
+        theta = theta.mean(axis=1, keepdims=True) if shared else theta
+        z = np.asarray(Xs @ theta[:n])
+        if self.fit_intercept:
+            z += theta[n]
+        a = sigmoid(z)
+        w = self.sw[rows, None] * (True if shared else
+                                   self.fold[rows, None] != self.exclude[models])
+        d = w * a * (1.0 - a) / np.maximum(w.sum(axis=0), 1e-300)
+        if self.p <= BOUND_MAX_DENSE:
+            out = _weighted_grams(self._sub_blocks, d, self.fit_intercept)
         else:
-            Xs, rows = self._subsample()
-            z = np.asarray(Xs @ theta[:n])
-            if self.fit_intercept:
-                z += theta[n]
-            a = sigmoid(z)
-            w = self.sw[rows, None] * (self.fold[rows, None] != self.exclude[models])
-            d = w * a * (1.0 - a) / np.maximum(w.sum(axis=0), 1e-300)
-            if self.p <= BOUND_MAX_DENSE:
-                out = _weighted_grams(self._sub_blocks, d, self.fit_intercept)
-            else:
-                out = np.stack([_gram_diagonal(Xs, d[:, j], self.fit_intercept)
-                                for j in range(k)])
+            out = np.stack([_gram_diagonal(Xs, d[:, j], self.fit_intercept)
+                            for j in range(d.shape[1])])
+        out = np.repeat(out, k, axis=0) if shared else out
         if out.ndim == 2:
             out[:, :n] += self.alpha[models, None]
         else:

@@ -145,11 +145,13 @@ def batched_lbfgs(objective, theta0=None, *, models=None, tol=1e-4, max_iter=100
         Iterations per model.
     memory : int
         Correction pairs kept per model.
-    precondition : bool or "start"
+    precondition : bool, "start" or "shared"
         True: run each model in the coordinates whitened by its Hessian bound
         (``objective.hessian_bounds(models)``); "start": by its Hessian at theta0
         (``hessian_bounds(models, theta0)``, for a warm start, where the bound at
-        theta = 0 overstates the curvature); False: none.
+        theta = 0 overstates the curvature); "shared": by one Hessian at the models'
+        mean theta0 (``hessian_bounds(models, theta0, shared=True)``, for models alike:
+        the folds of one C); False: none.
     start : tuple (f (k,), g (p, k)), optional
         The objective's values and gradients at theta0 when the caller knows them
         (along a path of C they follow from the previous solution without reading X).
@@ -175,9 +177,10 @@ def batched_lbfgs(objective, theta0=None, *, models=None, tol=1e-4, max_iter=100
     # the others keep theta0 bit for bit (no round trip through the coordinates)
     run = np.flatnonzero(opt > tol) if max_iter > 0 else np.zeros(0, dtype=np.intp)
     if run.size:
+        at = precondition in ("start", "shared") and theta0 is not None
         bounds = None if not precondition else objective.hessian_bounds(
-            models[run], theta[:, run] if precondition == "start" and theta0 is not None
-            else None)
+            models[run], theta[:, run] if at else None,
+            **({"shared": True} if at and precondition == "shared" else {}))
         theta[:, run], f[run], g[:, run], opt[run], n_iter[run], evals = _iterate(
             objective, models[run], theta[:, run], f[run], g[:, run], opt[run],
             _Coordinates(bounds), tol, max_iter, memory)

@@ -14,7 +14,7 @@ from sklearn.model_selection import KFold, StratifiedKFold
 
 import vlogreg.objective.batched as batched_mod
 from vlogreg import LogisticRegressionCV
-from vlogreg._cv import _direct_scores
+from vlogreg._cvscores import direct_scores
 from vlogreg.objective.batched import BatchedObjective
 from vlogreg.objective.secondorder import weighted_gram
 from vlogreg.solvers.batched_lbfgs import batched_lbfgs
@@ -110,8 +110,8 @@ def test_direct_scores_equal_scikit_learns_scorers(monkeypatch, scoring, weighte
     folds = list(KFold(F, shuffle=True, random_state=0).split(X))
     paths = rng.normal(size=(F, L, nC, 1, n + 1))
     paths[:, 1, 2] = paths[:, 0, 1]  # the same model twice: exactly the same score
-    monkeypatch.setattr("vlogreg._cv.CHUNK_BYTES", 8 * n * 50)  # several chunks per fold
-    out = _direct_scores(scoring, paths, folds, Xin, y, sw, True, n_threads=2)
+    monkeypatch.setattr("vlogreg._cvscores.CHUNK_BYTES", 8 * n * 50)  # several chunks per fold
+    out = direct_scores(scoring, paths, folds, Xin, y, sw, True, n_threads=2)
     for i, (_, te) in enumerate(folds):
         for j in range(L):
             for c in range(nC):
@@ -141,3 +141,35 @@ def test_cs_whose_fits_stop_at_the_previous_solution_tie_and_the_first_is_chosen
         np.testing.assert_array_equal(sc[:, c], sc[:, c - 1])
     mean = sc.mean(axis=0)
     assert est.C_ == est.Cs_[np.flatnonzero(mean == mean.max())[0]]
+
+
+def test_batched_refit_equals_an_independent_fit_with_weights():
+    from sklearn.linear_model import LogisticRegression as SkLR
+
+    X, y = make_classification(800, 6, n_informative=4, weights=[0.7], random_state=2)
+    sw = np.random.default_rng(0).uniform(0.5, 2.0, len(y))
+    est = LogisticRegressionCV(Cs=5, cv=4, l1_ratios=(0,), scoring="neg_log_loss",
+                               class_weight={0: 1.0, 1: 2.5}, tol=1e-10, max_iter=1000,
+                               use_legacy_attributes=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        est.fit(X, y, sample_weight=sw)
+    assert est.batched_ and est.converged_
+    ref = SkLR(C=est.C_, class_weight={0: 1.0, 1: 2.5}, tol=1e-12, max_iter=10_000).fit(
+        X, y, sample_weight=sw)
+    np.testing.assert_allclose(est.coef_, ref.coef_, rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(est.intercept_, ref.intercept_, rtol=1e-6, atol=1e-8)
+
+
+def test_solve_grid_from_a_solution_takes_no_step_and_checks_theta0():
+    from vlogreg._regpath import prepare_grid_data, solve_grid
+
+    X, y, sw, _ = _problem()
+    data = prepare_grid_data(X, y, sw)
+    first = solve_grid(data, [0.5], tol=1e-9, max_iter=500)
+    theta = first.coefs[0, 0, 0]
+    again = solve_grid(data, [0.5], tol=1e-9, theta0=theta)
+    assert first.converged.all() and again.n_iter[0, 0] == 0
+    np.testing.assert_array_equal(again.coefs[0, 0, 0], theta)
+    with pytest.raises(ValueError, match="theta0 of shape"):
+        solve_grid(data, [0.5], theta0=theta[:-1])

@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import inspect
 import numbers
-import os
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
@@ -22,10 +20,10 @@ from sklearn.metrics import get_scorer, make_scorer
 from sklearn.model_selection import check_cv
 from sklearn.utils.class_weight import compute_class_weight
 
-from . import _predict
+from ._cvscores import DIRECT, direct_scores
 from ._estimator import LogisticRegression
+from ._kernels.threads import fit_threads
 from ._params import _check_params, _seed
-from ._kernels.threads import blas_single_thread, fit_threads
 from ._regpath import check_cs, prepare_grid_data, solve_grid
 from ._warnings import warn
 
@@ -34,97 +32,6 @@ _LEGACY_MSG = (
     "redundancy. Set `use_legacy_attributes=False` to enable the new behavior now, or set "
     "it to `True` to silence this warning during the transition period while keeping the "
     "deprecated behavior for the time being.")
-
-
-#: scorers computed here from every C's decision values at once (one product per chunk
-#: of a fold's test rows), by scikit-learn's formulas (log_loss clips the
-#: probabilities to [eps, 1 - eps]); any other scorer is called per model as
-#: scikit-learn does
-_DIRECT = (None, "accuracy", "neg_log_loss")
-#: test rows per chunk: the chunk's copy of X's rows stays in cache for its product
-CHUNK_BYTES = 1 << 21
-
-
-def _direct_scores(scoring, paths, folds, X, y_idx, sample_weight, fit_intercept,
-                   n_threads=None):
-    """scores (n_folds, n_l1, n_cs) of accuracy or neg_log_loss, equal to what
-    ``predict`` / ``predict_proba`` (``vlogreg._predict``) give to scikit-learn's scorers.
-
-    Binary: fold i's test rows are taken in chunks of ``CHUNK_BYTES`` (never a copy of
-    the fold's X), ``Z = X_chunk W_i + b_i`` (rows, n_l1 n_cs) for every C at once, and
-    per row ``-log P(y_i) = softplus(-t)``, ``t = +-z``, clipped to
-    ``[-log(1 - eps), -log(eps)]`` (scikit-learn's clip of P to [eps, 1 - eps]), or
-    ``[z > 0] == y_i``; weighted sums per column, chunks spread over ``n_threads``.
-    """
-    F, L, nC, k, _ = paths.shape
-    n = X.shape[1]
-    sw = None if sample_weight is None else np.asarray(sample_weight, np.float64)
-    if k > 1:
-        return _direct_scores_multi(scoring, paths, folds, X, y_idx, sw, fit_intercept)
-    eps = np.finfo(np.float64).eps
-    lo, hi = -np.log1p(-eps), -np.log(eps)
-    rows = max(1, CHUNK_BYTES // max(1, X.dtype.itemsize * n))
-    tasks = [(i, te[r:r + rows]) for i, (_, te) in enumerate(folds)
-             for r in range(0, len(te), rows)]
-    # each distinct model once: along a path of C, a warm start that already meets tol
-    # repeats the previous C's coefficients, and their scores must tie exactly (equal
-    # columns of one product can differ in the last bit), so that the choice among them
-    # is scikit-learn's tie rule (the first C), not rounding
-    coefs, which = zip(*(np.unique(paths[i].reshape(L * nC, -1), axis=0,
-                                   return_inverse=True) for i in range(F)))
-
-    def run(part):
-        num, den = [np.zeros(len(c)) for c in coefs], np.zeros(F)
-        for i, te in part:
-            Z = np.asarray(X[te] @ coefs[i][:, :n].T, dtype=np.float64)
-            if fit_intercept:
-                Z += coefs[i][:, n]
-            yes = y_idx[te] == 1
-            w = np.ones(len(te)) if sw is None else sw[te]
-            if scoring == "neg_log_loss":
-                t = np.where(yes[:, None], Z, -Z)  # log P(y) = -softplus(-t)
-                v = np.maximum(-t, 0.0) + np.log1p(np.exp(-np.abs(t)))
-                np.clip(v, lo, hi, out=v)
-                num[i] -= w @ v
-            else:
-                num[i] += w @ ((Z > 0) == yes[:, None])
-            den[i] += w.sum()
-        return num, den
-
-    threads = max(1, min(n_threads or os.cpu_count() or 1, len(tasks)))
-    edges = np.linspace(0, len(tasks), threads + 1).astype(int)
-    parts = [tasks[edges[t]:edges[t + 1]] for t in range(threads)]
-    with blas_single_thread(), ThreadPoolExecutor(threads) as pool:
-        sums = list(pool.map(run, parts))  # added in thread order: reproducible
-    den = sum(s[1] for s in sums)
-    return np.stack([sum(s[0][i] for s in sums)[which[i].ravel()] / den[i]
-                     for i in range(F)]).reshape(F, L, nC)
-
-
-def _direct_scores_multi(scoring, paths, folds, X, y_idx, sw, fit_intercept):
-    """``_direct_scores`` of a multinomial path: one product per fold, each model's
-    probabilities from ``vlogreg._predict``."""
-    F, L, nC, k, _ = paths.shape
-    n = X.shape[1]
-    out = np.empty((F, L, nC))
-    for i, (_, te) in enumerate(folds):
-        W = paths[i].reshape(L * nC * k, -1)
-        Z = np.asarray(X[te] @ W[:, :n].T, dtype=np.float64)
-        if fit_intercept:
-            Z += W[:, n]
-        yt = y_idx[te]
-        w = None if sw is None else sw[te]
-        rows = np.arange(len(te))
-        for j in range(L * nC):
-            z = Z[:, j * k:(j + 1) * k]
-            if scoring == "neg_log_loss":
-                p = _predict.proba(z)[rows, yt]
-                eps = np.finfo(p.dtype).eps
-                v = -np.average(-np.log(np.clip(p, eps, 1 - eps)), weights=w)
-            else:
-                v = np.average(_predict.label_index(z) == yt, weights=w)
-            out[i, j // nC, j % nC] = v
-    return out
 
 
 class LogisticRegressionCV(LogisticRegression):
@@ -339,15 +246,15 @@ class LogisticRegressionCV(LogisticRegression):
         scores = self._fold_scores(paths, folds, Xv, y_lab, sample_weight, scoring)
         self.Cs_ = Cs
         self._set_attributes(paths, n_iter, scores, folds, ratios, l1_of, legacy,
-                             penalty, class_weight, X, y, sample_weight)
+                             penalty, class_weight, X, y, sample_weight, data)
         return self
 
     def _fold_scores(self, paths, folds, X, y, sample_weight, scoring):
         """scores (n_folds, n_l1, n_cs): the scorer on each fold's test rows, as
         scikit-learn's ``_log_reg_scoring_path`` (labels of the whole y passed to
         scorers that take them; the test rows' sample weights)."""
-        if scoring in _DIRECT:
-            return _direct_scores(scoring, paths, folds, X, np.searchsorted(
+        if scoring in DIRECT:
+            return direct_scores(scoring, paths, folds, X, np.searchsorted(
                 self.classes_, y), sample_weight, self.fit_intercept,
                 fit_threads(self.n_jobs))
         scorer = self._scorer(scoring)
@@ -378,9 +285,15 @@ class LogisticRegressionCV(LogisticRegression):
         return out
 
     def _set_attributes(self, paths, n_iter, scores, folds, ratios, l1_of, legacy, penalty,
-                        class_weight, X, y, sample_weight):
+                        class_weight, X, y, sample_weight, data=None):
         """scikit-learn 1.9's fitted attributes from the fold fits (its shapes, its
-        choice of the best C and l1_ratio, its refit or average)."""
+        choice of the best C and l1_ratio, its refit or average).
+
+        The refit of a binary L2 choice runs in the batched solver on ``data`` (the
+        validated data of ``fit``, class weights folded in): from the folds' mean
+        solution, which usually meets tol already, it then costs one read of X, with
+        no second validation of X and no Hessian; any other refit is
+        ``LogisticRegression.fit``."""
         classes, n = self.classes_, self.n_features_in_
         binary = len(classes) == 2
         k = 1 if binary else len(classes)
@@ -400,17 +313,11 @@ class LogisticRegressionCV(LogisticRegression):
             best = np.unravel_index(np.argmax(s0.sum(axis=0)), s0.shape[1:])
             C_, l1_ratio_ = self.Cs_[best[0]], ratios[best[1]]
             init = cp[:, :, best[0], best[1], :].mean(axis=1)  # (k, n_dof)
-            est = LogisticRegression(
-                C=C_, l1_ratio=l1_of[best[1]], tol=self.tol, max_iter=self.max_iter,
-                class_weight=class_weight, solver=self.solver, n_jobs=self.n_jobs,
-                fit_intercept=self.fit_intercept, random_state=self.random_state,
-                warm_start=True, verbose=max(0, self.verbose - 1))
-            est.coef_ = init[:, :n].copy()
-            est.intercept_ = init[:, n].copy() if self.fit_intercept else np.zeros(k)
-            est.fit(X, y, sample_weight)
-            coef = np.asarray(est.coef_, dtype=np.float64)
-            intercept = np.asarray(est.intercept_, dtype=np.float64)
-            self.converged_ = est.converged_
+            if binary and l1_of[best[1]] == 0 and data is not None:
+                coef, intercept, self.converged_ = self._refit_batched(data, C_, init[0])
+            else:
+                coef, intercept, self.converged_ = self._refit(
+                    C_, l1_of[best[1]], init, class_weight, X, y, sample_weight)
         else:  # each fold's best, averaged
             best = np.unravel_index(np.argmax(s0.reshape(F, -1), axis=1), s0.shape[1:])
             w = np.mean([cp[:, i, best[0][i], best[1][i], :] for i in range(F)], axis=0)
@@ -440,6 +347,38 @@ class LogisticRegressionCV(LogisticRegression):
             self.scores_ = np.moveaxis(s0, (1, 2), (2, 1))
             self.n_iter_ = np.moveaxis(np.swapaxes(n_iter, 1, 2), (1, 2), (2, 1)).astype(
                 np.int32)
+
+    def _refit(self, C, l1_ratio, init, class_weight, X, y, sample_weight):
+        """``LogisticRegression(C, l1_ratio).fit`` on all the data from ``init`` (k,
+        n_dof): ``(coef (k, n), intercept (k,), converged)``."""
+        n, k = self.n_features_in_, init.shape[0]
+        est = LogisticRegression(
+            C=C, l1_ratio=l1_ratio, tol=self.tol, max_iter=self.max_iter,
+            class_weight=class_weight, solver=self.solver, n_jobs=self.n_jobs,
+            fit_intercept=self.fit_intercept, random_state=self.random_state,
+            warm_start=True, verbose=max(0, self.verbose - 1))
+        est.coef_ = init[:, :n].copy()
+        est.intercept_ = init[:, n].copy() if self.fit_intercept else np.zeros(k)
+        est.fit(X, y, sample_weight)
+        return (np.asarray(est.coef_, dtype=np.float64),
+                np.asarray(est.intercept_, dtype=np.float64), est.converged_)
+
+    def _refit_batched(self, data, C, theta0):
+        """The binary L2 refit at C from ``theta0`` ([w; b]) in the batched solver
+        (``solve_grid`` with one training set): ``(coef (1, n), intercept (1,),
+        converged)``, and a ConvergenceWarning as ``LogisticRegression``'s."""
+        n = self.n_features_in_
+        grid = solve_grid(data, [C], fit_intercept=self.fit_intercept, tol=self.tol,
+                          max_iter=self.max_iter, n_jobs=self.n_jobs, theta0=theta0)
+        w = grid.coefs[0, 0]  # (1, n_dof)
+        converged = bool(grid.converged[0, 0])
+        if not converged:
+            warn(f"The refit at C={C:g} did not converge in {int(grid.n_iter[0, 0])} "
+                 f"iterations (tol={self.tol:g}, max_iter={self.max_iter}); raise "
+                 f"max_iter, or scale the features (e.g. StandardScaler).",
+                 ConvergenceWarning)
+        return (w[:, :n].copy(), w[:, n].copy() if self.fit_intercept else np.zeros(1),
+                converged)
 
     def score(self, X, y, sample_weight=None):
         """The ``scoring`` metric (accuracy when None) of the fitted model on (X, y)."""

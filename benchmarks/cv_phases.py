@@ -81,33 +81,40 @@ def main(argv=None):
     print("|---|---:|---:|---:|" + "---:|" * (len(PHASES) + 2))
     for size in args.sizes.split(","):
         m, n = (int(v) for v in size.lower().split("x"))
-        X, y = make_classification(m, n, n_informative=n // 2, random_state=0)
-        splits = list(StratifiedKFold(5, shuffle=True, random_state=0).split(X, y))
-        kw = dict(Cs=np.logspace(-4, 4, 10), cv=splits, l1_ratios=(0,), tol=1e-4,
-                  scoring="neg_log_loss", use_legacy_attributes=False)
-        cv = lambda: vlogreg.LogisticRegressionCV(**kw).fit(X, y)  # noqa: E731
-        fit = lambda: vlogreg.LogisticRegression(tol=1e-4).fit(X, y)  # noqa: E731
-        cv(), fit()  # warm-up: numba compiles there
-        runs, fits = [], []
-        for _ in range(args.repeat):
-            timers.reset()
-            time.sleep(0.3)
-            t = time.perf_counter()
-            est = cv()
-            runs.append((time.perf_counter() - t, dict(timers.time), dict(timers.calls)))
-            time.sleep(0.3)
-            t = time.perf_counter()
-            fit()
-            fits.append(time.perf_counter() - t)
-        total, phases, calls = min(runs, key=lambda r: r[0])
-        cells = [f"{phases.get(label, 0.0):.3f} ({calls.get(label, 0)})"
-                 for *_, label in PHASES]
-        print(f"| {m:,} x {n} | {total:.3f} | {min(fits):.3f} | {total / min(fits):.2f} | "
-              + " | ".join(cells) + f" | {total - sum(phases.values()):.3f} | "
-              f"{est.C_:.4g} |")
-        print(f"<!-- {m}x{n}: iterations per C (summed over folds): "
-              f"{est.n_iter_[:, 0].sum(axis=0).tolist()} -->")
+        measure(m, n, args.repeat, timers)
 
+
+def measure(m, n, repeat, timers):
+    """One row of the table: the least disturbed CV of ``repeat``, phase by phase."""
+    X, y = make_classification(m, n, n_informative=n // 2, random_state=0)
+    splits = list(StratifiedKFold(5, shuffle=True, random_state=0).split(X, y))
+    kw = {"Cs": np.logspace(-4, 4, 10), "cv": splits, "l1_ratios": (0,), "tol": 1e-4,
+          "scoring": "neg_log_loss", "use_legacy_attributes": False}
+
+    def cv():
+        return vlogreg.LogisticRegressionCV(**kw).fit(X, y)
+
+    def fit():
+        return vlogreg.LogisticRegression(tol=1e-4).fit(X, y)
+
+    cv(), fit()  # warm-up: numba compiles there
+    runs, fits = [], []
+    for _ in range(repeat):
+        timers.reset()
+        time.sleep(0.3)
+        t = time.perf_counter()
+        est = cv()
+        runs.append((time.perf_counter() - t, dict(timers.time), dict(timers.calls)))
+        time.sleep(0.3)
+        t = time.perf_counter()
+        fit()
+        fits.append(time.perf_counter() - t)
+    total, phases, calls = min(runs, key=lambda r: r[0])
+    cells = [f"{phases.get(label, 0.0):.3f} ({calls.get(label, 0)})" for *_, label in PHASES]
+    print(f"| {m:,} x {n} | {total:.3f} | {min(fits):.3f} | {total / min(fits):.2f} | "
+          + " | ".join(cells) + f" | {total - sum(phases.values()):.3f} | {est.C_:.4g} |")
+    print(f"<!-- {m}x{n}: iterations per C (summed over folds): "
+          f"{est.n_iter_[:, 0].sum(axis=0).tolist()} -->")
 
 if __name__ == "__main__":
     main()

@@ -75,7 +75,7 @@ def test_warm_start_and_per_model_stopping():
         batched_lbfgs(obj, max_iter=-1)
 
 
-def test_many_features_use_the_diagonal_preconditioner():
+def test_many_features_use_the_diagonal_preconditioner(monkeypatch):
     rng = np.random.default_rng(5)
     m, n = 400, 300
     X = rng.normal(size=(m, n))
@@ -83,9 +83,13 @@ def test_many_features_use_the_diagonal_preconditioner():
     fold = (np.arange(m) % 2).astype(np.int32)
     obj = BatchedObjective(X, y, fold=fold, exclude=[0, 1], alpha=[0.1, 0.5],
                            kernel="numpy")
-    # the diagonal bound LogisticObjective gives beyond max_dense columns
-    obj._bound0 = LogisticObjective(X, y).hessian_bound(max_dense=100, ridge=False)
-    assert obj.hessian_bounds().shape == (2, n + 1)
+    # diagonal bounds beyond BOUND_MAX_DENSE columns (here 100)
+    monkeypatch.setattr("vlogreg.objective.batched.BOUND_MAX_DENSE", 100)
+    bounds = obj.hessian_bounds()
+    assert bounds.shape == (2, n + 1)
+    for k, alpha in enumerate([0.1, 0.5]):  # at theta = 0: LogisticObjective's bound
+        ref = LogisticObjective(X, y, alpha=alpha).hessian_bound(max_dense=100)
+        np.testing.assert_allclose(bounds[k], ref, rtol=1e-12)
     res = batched_lbfgs(obj, tol=1e-9, max_iter=500)
     assert res.converged.all()
     for k in range(2):

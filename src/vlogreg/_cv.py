@@ -20,8 +20,9 @@ from sklearn.metrics import get_scorer, make_scorer
 from sklearn.model_selection import check_cv
 from sklearn.utils.class_weight import compute_class_weight
 
-from . import _predict
+from ._cvscores import DIRECT, direct_scores
 from ._estimator import LogisticRegression
+from ._kernels.threads import fit_threads
 from ._params import _check_params, _seed
 from ._regpath import check_cs, prepare_grid_data, solve_grid
 from ._warnings import warn
@@ -31,44 +32,6 @@ _LEGACY_MSG = (
     "redundancy. Set `use_legacy_attributes=False` to enable the new behavior now, or set "
     "it to `True` to silence this warning during the transition period while keeping the "
     "deprecated behavior for the time being.")
-
-
-#: scorers computed here from every C's decision values at once (one product per fold),
-#: by scikit-learn's formulas (log_loss clips the probabilities to [eps, 1 - eps]); any
-#: other scorer is called per model as scikit-learn does
-_DIRECT = (None, "accuracy", "neg_log_loss")
-
-
-def _direct_scores(scoring, paths, folds, X, y_idx, sample_weight, fit_intercept):
-    """scores (n_folds, n_l1, n_cs) of accuracy or neg_log_loss, from ``proba`` /
-    ``label_index`` of ``vlogreg._predict`` (what ``predict_proba`` / ``predict`` give)."""
-    F, L, nC, k, _ = paths.shape
-    n = X.shape[1]
-    out = np.empty((F, L, nC))
-    for i, (_, te) in enumerate(folds):
-        W = paths[i].reshape(L * nC * k, -1)
-        Z = np.asarray(X[te] @ W[:, :n].T, dtype=np.float64)
-        if fit_intercept:
-            Z += W[:, n]
-        yt = y_idx[te]
-        sw = None if sample_weight is None else np.asarray(sample_weight, np.float64)[te]
-        if k == 1 and scoring == "neg_log_loss":  # every C at once: P(y_i) = sigmoid(+-z)
-            p = _predict.proba(np.where(yt[:, None] == 1, Z, -Z).ravel())[:, 1]
-            eps = np.finfo(p.dtype).eps
-            loss = -np.log(np.clip(p, eps, 1 - eps)).reshape(Z.shape)
-            out[i] = -np.average(loss, axis=0, weights=sw).reshape(L, nC)
-            continue
-        rows = np.arange(len(te))
-        for j in range(L * nC):
-            z = Z[:, j] if k == 1 else Z[:, j * k:(j + 1) * k]
-            if scoring == "neg_log_loss":
-                p = _predict.proba(z)[rows, yt]
-                eps = np.finfo(p.dtype).eps
-                v = -np.average(-np.log(np.clip(p, eps, 1 - eps)), weights=sw)
-            else:
-                v = np.average(_predict.label_index(z) == yt, weights=sw)
-            out[i, j // nC, j % nC] = v
-    return out
 
 
 class LogisticRegressionCV(LogisticRegression):
@@ -283,16 +246,17 @@ class LogisticRegressionCV(LogisticRegression):
         scores = self._fold_scores(paths, folds, Xv, y_lab, sample_weight, scoring)
         self.Cs_ = Cs
         self._set_attributes(paths, n_iter, scores, folds, ratios, l1_of, legacy,
-                             penalty, class_weight, X, y, sample_weight)
+                             penalty, class_weight, X, y, sample_weight, data)
         return self
 
     def _fold_scores(self, paths, folds, X, y, sample_weight, scoring):
         """scores (n_folds, n_l1, n_cs): the scorer on each fold's test rows, as
         scikit-learn's ``_log_reg_scoring_path`` (labels of the whole y passed to
         scorers that take them; the test rows' sample weights)."""
-        if scoring in _DIRECT:
-            return _direct_scores(scoring, paths, folds, X, np.searchsorted(
-                self.classes_, y), sample_weight, self.fit_intercept)
+        if scoring in DIRECT:
+            return direct_scores(scoring, paths, folds, X, np.searchsorted(
+                self.classes_, y), sample_weight, self.fit_intercept,
+                fit_threads(self.n_jobs))
         scorer = self._scorer(scoring)
         classes = self.classes_
         if hasattr(scorer, "_score_func"):
@@ -321,9 +285,15 @@ class LogisticRegressionCV(LogisticRegression):
         return out
 
     def _set_attributes(self, paths, n_iter, scores, folds, ratios, l1_of, legacy, penalty,
-                        class_weight, X, y, sample_weight):
+                        class_weight, X, y, sample_weight, data=None):
         """scikit-learn 1.9's fitted attributes from the fold fits (its shapes, its
-        choice of the best C and l1_ratio, its refit or average)."""
+        choice of the best C and l1_ratio, its refit or average).
+
+        The refit of a binary L2 choice runs in the batched solver on ``data`` (the
+        validated data of ``fit``, class weights folded in): from the folds' mean
+        solution, which usually meets tol already, it then costs one read of X, with
+        no second validation of X and no Hessian; any other refit is
+        ``LogisticRegression.fit``."""
         classes, n = self.classes_, self.n_features_in_
         binary = len(classes) == 2
         k = 1 if binary else len(classes)
@@ -343,17 +313,11 @@ class LogisticRegressionCV(LogisticRegression):
             best = np.unravel_index(np.argmax(s0.sum(axis=0)), s0.shape[1:])
             C_, l1_ratio_ = self.Cs_[best[0]], ratios[best[1]]
             init = cp[:, :, best[0], best[1], :].mean(axis=1)  # (k, n_dof)
-            est = LogisticRegression(
-                C=C_, l1_ratio=l1_of[best[1]], tol=self.tol, max_iter=self.max_iter,
-                class_weight=class_weight, solver=self.solver, n_jobs=self.n_jobs,
-                fit_intercept=self.fit_intercept, random_state=self.random_state,
-                warm_start=True, verbose=max(0, self.verbose - 1))
-            est.coef_ = init[:, :n].copy()
-            est.intercept_ = init[:, n].copy() if self.fit_intercept else np.zeros(k)
-            est.fit(X, y, sample_weight)
-            coef = np.asarray(est.coef_, dtype=np.float64)
-            intercept = np.asarray(est.intercept_, dtype=np.float64)
-            self.converged_ = est.converged_
+            if binary and l1_of[best[1]] == 0 and data is not None:
+                coef, intercept, self.converged_ = self._refit_batched(data, C_, init[0])
+            else:
+                coef, intercept, self.converged_ = self._refit(
+                    C_, l1_of[best[1]], init, class_weight, X, y, sample_weight)
         else:  # each fold's best, averaged
             best = np.unravel_index(np.argmax(s0.reshape(F, -1), axis=1), s0.shape[1:])
             w = np.mean([cp[:, i, best[0][i], best[1][i], :] for i in range(F)], axis=0)
@@ -383,6 +347,38 @@ class LogisticRegressionCV(LogisticRegression):
             self.scores_ = np.moveaxis(s0, (1, 2), (2, 1))
             self.n_iter_ = np.moveaxis(np.swapaxes(n_iter, 1, 2), (1, 2), (2, 1)).astype(
                 np.int32)
+
+    def _refit(self, C, l1_ratio, init, class_weight, X, y, sample_weight):
+        """``LogisticRegression(C, l1_ratio).fit`` on all the data from ``init`` (k,
+        n_dof): ``(coef (k, n), intercept (k,), converged)``."""
+        n, k = self.n_features_in_, init.shape[0]
+        est = LogisticRegression(
+            C=C, l1_ratio=l1_ratio, tol=self.tol, max_iter=self.max_iter,
+            class_weight=class_weight, solver=self.solver, n_jobs=self.n_jobs,
+            fit_intercept=self.fit_intercept, random_state=self.random_state,
+            warm_start=True, verbose=max(0, self.verbose - 1))
+        est.coef_ = init[:, :n].copy()
+        est.intercept_ = init[:, n].copy() if self.fit_intercept else np.zeros(k)
+        est.fit(X, y, sample_weight)
+        return (np.asarray(est.coef_, dtype=np.float64),
+                np.asarray(est.intercept_, dtype=np.float64), est.converged_)
+
+    def _refit_batched(self, data, C, theta0):
+        """The binary L2 refit at C from ``theta0`` ([w; b]) in the batched solver
+        (``solve_grid`` with one training set): ``(coef (1, n), intercept (1,),
+        converged)``, and a ConvergenceWarning as ``LogisticRegression``'s."""
+        n = self.n_features_in_
+        grid = solve_grid(data, [C], fit_intercept=self.fit_intercept, tol=self.tol,
+                          max_iter=self.max_iter, n_jobs=self.n_jobs, theta0=theta0)
+        w = grid.coefs[0, 0]  # (1, n_dof)
+        converged = bool(grid.converged[0, 0])
+        if not converged:
+            warn(f"The refit at C={C:g} did not converge in {int(grid.n_iter[0, 0])} "
+                 f"iterations (tol={self.tol:g}, max_iter={self.max_iter}); raise "
+                 f"max_iter, or scale the features (e.g. StandardScaler).",
+                 ConvergenceWarning)
+        return (w[:, :n].copy(), w[:, n].copy() if self.fit_intercept else np.zeros(1),
+                converged)
 
     def score(self, X, y, sample_weight=None):
         """The ``scoring`` metric (accuracy when None) of the fitted model on (X, y)."""

@@ -30,7 +30,7 @@ from .._math import sigmoid
 from .blocks import RowBlocks
 from .logistic import LogisticObjective
 from .protocol import BOUND_MAX_DENSE, BOUND_MAX_ROWS
-from .secondorder import spd_ridge, weighted_gram
+from .secondorder import bordered, float64_rows, spd_ridge
 
 
 class BatchedLossGrad(NamedTuple):
@@ -206,45 +206,60 @@ class BatchedObjective:
         G += alpha * W
         return BatchedLossGrad(loss, G, gb / S if self.fit_intercept else np.zeros(k))
 
-    def hessian_bounds(self, models=None, theta=None):
+    def hessian_bounds(self, models=None, theta=None, shared=False):
         """Each model's SPD approximation of its Hessian, for the solver's preconditioner.
 
-        Without ``theta``: the bound of the whole data's mean loss
-        (``LogisticObjective.hessian_bound``: ``a (1 - a) <= 1/4``, one strided row
-        subsample shared by every model) plus the model's ``alpha_k`` on the
-        coefficients. With ``theta`` (p, k), the models' current coefficients (a warm
-        start): the Hessian there, ``X~^T diag(w_ik a_ik (1 - a_ik)) X~ / S_k + alpha_k``,
-        from the same row subsample (``BOUND_MAX_ROWS`` rows, no pass over X), so that
-        the first steps from a warm start are close to Newton steps.
+        With ``theta`` (p, k), the models' current coefficients (a warm start): the
+        Hessian there, ``X~^T diag(w_ik a_ik (1 - a_ik)) X~ / S_k + alpha_k``, from one
+        strided row subsample (``BOUND_MAX_ROWS`` rows, no pass over X), so that the
+        first steps from a warm start are close to Newton steps. ``shared=True``
+        (models alike, e.g. the folds of one C): one Hessian of the data for all of
+        them, at their mean theta and over every subsample row,
+        ``X~^T diag(s_i a_i (1 - a_i)) X~ / S`` plus each model's ``alpha_k``: one Gram
+        matrix instead of k, the folds' differences (a fifth of the rows left out)
+        being of the order of the subsample's own noise. Without ``theta``: the bound
+        ``a (1 - a) <= 1/4`` (``LogisticObjective.hessian_bound``), i.e. the shared
+        Hessian at theta = 0.
 
         Returns (k, p, p), or (k, p) (diagonals) beyond ``BOUND_MAX_DENSE`` columns.
         """
         models = np.arange(self.n_models) if models is None else np.asarray(models)
         n, k = self.n, len(models)
-        if theta is None:
-            if not hasattr(self, "_bound0"):
-                self._bound0 = LogisticObjective(
-                    self.X, self.y, self.sw, fit_intercept=self.fit_intercept,
-                    kernel="numpy").hessian_bound(ridge=False)
-            out = np.repeat(self._bound0[None], k, axis=0)
+        if theta is None:  # the bound: the Hessian at theta = 0, where a (1 - a) = 1/4
+            theta, shared = np.zeros((self.p, 1)), True
+        Xs, rows = self._subsample()
+        theta = theta.mean(axis=1, keepdims=True) if shared else theta
+        z = np.asarray(Xs @ theta[:n])
+        if self.fit_intercept:
+            z += theta[n]
+        a = sigmoid(z)
+        w = self.sw[rows, None] * (True if shared else
+                                   self.fold[rows, None] != self.exclude[models])
+        d = w * a * (1.0 - a) / np.maximum(w.sum(axis=0), 1e-300)
+        if self.p <= BOUND_MAX_DENSE:
+            out = _weighted_grams(self._sub_blocks, d, self.fit_intercept)
         else:
-            step = max(1, -(-self.m // BOUND_MAX_ROWS))
-            Xs = self.X[::step]
-            z = np.asarray(Xs @ np.asarray(theta[:n], dtype=self.dtype), dtype=np.float64)
-            if self.fit_intercept:
-                z += theta[n]
-            a = sigmoid(z)
-            w = self.sw[::step, None] * (self.fold[::step, None] != self.exclude[models])
-            d = w * a * (1.0 - a) / np.maximum(w.sum(axis=0), 1e-300)
-            dense = self.p <= BOUND_MAX_DENSE
-            out = np.stack([weighted_gram(Xs, d[:, j], self.fit_intercept) if dense
-                            else _gram_diagonal(Xs, d[:, j], self.fit_intercept)
-                            for j in range(k)])
+            out = np.stack([_gram_diagonal(Xs, d[:, j], self.fit_intercept)
+                            for j in range(d.shape[1])])
+        out = np.repeat(out, k, axis=0) if shared else out
         if out.ndim == 2:
             out[:, :n] += self.alpha[models, None]
         else:
             out[:, np.arange(n), np.arange(n)] += self.alpha[models, None]
         return np.stack([spd_ridge(P) for P in out])
+
+    def _subsample(self):
+        """The strided row subsample of the Hessians at theta (``BOUND_MAX_ROWS`` rows,
+        every ``step``-th), copied once and kept: ``(Xs, rows)``, Xs float64,
+        C-contiguous or CSR; its row blocks in ``_sub_blocks``."""
+        if not hasattr(self, "_sub"):
+            rows = np.arange(0, self.m, max(1, -(-self.m // BOUND_MAX_ROWS)))
+            Xs = float64_rows(self.X[rows])  # float64: see float64_rows
+            if not sp.issparse(Xs):
+                Xs = np.ascontiguousarray(Xs)
+            self._sub = (Xs, rows)
+            self._sub_blocks = RowBlocks(Xs, n_threads=self.n_threads)
+        return self._sub
 
     def value_and_grad(self, theta, models=None):
         """``(J (k,), grad (p, k))`` at ``theta`` (p, k): rows ``[w; b]`` per model
@@ -260,6 +275,26 @@ class BatchedObjective:
         w = self.sw * (self.fold != self.exclude[k])
         return LogisticObjective(self.X, self.y, w, alpha=self.alpha[k],
                                  fit_intercept=self.fit_intercept, **kw)
+
+
+def _weighted_grams(blocks, d, fit_intercept):
+    """``X~^T diag(d[:, j]) X~`` (k, p, p) of every column of d (rows, k) at once, over
+    the row blocks of X (``blocks``, threads over the blocks as the objective's passes):
+    each block is read from memory once for the k products."""
+    k = d.shape[1]
+
+    def block(Xb, rows):
+        db = d[rows]
+        if sp.issparse(Xb):
+            return (np.stack([(Xb.T @ Xb.multiply(db[:, j, None]).tocsr()).toarray()
+                              for j in range(k)]),
+                    np.asarray(Xb.T @ db).T, db.sum(axis=0))
+        return (np.stack([Xb.T @ (db[:, j, None] * Xb) for j in range(k)]),
+                (Xb.T @ db).T, db.sum(axis=0))
+
+    G, xd, dsum = blocks.map_sum(block)
+    return np.stack([bordered(G[j], xd[j], float(dsum[j]), fit_intercept)
+                     for j in range(k)])
 
 
 def _gram_diagonal(Xs, d, fit_intercept):

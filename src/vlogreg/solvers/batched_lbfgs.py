@@ -145,11 +145,13 @@ def batched_lbfgs(objective, theta0=None, *, models=None, tol=1e-4, max_iter=100
         Iterations per model.
     memory : int
         Correction pairs kept per model.
-    precondition : bool or "start"
+    precondition : bool, "start" or "shared"
         True: run each model in the coordinates whitened by its Hessian bound
         (``objective.hessian_bounds(models)``); "start": by its Hessian at theta0
         (``hessian_bounds(models, theta0)``, for a warm start, where the bound at
-        theta = 0 overstates the curvature); False: none.
+        theta = 0 overstates the curvature); "shared": by one Hessian at the models'
+        mean theta0 (``hessian_bounds(models, theta0, shared=True)``, for models alike:
+        the folds of one C); False: none.
     start : tuple (f (k,), g (p, k)), optional
         The objective's values and gradients at theta0 when the caller knows them
         (along a path of C they follow from the previous solution without reading X).
@@ -163,17 +165,39 @@ def batched_lbfgs(objective, theta0=None, *, models=None, tol=1e-4, max_iter=100
     models = np.arange(objective.n_models) if models is None else np.asarray(models)
     k, p = len(models), objective.p
     theta = np.zeros((p, k)) if theta0 is None else np.array(theta0, dtype=np.float64)
-    coords = _Coordinates(
-        None if not precondition else objective.hessian_bounds(
-            models, theta if precondition == "start" and theta0 is not None else None))
-    x = coords.start(theta)
     if start is None:
         f, g = objective.value_and_grad(theta, models)
         n_evals = 1
     else:
         f, g, n_evals = np.array(start[0], dtype=np.float64), np.array(start[1]), 0
-    gx = coords.grad(g, np.arange(k))
     opt = np.max(np.abs(g), axis=0) if p else np.zeros(k)
+    n_iter = np.zeros(k, dtype=np.int64)
+    # only the models that need a step get a preconditioner: along a path of C most
+    # warm starts already meet tol, and each model's Hessian is a Gram matrix to build;
+    # the others keep theta0 bit for bit (no round trip through the coordinates)
+    run = np.flatnonzero(opt > tol) if max_iter > 0 else np.zeros(0, dtype=np.intp)
+    if run.size:
+        at = precondition in ("start", "shared") and theta0 is not None
+        bounds = None if not precondition else objective.hessian_bounds(
+            models[run], theta[:, run] if at else None,
+            **({"shared": True} if at and precondition == "shared" else {}))
+        theta[:, run], f[run], g[:, run], opt[run], n_iter[run], evals = _iterate(
+            objective, models[run], theta[:, run], f[run], g[:, run], opt[run],
+            _Coordinates(bounds), tol, max_iter, memory)
+        n_evals += evals
+    return BatchedResult(theta=theta, n_iter=n_iter, converged=opt <= tol, loss=f, grad=g,
+                         grad_norm=opt, n_evals=n_evals, tol=tol)
+
+
+def _iterate(objective, models, theta, f, g, opt, coords, tol, max_iter, memory):
+    """The L-BFGS iterations of ``models`` (k,) from ``theta`` (p, k), where the values
+    are f (k,), the gradients g (p, k) and their max-norms opt (k,), in the
+    coordinates ``coords``; ``(theta, f, g, opt, n_iter, n_evals)`` at the end."""
+    k, p = len(models), theta.shape[0]
+    f, g, opt = f.copy(), g.copy(), opt.copy()
+    n_evals = 0
+    x = coords.start(theta)
+    gx = coords.grad(g, np.arange(k))
     n_iter = np.zeros(k, dtype=np.int64)
     S = np.zeros((k, memory, p))
     Y = np.zeros((k, memory, p))
@@ -232,6 +256,4 @@ def batched_lbfgs(objective, theta0=None, *, models=None, tol=1e-4, max_iter=100
             jp = act[pending]
             failed[jp] = count[jp] == 0
             count[jp] = 0
-    theta = coords.theta(x, np.arange(k))
-    return BatchedResult(theta=theta, n_iter=n_iter, converged=opt <= tol, loss=f, grad=g,
-                         grad_norm=opt, n_evals=n_evals, tol=tol)
+    return coords.theta(x, np.arange(k)), f, g, opt, n_iter, n_evals

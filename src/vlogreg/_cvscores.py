@@ -1,0 +1,103 @@
+"""Scores of every fold x C model of ``LogisticRegressionCV`` on its fold's test rows,
+computed here for accuracy and log-loss (the scorers' formulas) from one product per
+chunk of test rows for all the Cs at once, instead of one scorer call per model."""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+
+from . import _predict
+from ._kernels.threads import blas_single_thread
+
+#: scorers computed here from every C's decision values at once (one product per chunk
+#: of a fold's test rows), by scikit-learn's formulas (log_loss clips the
+#: probabilities to [eps, 1 - eps]); any other scorer is called per model as
+#: scikit-learn does
+DIRECT = (None, "accuracy", "neg_log_loss")
+#: test rows per chunk: the chunk's copy of X's rows stays in cache for its product
+CHUNK_BYTES = 1 << 21
+
+
+def direct_scores(scoring, paths, folds, X, y_idx, sample_weight, fit_intercept,
+                   n_threads=None):
+    """scores (n_folds, n_l1, n_cs) of accuracy or neg_log_loss, equal to what
+    ``predict`` / ``predict_proba`` (``vlogreg._predict``) give to scikit-learn's scorers.
+
+    Binary: fold i's test rows are taken in chunks of ``CHUNK_BYTES`` (never a copy of
+    the fold's X), ``Z = X_chunk W_i + b_i`` (rows, n_l1 n_cs) for every C at once, and
+    per row ``-log P(y_i) = softplus(-t)``, ``t = +-z``, clipped to
+    ``[-log(1 - eps), -log(eps)]`` (scikit-learn's clip of P to [eps, 1 - eps]), or
+    ``[z > 0] == y_i``; weighted sums per column, chunks spread over ``n_threads``.
+    """
+    F, L, nC, k, _ = paths.shape
+    n = X.shape[1]
+    sw = None if sample_weight is None else np.asarray(sample_weight, np.float64)
+    if k > 1:
+        return direct_scores_multi(scoring, paths, folds, X, y_idx, sw, fit_intercept)
+    eps = np.finfo(np.float64).eps
+    lo, hi = -np.log1p(-eps), -np.log(eps)
+    rows = max(1, CHUNK_BYTES // max(1, X.dtype.itemsize * n))
+    tasks = [(i, te[r:r + rows]) for i, (_, te) in enumerate(folds)
+             for r in range(0, len(te), rows)]
+    # each distinct model once: along a path of C, a warm start that already meets tol
+    # repeats the previous C's coefficients, and their scores must tie exactly (equal
+    # columns of one product can differ in the last bit), so that the choice among them
+    # is scikit-learn's tie rule (the first C), not rounding
+    coefs, which = zip(*(np.unique(paths[i].reshape(L * nC, -1), axis=0,
+                                   return_inverse=True) for i in range(F)))
+
+    def run(part):
+        num, den = [np.zeros(len(c)) for c in coefs], np.zeros(F)
+        for i, te in part:
+            Z = np.asarray(X[te] @ coefs[i][:, :n].T, dtype=np.float64)
+            if fit_intercept:
+                Z += coefs[i][:, n]
+            yes = y_idx[te] == 1
+            w = np.ones(len(te)) if sw is None else sw[te]
+            if scoring == "neg_log_loss":
+                t = np.where(yes[:, None], Z, -Z)  # log P(y) = -softplus(-t)
+                v = np.maximum(-t, 0.0) + np.log1p(np.exp(-np.abs(t)))
+                np.clip(v, lo, hi, out=v)
+                num[i] -= w @ v
+            else:
+                num[i] += w @ ((Z > 0) == yes[:, None])
+            den[i] += w.sum()
+        return num, den
+
+    threads = max(1, min(n_threads or os.cpu_count() or 1, len(tasks)))
+    edges = np.linspace(0, len(tasks), threads + 1).astype(int)
+    parts = [tasks[edges[t]:edges[t + 1]] for t in range(threads)]
+    with blas_single_thread(), ThreadPoolExecutor(threads) as pool:
+        sums = list(pool.map(run, parts))  # added in thread order: reproducible
+    den = sum(s[1] for s in sums)
+    return np.stack([sum(s[0][i] for s in sums)[which[i].ravel()] / den[i]
+                     for i in range(F)]).reshape(F, L, nC)
+
+
+def direct_scores_multi(scoring, paths, folds, X, y_idx, sw, fit_intercept):
+    """``direct_scores`` of a multinomial path: one product per fold, each model's
+    probabilities from ``vlogreg._predict``."""
+    F, L, nC, k, _ = paths.shape
+    n = X.shape[1]
+    out = np.empty((F, L, nC))
+    for i, (_, te) in enumerate(folds):
+        W = paths[i].reshape(L * nC * k, -1)
+        Z = np.asarray(X[te] @ W[:, :n].T, dtype=np.float64)
+        if fit_intercept:
+            Z += W[:, n]
+        yt = y_idx[te]
+        w = None if sw is None else sw[te]
+        rows = np.arange(len(te))
+        for j in range(L * nC):
+            z = Z[:, j * k:(j + 1) * k]
+            if scoring == "neg_log_loss":
+                p = _predict.proba(z)[rows, yt]
+                eps = np.finfo(p.dtype).eps
+                v = -np.average(-np.log(np.clip(p, eps, 1 - eps)), weights=w)
+            else:
+                v = np.average(_predict.label_index(z) == yt, weights=w)
+            out[i, j // nC, j % nC] = v
+    return out

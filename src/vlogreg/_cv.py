@@ -23,7 +23,7 @@ from sklearn.utils.class_weight import compute_class_weight
 from . import _predict
 from ._estimator import LogisticRegression
 from ._params import _check_params, _seed
-from ._regpath import check_cs, prepare_grid_data, solve_grid
+from ._regpath import check_cs, fold_ids, prepare_grid_data, solve_grid
 from ._warnings import warn
 
 _LEGACY_MSG = (
@@ -39,17 +39,23 @@ _LEGACY_MSG = (
 _DIRECT = (None, "accuracy", "neg_log_loss")
 
 
-def _direct_scores(scoring, paths, folds, X, y_idx, sample_weight, fit_intercept):
+def _direct_scores(scoring, paths, folds, X, y_idx, sample_weight, fit_intercept,
+                   heldout=None):
     """scores (n_folds, n_l1, n_cs) of accuracy or neg_log_loss, from ``proba`` /
-    ``label_index`` of ``vlogreg._predict`` (what ``predict_proba`` / ``predict`` give)."""
+    ``label_index`` of ``vlogreg._predict`` (what ``predict_proba`` / ``predict`` give).
+    ``heldout`` (m, n_l1 n_cs k): each row's decision values under its fold's models,
+    computed where X lives (``BackendGrid.heldout``), instead of ``X[te] @ W``."""
     F, L, nC, k, _ = paths.shape
     n = X.shape[1]
     out = np.empty((F, L, nC))
     for i, (_, te) in enumerate(folds):
         W = paths[i].reshape(L * nC * k, -1)
-        Z = np.asarray(X[te] @ W[:, :n].T, dtype=np.float64)
-        if fit_intercept:
-            Z += W[:, n]
+        if heldout is not None:
+            Z = heldout[te]
+        else:
+            Z = np.asarray(X[te] @ W[:, :n].T, dtype=np.float64)
+            if fit_intercept:
+                Z += W[:, n]
         yt = y_idx[te]
         sw = None if sample_weight is None else np.asarray(sample_weight, np.float64)[te]
         if k == 1 and scoring == "neg_log_loss":  # every C at once: P(y_i) = sigmoid(+-z)
@@ -69,6 +75,18 @@ def _direct_scores(scoring, paths, folds, X, y_idx, sample_weight, fit_intercept
                 v = np.average(_predict.label_index(z) == yt, weights=sw)
             out[i, j // nC, j % nC] = v
     return out
+
+
+def _grid_passes(data, grids):
+    """Reads of X by kind of the data's checks, the fold fits (batched) and, where X is
+    not in memory, the held-out scores; None where a fit kept no count."""
+    if any(g.passes is None for g in grids):
+        return None
+    out = {} if data.backend is None else data.backend.passes.snapshot()
+    for g in grids:
+        for kind, v in g.passes.items():
+            out[kind] = out.get(kind, 0.0) + v
+    return {k: v for k, v in out.items() if v}
 
 
 class LogisticRegressionCV(LogisticRegression):
@@ -124,6 +142,11 @@ class LogisticRegressionCV(LogisticRegression):
     coef_, intercept_, classes_, n_features_in_, feature_names_in_
     batched_ : bool
         Whether the fold fits ran in the batched objective.
+    passes_ : dict or None
+        Reads of X by kind (``vlogreg.objective.passes``) of the batched fold fits and,
+        for X not in memory (Dask, array API, a source on disk), of its checks, the
+        preconditioner's row sample and the held-out scores; the refit's are its own.
+        None where the fits ran one model at a time.
     """
 
     def __init__(self, *, Cs=10, l1_ratios="warn", fit_intercept=True, cv=None, dual=False,
@@ -248,8 +271,9 @@ class LogisticRegressionCV(LogisticRegression):
             cw = compute_class_weight("balanced", classes=classes, y=y_lab,
                                       sample_weight=sw_user)
             class_weight = dict(zip(classes, cw))
-        if class_weight is not None:
-            data = prepare_grid_data(Xv, y_lab, sample_weight, class_weight=class_weight,
+        if class_weight is not None:  # (a source on disk may hold the labels: X, y)
+            data = prepare_grid_data(*((Xv, y_lab) if data.backend is None else (X, y)),
+                                     sample_weight, class_weight=class_weight,
                                      fit_intercept=self.fit_intercept, estimator=name)
         self.classes_ = classes
         self.n_features_in_ = Xv.shape[1]
@@ -258,7 +282,9 @@ class LogisticRegressionCV(LogisticRegression):
         elif hasattr(self, "feature_names_in_"):
             del self.feature_names_in_
         cv = check_cv(self.cv, y_lab, classifier=True)
-        folds = list(cv.split(Xv, y_lab, **params))
+        # the splitters read X's length only: a stand-in where X is not in memory
+        folds = list(cv.split(Xv if data.backend is None else
+                              np.empty((len(y_lab), 0)), y_lab, **params))
         Cs = check_cs(self.Cs, name)
         ratios = [None] if l1_ratios is None else list(l1_ratios)
         # the l1_ratios count only with the elastic net (scikit-learn: an explicit
@@ -280,11 +306,29 @@ class LogisticRegressionCV(LogisticRegression):
         # (n_folds, n_l1, n_cs, k, n_dof) and (n_folds, n_l1, n_cs)
         paths = np.stack([g.coefs for g in grids], axis=1)
         n_iter = np.stack([g.n_iter for g in grids], axis=1)
-        scores = self._fold_scores(paths, folds, Xv, y_lab, sample_weight, scoring)
+        if data.backend is None:
+            scores = self._fold_scores(paths, folds, Xv, y_lab, sample_weight, scoring)
+        else:  # held-out decision values in one pass where X lives
+            scores = self._backend_scores(data, paths, folds, y_lab, sw_user, scoring)
+        self.passes_ = _grid_passes(data, grids)
         self.Cs_ = Cs
         self._set_attributes(paths, n_iter, scores, folds, ratios, l1_of, legacy,
                              penalty, class_weight, X, y, sample_weight)
         return self
+
+    def _backend_scores(self, data, paths, folds, y, sample_weight, scoring):
+        """``_fold_scores`` for X on a backend (Dask, array API, disk): the folds'
+        decision values in one pass (``BackendGrid.heldout``), then the same formulas."""
+        if scoring not in _DIRECT:
+            raise ValueError(f"{type(self).__name__}: scoring={scoring!r} with X of type "
+                             f"{type(data.X).__name__} is not supported yet; use "
+                             f"'accuracy' or 'neg_log_loss', or pass X as a NumPy array.")
+        F, L, nC, k, p = paths.shape
+        fold = fold_ids([tr for tr, _ in folds], [te for _, te in folds], len(y))
+        Z = data.backend.heldout(fold, paths.reshape(F, L * nC * k, p), self.fit_intercept)
+        return _direct_scores(scoring, paths, folds, np.empty((0, p - self.fit_intercept)),
+                              np.searchsorted(self.classes_, y), sample_weight,
+                              self.fit_intercept, heldout=Z)
 
     def _fold_scores(self, paths, folds, X, y, sample_weight, scoring):
         """scores (n_folds, n_l1, n_cs): the scorer on each fold's test rows, as

@@ -22,7 +22,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._spec import FitSpec, n_threads, resolve_penalty
-from .backends import memory
+from .backends import backend_for, memory
+from .backends.batched import prepare_grid
 from .objective.batched import BatchedObjective
 from .objective.blocks import blas_single_thread
 from .objective.logistic import LogisticObjective
@@ -40,10 +41,25 @@ class GridData:
     classes: np.ndarray
     exp2: int
     feature_names: object = None
+    backend: object = None  # a backends.batched.BackendGrid where X is not in memory
 
     @property
     def n_classes(self):
         return len(self.classes)
+
+
+def _check_backend_case(data, l1_ratio, fold, who="logistic_path"):
+    """The cases that run where the data live: binary, L2, folds that partition the rows
+    (one batched objective on the backend); a one-line error for the others."""
+    if data.backend is None or (data.n_classes == 2 and l1_ratio == 0 and
+                                fold is not None):
+        return
+    what = ("more than two classes" if data.n_classes > 2 else
+            "an L1 part (l1_ratio > 0)" if l1_ratio > 0 else
+            "splits whose training rows are not the rest of the data")
+    raise ValueError(f"{who}: {what} with X of type {type(data.X).__name__} is not "
+                     f"supported yet (only binary L2 with K-fold-like splits runs there); "
+                     f"pass X as a NumPy array (e.g. X.compute() for Dask).")
 
 
 def prepare_grid_data(X, y, sample_weight=None, *, class_weight=None, fit_intercept=True,
@@ -52,6 +68,11 @@ def prepare_grid_data(X, y, sample_weight=None, *, class_weight=None, fit_interc
     (the in-memory backend's ``prepare``: same errors, same label and weight rules)."""
     spec = FitSpec(penalty="l2", C=1.0, fit_intercept=fit_intercept,
                    class_weight=class_weight, estimator=estimator)
+    backend = backend_for(X)
+    if backend is not memory:  # Dask, array API, a source on disk: X stays there
+        grid = prepare_grid(backend, X, y, sample_weight, spec)
+        return GridData(grid.X, grid.y, grid.s, grid.classes, grid.exp2,
+                        grid.feature_names, backend=grid)
     data = memory.prepare(X, y, sample_weight, spec)
     obj = data.objective
     s = np.ones(obj.m) if obj.s is None else np.asarray(obj.s, dtype=np.float64)
@@ -74,12 +95,15 @@ class GridResult:
     converged : ndarray (n_fits, n_cs) bool
     batched : bool
         Whether the batched objective and solver ran (else one model at a time).
+    passes : dict or None
+        The batched objective's reads of X by kind (``objective.passes``).
     """
 
     coefs: np.ndarray
     n_iter: np.ndarray
     converged: np.ndarray
     batched: bool
+    passes: dict | None = None
 
 
 def fold_ids(trains, tests, m):
@@ -123,6 +147,7 @@ def solve_grid(data, Cs, *, l1_ratio=0.0, trains=None, tests=None, fit_intercept
     fold = (np.zeros(m, np.int32) if tests is None
             else fold_ids(trains, tests, m))
     excludes = [-1] if tests is None else list(range(len(trains)))
+    _check_backend_case(data, l1_ratio, fold)
     batched = data.n_classes == 2 and l1_ratio == 0 and fold is not None
     with blas_single_thread():  # the row blocks' threads are the parallelism
         if batched:
@@ -141,10 +166,13 @@ def _strengths(C, l1_ratio, S, exp2):
 def _solve_batched(data, Cs, fold, excludes, fit_intercept, tol, max_iter, warm, n_jobs,
                    kernel):
     F, nC = len(excludes), len(Cs)
-    obj = BatchedObjective(data.X, data.y, data.s, fold=fold,
-                           exclude=np.repeat(excludes, nC), alpha=0.0,
-                           fit_intercept=fit_intercept, n_threads=n_threads(n_jobs),
-                           kernel=kernel)
+    if data.backend is not None:  # one pass over the data where they live per evaluation
+        obj = data.backend.objective(fold, np.repeat(excludes, nC), 0.0, fit_intercept)
+    else:
+        obj = BatchedObjective(data.X, data.y, data.s, fold=fold,
+                               exclude=np.repeat(excludes, nC), alpha=0.0,
+                               fit_intercept=fit_intercept, n_threads=n_threads(n_jobs),
+                               kernel=kernel)
     C_of = np.tile(Cs, F)  # model f nC + c: fold f, C_c
     obj.alpha = np.array([_strengths(C, 0.0, S, data.exp2)[0]
                           for C, S in zip(C_of, obj.S)])
@@ -170,7 +198,8 @@ def _solve_batched(data, Cs, fold, excludes, fit_intercept, tol, max_iter, warm,
             res.converged
         prev, prev_models = res, models
     coefs = theta.T.reshape(F, nC, 1, obj.p)
-    return GridResult(coefs, n_iter.reshape(F, nC), conv.reshape(F, nC), True)
+    return GridResult(coefs, n_iter.reshape(F, nC), conv.reshape(F, nC), True,
+                      obj.passes.snapshot())
 
 
 def _solve_each(data, Cs, trains, l1_ratio, fit_intercept, tol, max_iter, solver, seed,
@@ -213,6 +242,7 @@ def l1_min_c(data, fit_intercept=True, l1_ratio=1.0):
     Without intercept this is scikit-learn's ``l1_min_c(loss="log")``. inf when every
     gradient is 0 (no C selects a feature).
     """
+    _check_backend_case(data, l1_ratio, None)
     s = data.s * 2.0 ** data.exp2
     K = data.n_classes
     Y = np.eye(K)[data.y] if K > 2 else (data.y == 1).astype(np.float64)[:, None]

@@ -207,3 +207,47 @@ def test_path_equals_numpy(kind, tmp_path, sync_scheduler):
     assert got.converged.all()
     np.testing.assert_allclose(got.coefs, ref.coefs, rtol=0, atol=1e-7)
     np.testing.assert_allclose(got.intercepts, ref.intercepts, rtol=0, atol=1e-7)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("case", ["multinomial", "l1", "shuffle_split"])
+def test_cases_not_batched_run_per_model_on_the_backend(kind, case, tmp_path,
+                                                        sync_scheduler):
+    """Multinomial, L1 and splits that are not a partition: the single-model loop on the
+    backend (each fold's other rows weighted 0) equals the in-memory loop on copies."""
+    from sklearn.model_selection import ShuffleSplit
+
+    X, y, sw, _, rng = _problem(seed=7)
+    kw = dict(tol=1e-8, max_iter=1000, Cs=4)
+    if case == "multinomial":
+        y = np.where(X[:, 2] + rng.logistic(size=M) > 1.0, 2, y)
+    elif case == "l1":
+        kw.update(l1_ratios=(1,), solver="saga")
+    else:
+        kw.update(cv=ShuffleSplit(3, test_size=0.3, random_state=0))
+    ref = _fit_cv(X, y, sw, **kw)
+    _, Xb, yb, swb = _inputs(kind, X, y, sw, tmp_path)
+    got = _fit_cv(Xb, yb, swb, **kw)
+    assert not got.batched_ and got.passes_ is None
+    assert got.C_ == ref.C_
+    np.testing.assert_allclose(got.scores_, ref.scores_, rtol=0, atol=1e-7)
+    np.testing.assert_allclose(got.coefs_paths_, ref.coefs_paths_, rtol=0, atol=1e-5)
+    np.testing.assert_allclose(got.coef_, ref.coef_, rtol=0, atol=1e-5)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_l1_path_starts_at_the_same_c_min(kind, tmp_path, sync_scheduler):
+    X, y, _, _, _ = _problem(seed=8)
+    ref = vlogreg.path(X, y, Cs=4, l1_ratio=0.5, tol=1e-8)
+    _, Xb, yb, _ = _inputs(kind, X, y, None, tmp_path)
+    got = vlogreg.path(Xb, yb, Cs=4, l1_ratio=0.5, tol=1e-8)
+    np.testing.assert_allclose(got.c_min, ref.c_min, rtol=1e-13)
+    np.testing.assert_allclose(got.coefs, ref.coefs, rtol=0, atol=1e-6)
+
+
+def test_other_scorers_where_x_is_not_in_memory_say_what_to_do(sync_scheduler):
+    X, y, _, _, _ = _problem(seed=9)
+    with pytest.raises(ValueError, match="scoring='roc_auc' with X of type Array is not "
+                                         "supported yet; use 'accuracy' or "
+                                         "'neg_log_loss'"):
+        _fit_cv(da.from_array(X, chunks=(CHUNK, N)), y, scoring="roc_auc")

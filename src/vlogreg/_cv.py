@@ -43,15 +43,16 @@ def _direct_scores(scoring, paths, folds, X, y_idx, sample_weight, fit_intercept
                    heldout=None):
     """scores (n_folds, n_l1, n_cs) of accuracy or neg_log_loss, from ``proba`` /
     ``label_index`` of ``vlogreg._predict`` (what ``predict_proba`` / ``predict`` give).
-    ``heldout`` (m, n_l1 n_cs k): each row's decision values under its fold's models,
-    computed where X lives (``BackendGrid.heldout``), instead of ``X[te] @ W``."""
+    ``heldout``: per fold, its test rows' decision values (len(te), n_l1 n_cs k) under
+    its models, computed where X lives (``BackendGrid.heldout``), instead of
+    ``X[te] @ W``."""
     F, L, nC, k, _ = paths.shape
     n = X.shape[1]
     out = np.empty((F, L, nC))
     for i, (_, te) in enumerate(folds):
         W = paths[i].reshape(L * nC * k, -1)
         if heldout is not None:
-            Z = heldout[te]
+            Z = heldout[i]
         else:
             Z = np.asarray(X[te] @ W[:, :n].T, dtype=np.float64)
             if fit_intercept:
@@ -324,8 +325,16 @@ class LogisticRegressionCV(LogisticRegression):
                              f"{type(data.X).__name__} is not supported yet; use "
                              f"'accuracy' or 'neg_log_loss', or pass X as a NumPy array.")
         F, L, nC, k, p = paths.shape
-        fold = fold_ids([tr for tr, _ in folds], [te for _, te in folds], len(y))
-        Z = data.backend.heldout(fold, paths.reshape(F, L * nC * k, p), self.fit_intercept)
+        coefs = paths.reshape(F, L * nC * k, p)
+        tests = [te for _, te in folds]
+        fold = fold_ids([tr for tr, _ in folds], tests, len(y))
+        if fold is not None:  # every row in one test set: one pass for all the folds
+            Z = data.backend.heldout(fold, coefs, self.fit_intercept)
+            Z = [Z[te] for te in tests]
+        else:  # test sets that overlap or leave rows out: one pass per fold
+            zero = np.zeros(len(y), dtype=np.int32)
+            Z = [data.backend.heldout(zero, coefs[i:i + 1], self.fit_intercept)[te]
+                 for i, te in enumerate(tests)]
         return _direct_scores(scoring, paths, folds, np.empty((0, p - self.fit_intercept)),
                               np.searchsorted(self.classes_, y), sample_weight,
                               self.fit_intercept, heldout=Z)

@@ -48,20 +48,6 @@ class GridData:
         return len(self.classes)
 
 
-def _check_backend_case(data, l1_ratio, fold, who="logistic_path"):
-    """The cases that run where the data live: binary, L2, folds that partition the rows
-    (one batched objective on the backend); a one-line error for the others."""
-    if data.backend is None or (data.n_classes == 2 and l1_ratio == 0 and
-                                fold is not None):
-        return
-    what = ("more than two classes" if data.n_classes > 2 else
-            "an L1 part (l1_ratio > 0)" if l1_ratio > 0 else
-            "splits whose training rows are not the rest of the data")
-    raise ValueError(f"{who}: {what} with X of type {type(data.X).__name__} is not "
-                     f"supported yet (only binary L2 with K-fold-like splits runs there); "
-                     f"pass X as a NumPy array (e.g. X.compute() for Dask).")
-
-
 def prepare_grid_data(X, y, sample_weight=None, *, class_weight=None, fit_intercept=True,
                       estimator="logistic_path"):
     """X, y and the weights checked and encoded once, as ``LogisticRegression.fit`` does
@@ -147,7 +133,6 @@ def solve_grid(data, Cs, *, l1_ratio=0.0, trains=None, tests=None, fit_intercept
     fold = (np.zeros(m, np.int32) if tests is None
             else fold_ids(trains, tests, m))
     excludes = [-1] if tests is None else list(range(len(trains)))
-    _check_backend_case(data, l1_ratio, fold)
     batched = data.n_classes == 2 and l1_ratio == 0 and fold is not None
     with blas_single_thread():  # the row blocks' threads are the parallelism
         if batched:
@@ -210,14 +195,23 @@ def _solve_each(data, Cs, trains, l1_ratio, fit_intercept, tol, max_iter, solver
     n_iter = np.zeros((F, nC), dtype=np.int64)
     conv = np.zeros((F, nC), dtype=bool)
     for i, tr in enumerate(trains):
-        X, y, s = (data.X, data.y, data.s) if tr is None else \
-            (data.X[tr], data.y[tr], data.s[tr])
+        if data.backend is not None:  # where X lives: the other rows' weights 0
+            single, S = data.backend.single(tr, fit_intercept)
+        else:
+            X, y, s = (data.X, data.y, data.s) if tr is None else \
+                (data.X[tr], data.y[tr], data.s[tr])
+            S = float(s.sum())
         theta = None
         for c in np.argsort(Cs, kind="stable"):  # smallest C first: warm starts
-            alpha, l1 = _strengths(Cs[c], l1_ratio, float(s.sum()), data.exp2)
-            obj = LogisticObjective(X, y, s, alpha=alpha, l1=l1,
-                                    fit_intercept=fit_intercept, n_classes=data.n_classes,
-                                    n_threads=n_threads(n_jobs))
+            alpha, l1 = _strengths(Cs[c], l1_ratio, S, data.exp2)
+            if data.backend is not None:
+                obj = single
+                obj.alpha, obj.l1 = alpha, l1  # (applied at each evaluation)
+            else:
+                obj = LogisticObjective(X, y, s, alpha=alpha, l1=l1,
+                                        fit_intercept=fit_intercept,
+                                        n_classes=data.n_classes,
+                                        n_threads=n_threads(n_jobs))
             name = choose_solver(solver, has_l1=l1 > 0, n_params=obj.n_params, m=obj.m)
             kw = {} if name == "newton" else {"seed": seed}
             res = SOLVERS[name](obj, theta, tol=tol, max_iter=max_iter, **kw)
@@ -242,7 +236,6 @@ def l1_min_c(data, fit_intercept=True, l1_ratio=1.0):
     Without intercept this is scikit-learn's ``l1_min_c(loss="log")``. inf when every
     gradient is 0 (no C selects a feature).
     """
-    _check_backend_case(data, l1_ratio, None)
     s = data.s * 2.0 ** data.exp2
     K = data.n_classes
     Y = np.eye(K)[data.y] if K > 2 else (data.y == 1).astype(np.float64)[:, None]
@@ -250,9 +243,28 @@ def l1_min_c(data, fit_intercept=True, l1_ratio=1.0):
         p0 = s @ Y / s.sum()
     else:
         p0 = np.full(Y.shape[1], 1.0 / K if K > 2 else 0.5)
-    G = np.asarray(data.X.T @ (s[:, None] * (Y - p0)))
+    if data.backend is not None:
+        G = _gradient_at_p0(data, p0, fit_intercept) * s.sum()
+    else:
+        G = np.asarray(data.X.T @ (s[:, None] * (Y - p0)))
     top = float(np.max(np.abs(G))) if G.size else 0.0
     return np.inf if top == 0 else float(l1_ratio) / top
+
+
+def _gradient_at_p0(data, p0, fit_intercept):
+    """``X^T (s (Y - p0)) / sum(s)`` where X lives: minus the mean loss's coefficient
+    gradient at ``w = 0`` with the intercepts that give the probabilities ``p0`` (one
+    loss+gradient pass of the backend's single-model objective)."""
+    obj, _ = data.backend.single(None, fit_intercept)
+    if data.n_classes == 2:
+        b = np.log(p0[0]) - np.log1p(-p0[0])  # sigmoid(b) = p0
+    else:
+        b = np.log(p0)  # softmax(b) = p0
+    k = 1 if data.n_classes == 2 else data.n_classes
+    theta = obj.layout.pack(np.zeros(data.X.shape[1] * k), b)  # (b dropped without)
+    _, g = obj.value_and_grad(theta)
+    coef, _ = obj.layout.unpack(-g)
+    return np.asarray(coef).reshape(data.X.shape[1], -1)
 
 
 @dataclass

@@ -27,6 +27,7 @@ import numpy as np
 
 from .._arrays import to_numpy
 from .._labels import encode_chunk
+from .._spec import FitSpec
 from ..objective.array_api_batched import ArrayAPIBatchedSums
 from ..objective.batched_chunked import ChunkedBatchedObjective, batched_partial, sample_step
 from ..objective.chunked import add_parts
@@ -62,6 +63,7 @@ class BackendGrid:
     sample: np.ndarray
     map_for: Callable = field(repr=False)      # fold -> map_batched
     heldout_z: Callable = field(repr=False)  # (fold, Wt (n, F J), b (F J,), J) -> (m, J)
+    prepare_single: Callable = field(repr=False, default=None)  # (labels, s, spec) -> FitData
     passes: Passes = field(default_factory=Passes)
     reads: float = 1.0
 
@@ -83,6 +85,20 @@ class BackendGrid:
             self.map_for(fold), n=self.sample.shape[1], m=self.m, dtype=self.sample.dtype,
             S=S, exclude=exclude, alpha=alpha, fit_intercept=fit_intercept, sample=sample,
             reads=self.reads)
+
+    def single(self, rows, fit_intercept):
+        """The single-model objective (binary or multinomial, any penalty) of the rows
+        ``rows`` (index array; None: every row) on the backend, the other rows' weights
+        0, and its total weight: the per-model loop of the cases the batched objective
+        does not take. Checked by the backend's ``prepare`` (one more pass)."""
+        s = self.s
+        if rows is not None:
+            s = np.zeros_like(self.s)
+            s[rows] = self.s[rows]
+        spec = FitSpec(penalty="l2", C=1.0, fit_intercept=fit_intercept)
+        obj = self.prepare_single(self.classes[self.y], s, spec).objective
+        self.passes.add("validation", obj.passes.counts["validation"])
+        return obj, float(s.sum())
 
     def heldout(self, fold, coefs, fit_intercept):
         """Row i's decision values under the J models of its fold: (m, J) float64.
@@ -129,6 +145,8 @@ def prepare_grid(backend, X, y, sample_weight, spec):
 def _dask_grid(obj, data):
     import dask.array as da
 
+    from . import dask as bdask
+
     X = obj.chunks.arrays[0]  # persisted by prepare, rows in chunks, C order
     rows = (X.chunks[0],)
     y_idx, s = _dask_host_labels(obj.chunks)
@@ -141,7 +159,10 @@ def _dask_grid(obj, data):
 
     grid = BackendGrid(X, y_idx, s, data.classes, 0, data.feature_names, sample,
                        map_for=lambda fold: DaskBatched(X, y_idx, s, fold),
-                       heldout_z=heldout_z)
+                       heldout_z=heldout_z,
+                       prepare_single=lambda labels, w, spec: bdask.prepare(
+                           X, da.from_array(labels, chunks=rows),
+                           da.from_array(w, chunks=rows), spec))
     grid.passes.add("bound", sample.shape[0] / max(X.shape[0], 1))
     return grid
 
@@ -238,13 +259,25 @@ def _outofcore_grid(obj, data):
                        fold[start:start + Xc.shape[0]], J)
              for start, Xc, _, _ in rows.iter()] or [np.zeros((0, J))])
 
+    def prepare_single(labels, w, spec):
+        from .outofcore import prepare
+
+        return prepare(rows.source, None if rows.source.has_target else labels, w, spec)
+
     grid = BackendGrid(rows.source, y_idx, s, data.classes, 0, data.feature_names,
-                       np.concatenate(sample), map_for=map_for, heldout_z=heldout_z)
+                       np.concatenate(sample), map_for=map_for, heldout_z=heldout_z,
+                       prepare_single=prepare_single)
     grid.passes.add("bound")  # the labels' and sample's pass read every chunk
     return grid
 
 
 # ------------------------------------------------------------------- array API
+def _array_api_prepare(X, labels, w, spec):
+    from .array_api import prepare
+
+    return prepare(X, labels, w, spec)
+
+
 def _array_api_grid(obj, data):
     X, m = obj.X, obj.m
     y_idx = np.asarray(obj._y_host, dtype=np.intp)
@@ -261,6 +294,8 @@ def _array_api_grid(obj, data):
 
     grid = BackendGrid(X, y_idx, s, data.classes, exp2, data.feature_names, sample,
                        map_for=lambda fold: ArrayAPIBatchedSums(X, y_idx, s, fold),
-                       heldout_z=heldout_z, reads=ArrayAPIBatchedSums.reads)
+                       heldout_z=heldout_z, reads=ArrayAPIBatchedSums.reads,
+                       prepare_single=lambda labels, w, spec: _array_api_prepare(
+                           X, labels, w, spec))
     grid.passes.add("bound", sample.shape[0] / max(m, 1))
     return grid

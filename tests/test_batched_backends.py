@@ -1,7 +1,8 @@
-"""The batched objective where the data live (Dask, a source on disk, torch): each model's
-column equals the single-model objective of the same backend on the model's rows and the
-in-memory NumPy ``BatchedObjective``; ``LogisticRegressionCV`` and ``vlogreg.path`` on
-those inputs equal their in-memory fits; on Dask each evaluation is one graph."""
+"""The batched objective where the data live (Dask, a source on disk, torch and
+array-api-strict arrays): each model's column equals the single-model objective of the
+same backend on the model's rows and the in-memory NumPy ``BatchedObjective``;
+``LogisticRegressionCV`` and ``vlogreg.path`` on those inputs equal their in-memory
+fits; on Dask each evaluation is one graph."""
 
 from __future__ import annotations
 
@@ -46,10 +47,12 @@ def _inputs(kind, X, y, sw, tmp_path):
     if kind == "outofcore":
         np.save(tmp_path / "X.npy", X)
         return outofcore, open_source(tmp_path / "X.npy", chunk_bytes=CHUNK * N * 8), y, sw
+    if kind == "strict":
+        return array_api, pytest.importorskip("array_api_strict").asarray(X), y, sw
     return array_api, _torch(X), y, sw
 
 
-KINDS = ["dask", "outofcore", "torch"]
+KINDS = ["dask", "outofcore", "torch", "strict"]
 
 
 @pytest.fixture

@@ -23,7 +23,7 @@ from sklearn.utils.class_weight import compute_class_weight
 from . import _predict
 from ._estimator import LogisticRegression
 from ._params import _check_params, _seed
-from ._regpath import check_cs, fold_ids, prepare_grid_data, solve_grid
+from ._regpath import check_cs, fold_ids, grid_passes, prepare_grid_data, solve_grid
 from ._warnings import warn
 
 _LEGACY_MSG = (
@@ -76,18 +76,6 @@ def _direct_scores(scoring, paths, folds, X, y_idx, sample_weight, fit_intercept
                 v = np.average(_predict.label_index(z) == yt, weights=sw)
             out[i, j // nC, j % nC] = v
     return out
-
-
-def _grid_passes(data, grids):
-    """Reads of X by kind of the data's checks, the fold fits (batched) and, where X is
-    not in memory, the held-out scores; None where a fit kept no count."""
-    if any(g.passes is None for g in grids):
-        return None
-    out = {} if data.backend is None else data.backend.passes.snapshot()
-    for g in grids:
-        for kind, v in g.passes.items():
-            out[kind] = out.get(kind, 0.0) + v
-    return {k: v for k, v in out.items() if v}
 
 
 class LogisticRegressionCV(LogisticRegression):
@@ -246,7 +234,9 @@ class LogisticRegressionCV(LogisticRegression):
 
         Parameters
         ----------
-        X : array-like or sparse matrix (m, n)
+        X : array-like or sparse matrix (m, n), or any X ``LogisticRegression.fit``
+            takes (a dask array, a torch / CuPy array, a source on disk): the fold fits,
+            the held-out scores and the refit then run where it lives.
         y : array-like (m,)
         sample_weight : array-like (m,), optional
             Training weights, and the scorer's weights on each fold's test rows.
@@ -311,7 +301,7 @@ class LogisticRegressionCV(LogisticRegression):
             scores = self._fold_scores(paths, folds, Xv, y_lab, sample_weight, scoring)
         else:  # held-out decision values in one pass where X lives
             scores = self._backend_scores(data, paths, folds, y_lab, sw_user, scoring)
-        self.passes_ = _grid_passes(data, grids)
+        self.passes_ = grid_passes(data, grids)
         self.Cs_ = Cs
         self._set_attributes(paths, n_iter, scores, folds, ratios, l1_of, legacy,
                              penalty, class_weight, X, y, sample_weight)

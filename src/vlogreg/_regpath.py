@@ -10,6 +10,11 @@ batch from zero). Every other case (L1 and elastic net, the multinomial loss, fo
 that do not partition the rows) runs the single-model solver per model, on a copy of
 the fold's training rows, warm-started along C the same way.
 
+X that is not in memory (a dask array, a torch / CuPy array, a source on disk) stays
+on its backend (``backends.batched``): the batched objective there makes one pass over
+the data per evaluation, and the other cases run the backend's single-model objective
+with the other rows' weights 0 (the same objective as on a copy of the rows).
+
 The strengths come from C as in ``LogisticRegression``: model k minimises
 ``C sum_i s_i loss_i + penalty(w)`` over its training rows, i.e. the mean objective
 with ``alpha_k = 1 / (C S_k)`` (``FitSpec.strengths``), S_k the model's total weight.
@@ -187,6 +192,18 @@ def _solve_batched(data, Cs, fold, excludes, fit_intercept, tol, max_iter, warm,
                       obj.passes.snapshot())
 
 
+def grid_passes(data, grids):
+    """Reads of X by kind of the data's checks, the fold fits (batched) and, where X is
+    not in memory, the held-out scores; None where a fit kept no count."""
+    if any(g.passes is None for g in grids):
+        return None
+    out = {} if data.backend is None else data.backend.passes.snapshot()
+    for g in grids:
+        for kind, v in g.passes.items():
+            out[kind] = out.get(kind, 0.0) + v
+    return {k: v for k, v in out.items() if v}
+
+
 def _solve_each(data, Cs, trains, l1_ratio, fit_intercept, tol, max_iter, solver, seed,
                 n_jobs):
     F, nC = len(trains), len(Cs)
@@ -308,7 +325,8 @@ def logistic_path(X, y, *, Cs=10, l1_ratio=0.0, sample_weight=None, class_weight
 
     Parameters
     ----------
-    X : array-like or sparse matrix (m, n)
+    X : array-like or sparse matrix (m, n), or any X ``LogisticRegression.fit`` takes
+        (a dask array, a torch / CuPy array, a source on disk), fitted where it lives.
     y : array-like (m,)
     Cs : int or array-like
         An int: that many values, ``np.logspace(-4, 4, Cs)`` for L2 (scikit-learn's

@@ -20,8 +20,8 @@ once, for the preconditioner's Hessian bounds (``objective.batched_chunked``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 
@@ -29,7 +29,11 @@ from .._arrays import to_numpy
 from .._labels import encode_chunk
 from .._spec import FitSpec
 from ..objective.array_api_batched import ArrayAPIBatchedSums
-from ..objective.batched_chunked import ChunkedBatchedObjective, batched_partial, sample_step
+from ..objective.batched_chunked import (
+    ChunkedBatchedObjective,
+    batched_partial,
+    sample_step,
+)
 from ..objective.chunked import add_parts
 from ..objective.passes import Passes
 

@@ -137,7 +137,7 @@ def prepare_grid(backend, X, y, sample_weight, spec):
     ``memory``), validated by its ``prepare``."""
     data = backend.prepare(X, y, sample_weight, spec)
     obj = data.objective
-    name = backend.__name__.rsplit(".", 1)[-1]
+    name = backend.__name__.rsplit(".", 1)[-1]  # (by name: dask is imported only if used)
     build = {"dask": _dask_grid, "outofcore": _outofcore_grid,
              "array_api": _array_api_grid}[name]
     grid = build(obj, data)
@@ -172,7 +172,9 @@ def _dask_grid(obj, data):
 
 
 def _dask_host_labels(chunks):
-    """The encoded labels and final weights of a Dask fit's chunks, on the host."""
+    """The encoded labels and final weights of a Dask fit's chunks, on the host (read
+    from ``backends.dask.DaskChunks``: its persisted arrays, or the setup's futures
+    when a ``distributed.Client`` ran it)."""
     import dask
 
     client = getattr(chunks, "client", None)

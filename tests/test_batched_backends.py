@@ -254,3 +254,34 @@ def test_other_scorers_where_x_is_not_in_memory_say_what_to_do(sync_scheduler):
                                          "supported yet; use 'accuracy' or "
                                          "'neg_log_loss'"):
         _fit_cv(da.from_array(X, chunks=(CHUNK, N)), y, scoring="roc_auc")
+
+
+def test_dask_x_never_comes_to_the_client(monkeypatch, sync_scheduler):
+    """Of X, only the preconditioner's strided rows (at most ``BOUND_MAX_ROWS``) are
+    computed for the client during the CV fit (checks, fold fits, scores, refit)."""
+    import dask.base
+
+    from vlogreg.objective.protocol import BOUND_MAX_ROWS
+
+    m, n = BOUND_MAX_ROWS + 7_000, 8  # X is sampled with a stride of 2
+    rng = np.random.default_rng(10)
+    X = rng.normal(size=(m, n))
+    y = (X[:, 0] + rng.logistic(size=m) > 0).astype(int)
+    shapes = []
+    compute = dask.base.compute
+
+    def recording(*args, **kw):
+        out = compute(*args, **kw)
+        shapes.extend(np.shape(leaf) for leaf in
+                      dask.core.flatten(out, container=(tuple, list))
+                      if isinstance(leaf, np.ndarray))
+        return out
+
+    monkeypatch.setattr(dask.base, "compute", recording)
+    monkeypatch.setattr(dask, "compute", recording)
+    monkeypatch.setattr(da.Array, "__array__", lambda *a, **k: pytest.fail("np.asarray(X)"))
+    est = _fit_cv(da.from_array(X, chunks=(10_000, n)), da.from_array(y, chunks=10_000),
+                  tol=1e-6)
+    assert est.batched_ and len(shapes) > est.passes_["loss_grad"]
+    rows_of_x = [s[0] for s in shapes if len(s) == 2 and s[1] == n]
+    assert rows_of_x and max(rows_of_x) <= BOUND_MAX_ROWS

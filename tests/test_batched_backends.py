@@ -285,3 +285,35 @@ def test_dask_x_never_comes_to_the_client(monkeypatch, sync_scheduler):
     assert est.batched_ and len(shapes) > est.passes_["loss_grad"]
     rows_of_x = [s[0] for s in shapes if len(s) == 2 and s[1] == n]
     assert rows_of_x and max(rows_of_x) <= BOUND_MAX_ROWS
+
+
+def test_chunks_large_enough_run_the_kcol_kernel(monkeypatch, sync_scheduler):
+    """Dask chunks of >= 1 MiB take the compiled K-column kernel (one numba thread per
+    task); its sums equal the NumPy path's."""
+    pytest.importorskip("numba")
+    from vlogreg.objective import batched_chunked
+
+    rng = np.random.default_rng(11)
+    m, n, K = 60_000, 4, 5
+    X = rng.normal(size=(m, n))
+    y = (X[:, 0] + rng.logistic(size=m) > 0).astype(int)
+    sw = rng.uniform(0.5, 2.0, m)
+    fold = rng.integers(0, 3, m).astype(np.int32)
+    exclude = np.array([0, 1, 2, -1, 0], dtype=np.int32)
+    alpha = np.linspace(0.0, 0.4, K)
+    W, b = rng.normal(size=(n, K)) * 0.3, rng.normal(size=K)
+    ran = []
+    kernel_for = batched_chunked.batched_kernel
+    monkeypatch.setattr(batched_chunked, "batched_kernel",
+                        lambda Xc, *a: ran.append(kernel_for(Xc, *a) is not None)
+                        or kernel_for(Xc, *a))
+    grid = bb.prepare_grid(bdask, da.from_array(X, chunks=(40_000, n)),
+                           da.from_array(y, chunks=40_000), da.from_array(sw, chunks=40_000),
+                           FitSpec(penalty="l2", C=1.0))
+    got = grid.objective(fold, exclude, alpha, True).loss_grad(W, b)
+    # one chunk of 40,000 rows (1.3 MB): compiled; one of 20,000 (0.6 MB): NumPy
+    assert sorted(ran) == [False, True]
+    ref = BatchedObjective(X, y, sw, fold=fold, exclude=exclude, alpha=alpha,
+                           kernel="numpy").loss_grad(W, b)
+    for g, r in zip(got, ref):
+        np.testing.assert_allclose(g, r, rtol=1e-12, atol=1e-12)

@@ -24,7 +24,7 @@ from ._cvscores import DIRECT, direct_scores
 from ._estimator import LogisticRegression
 from ._kernels.threads import fit_threads
 from ._params import _check_params, _seed
-from ._regpath import check_cs, prepare_grid_data, solve_grid
+from ._regpath import check_cs, fold_ids, grid_passes, prepare_grid_data, solve_grid
 from ._warnings import warn
 
 _LEGACY_MSG = (
@@ -87,6 +87,11 @@ class LogisticRegressionCV(LogisticRegression):
     coef_, intercept_, classes_, n_features_in_, feature_names_in_
     batched_ : bool
         Whether the fold fits ran in the batched objective.
+    passes_ : dict or None
+        Reads of X by kind (``vlogreg.objective.passes``) of the batched fold fits and,
+        for X not in memory (Dask, array API, a source on disk), of its checks, the
+        preconditioner's row sample and the held-out scores; the refit's are its own.
+        None where the fits ran one model at a time.
     """
 
     def __init__(self, *, Cs=10, l1_ratios="warn", fit_intercept=True, cv=None, dual=False,
@@ -185,7 +190,9 @@ class LogisticRegressionCV(LogisticRegression):
 
         Parameters
         ----------
-        X : array-like or sparse matrix (m, n)
+        X : array-like or sparse matrix (m, n), or any X ``LogisticRegression.fit``
+            takes (a dask array, a torch / CuPy array, a source on disk): the fold fits,
+            the held-out scores and the refit then run where it lives.
         y : array-like (m,)
         sample_weight : array-like (m,), optional
             Training weights, and the scorer's weights on each fold's test rows.
@@ -211,8 +218,9 @@ class LogisticRegressionCV(LogisticRegression):
             cw = compute_class_weight("balanced", classes=classes, y=y_lab,
                                       sample_weight=sw_user)
             class_weight = dict(zip(classes, cw))
-        if class_weight is not None:
-            data = prepare_grid_data(Xv, y_lab, sample_weight, class_weight=class_weight,
+        if class_weight is not None:  # (a source on disk may hold the labels: X, y)
+            data = prepare_grid_data(*((Xv, y_lab) if data.backend is None else (X, y)),
+                                     sample_weight, class_weight=class_weight,
                                      fit_intercept=self.fit_intercept, estimator=name)
         self.classes_ = classes
         self.n_features_in_ = Xv.shape[1]
@@ -221,7 +229,9 @@ class LogisticRegressionCV(LogisticRegression):
         elif hasattr(self, "feature_names_in_"):
             del self.feature_names_in_
         cv = check_cv(self.cv, y_lab, classifier=True)
-        folds = list(cv.split(Xv, y_lab, **params))
+        # the splitters read X's length only: a stand-in where X is not in memory
+        folds = list(cv.split(Xv if data.backend is None else
+                              np.empty((len(y_lab), 0)), y_lab, **params))
         Cs = check_cs(self.Cs, name)
         ratios = [None] if l1_ratios is None else list(l1_ratios)
         # the l1_ratios count only with the elastic net (scikit-learn: an explicit
@@ -243,11 +253,37 @@ class LogisticRegressionCV(LogisticRegression):
         # (n_folds, n_l1, n_cs, k, n_dof) and (n_folds, n_l1, n_cs)
         paths = np.stack([g.coefs for g in grids], axis=1)
         n_iter = np.stack([g.n_iter for g in grids], axis=1)
-        scores = self._fold_scores(paths, folds, Xv, y_lab, sample_weight, scoring)
+        if data.backend is None:
+            scores = self._fold_scores(paths, folds, Xv, y_lab, sample_weight, scoring)
+        else:  # held-out decision values in one pass where X lives
+            scores = self._backend_scores(data, paths, folds, y_lab, sw_user, scoring)
+        self.passes_ = grid_passes(data, grids)
         self.Cs_ = Cs
         self._set_attributes(paths, n_iter, scores, folds, ratios, l1_of, legacy,
                              penalty, class_weight, X, y, sample_weight, data)
         return self
+
+    def _backend_scores(self, data, paths, folds, y, sample_weight, scoring):
+        """``_fold_scores`` for X on a backend (Dask, array API, disk): the folds'
+        decision values in one pass (``BackendGrid.heldout``), then the same formulas."""
+        if scoring not in DIRECT:
+            raise ValueError(f"{type(self).__name__}: scoring={scoring!r} with X of type "
+                             f"{type(data.X).__name__} is not supported yet; use "
+                             f"'accuracy' or 'neg_log_loss', or pass X as a NumPy array.")
+        F, L, nC, k, p = paths.shape
+        coefs = paths.reshape(F, L * nC * k, p)
+        tests = [te for _, te in folds]
+        fold = fold_ids([tr for tr, _ in folds], tests, len(y))
+        if fold is not None:  # every row in one test set: one pass for all the folds
+            Z = data.backend.heldout(fold, coefs, self.fit_intercept)
+            Z = [Z[te] for te in tests]
+        else:  # test sets that overlap or leave rows out: one pass per fold
+            zero = np.zeros(len(y), dtype=np.int32)
+            Z = [data.backend.heldout(zero, coefs[i:i + 1], self.fit_intercept)[te]
+                 for i, te in enumerate(tests)]
+        return direct_scores(scoring, paths, folds, np.empty((0, p - self.fit_intercept)),
+                             np.searchsorted(self.classes_, y), sample_weight,
+                             self.fit_intercept, heldout=Z)
 
     def _fold_scores(self, paths, folds, X, y, sample_weight, scoring):
         """scores (n_folds, n_l1, n_cs): the scorer on each fold's test rows, as

@@ -22,7 +22,7 @@ CHUNK_BYTES = 1 << 21
 
 
 def direct_scores(scoring, paths, folds, X, y_idx, sample_weight, fit_intercept,
-                   n_threads=None):
+                   n_threads=None, heldout=None):
     """scores (n_folds, n_l1, n_cs) of accuracy or neg_log_loss, equal to what
     ``predict`` / ``predict_proba`` (``vlogreg._predict``) give to scikit-learn's scorers.
 
@@ -31,23 +31,34 @@ def direct_scores(scoring, paths, folds, X, y_idx, sample_weight, fit_intercept,
     per row ``-log P(y_i) = softplus(-t)``, ``t = +-z``, clipped to
     ``[-log(1 - eps), -log(eps)]`` (scikit-learn's clip of P to [eps, 1 - eps]), or
     ``[z > 0] == y_i``; weighted sums per column, chunks spread over ``n_threads``.
+
+    ``heldout``: per fold, its test rows' decision values (len(te), n_l1 n_cs k) under
+    its models, computed where X lives (``BackendGrid.heldout``), instead of products
+    with ``X``.
     """
     F, L, nC, k, _ = paths.shape
-    n = X.shape[1]
     sw = None if sample_weight is None else np.asarray(sample_weight, np.float64)
     if k > 1:
-        return direct_scores_multi(scoring, paths, folds, X, y_idx, sw, fit_intercept)
-    eps = np.finfo(np.float64).eps
-    lo, hi = -np.log1p(-eps), -np.log(eps)
-    rows = max(1, CHUNK_BYTES // max(1, X.dtype.itemsize * n))
-    tasks = [(i, te[r:r + rows]) for i, (_, te) in enumerate(folds)
-             for r in range(0, len(te), rows)]
+        return direct_scores_multi(scoring, paths, folds, X, y_idx, sw, fit_intercept,
+                                   heldout)
     # each distinct model once: along a path of C, a warm start that already meets tol
     # repeats the previous C's coefficients, and their scores must tie exactly (equal
     # columns of one product can differ in the last bit), so that the choice among them
     # is scikit-learn's tie rule (the first C), not rounding
-    coefs, which = zip(*(np.unique(paths[i].reshape(L * nC, -1), axis=0,
-                                   return_inverse=True) for i in range(F)))
+    coefs, first, which = zip(*(np.unique(paths[i].reshape(L * nC, -1), axis=0,
+                                          return_index=True, return_inverse=True)
+                                for i in range(F)))
+    if heldout is not None:
+        out = []
+        for i, (_, te) in enumerate(folds):
+            w = np.ones(len(te)) if sw is None else sw[te]
+            num = _sums(scoring, heldout[i][:, first[i]], y_idx[te] == 1, w)
+            out.append(num[which[i].ravel()] / w.sum())
+        return np.stack(out).reshape(F, L, nC)
+    n = X.shape[1]
+    rows = max(1, CHUNK_BYTES // max(1, X.dtype.itemsize * n))
+    tasks = [(i, te[r:r + rows]) for i, (_, te) in enumerate(folds)
+             for r in range(0, len(te), rows)]
 
     def run(part):
         num, den = [np.zeros(len(c)) for c in coefs], np.zeros(F)
@@ -55,15 +66,8 @@ def direct_scores(scoring, paths, folds, X, y_idx, sample_weight, fit_intercept,
             Z = np.asarray(X[te] @ coefs[i][:, :n].T, dtype=np.float64)
             if fit_intercept:
                 Z += coefs[i][:, n]
-            yes = y_idx[te] == 1
             w = np.ones(len(te)) if sw is None else sw[te]
-            if scoring == "neg_log_loss":
-                t = np.where(yes[:, None], Z, -Z)  # log P(y) = -softplus(-t)
-                v = np.maximum(-t, 0.0) + np.log1p(np.exp(-np.abs(t)))
-                np.clip(v, lo, hi, out=v)
-                num[i] -= w @ v
-            else:
-                num[i] += w @ ((Z > 0) == yes[:, None])
+            num[i] += _sums(scoring, Z, y_idx[te] == 1, w)
             den[i] += w.sum()
         return num, den
 
@@ -77,17 +81,33 @@ def direct_scores(scoring, paths, folds, X, y_idx, sample_weight, fit_intercept,
                      for i in range(F)]).reshape(F, L, nC)
 
 
-def direct_scores_multi(scoring, paths, folds, X, y_idx, sw, fit_intercept):
-    """``direct_scores`` of a multinomial path: one product per fold, each model's
-    probabilities from ``vlogreg._predict``."""
+def _sums(scoring, Z, yes, w):
+    """Per column of the decision values ``Z`` (rows, models) of a binary model: the
+    ``w``-weighted sum of log P(y) (``-softplus(-t)``, ``t = +-z``, clipped as
+    scikit-learn clips P to [eps, 1 - eps]) or of correct labels ``[z > 0] == yes``."""
+    if scoring == "neg_log_loss":
+        eps = np.finfo(np.float64).eps
+        t = np.where(yes[:, None], Z, -Z)
+        v = np.maximum(-t, 0.0) + np.log1p(np.exp(-np.abs(t)))
+        np.clip(v, -np.log1p(-eps), -np.log(eps), out=v)
+        return -(w @ v)
+    return w @ ((Z > 0) == yes[:, None])
+
+
+def direct_scores_multi(scoring, paths, folds, X, y_idx, sw, fit_intercept, heldout=None):
+    """``direct_scores`` of a multinomial path: one product per fold (or its
+    ``heldout`` decision values), each model's probabilities from ``vlogreg._predict``."""
     F, L, nC, k, _ = paths.shape
-    n = X.shape[1]
     out = np.empty((F, L, nC))
     for i, (_, te) in enumerate(folds):
-        W = paths[i].reshape(L * nC * k, -1)
-        Z = np.asarray(X[te] @ W[:, :n].T, dtype=np.float64)
-        if fit_intercept:
-            Z += W[:, n]
+        if heldout is not None:
+            Z = np.asarray(heldout[i], dtype=np.float64)
+        else:
+            W = paths[i].reshape(L * nC * k, -1)
+            n = X.shape[1]
+            Z = np.asarray(X[te] @ W[:, :n].T, dtype=np.float64)
+            if fit_intercept:
+                Z += W[:, n]
         yt = y_idx[te]
         w = None if sw is None else sw[te]
         rows = np.arange(len(te))

@@ -10,6 +10,11 @@ batch from zero). Every other case (L1 and elastic net, the multinomial loss, fo
 that do not partition the rows) runs the single-model solver per model, on a copy of
 the fold's training rows, warm-started along C the same way.
 
+X that is not in memory (a dask array, a torch / CuPy array, a source on disk) stays
+on its backend (``backends.batched``): the batched objective there makes one pass over
+the data per evaluation, and the other cases run the backend's single-model objective
+with the other rows' weights 0 (the same objective as on a copy of the rows).
+
 The strengths come from C as in ``LogisticRegression``: model k minimises
 ``C sum_i s_i loss_i + penalty(w)`` over its training rows, i.e. the mean objective
 with ``alpha_k = 1 / (C S_k)`` (``FitSpec.strengths``), S_k the model's total weight.
@@ -22,7 +27,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._spec import FitSpec, n_threads, resolve_penalty
-from .backends import memory
+from .backends import backend_for, memory
+from .backends.batched import prepare_grid
 from .objective.batched import BatchedObjective
 from .objective.blocks import blas_single_thread
 from .objective.logistic import LogisticObjective
@@ -40,6 +46,7 @@ class GridData:
     classes: np.ndarray
     exp2: int
     feature_names: object = None
+    backend: object = None  # a backends.batched.BackendGrid where X is not in memory
 
     @property
     def n_classes(self):
@@ -52,6 +59,11 @@ def prepare_grid_data(X, y, sample_weight=None, *, class_weight=None, fit_interc
     (the in-memory backend's ``prepare``: same errors, same label and weight rules)."""
     spec = FitSpec(penalty="l2", C=1.0, fit_intercept=fit_intercept,
                    class_weight=class_weight, estimator=estimator)
+    backend = backend_for(X)
+    if backend is not memory:  # Dask, array API, a source on disk: X stays there
+        grid = prepare_grid(backend, X, y, sample_weight, spec)
+        return GridData(grid.X, grid.y, grid.s, grid.classes, grid.exp2,
+                        grid.feature_names, backend=grid)
     data = memory.prepare(X, y, sample_weight, spec)
     obj = data.objective
     s = np.ones(obj.m) if obj.s is None else np.asarray(obj.s, dtype=np.float64)
@@ -74,12 +86,15 @@ class GridResult:
     converged : ndarray (n_fits, n_cs) bool
     batched : bool
         Whether the batched objective and solver ran (else one model at a time).
+    passes : dict or None
+        The batched objective's reads of X by kind (``objective.passes``).
     """
 
     coefs: np.ndarray
     n_iter: np.ndarray
     converged: np.ndarray
     batched: bool
+    passes: dict | None = None
 
 
 def fold_ids(trains, tests, m):
@@ -151,10 +166,13 @@ def _strengths(C, l1_ratio, S, exp2):
 def _solve_batched(data, Cs, fold, excludes, fit_intercept, tol, max_iter, warm, n_jobs,
                    kernel, theta0=None):
     F, nC = len(excludes), len(Cs)
-    obj = BatchedObjective(data.X, data.y, data.s, fold=fold,
-                           exclude=np.repeat(excludes, nC), alpha=0.0,
-                           fit_intercept=fit_intercept, n_threads=n_threads(n_jobs),
-                           kernel=kernel)
+    if data.backend is not None:  # one pass over the data where they live per evaluation
+        obj = data.backend.objective(fold, np.repeat(excludes, nC), 0.0, fit_intercept)
+    else:
+        obj = BatchedObjective(data.X, data.y, data.s, fold=fold,
+                               exclude=np.repeat(excludes, nC), alpha=0.0,
+                               fit_intercept=fit_intercept, n_threads=n_threads(n_jobs),
+                               kernel=kernel)
     C_of = np.tile(Cs, F)  # model f nC + c: fold f, C_c
     obj.alpha = np.array([_strengths(C, 0.0, S, data.exp2)[0]
                           for C, S in zip(C_of, obj.S)])
@@ -185,7 +203,20 @@ def _solve_batched(data, Cs, fold, excludes, fit_intercept, tol, max_iter, warm,
             res.converged
         prev, prev_models = res, models
     coefs = theta.T.reshape(F, nC, 1, obj.p)
-    return GridResult(coefs, n_iter.reshape(F, nC), conv.reshape(F, nC), True)
+    return GridResult(coefs, n_iter.reshape(F, nC), conv.reshape(F, nC), True,
+                      obj.passes.snapshot())
+
+
+def grid_passes(data, grids):
+    """Reads of X by kind of the data's checks, the fold fits (batched) and, where X is
+    not in memory, the held-out scores; None where a fit kept no count."""
+    if any(g.passes is None for g in grids):
+        return None
+    out = {} if data.backend is None else data.backend.passes.snapshot()
+    for g in grids:
+        for kind, v in g.passes.items():
+            out[kind] = out.get(kind, 0.0) + v
+    return {k: v for k, v in out.items() if v}
 
 
 def _solve_each(data, Cs, trains, l1_ratio, fit_intercept, tol, max_iter, solver, seed,
@@ -196,14 +227,23 @@ def _solve_each(data, Cs, trains, l1_ratio, fit_intercept, tol, max_iter, solver
     n_iter = np.zeros((F, nC), dtype=np.int64)
     conv = np.zeros((F, nC), dtype=bool)
     for i, tr in enumerate(trains):
-        X, y, s = (data.X, data.y, data.s) if tr is None else \
-            (data.X[tr], data.y[tr], data.s[tr])
+        if data.backend is not None:  # where X lives: the other rows' weights 0
+            single, S = data.backend.single(tr, fit_intercept)
+        else:
+            X, y, s = (data.X, data.y, data.s) if tr is None else \
+                (data.X[tr], data.y[tr], data.s[tr])
+            S = float(s.sum())
         theta = theta0
         for c in np.argsort(Cs, kind="stable"):  # smallest C first: warm starts
-            alpha, l1 = _strengths(Cs[c], l1_ratio, float(s.sum()), data.exp2)
-            obj = LogisticObjective(X, y, s, alpha=alpha, l1=l1,
-                                    fit_intercept=fit_intercept, n_classes=data.n_classes,
-                                    n_threads=n_threads(n_jobs))
+            alpha, l1 = _strengths(Cs[c], l1_ratio, S, data.exp2)
+            if data.backend is not None:
+                obj = single
+                obj.alpha, obj.l1 = alpha, l1  # (applied at each evaluation)
+            else:
+                obj = LogisticObjective(X, y, s, alpha=alpha, l1=l1,
+                                        fit_intercept=fit_intercept,
+                                        n_classes=data.n_classes,
+                                        n_threads=n_threads(n_jobs))
             name = choose_solver(solver, has_l1=l1 > 0, n_params=obj.n_params, m=obj.m)
             kw = {} if name == "newton" else {"seed": seed}
             res = SOLVERS[name](obj, theta, tol=tol, max_iter=max_iter, **kw)
@@ -235,9 +275,28 @@ def l1_min_c(data, fit_intercept=True, l1_ratio=1.0):
         p0 = s @ Y / s.sum()
     else:
         p0 = np.full(Y.shape[1], 1.0 / K if K > 2 else 0.5)
-    G = np.asarray(data.X.T @ (s[:, None] * (Y - p0)))
+    if data.backend is not None:
+        G = _gradient_at_p0(data, p0, fit_intercept) * s.sum()
+    else:
+        G = np.asarray(data.X.T @ (s[:, None] * (Y - p0)))
     top = float(np.max(np.abs(G))) if G.size else 0.0
     return np.inf if top == 0 else float(l1_ratio) / top
+
+
+def _gradient_at_p0(data, p0, fit_intercept):
+    """``X^T (s (Y - p0)) / sum(s)`` where X lives: minus the mean loss's coefficient
+    gradient at ``w = 0`` with the intercepts that give the probabilities ``p0`` (one
+    loss+gradient pass of the backend's single-model objective)."""
+    obj, _ = data.backend.single(None, fit_intercept)
+    if data.n_classes == 2:
+        b = np.log(p0[0]) - np.log1p(-p0[0])  # sigmoid(b) = p0
+    else:
+        b = np.log(p0)  # softmax(b) = p0
+    k = 1 if data.n_classes == 2 else data.n_classes
+    theta = obj.layout.pack(np.zeros(data.X.shape[1] * k), b)  # (b dropped without)
+    _, g = obj.value_and_grad(theta)
+    coef, _ = obj.layout.unpack(-g)
+    return np.asarray(coef).reshape(data.X.shape[1], -1)
 
 
 @dataclass
@@ -281,7 +340,8 @@ def logistic_path(X, y, *, Cs=10, l1_ratio=0.0, sample_weight=None, class_weight
 
     Parameters
     ----------
-    X : array-like or sparse matrix (m, n)
+    X : array-like or sparse matrix (m, n), or any X ``LogisticRegression.fit`` takes
+        (a dask array, a torch / CuPy array, a source on disk), fitted where it lives.
     y : array-like (m,)
     Cs : int or array-like
         An int: that many values, ``np.logspace(-4, 4, Cs)`` for L2 (scikit-learn's

@@ -29,6 +29,7 @@ from .._kernels import batched_kernel
 from .._math import sigmoid
 from .blocks import RowBlocks
 from .logistic import LogisticObjective
+from .passes import Passes
 from .protocol import BOUND_MAX_DENSE, BOUND_MAX_ROWS
 from .secondorder import bordered, float64_rows, spd_ridge
 
@@ -99,6 +100,21 @@ def batched_loss_grad(X, W, b, y, sw, fold, exclude, G, gb, n_threads=None, bloc
     return np.asarray(loss, dtype=np.float64)
 
 
+def finish(loss, G, gb, W, S, alpha, fit_intercept) -> BatchedLossGrad:
+    """The models' ``J_k`` and gradients from the unnormalized sums of one pass.
+
+    ``loss`` (k,), ``G`` (n, k) and ``gb`` (k,) are ``batched_loss_grad``'s sums (G is
+    overwritten); ``J_k = loss_k / S_k + (alpha_k / 2) ||w_k||^2``, ``dw_k = G_k / S_k +
+    alpha_k w_k``, ``db_k = gb_k / S_k`` (0 without intercept). Every backend's batched
+    objective ends with it, so they normalize alike.
+    """
+    loss = np.asarray(loss, dtype=np.float64) / S + 0.5 * alpha * np.einsum("jk,jk->k",
+                                                                            W, W)
+    G /= S
+    G += alpha * W
+    return BatchedLossGrad(loss, G, gb / S if fit_intercept else np.zeros(len(S)))
+
+
 class BatchedObjective:
     """K binary logistic regressions on one X: losses and gradients in one read of X.
 
@@ -128,6 +144,8 @@ class BatchedObjective:
         Each model's total weight ``S_k = sum_i s_i [fold_i != exclude_k]``.
     n_evals : int
         Evaluations made (each one read of X, whatever the number of models).
+    passes : Passes
+        The same reads by kind (``loss_grad``), as the single-model objectives count.
     """
 
     def __init__(self, X, y, sample_weight=None, *, fold=None, exclude, alpha,
@@ -167,6 +185,7 @@ class BatchedObjective:
         self.blocks = RowBlocks(X, n_threads=n_threads)
         self._kernel = batched_kernel(X, kernel)
         self.n_evals = 0
+        self.passes = Passes()
 
     def loss_grad(self, W, b, models=None) -> BatchedLossGrad:
         """Losses and gradients of the models ``models`` (all when None).
@@ -200,11 +219,9 @@ class BatchedObjective:
             loss = batched_loss_grad(self.X, W, b, self.y, self.sw, self.fold, exclude,
                                      G, gb, blocks=self.blocks)
         self.n_evals += 1
-        S, alpha = self.S[models], self.alpha[models]
-        loss = np.asarray(loss) / S + 0.5 * alpha * np.einsum("jk,jk->k", W, W)
-        G /= S
-        G += alpha * W
-        return BatchedLossGrad(loss, G, gb / S if self.fit_intercept else np.zeros(k))
+        self.passes.add("loss_grad")
+        return finish(loss, G, gb, W, self.S[models], self.alpha[models],
+                      self.fit_intercept)
 
     def hessian_bounds(self, models=None, theta=None, shared=False):
         """Each model's SPD approximation of its Hessian, for the solver's preconditioner.

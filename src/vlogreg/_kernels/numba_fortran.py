@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from ._intrinsics import prefetch
+from ._intrinsics import prefetch_l2
 from .numba_common import LINE, _elementwise, l2_bytes
 
 #: bytes of X per tile: half a core's L2, so both products of a tile read it there. With
@@ -118,7 +118,9 @@ def loss_grad_fortran(XT, y, s, w, b, n_chunks, R, grad_parts, loss_parts):
             nt = min(R, r1 - t0)
             for i in range(nt):
                 zt[i] = b
-            # the next tile's columns: 100 column streams outrun the hardware prefetcher
+            # the next tile's columns: 100 column streams outrun the hardware prefetcher.
+            # Into L2, where the tile is used: into L1, a tile of L2's size evicted the
+            # columns in use
             nxt = t0 + R
             pf = min(R, m - nxt)
             j = 0
@@ -126,7 +128,7 @@ def loss_grad_fortran(XT, y, s, w, b, n_chunks, R, grad_parts, loss_parts):
                 g = 8 if j < n8 else 1
                 for jj in range(j, j + g):
                     for i in range(0, pf, step):
-                        prefetch(XT, nxt + i + jj * m)
+                        prefetch_l2(XT, nxt + i + jj * m)
                 _z_update(XT, j, g, t0, nt, w, zt)
                 j += g
             for i in range(nt):

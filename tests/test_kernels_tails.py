@@ -7,7 +7,7 @@ import pytest
 
 numba = pytest.importorskip("numba")
 
-from vlogreg._kernels import numba_binary  # noqa: E402
+from vlogreg._kernels import numba_binary
 
 ROWS = (1, 7, 8, 9, 15, 16, 17, 31, 33, 100)
 

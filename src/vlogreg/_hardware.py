@@ -18,7 +18,7 @@ def _parse_size(text):
     return int(digits) * scale if digits.isdigit() else 0
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _sysfs_sizes():
     """``{level: bytes}`` of cpu0's data and unified caches from Linux's sysfs (empty
     elsewhere)."""

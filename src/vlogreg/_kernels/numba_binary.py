@@ -112,9 +112,9 @@ def loss_grad_dense(X, y, s, w, b, n_chunks, pf_rows, grad_parts, loss_parts):
     """One pass over C-contiguous X (m, n): per-chunk partial (sum s loss, dw, db).
 
     Each block of rows prefetches the rows ``pf_rows`` ahead (``prefetch_rows``: a
-    distance in bytes of X, capped by the L1 size read at run time). Writes ``grad_parts[c, :n]`` (dw),
-    ``grad_parts[c, n]`` (db) and ``loss_parts[c]`` for each chunk c; the caller adds
-    them in chunk order.
+    distance in bytes of X, capped by the L1 size read at run time). Writes
+    ``grad_parts[c, :n]`` (dw), ``grad_parts[c, n]`` (db) and ``loss_parts[c]`` for
+    each chunk c; the caller adds them in chunk order.
     """
     m, n = X.shape
     step = max(1, LINE // X.itemsize)

@@ -20,8 +20,9 @@ LINE = 64         # bytes per cache line
 
 
 def l1_bytes():
-    """This machine's L1 data cache per core in bytes (``os.sysconf``), 32 KiB where
-    unknown (48 KiB on AMD Zen 5 and recent Intel cores, 32 KiB on older ones)."""
+    """This machine's L1 data cache per core in bytes (``_hardware.cache_bytes``),
+    32 KiB where unknown (48 KiB on AMD Zen 5 and recent Intel cores, 32 KiB on older
+    ones)."""
     return cache_bytes(1, 32 << 10)
 
 
@@ -45,10 +46,10 @@ def prefetch_rows(n, itemsize):
 
 
 def l2_bytes():
-    """This machine's L2 cache per core in bytes (``os.sysconf``), 1 MiB where unknown:
-    the tiles that must stay in cache between a kernel's two products are sized from
-    it at run time (2 MiB on the Intel Xeon the kernels were first tuned on, 1 MiB on
-    AMD Zen 4/5)."""
+    """This machine's L2 cache per core in bytes (``_hardware.cache_bytes``), 1 MiB
+    where unknown: the tiles that must stay in cache between a kernel's two products
+    are sized from it at run time (2 MiB on the Intel Xeon the kernels were first
+    tuned on, 1 MiB on AMD Zen 4/5)."""
     return cache_bytes(2, 1 << 20)
 
 

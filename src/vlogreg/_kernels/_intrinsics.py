@@ -13,30 +13,38 @@ from numba.core import cgutils
 from numba.extending import intrinsic
 
 
-@intrinsic
-def prefetch(typingctx, arr, flat_index):
-    """Hint the CPU to load ``arr.flat[flat_index]`` into cache (read, high locality).
+def _make_prefetch(locality, where):
+    @intrinsic
+    def prefetch(typingctx, arr, flat_index):
+        if not isinstance(arr, types.Array) or not isinstance(flat_index, types.Integer):
+            return None
+        sig = types.void(arr, flat_index)
 
-    The index is not bounds-checked, and needs not be: a prefetch never faults.
-    """
-    if not isinstance(arr, types.Array) or not isinstance(flat_index, types.Integer):
-        return None
-    sig = types.void(arr, flat_index)
+        def codegen(context, builder, signature, args):
+            aryty = signature.args[0]
+            ary = context.make_array(aryty)(context, builder, args[0])
+            ptr = builder.gep(ary.data, [args[1]])
+            i8p = ir.IntType(8).as_pointer()
+            i32 = ir.IntType(32)
+            fnty = ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32])
+            fn = cgutils.get_or_insert_function(builder.module, fnty, "llvm.prefetch.p0")
+            builder.call(fn, [builder.bitcast(ptr, i8p), ir.Constant(i32, 0),
+                              ir.Constant(i32, locality), ir.Constant(i32, 1)])
+            return context.get_dummy_value()
 
-    def codegen(context, builder, signature, args):
-        aryty = signature.args[0]
-        ary = context.make_array(aryty)(context, builder, args[0])
-        ptr = builder.gep(ary.data, [args[1]])
-        i8p = ir.IntType(8).as_pointer()
-        i32 = ir.IntType(32)
-        fnty = ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32])
-        fn = cgutils.get_or_insert_function(builder.module, fnty, "llvm.prefetch.p0")
-        builder.call(fn, [builder.bitcast(ptr, i8p), ir.Constant(i32, 0),
-                          ir.Constant(i32, 3), ir.Constant(i32, 1)])
-        return context.get_dummy_value()
+        return sig, codegen
 
-    return sig, codegen
+    prefetch.__doc__ = (f"Hint the CPU to load ``arr.flat[flat_index]`` into {where} (a "
+                        "read). The index is not bounds-checked, and needs not be: a "
+                        "prefetch never faults.")
+    return prefetch
 
+
+#: into L1 (x86 ``prefetcht0``): data needed within the next few hundred cycles
+prefetch = _make_prefetch(3, "L1 and the caches below it")
+#: into L2, not L1 (``prefetcht1``): a tile that lives in L2 while an earlier one is
+#: being computed, without evicting the rows in use from L1
+prefetch_l2 = _make_prefetch(2, "L2 (not L1)")
 
 
 @intrinsic

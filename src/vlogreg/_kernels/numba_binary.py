@@ -25,7 +25,7 @@ import numpy as np
 from numba import njit, prange
 
 from ._intrinsics import prefetch
-from .numba_common import FLUSH, LINE, PREFETCH, PREFETCH64, B, _elementwise  # noqa: F401
+from .numba_common import FLUSH, LINE, B, _elementwise, prefetch_rows
 from .numba_fortran import loss_grad_fortran, tile_rows
 
 
@@ -108,16 +108,17 @@ def _axpys(X, i, nb, dzb, acc):
 
 @njit(parallel=True, fastmath={"reassoc", "contract"}, error_model="numpy", cache=True,
       nogil=True)
-def loss_grad_dense(X, y, s, w, b, n_chunks, grad_parts, loss_parts):
+def loss_grad_dense(X, y, s, w, b, n_chunks, pf_rows, grad_parts, loss_parts):
     """One pass over C-contiguous X (m, n): per-chunk partial (sum s loss, dw, db).
 
-    Writes ``grad_parts[c, :n]`` (dw), ``grad_parts[c, n]`` (db) and ``loss_parts[c]``
-    for each chunk c; the caller adds them in chunk order.
+    Each block of rows prefetches the rows ``pf_rows`` ahead (``prefetch_rows``: a
+    distance in bytes of X, capped by the L1 size read at run time). Writes
+    ``grad_parts[c, :n]`` (dw), ``grad_parts[c, n]`` (db) and ``loss_parts[c]`` for
+    each chunk c; the caller adds them in chunk order.
     """
     m, n = X.shape
     step = max(1, LINE // X.itemsize)
     single = X.itemsize == 4
-    pf_rows = PREFETCH if single else PREFETCH64
     for c in prange(n_chunks):
         r0 = (c * m) // n_chunks
         r1 = ((c + 1) * m) // n_chunks
@@ -214,7 +215,8 @@ def loss_grad(X, y, s, w, b):
         loss_grad_csr(X.data, X.indices, X.indptr, n, y, s, w, float(b), nc, grad_parts,
                       loss_parts)
     elif X.flags.c_contiguous:
-        loss_grad_dense(X, y, s, w, X.dtype.type(b), nc, grad_parts, loss_parts)
+        loss_grad_dense(X, y, s, w, X.dtype.type(b), nc, prefetch_rows(n, X.itemsize),
+                        grad_parts, loss_parts)
     else:
         loss_grad_fortran(X.T, y, s, w, X.dtype.type(b), nc, tile_rows(n, X.itemsize),
                           grad_parts, loss_parts)

@@ -15,19 +15,41 @@ B = 16            # rows per block: z, e, dz of a block live in registers / L1
 FLUSH = 256       # rows between float32 -> float64 flushes of dw. With 4096 the gradient's
                   # rounding moved the first L-BFGS iterate of a 300k x 100 float32 fit to
                   # a loss 5e-7 (relative) off the float64 one; with 256, 4e-9
-PREFETCH = 16     # rows ahead to prefetch (the hardware prefetcher lags at 2 streams);
-PREFETCH64 = 40   # float64 rows: on AMD Zen 5 (2M x 100, 2 threads, three interleaved
-                  # runs under load) 32-64 rows ahead took 1.62x/1.44x/1.42x one read
-                  # against 1.91x/1.51x/1.65x for 16; float32 showed no such gain
 LINE = 64         # bytes per cache line
 
 
 
+def l1_bytes():
+    """This machine's L1 data cache per core in bytes (``_hardware.cache_bytes``),
+    32 KiB where unknown (48 KiB on AMD Zen 5 and recent Intel cores, 32 KiB on older
+    ones)."""
+    return cache_bytes(1, 32 << 10)
+
+
+#: how far ahead of the block being computed the C-order kernel prefetches, in bytes of
+#: X, by itemsize: the distances tuned on Zen 5 at n = 100 (2M x 100, 2 threads, runs
+#: under load): float64 40 rows (31 KiB; 32-64 rows beat 16), float32 16 rows (6 KiB;
+#: 40 rows were no better and 81 rows, 32 KiB, were slower in all of min, quartile and
+#: median of 25 alternating runs). In bytes rather than rows, so that other n keep the
+#: distance: 16 rows ahead are 640 bytes for 10 float32 features, too close to hide the
+#: memory's latency, and 40 rows 1.5 MiB for 5000 float64 ones, evicted before use
+PREFETCH_BYTES = {4: 16 * 100 * 4, 8: 40 * 100 * 8}
+
+
+def prefetch_rows(n, itemsize):
+    """Rows of ``n`` features of ``itemsize`` bytes to prefetch ahead: about
+    ``PREFETCH_BYTES[itemsize]`` of X, at most two thirds of the L1 data cache (read at
+    run time: the rows must still be there when their block comes), at least one block
+    (``B`` rows)."""
+    ahead = min(PREFETCH_BYTES[itemsize], l1_bytes() * 2 // 3)
+    return int(max(B, ahead // max(1, n * itemsize)))
+
+
 def l2_bytes():
-    """This machine's L2 cache per core in bytes (``os.sysconf``), 1 MiB where unknown:
-    the tiles that must stay in cache between a kernel's two products are sized from
-    it at run time (2 MiB on the Intel Xeon the kernels were first tuned on, 1 MiB on
-    AMD Zen 4/5)."""
+    """This machine's L2 cache per core in bytes (``_hardware.cache_bytes``), 1 MiB
+    where unknown: the tiles that must stay in cache between a kernel's two products
+    are sized from it at run time (2 MiB on the Intel Xeon the kernels were first
+    tuned on, 1 MiB on AMD Zen 4/5)."""
     return cache_bytes(2, 1 << 20)
 
 

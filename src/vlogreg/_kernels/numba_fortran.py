@@ -4,9 +4,9 @@ A data frame's ``to_numpy()`` is usually column-major, and copying it to row-maj
 would double the memory of a fit. Columns are contiguous here, so the kernel walks
 tiles of ``R`` rows x all columns, sized to stay in L2 between its two products:
 
-    z[tile]  = b + sum_j X[tile, j] w_j      (four columns at a time: one update of z)
+    z[tile]  = b + sum_j X[tile, j] w_j      (eight columns at a time: one update of z)
     dz[tile] = the per-row maths of ``numba_binary`` (same series, same precision)
-    dw_j    += X[tile, j] . dz[tile]         (four columns at a time: one read of dz)
+    dw_j    += X[tile, j] . dz[tile]         (eight columns at a time: one read of dz)
 
 X is read from memory once per pass; the second product re-reads the tile from L2.
 Chunks of rows and their fixed-order sum are those of ``numba_binary``: results are
@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from ._intrinsics import prefetch
+from ._intrinsics import prefetch_l2
 from .numba_common import LINE, _elementwise, l2_bytes
 
 #: bytes of X per tile: half a core's L2, so both products of a tile read it there. With
@@ -34,6 +34,65 @@ def tile_rows(n, itemsize):
     return int(min(8192, max(64, r - r % 64)))
 
 
+@njit(inline="always", fastmath={"reassoc", "contract"})
+def _z_update(XT, j, g, t0, nt, w, zt):
+    """``zt[:nt] += sum_{c < g} XT[j + c, t0:t0 + nt] w[j + c]`` for g = 8 or 1 columns:
+    eight columns per pass over zt (one load and store of zt per 8 products)."""
+    if g == 8:
+        w0, w1, w2, w3 = w[j], w[j + 1], w[j + 2], w[j + 3]
+        w4, w5, w6, w7 = w[j + 4], w[j + 5], w[j + 6], w[j + 7]
+        # 1-d views of the columns: numba vectorizes these loops, not XT[j, r]
+        x0, x1 = XT[j, t0:t0 + nt], XT[j + 1, t0:t0 + nt]
+        x2, x3 = XT[j + 2, t0:t0 + nt], XT[j + 3, t0:t0 + nt]
+        x4, x5 = XT[j + 4, t0:t0 + nt], XT[j + 5, t0:t0 + nt]
+        x6, x7 = XT[j + 6, t0:t0 + nt], XT[j + 7, t0:t0 + nt]
+        for i in range(nt):
+            zt[i] += ((x0[i] * w0 + x1[i] * w1) + (x2[i] * w2 + x3[i] * w3)) \
+                + ((x4[i] * w4 + x5[i] * w5) + (x6[i] * w6 + x7[i] * w7))
+    else:
+        wj = w[j]
+        x0 = XT[j, t0:t0 + nt]
+        for i in range(nt):
+            zt[i] += x0[i] * wj
+
+
+@njit(inline="always", fastmath={"reassoc", "contract"})
+def _dw_update(XT, j, g, t0, nt, dzt, acc64):
+    """``acc64[j + c] += XT[j + c, t0:t0 + nt] . dzt[:nt]`` for c < g (8 or 1): eight
+    independent sums per read of dzt, each in X's dtype, added to float64 per tile."""
+    if g == 8:
+        a0 = XT.dtype.type(0)
+        a1 = a2 = a3 = a4 = a5 = a6 = a7 = a0
+        x0, x1 = XT[j, t0:t0 + nt], XT[j + 1, t0:t0 + nt]
+        x2, x3 = XT[j + 2, t0:t0 + nt], XT[j + 3, t0:t0 + nt]
+        x4, x5 = XT[j + 4, t0:t0 + nt], XT[j + 5, t0:t0 + nt]
+        x6, x7 = XT[j + 6, t0:t0 + nt], XT[j + 7, t0:t0 + nt]
+        for i in range(nt):
+            d = dzt[i]
+            a0 += x0[i] * d
+            a1 += x1[i] * d
+            a2 += x2[i] * d
+            a3 += x3[i] * d
+            a4 += x4[i] * d
+            a5 += x5[i] * d
+            a6 += x6[i] * d
+            a7 += x7[i] * d
+        acc64[j] += a0
+        acc64[j + 1] += a1
+        acc64[j + 2] += a2
+        acc64[j + 3] += a3
+        acc64[j + 4] += a4
+        acc64[j + 5] += a5
+        acc64[j + 6] += a6
+        acc64[j + 7] += a7
+    else:
+        a = XT.dtype.type(0)
+        x0 = XT[j, t0:t0 + nt]
+        for i in range(nt):
+            a += x0[i] * dzt[i]
+        acc64[j] += a
+
+
 @njit(parallel=True, fastmath={"reassoc", "contract"}, error_model="numpy", cache=True,
       nogil=True)
 def loss_grad_fortran(XT, y, s, w, b, n_chunks, R, grad_parts, loss_parts):
@@ -42,7 +101,7 @@ def loss_grad_fortran(XT, y, s, w, b, n_chunks, R, grad_parts, loss_parts):
     ``loss_grad_dense``."""
     n, m = XT.shape
     single = XT.itemsize == 4
-    n4 = n - n % 4
+    n8 = n - n % 8
     step = max(1, LINE // XT.itemsize)
     for c in prange(n_chunks):
         r0 = (c * m) // n_chunks
@@ -59,55 +118,30 @@ def loss_grad_fortran(XT, y, s, w, b, n_chunks, R, grad_parts, loss_parts):
             nt = min(R, r1 - t0)
             for i in range(nt):
                 zt[i] = b
-            # the next tile's columns: 100 column streams outrun the hardware prefetcher
+            # the next tile's columns: 100 column streams outrun the hardware prefetcher.
+            # Into L2, where the tile is used: into L1, a tile of L2's size evicted the
+            # columns in use
             nxt = t0 + R
             pf = min(R, m - nxt)
-            for j in range(0, n4, 4):
-                for jj in range(j, j + 4):
+            j = 0
+            while j < n:
+                g = 8 if j < n8 else 1
+                for jj in range(j, j + g):
                     for i in range(0, pf, step):
-                        prefetch(XT, nxt + i + jj * m)
-                w0, w1, w2, w3 = w[j], w[j + 1], w[j + 2], w[j + 3]
-                # 1-d views of the columns: numba vectorizes these loops, not XT[j, r]
-                x0, x1 = XT[j, t0:t0 + nt], XT[j + 1, t0:t0 + nt]
-                x2, x3 = XT[j + 2, t0:t0 + nt], XT[j + 3, t0:t0 + nt]
-                for i in range(nt):
-                    zt[i] += (x0[i] * w0 + x1[i] * w1) + (x2[i] * w2 + x3[i] * w3)
-            for j in range(n4, n):
-                for i in range(0, pf, step):
-                    prefetch(XT, nxt + i + j * m)
-                wj = w[j]
-                x0 = XT[j, t0:t0 + nt]
-                for i in range(nt):
-                    zt[i] += x0[i] * wj
+                        prefetch_l2(XT, nxt + i + jj * m)
+                _z_update(XT, j, g, t0, nt, w, zt)
+                j += g
             for i in range(nt):
                 z64[i] = zt[i]
             loss += _elementwise(z64, y[t0:t0 + nt], s[t0:t0 + nt], nt, e64, dz64, single)
             for i in range(nt):
                 dzt[i] = dz64[i]
                 db += dz64[i]
-            for j in range(0, n4, 4):
-                a0 = XT.dtype.type(0)
-                a1 = a0
-                a2 = a0
-                a3 = a0
-                x0, x1 = XT[j, t0:t0 + nt], XT[j + 1, t0:t0 + nt]
-                x2, x3 = XT[j + 2, t0:t0 + nt], XT[j + 3, t0:t0 + nt]
-                for i in range(nt):
-                    d = dzt[i]
-                    a0 += x0[i] * d
-                    a1 += x1[i] * d
-                    a2 += x2[i] * d
-                    a3 += x3[i] * d
-                acc64[j] += a0
-                acc64[j + 1] += a1
-                acc64[j + 2] += a2
-                acc64[j + 3] += a3
-            for j in range(n4, n):
-                a = XT.dtype.type(0)
-                x0 = XT[j, t0:t0 + nt]
-                for i in range(nt):
-                    a += x0[i] * dzt[i]
-                acc64[j] += a
+            j = 0
+            while j < n:
+                g = 8 if j < n8 else 1
+                _dw_update(XT, j, g, t0, nt, dzt, acc64)
+                j += g
         for j in range(n):
             grad_parts[c, j] = acc64[j]
         grad_parts[c, n] = db

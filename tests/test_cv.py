@@ -91,7 +91,7 @@ def test_multinomial_iris(legacy):
                          solver="newton-cholesky")
     _fit(ours, X, y)
     _fit(theirs, X, y)
-    assert not ours.batched_  # the multinomial loss: one model at a time
+    assert ours.batched_  # the multinomial loss: one batched objective for every model
     _compare(ours, theirs, legacy)
 
 

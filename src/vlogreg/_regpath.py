@@ -1,14 +1,16 @@
 """Regularization paths: many fits on one X, along a grid of C and across folds.
 
 ``solve_grid`` is the engine shared by ``vlogreg.path`` (``logistic_path``) and
-``vlogreg.LogisticRegressionCV``. For binary L2 fits whose folds partition the rows
-(K-fold and its stratified and grouped variants) every (fold, C) model is a column of
-one ``BatchedObjective``: each evaluation reads X once for all the models of a stage,
-and the stages go along the C grid from the smallest C (the largest penalty) up, each
+``vlogreg.LogisticRegressionCV``. When the folds partition the rows (K-fold and its
+stratified and grouped variants, or one fit on every row) every (fold, C) model is a
+column of one batched objective (``BatchedObjective``, binary; ``BatchedMultinomial``,
+three classes or more): each evaluation reads X once for all the models of a stage, and
+the stages go along the C grid from the smallest C (the largest penalty) up, each
 warm-started from the previous one's solutions (``warm=False``: all the models in one
-batch from zero). Every other case (L1 and elastic net, the multinomial loss, folds
-that do not partition the rows) runs the single-model solver per model, on a copy of
-the fold's training rows, warm-started along C the same way.
+batch from zero). L2 runs ``batched_lbfgs``; an L1 part (L1, elastic net) the batched
+OWL-QN ``batched_owlqn``. Folds that do not partition the rows run the single-model
+solver per model, on a copy of the fold's training rows, warm-started along C the same
+way.
 
 The strengths come from C as in ``LogisticRegression``: model k minimises
 ``C sum_i s_i loss_i + penalty(w)`` over its training rows, i.e. the mean objective
@@ -24,9 +26,11 @@ import numpy as np
 from ._spec import FitSpec, n_threads, resolve_penalty
 from .backends import memory
 from .objective.batched import BatchedObjective
+from .objective.batched_multi import BatchedMultinomial
 from .objective.blocks import blas_single_thread
 from .objective.logistic import LogisticObjective
 from .solvers import SOLVERS, batched_lbfgs, choose_solver
+from .solvers.batched_prox import batched_owlqn
 
 
 @dataclass
@@ -123,11 +127,10 @@ def solve_grid(data, Cs, *, l1_ratio=0.0, trains=None, tests=None, fit_intercept
     fold = (np.zeros(m, np.int32) if tests is None
             else fold_ids(trains, tests, m))
     excludes = [-1] if tests is None else list(range(len(trains)))
-    batched = data.n_classes == 2 and l1_ratio == 0 and fold is not None
     with blas_single_thread():  # the row blocks' threads are the parallelism
-        if batched:
-            return _solve_batched(data, Cs, fold, excludes, fit_intercept, tol, max_iter,
-                                  warm, n_jobs, kernel)
+        if fold is not None:
+            return _solve_batched(data, Cs, fold, excludes, l1_ratio, fit_intercept, tol,
+                                  max_iter, warm, n_jobs, kernel)
         return _solve_each(data, Cs, trains, l1_ratio, fit_intercept, tol, max_iter,
                            solver, seed, n_jobs)
 
@@ -138,16 +141,20 @@ def _strengths(C, l1_ratio, S, exp2):
     return spec.strengths(S, exp2)
 
 
-def _solve_batched(data, Cs, fold, excludes, fit_intercept, tol, max_iter, warm, n_jobs,
-                   kernel):
+def _solve_batched(data, Cs, fold, excludes, l1_ratio, fit_intercept, tol, max_iter, warm,
+                   n_jobs, kernel):
     F, nC = len(excludes), len(Cs)
-    obj = BatchedObjective(data.X, data.y, data.s, fold=fold,
-                           exclude=np.repeat(excludes, nC), alpha=0.0,
-                           fit_intercept=fit_intercept, n_threads=n_threads(n_jobs),
-                           kernel=kernel)
+    common = dict(fold=fold, exclude=np.repeat(excludes, nC), alpha=0.0,
+                  fit_intercept=fit_intercept, n_threads=n_threads(n_jobs))
+    if data.n_classes > 2:
+        obj = BatchedMultinomial(data.X, data.y, data.s, n_classes=data.n_classes,
+                                 **common)
+    else:
+        obj = BatchedObjective(data.X, data.y, data.s, kernel=kernel, **common)
     C_of = np.tile(Cs, F)  # model f nC + c: fold f, C_c
-    obj.alpha = np.array([_strengths(C, 0.0, S, data.exp2)[0]
-                          for C, S in zip(C_of, obj.S)])
+    obj.alpha, obj.l1 = np.array([_strengths(C, l1_ratio, S, data.exp2)
+                                  for C, S in zip(C_of, obj.S)]).T.copy()
+    solve = batched_owlqn if l1_ratio > 0 else batched_lbfgs
     theta = np.zeros((obj.p, F * nC))
     n_iter = np.zeros(F * nC, dtype=np.int64)
     conv = np.zeros(F * nC, dtype=bool)
@@ -158,18 +165,26 @@ def _solve_batched(data, Cs, fold, excludes, fit_intercept, tol, max_iter, warm,
         if prev is not None:
             # J and its gradient at the previous C's solution, for this C: only the L2
             # term changes, (d alpha / 2) ||w||^2 and d alpha w, so no read of X
+            # (the L1 term is the solver's own: its start is the smooth part's)
             d_alpha = obj.alpha[models] - obj.alpha[prev_models]
-            w = prev.theta[:obj.n]
+            w = prev.theta[:obj.n_coef]
             g = prev.grad.copy()
-            g[:obj.n] += d_alpha * w
-            start = (prev.loss + 0.5 * d_alpha * np.einsum("jk,jk->k", w, w), g)
-        res = batched_lbfgs(obj, None if prev is None else prev.theta, models=models,
-                            tol=tol, max_iter=max_iter, start=start,
-                            precondition=True if prev is None else "start")
+            g[:obj.n_coef] += d_alpha * w
+            f = prev.loss - obj.l1_value(prev.theta, prev_models) if l1_ratio > 0 \
+                else prev.loss
+            start = (f + 0.5 * d_alpha * np.einsum("jk,jk->k", w, w), g)
+        res = solve(obj, None if prev is None else prev.theta, models=models, tol=tol,
+                    max_iter=max_iter, start=start,
+                    precondition=True if prev is None else "start")
         theta[:, models], n_iter[models], conv[models] = res.theta, res.n_iter, \
             res.converged
         prev, prev_models = res, models
-    coefs = theta.T.reshape(F, nC, 1, obj.p)
+    if data.n_classes > 2:  # the single fits' attributes: centred intercepts, (C, n + 1)
+        coefs = np.stack([np.column_stack(obj.layout.to_attributes(t)) if fit_intercept
+                          else obj.layout.to_attributes(t)[0] for t in theta.T])
+        coefs = coefs.reshape(F, nC, data.n_classes, -1)
+    else:
+        coefs = theta.T.reshape(F, nC, 1, obj.p)
     return GridResult(coefs, n_iter.reshape(F, nC), conv.reshape(F, nC), True)
 
 

@@ -60,7 +60,8 @@ def test_model_subset_and_gradient_against_finite_differences():
     for j in range(batch.p):
         e = np.zeros((batch.p, 4))
         e[j] = h
-        fd = (batch.value_and_grad(theta + e)[0] - batch.value_and_grad(theta - e)[0]) / (2 * h)
+        fd = (batch.value_and_grad(theta + e)[0]
+              - batch.value_and_grad(theta - e)[0]) / (2 * h)
         np.testing.assert_allclose(g_all[j], fd, rtol=1e-6, atol=1e-8)
 
 

@@ -172,5 +172,6 @@ def test_l1_composite_value_equals_single_objectives(sparse):
         single = LogisticObjective(X[rows], y[rows], sw[rows], alpha=alpha[k], l1=l1[k],
                                    kernel="numpy")
         ref_f, ref_g = single.value_and_grad(theta[:, k])
-        np.testing.assert_allclose(F[k], ref_f + single.l1_value(theta[:, k]), rtol=1e-12)
+        np.testing.assert_allclose(F[k], ref_f + single.l1_value(theta[:, k]),
+                                   rtol=1e-12)
         np.testing.assert_allclose(g[:, k], ref_g, rtol=1e-12, atol=1e-14)

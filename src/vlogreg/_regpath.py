@@ -130,7 +130,7 @@ def solve_grid(data, Cs, *, l1_ratio=0.0, trains=None, tests=None, fit_intercept
     with blas_single_thread():  # the row blocks' threads are the parallelism
         if fold is not None:
             return _solve_batched(data, Cs, fold, excludes, l1_ratio, fit_intercept, tol,
-                                  max_iter, warm, n_jobs, kernel)
+                                  max_iter, warm, n_jobs, kernel, seed)
         return _solve_each(data, Cs, trains, l1_ratio, fit_intercept, tol, max_iter,
                            solver, seed, n_jobs)
 
@@ -142,7 +142,7 @@ def _strengths(C, l1_ratio, S, exp2):
 
 
 def _solve_batched(data, Cs, fold, excludes, l1_ratio, fit_intercept, tol, max_iter, warm,
-                   n_jobs, kernel):
+                   n_jobs, kernel, seed=0):
     F, nC = len(excludes), len(Cs)
     common = dict(fold=fold, exclude=np.repeat(excludes, nC), alpha=0.0,
                   fit_intercept=fit_intercept, n_threads=n_threads(n_jobs))
@@ -161,8 +161,10 @@ def _solve_batched(data, Cs, fold, excludes, l1_ratio, fit_intercept, tol, max_i
     stages = ([np.arange(F) * nC + c for c in np.argsort(Cs, kind="stable")] if warm
               else [np.arange(F * nC)])
     prev = start = prev_models = None
+    known = True  # the previous stage's smooth gradients are at its returned theta
     for models in stages:
-        if prev is not None:
+        start = None
+        if prev is not None and known:
             # J and its gradient at the previous C's solution, for this C: only the L2
             # term changes, (d alpha / 2) ||w||^2 and d alpha w, so no read of X
             # (the L1 term is the solver's own: its start is the smooth part's)
@@ -176,6 +178,9 @@ def _solve_batched(data, Cs, fold, excludes, l1_ratio, fit_intercept, tol, max_i
         res = solve(obj, None if prev is None else prev.theta, models=models, tol=tol,
                     max_iter=max_iter, start=start,
                     precondition=True if prev is None else "start")
+        known = l1_ratio == 0 or res.converged.all()
+        if not known:
+            _finish_singly(obj, res, models, tol, max_iter, seed)  # (next start: a read)
         theta[:, models], n_iter[models], conv[models] = res.theta, res.n_iter, \
             res.converged
         prev, prev_models = res, models
@@ -186,6 +191,19 @@ def _solve_batched(data, Cs, fold, excludes, l1_ratio, fit_intercept, tol, max_i
     else:
         coefs = theta.T.reshape(F, nC, 1, obj.p)
     return GridResult(coefs, n_iter.reshape(F, nC), conv.reshape(F, nC), True)
+
+
+def _finish_singly(obj, res, models, tol, max_iter, seed):
+    """The models ``batched_owlqn`` left unconverged (orthant-wise steps can crawl where
+    many coefficients hover at 0 on an ill-conditioned problem: the multinomial loss at
+    weak penalties), finished one at a time by the single-model L1 solver (the split
+    L-BFGS-B) from where the batch stopped; ``res`` is updated in place."""
+    for j in np.flatnonzero(~res.converged):
+        single = obj.single(models[j], n_threads=obj.n_threads)
+        r = SOLVERS["lbfgs"](single, res.theta[:, j], tol=tol, max_iter=max_iter,
+                             seed=seed)
+        res.theta[:, j], res.converged[j] = r.theta, r.converged
+        res.n_iter[j] += r.n_iter
 
 
 def _solve_each(data, Cs, trains, l1_ratio, fit_intercept, tol, max_iter, solver, seed,

@@ -14,8 +14,8 @@ cache block of rows serves ``Z_blk = X_blk W`` and ``G += X_blk^T dZ_blk`` (the 
 products are the extra). Models that have converged drop out: ``loss_grad(..., models=)``
 evaluates a subset.
 
-Binary only: multinomial cross-validation fits one model at a time
-(``_regpath.solve_grid``, a ``LogisticObjective`` on each fold's rows).
+Binary; the multinomial loss is ``batched_multi.BatchedMultinomial`` (a subclass). The L1
+strengths ``l1_k`` are held here, but the L1 term is the solver's (``batched_owlqn``).
 """
 
 from __future__ import annotations

@@ -90,3 +90,23 @@ def test_l2_only_models_equal_batched_lbfgs():
     a = batched_owlqn(obj, tol=1e-10, max_iter=2000)
     b = batched_lbfgs(obj, tol=1e-10, max_iter=2000)
     np.testing.assert_allclose(a.theta, b.theta, atol=1e-8)
+
+
+def test_unconverged_models_are_finished_singly():
+    # solve_grid's fallback: what the batch leaves unconverged, the single L1 solver
+    # finishes from there, to the same minimiser as an independent fit
+    from vlogreg._regpath import _finish_singly
+    X, y, sw, fold = _problem(seed=3)
+    models = [(0, 0.3, 1.0), (2, 1.0, 0.5)]
+    obj = BatchedObjective(X, y, sw, fold=fold, exclude=[e for e, _, _ in models],
+                           alpha=0.0)
+    obj.alpha, obj.l1 = np.array([_strengths(C, r, S) for (_, C, r), S
+                                  in zip(models, obj.S)]).T.copy()
+    res = batched_owlqn(obj, tol=1e-10, max_iter=2)
+    assert not res.converged.any()
+    _finish_singly(obj, res, np.arange(2), 1e-10, 5000, 0)
+    assert res.converged.all()
+    for k, (e, C, r) in enumerate(models):
+        ref = _single_fit(X, y, sw, fold != e, C, r)
+        np.testing.assert_allclose(res.theta[:-1, k], ref.coef_[0], atol=1e-7)
+        np.testing.assert_allclose(res.theta[-1, k], ref.intercept_[0], atol=1e-7)

@@ -152,3 +152,26 @@ def test_hessian_at_theta_equals_the_single_models_hessian():
     # of the rows each model leaves out
     H0 = batch.hessian_bounds()
     np.testing.assert_allclose(H0[2], batch.single(2).hessian(np.zeros(7)), rtol=1e-9)
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_l1_composite_value_equals_single_objectives(sparse):
+    # the full objective J_k + l1_k ||w_k||_1 with L1 and L2 strengths per model
+    X, y, sw, fold, rng = _problem(sparse=sparse, seed=3)
+    exclude = np.array([-1, 0, 1, 2, 3], dtype=np.int32)
+    alpha = np.array([0.0, 1e-2, 0.0, 0.3, 1e-3])
+    l1 = np.array([1e-2, 0.0, 0.5, 1e-3, 2e-2])
+    batch = BatchedObjective(X, y, sw, fold=fold, exclude=exclude, alpha=alpha, l1=l1,
+                             kernel="numpy")
+    theta = rng.normal(size=(X.shape[1] + 1, len(exclude)))
+    theta[2, 1] = 0.0  # a zero coefficient: |0| in the L1 term
+    f, g = batch.value_and_grad(theta)
+    F = f + batch.l1_value(theta)
+    for k in range(len(exclude)):
+        rows = fold != exclude[k]
+        single = LogisticObjective(X[rows], y[rows], sw[rows], alpha=alpha[k], l1=l1[k],
+                                   kernel="numpy")
+        ref_f, ref_g = single.value_and_grad(theta[:, k])
+        np.testing.assert_allclose(F[k], ref_f + single.l1_value(theta[:, k]),
+                                   rtol=1e-12)
+        np.testing.assert_allclose(g[:, k], ref_g, rtol=1e-12, atol=1e-14)

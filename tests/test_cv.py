@@ -91,7 +91,7 @@ def test_multinomial_iris(legacy):
                          solver="newton-cholesky")
     _fit(ours, X, y)
     _fit(theirs, X, y)
-    assert not ours.batched_  # the multinomial loss: one model at a time
+    assert ours.batched_  # the multinomial loss: one batched objective for every model
     _compare(ours, theirs, legacy)
 
 
@@ -207,3 +207,42 @@ def test_unconverged_fold_fits_warn():
     messages = [str(w.message) for w in caught if w.category is ConvergenceWarning]
     assert any("9 of 9 fold fits did not reach tol=1e-12" in m for m in messages)
     assert any("did not converge in 1 iterations" in m for m in messages)  # the refit
+
+
+def _saga_pair(**kw):
+    ours = LogisticRegressionCV(**kw, **TIGHT)
+    theirs = SkCV(**kw, solver="saga", tol=1e-12, max_iter=100_000)
+    return ours, theirs
+
+
+def test_elastic_net_against_saga_same_c_l1_ratio_and_scores():
+    X, y = _binary(m=200, n=5, seed=7)
+    # every C above the folds' c_min (see test_l1_path_against_saga)
+    ours, theirs = _saga_pair(Cs=[0.3, 1.0, 3.0], cv=StratifiedKFold(3),
+                              l1_ratios=(0.3, 0.9),
+                              scoring="neg_log_loss", use_legacy_attributes=False)
+    _fit(ours, X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        theirs.fit(X, y)
+    assert ours.batched_
+    assert ours.C_ == theirs.C_ and ours.l1_ratio_ == theirs.l1_ratio_
+    np.testing.assert_allclose(ours.scores_, theirs.scores_, atol=1e-6)
+    np.testing.assert_allclose(ours.coef_, theirs.coef_, atol=1e-5)
+
+
+def test_multinomial_l1_against_saga():
+    X, y = load_iris(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    ours, theirs = _saga_pair(Cs=[0.1, 0.5, 2.0], cv=StratifiedKFold(3, shuffle=True,
+                                                                     random_state=0),
+                              l1_ratios=(1.0,), scoring="neg_log_loss",
+                              use_legacy_attributes=False)
+    _fit(ours, X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        theirs.fit(X, y)
+    assert ours.batched_
+    assert ours.C_ == theirs.C_
+    np.testing.assert_allclose(ours.scores_, theirs.scores_, atol=1e-6)
+    np.testing.assert_allclose(ours.coef_, theirs.coef_, atol=1e-5)

@@ -1,19 +1,22 @@
 """Regularization paths: many fits on one X, along a grid of C and across folds.
 
 ``solve_grid`` is the engine shared by ``vlogreg.path`` (``logistic_path``) and
-``vlogreg.LogisticRegressionCV``. For binary L2 fits whose folds partition the rows
-(K-fold and its stratified and grouped variants) every (fold, C) model is a column of
-one ``BatchedObjective``: each evaluation reads X once for all the models of a stage,
-and the stages go along the C grid from the smallest C (the largest penalty) up, each
+``vlogreg.LogisticRegressionCV``. When the folds partition the rows (K-fold and its
+stratified and grouped variants, or one fit on every row) every (fold, C) model is a
+column of one batched objective (``BatchedObjective``, binary; ``BatchedMultinomial``,
+three classes or more): each evaluation reads X once for all the models of a stage, and
+the stages go along the C grid from the smallest C (the largest penalty) up, each
 warm-started from the previous one's solutions (``warm=False``: all the models in one
-batch from zero). Every other case (L1 and elastic net, the multinomial loss, folds
-that do not partition the rows) runs the single-model solver per model, on a copy of
-the fold's training rows, warm-started along C the same way.
+batch from zero). L2 runs ``batched_lbfgs``; an L1 part (L1, elastic net) the batched
+OWL-QN ``batched_owlqn``. Folds that do not partition the rows run the single-model
+solver per model, on a copy of the fold's training rows, warm-started along C the same
+way.
 
 X that is not in memory (a dask array, a torch / CuPy array, a source on disk) stays
-on its backend (``backends.batched``): the batched objective there makes one pass over
-the data per evaluation, and the other cases run the backend's single-model objective
-with the other rows' weights 0 (the same objective as on a copy of the rows).
+on its backend (``backends.batched``): its batched objective (binary L2) makes one pass
+over the data per evaluation, and the other cases (multinomial, an L1 part, folds that
+do not partition the rows) run the backend's single-model objective with the other
+rows' weights 0 (the same objective as on a copy of the rows).
 
 The strengths come from C as in ``LogisticRegression``: model k minimises
 ``C sum_i s_i loss_i + penalty(w)`` over its training rows, i.e. the mean objective
@@ -30,9 +33,11 @@ from ._spec import FitSpec, n_threads, resolve_penalty
 from .backends import backend_for, memory
 from .backends.batched import prepare_grid
 from .objective.batched import BatchedObjective
+from .objective.batched_multi import BatchedMultinomial
 from .objective.blocks import blas_single_thread
 from .objective.logistic import LogisticObjective
 from .solvers import SOLVERS, batched_lbfgs, choose_solver
+from .solvers.batched_prox import batched_owlqn
 
 
 @dataclass
@@ -142,17 +147,20 @@ def solve_grid(data, Cs, *, l1_ratio=0.0, trains=None, tests=None, fit_intercept
     fold = (np.zeros(m, np.int32) if tests is None
             else fold_ids(trains, tests, m))
     excludes = [-1] if tests is None else list(range(len(trains)))
-    batched = data.n_classes == 2 and l1_ratio == 0 and fold is not None
     if theta0 is not None:
         theta0 = np.asarray(theta0, dtype=np.float64)
         if data.n_classes != 2 or theta0.shape != (data.X.shape[1] + int(fit_intercept),):
             raise ValueError(f"solve_grid: theta0 of shape {theta0.shape} does not fit; "
                              f"pass [w; b] of one binary model (n_features + "
                              f"fit_intercept entries).")
+    # in memory every partition of the rows is batched; on a backend, binary L2 (its
+    # batched objective's case), the other cases one model at a time where X lives
+    batched = fold is not None and (data.backend is None or
+                                    (data.n_classes == 2 and l1_ratio == 0))
     with blas_single_thread():  # the row blocks' threads are the parallelism
         if batched:
-            return _solve_batched(data, Cs, fold, excludes, fit_intercept, tol, max_iter,
-                                  warm, n_jobs, kernel, theta0)
+            return _solve_batched(data, Cs, fold, excludes, l1_ratio, fit_intercept, tol,
+                                  max_iter, warm, n_jobs, kernel, seed, theta0)
         return _solve_each(data, Cs, trains, l1_ratio, fit_intercept, tol, max_iter,
                            solver, seed, n_jobs, theta0)
 
@@ -163,46 +171,63 @@ def _strengths(C, l1_ratio, S, exp2):
     return spec.strengths(S, exp2)
 
 
-def _solve_batched(data, Cs, fold, excludes, fit_intercept, tol, max_iter, warm, n_jobs,
-                   kernel, theta0=None):
+def _solve_batched(data, Cs, fold, excludes, l1_ratio, fit_intercept, tol, max_iter, warm,
+                   n_jobs, kernel, seed=0, theta0=None):
     F, nC = len(excludes), len(Cs)
+    common = dict(fold=fold, exclude=np.repeat(excludes, nC), alpha=0.0,
+                  fit_intercept=fit_intercept, n_threads=n_threads(n_jobs))
     if data.backend is not None:  # one pass over the data where they live per evaluation
-        obj = data.backend.objective(fold, np.repeat(excludes, nC), 0.0, fit_intercept)
+        obj = data.backend.objective(fold, common["exclude"], 0.0, fit_intercept)
+    elif data.n_classes > 2:
+        obj = BatchedMultinomial(data.X, data.y, data.s, n_classes=data.n_classes,
+                                 **common)
     else:
-        obj = BatchedObjective(data.X, data.y, data.s, fold=fold,
-                               exclude=np.repeat(excludes, nC), alpha=0.0,
-                               fit_intercept=fit_intercept, n_threads=n_threads(n_jobs),
-                               kernel=kernel)
+        obj = BatchedObjective(data.X, data.y, data.s, kernel=kernel, **common)
     C_of = np.tile(Cs, F)  # model f nC + c: fold f, C_c
-    obj.alpha = np.array([_strengths(C, 0.0, S, data.exp2)[0]
-                          for C, S in zip(C_of, obj.S)])
+    obj.alpha, obj.l1 = np.array([_strengths(C, l1_ratio, S, data.exp2)
+                                  for C, S in zip(C_of, obj.S)]).T.copy()
+    solve = batched_owlqn if l1_ratio > 0 else batched_lbfgs
     theta = np.zeros((obj.p, F * nC))
     n_iter = np.zeros(F * nC, dtype=np.int64)
     conv = np.zeros(F * nC, dtype=bool)
     stages = ([np.arange(F) * nC + c for c in np.argsort(Cs, kind="stable")] if warm
               else [np.arange(F * nC)])
     prev = start = prev_models = None
+    known = True  # the previous stage's smooth gradients are at its returned theta
     for models in stages:
-        if prev is not None:
+        start = None
+        if prev is not None and known:
             # J and its gradient at the previous C's solution, for this C: only the L2
             # term changes, (d alpha / 2) ||w||^2 and d alpha w, so no read of X
+            # (the L1 term is the solver's own: its start is the smooth part's)
             d_alpha = obj.alpha[models] - obj.alpha[prev_models]
-            w = prev.theta[:obj.n]
+            w = prev.theta[:obj.n_coef]
             g = prev.grad.copy()
-            g[:obj.n] += d_alpha * w
-            start = (prev.loss + 0.5 * d_alpha * np.einsum("jk,jk->k", w, w), g)
-        # a warm stage's models are the folds of one C: one Hessian at their mean start
-        # preconditions them all (one Gram matrix a stage, not one a fold; the same
-        # iterations on make_classification 300k x 50 and 1M x 100)
+            g[:obj.n_coef] += d_alpha * w
+            f = prev.loss - obj.l1_value(prev.theta, prev_models) if l1_ratio > 0 \
+                else prev.loss
+            start = (f + 0.5 * d_alpha * np.einsum("jk,jk->k", w, w), g)
+        # a warm stage's models are the folds of one C: for binary L2, one Hessian at
+        # their mean start preconditions them all (one Gram matrix a stage, not one a
+        # fold; the same iterations on make_classification 300k x 50 and 1M x 100)
         first = None if theta0 is None else np.repeat(theta0[:, None], len(models), 1)
-        res = batched_lbfgs(obj, first if prev is None else prev.theta, models=models,
-                            tol=tol, max_iter=max_iter, start=start,
-                            precondition="shared" if prev is not None or first is not None
-                            else True)
+        warm_start = prev is not None or first is not None
+        shared = "shared" if data.n_classes == 2 and l1_ratio == 0 else "start"
+        res = solve(obj, first if prev is None else prev.theta, models=models, tol=tol,
+                    max_iter=max_iter, start=start,
+                    precondition=shared if warm_start else True)
+        known = l1_ratio == 0 or res.converged.all()
+        if not known:
+            _finish_singly(obj, res, models, tol, max_iter, seed)  # (next start: a read)
         theta[:, models], n_iter[models], conv[models] = res.theta, res.n_iter, \
             res.converged
         prev, prev_models = res, models
-    coefs = theta.T.reshape(F, nC, 1, obj.p)
+    if data.n_classes > 2:  # the single fits' attributes: centred intercepts, (C, n + 1)
+        coefs = np.stack([np.column_stack(obj.layout.to_attributes(t)) if fit_intercept
+                          else obj.layout.to_attributes(t)[0] for t in theta.T])
+        coefs = coefs.reshape(F, nC, data.n_classes, -1)
+    else:
+        coefs = theta.T.reshape(F, nC, 1, obj.p)
     return GridResult(coefs, n_iter.reshape(F, nC), conv.reshape(F, nC), True,
                       obj.passes.snapshot())
 
@@ -217,6 +242,19 @@ def grid_passes(data, grids):
         for kind, v in g.passes.items():
             out[kind] = out.get(kind, 0.0) + v
     return {k: v for k, v in out.items() if v}
+
+
+def _finish_singly(obj, res, models, tol, max_iter, seed):
+    """The models ``batched_owlqn`` left unconverged (orthant-wise steps can crawl where
+    many coefficients hover at 0 on an ill-conditioned problem: the multinomial loss at
+    weak penalties), finished one at a time by the single-model L1 solver (the split
+    L-BFGS-B) from where the batch stopped; ``res`` is updated in place."""
+    for j in np.flatnonzero(~res.converged):
+        single = obj.single(models[j], n_threads=obj.n_threads)
+        r = SOLVERS["lbfgs"](single, res.theta[:, j], tol=tol, max_iter=max_iter,
+                             seed=seed)
+        res.theta[:, j], res.converged[j] = r.theta, r.converged
+        res.n_iter[j] += r.n_iter
 
 
 def _solve_each(data, Cs, trains, l1_ratio, fit_intercept, tol, max_iter, solver, seed,

@@ -14,8 +14,8 @@ cache block of rows serves ``Z_blk = X_blk W`` and ``G += X_blk^T dZ_blk`` (the 
 products are the extra). Models that have converged drop out: ``loss_grad(..., models=)``
 evaluates a subset.
 
-Binary only: multinomial cross-validation fits one model at a time
-(``_regpath.solve_grid``, a ``LogisticObjective`` on each fold's rows).
+Binary; the multinomial loss is ``batched_multi.BatchedMultinomial`` (a subclass). The L1
+strengths ``l1_k`` are held here, but the L1 term is the solver's (``batched_owlqn``).
 """
 
 from __future__ import annotations
@@ -131,6 +131,10 @@ class BatchedObjective:
         The fold model k leaves out (-1: none).
     alpha : ndarray (K,)
         L2 strengths ``alpha_k`` (0 for none).
+    l1 : ndarray (K,), optional
+        L1 strengths ``l1_k``: model k's objective is ``J_k + l1_k ||w_k||_1``. Not part
+        of ``loss_grad`` (not smooth): the solver (``solvers.batched_prox``) adds it;
+        ``l1_value`` evaluates it.
     fit_intercept : bool
     n_threads : int, optional
     kernel : {"auto", "numba", "numpy"}
@@ -148,7 +152,7 @@ class BatchedObjective:
         The same reads by kind (``loss_grad``), as the single-model objectives count.
     """
 
-    def __init__(self, X, y, sample_weight=None, *, fold=None, exclude, alpha,
+    def __init__(self, X, y, sample_weight=None, *, fold=None, exclude, alpha, l1=0.0,
                  fit_intercept=True, n_threads=None, kernel="auto"):
         if sp.issparse(X) and X.format != "csr":
             X = sp.csr_matrix(X)
@@ -163,6 +167,8 @@ class BatchedObjective:
         self.exclude = np.asarray(exclude, dtype=np.int32)
         self.alpha = np.broadcast_to(np.asarray(alpha, dtype=np.float64),
                                      self.exclude.shape).copy()
+        self.l1 = np.broadcast_to(np.asarray(l1, dtype=np.float64),
+                                  self.exclude.shape).copy()
         if self.fold.shape != (self.m,) or self.y.shape != (self.m,) or \
                 self.sw.shape != (self.m,):
             raise ValueError(f"BatchedObjective: y, sample_weight and fold need one entry "
@@ -173,6 +179,7 @@ class BatchedObjective:
         self.fit_intercept = bool(fit_intercept)
         self.n_models = len(self.exclude)
         self.p = self.n + int(self.fit_intercept)
+        self.n_coef = self.n  # theta[:n_coef] are the coefficients (the L1 part's)
         sums = np.bincount(self.fold, weights=self.sw)
         total = float(self.sw.sum())
         self.S = np.array([total - (sums[f] if 0 <= f < len(sums) else 0.0)
@@ -286,11 +293,16 @@ class BatchedObjective:
         loss, dw, db = self.loss_grad(W, b, models)
         return loss, (np.vstack([dw, db[None, :]]) if self.fit_intercept else dw)
 
+    def l1_value(self, theta, models=None):
+        """``l1_k ||w_k||_1`` (k,) of the models ``models`` at theta (p, k)."""
+        models = np.arange(self.n_models) if models is None else np.asarray(models)
+        return self.l1[models] * np.abs(theta[: self.n_coef]).sum(axis=0)
+
     def single(self, k, **kw):
         """Model k as a ``LogisticObjective`` on its own rows (row weights zero
         elsewhere): the one-model objective it must equal."""
         w = self.sw * (self.fold != self.exclude[k])
-        return LogisticObjective(self.X, self.y, w, alpha=self.alpha[k],
+        return LogisticObjective(self.X, self.y, w, alpha=self.alpha[k], l1=self.l1[k],
                                  fit_intercept=self.fit_intercept, **kw)
 
 

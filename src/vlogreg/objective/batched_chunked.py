@@ -114,6 +114,7 @@ class ChunkedBatchedObjective:
         self.n_models = len(self.exclude)
         self.fit_intercept = bool(fit_intercept)
         self.p = self.n + int(self.fit_intercept)
+        self.n_coef = self.n  # coefficients per model before the intercept (binary)
         if self.S.shape != self.exclude.shape or np.any(self.S <= 0):
             raise ValueError("a model has no rows of positive weight (its fold holds every "
                              "row); use more folds or check the weights.")

@@ -150,13 +150,22 @@ def soft_threshold(theta, threshold, mask):
     return out
 
 
+def min_norm_subgradient(theta, g, lam):
+    """The minimum-norm subgradient of ``f + sum_j lam_j |theta_j|`` (0 at the optimum).
+
+    ``theta``, ``g`` (the smooth gradient) and ``lam`` (per-entry L1 weights, 0 for
+    unpenalized entries) broadcast together, e.g. (p, k) for k models::
+
+        r_j = g_j + lam_j sign(theta_j)                 where theta_j != 0
+        r_j = sign(g_j) max(|g_j| - lam_j, 0)           where theta_j == 0
+    """
+    return np.where(theta != 0, g + lam * np.sign(theta),
+                    np.sign(g) * np.maximum(np.abs(g) - lam, 0.0))
+
+
 def l1_optimality(theta, g, l1, mask):
     """Max-norm of the minimum-norm subgradient of ``f + l1 ||w||_1`` (0 at the optimum)."""
     if l1 == 0.0:
         return float(np.max(np.abs(g))) if g.size else 0.0
-    r = g.copy()
-    w, gw = theta[mask], g[mask]
-    nz = w != 0
-    rw = np.where(nz, gw + l1 * np.sign(w), np.sign(gw) * np.maximum(np.abs(gw) - l1, 0.0))
-    r[mask] = rw
+    r = min_norm_subgradient(theta, g, np.where(mask, l1, 0.0))
     return float(np.max(np.abs(r))) if r.size else 0.0

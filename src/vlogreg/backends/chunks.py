@@ -32,19 +32,21 @@ def label_sums(Xc, inv, n_labels, swc=None):
     ndarray (n_labels, n), or (n_labels + 1, n) with ``swc``
     """
     m, n = Xc.shape
-    W = np.zeros((n_labels + (swc is not None), m))
-    W[inv, np.arange(m)] = 1.0 if swc is None else swc
-    if swc is not None:
-        W[n_labels] = 1.0
-    R = np.zeros((len(W), n))
+    R = np.zeros((n_labels + (swc is not None), n))
     rows = max(1, start_block_bytes(1) // max(1, n * Xc.itemsize))
+    ones = np.ones(min(rows, m))
     with np.errstate(all="ignore"):  # a NaN / inf: the caller looks element by element
         for r0 in range(0, m, rows):
-            Xb = Xc[r0:r0 + rows]
+            Xb, ib = Xc[r0:r0 + rows], inv[r0:r0 + rows]
             if Xb.dtype != np.float64:  # float64 sums (a copy of the block, in cache)
                 Xb = Xb.astype(np.float64)
-            for l, wl in enumerate(W[:, r0:r0 + rows]):
-                R[l] += wl @ Xb
+            for label in range(n_labels):
+                wl = (ib == label).astype(np.float64)
+                if swc is not None:
+                    wl *= swc[r0:r0 + rows]
+                R[label] += wl @ Xb
+            if swc is not None:
+                R[n_labels] += ones[:len(ib)] @ Xb
     return R
 
 

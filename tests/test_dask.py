@@ -297,6 +297,22 @@ def test_evaluation_is_one_task_per_worker_group(cluster):
     np.testing.assert_allclose(g, g1, rtol=1e-14, atol=1e-14 * np.abs(g1).max())
 
 
+def test_chunk_groups_follow_workers_threads_and_replicas():
+    """The evaluation tasks' groups: a worker's chunks split over its threads, a chunk
+    held twice to the worker with fewer chunks, a chunk held nowhere on its own."""
+    from types import SimpleNamespace
+
+    from vlogreg.backends.dask_setup import chunk_groups
+
+    holders = [("a",), ("b",), ("a",), ("a", "b"), ("a",), ("b",), (), ("a", "b"), ("c",)]
+    futures = [SimpleNamespace(key=i) for i in range(len(holders))]
+    client = SimpleNamespace(who_has=lambda fs: {f.key: holders[f.key] for f in fs},
+                             nthreads=lambda: {"a": 2, "b": 1, "c": 4})
+    # 3 goes to b (1 chunk against a's 2); 7 to a (3 each: the first holder); a's
+    # 0, 2, 4, 7 over its 2 threads; b's 1, 3, 5 in one task; 6 alone; c's 8
+    assert chunk_groups(client, futures) == [[0, 2], [1, 3, 5], [4, 7], [6], [8]]
+
+
 @pytest.mark.parametrize("n_classes", [2, 3])
 def test_newton_over_chunks_equals_in_memory(cluster, n_classes):
     X, y = make_data(n_classes, seed=6)

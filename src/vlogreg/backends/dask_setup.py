@@ -54,17 +54,19 @@ def chunk_groups(client, futures):
     """The chunk indices of each evaluation task, groups ordered by their first chunk.
 
     A worker's chunks (in chunk order) are split into as many contiguous groups as it
-    has threads, so its tasks still run side by side; a chunk held by no worker (yet) is
-    a group of its own. The scheduler runs a task where its chunks are, so nothing
-    moves; if a worker is lost, its groups' chunks are recomputed elsewhere and the
-    groups, hence the order of every sum, stay the same.
+    has threads, so its tasks still run side by side; a chunk held by several workers
+    goes to the one with the fewest chunks so far, and a chunk held by none (yet) is a
+    group of its own. The scheduler runs a task where its chunks are, so nothing moves;
+    if a worker is lost, its groups' chunks are recomputed elsewhere and the groups,
+    hence the order of every sum, stay the same.
     """
     who, threads = client.who_has(futures), client.nthreads()
     by_worker, groups = {}, []
     for i, f in enumerate(futures):
         held = who.get(f.key) or ()
         if held:
-            by_worker.setdefault(held[0], []).append(i)
+            addr = min(held, key=lambda a: len(by_worker.get(a, ())))
+            by_worker.setdefault(addr, []).append(i)
         else:
             groups.append([i])
     for addr, idx in by_worker.items():

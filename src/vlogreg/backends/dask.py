@@ -3,16 +3,18 @@
 ``prepare`` persists X (rows chunked, one chunk over the columns, C-contiguous), the
 encoded labels and the final weights ONCE, where the data live (the workers of the
 user's ``distributed.Client``, or this process without one). Each solver evaluation is
-then one graph and ONE ``dask.compute``::
+then one round trip. With a client, one task per group of chunks on one worker
+(``dask_setup.chunk_groups``)::
 
-    chunk_partial(X_1, y_1, s_1, theta)  ...  chunk_partial(X_C, y_C, s_C, theta)
-          \\_____ add_parts (split_every at a time) _____/
+    group_partial(X_1, X_4, ..., theta)    group_partial(X_2, X_3, ..., theta)   ...
+      (chunk_partial per chunk, added in chunk order, on the worker)
+                \___________________ add_parts on the client ___________________/
                             |
-                    (loss, gradient)  -> the client: n_params numbers, never a chunk
+                    (loss, gradient): n_params numbers per group, never a chunk
 
-``theta`` travels as one key shared by every chunk task. A worker lost in a fit costs
-nothing but time: the scheduler recomputes its chunks from their lineage, and the sums
-are added in the same tree, so the result is bit-identical.
+Without one, one ``dask.compute`` of a delayed tree of ``add_parts`` over the chunks.
+A worker lost in a fit costs nothing but time: the scheduler recomputes its chunks from
+their lineage, and the groups (fixed at the first evaluation) add in the same order.
 
 Prediction is lazy: ``decision_function`` / ``predict`` / ``predict_proba`` return dask
 arrays built with ``map_blocks``; non-finite values raise when the blocks are computed.

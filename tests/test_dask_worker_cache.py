@@ -34,7 +34,7 @@ def test_kept_while_the_same_arrays_come_back(counted, n_classes):
     s = rng.uniform(0.5, 2.0, 5000)
     spec = ChunkSpec(n=7, n_classes=n_classes, fit_intercept=True, S=5000.0)
     theta = rng.standard_normal(8 if n_classes == 2 else 8 * n_classes) * 0.1
-    f1, g1 = chunk_partial(spec, "value_and_grad", X, y, s, theta)
+    _, g1 = chunk_partial(spec, "value_and_grad", X, y, s, theta)
     f2, g2 = chunk_partial(spec, "value_and_grad", X, y, s, theta)
     assert len(counted) == 1  # built once
     fresh = spec.objective(X, y, s).value_and_grad(theta)
@@ -45,7 +45,7 @@ def test_kept_while_the_same_arrays_come_back(counted, n_classes):
     chunk_partial(spec, "value_and_grad", X.copy(), y, s, theta)      # another X
     chunk_partial(spec, "value_and_grad", X, y, None, theta)          # other weights
     other = ChunkSpec(n=7, n_classes=n_classes, fit_intercept=True, S=2500.0)
-    f3, g3 = chunk_partial(other, "value_and_grad", X, y, None, theta)  # another S
+    _, g3 = chunk_partial(other, "value_and_grad", X, y, None, theta)  # another S
     assert len(counted) == 3
     np.testing.assert_allclose(g3, 2 * chunk_partial(spec, "value_and_grad", X, y, None,
                                                      theta)[1], rtol=1e-12)

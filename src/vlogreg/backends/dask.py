@@ -8,7 +8,7 @@ then one round trip. With a client, one task per group of chunks on one worker
 
     group_partial(X_1, X_4, ..., theta)    group_partial(X_2, X_3, ..., theta)   ...
       (chunk_partial per chunk, added in chunk order, on the worker)
-                \___________________ add_parts on the client ___________________/
+                \\___________________ add_parts on the client ___________________/
                             |
                     (loss, gradient): n_params numbers per group, never a chunk
 

@@ -62,3 +62,24 @@ def test_dropped_with_the_labels():
     del y
     gc.collect()
     assert key not in chunked._OBJECTIVES  # nor X, held by the objective, kept alive
+
+
+def test_holds_no_reference_to_x_between_evaluations(counted):
+    """A worker may spill a chunk of X: the kept objective must not keep it in memory;
+    the same X coming back (from disk: another array) builds a new objective."""
+    import weakref
+
+    rng = np.random.default_rng(2)
+    X = rng.standard_normal((4000, 5))
+    y = rng.integers(0, 2, 4000).astype(np.intp)
+    spec = ChunkSpec(n=5, n_classes=2, fit_intercept=True, S=4000.0)
+    theta = np.full(6, 0.1)
+    want = chunk_partial(spec, "value_and_grad", X, y, None, theta)
+    ref = weakref.ref(X)
+    X_again = X.copy()  # the chunk read back from disk
+    del X
+    gc.collect()
+    assert ref() is None and id(y) in chunked._OBJECTIVES
+    got = chunk_partial(spec, "value_and_grad", X_again, y, None, theta)
+    assert len(counted) == 2
+    np.testing.assert_array_equal(got[1], want[1])

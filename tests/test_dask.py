@@ -275,8 +275,8 @@ def test_setup_check_finds_every_nonfinite_value(cluster, bad):
 
 def test_evaluation_is_one_task_per_worker_group(cluster):
     """An evaluation submits one task per group of chunks that live on one worker
-    (2 single-threaded workers: 2 groups of 4 chunks), and its sum is the per-chunk
-    one to rounding (the order of the additions differs)."""
+    (2 single-threaded workers: at most 2 tasks for 8 chunks), and its sum is the
+    per-chunk one to rounding (the order of the additions differs)."""
     _, client = cluster
     X, y = make_data(2, seed=12)
     obj, _ = _prepare(LogisticRegression(), da.from_array(X, chunks=(150, N)), y, None)
@@ -288,9 +288,9 @@ def test_evaluation_is_one_task_per_worker_group(cluster):
     assert sorted(i for grp in groups for i in grp) == list(range(len(xf))) == \
         list(range(8))
     who = client.who_has(xf)
-    for grp in groups:  # each group's chunks on one worker
-        assert len({who[xf[i].key][0] for i in grp}) == 1
-    assert len(groups) == len({who[f_.key][0] for f_ in xf}) == 2
+    for grp in groups:  # a worker holds all of a group's chunks (maybe copies, too)
+        assert set.intersection(*(set(who[xf[i].key]) for i in grp))
+    assert len(groups) <= 2  # one task per worker thread, not one per chunk (8)
     chunks._groups = [[i] for i in range(len(xf))]  # one task per chunk
     f1, g1 = obj.value_and_grad(theta)
     np.testing.assert_allclose(f, f1, rtol=1e-14)

@@ -223,6 +223,96 @@ def test_setup_pass_gives_the_same_numbers(cluster, n_classes):
     np.testing.assert_allclose([f, *g], [float(f2), *g2], rtol=1e-13, atol=1e-15)
 
 
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("n_classes, dtype", [(2, np.float64), (3, np.float64),
+                                              (2, np.float32)])
+def test_setup_loss_and_gradient_at_zero_are_the_definition(cluster, n_classes, dtype,
+                                                             fit_intercept):
+    """The setup's loss and gradient at zero (from the label sums of the read that
+    checks X) against their definition, J(0) = log K and
+    dW = X^T (s (1/K - Y)) / S, computed here from X: sample and class weights, a chunk
+    holding one class only, float32 X."""
+    from sklearn.utils.class_weight import compute_class_weight
+
+    X, y = make_data(n_classes, seed=11, dtype=dtype)
+    y[:CHUNK] = 0  # the first chunk holds one class
+    sw = np.random.default_rng(4).uniform(0.0, 2.0, M)
+    sw[::7] = 0.0
+    obj, _ = _prepare(LogisticRegression(solver="lbfgs", class_weight="balanced",
+                                         fit_intercept=fit_intercept),
+                      da.from_array(X, chunks=(CHUNK, N)), y, sw)
+    f, g = obj._known["value_and_grad"][1]
+    classes = np.arange(n_classes)
+    s = sw * compute_class_weight("balanced", classes=classes, y=y)[y]
+    Y = (y[:, None] == classes).astype(np.float64)
+    dz = s[:, None] * (1.0 / n_classes - Y) / s.sum()
+    dz = dz[:, 1:] if n_classes == 2 else dz
+    want = (X.astype(np.float64).T @ dz).ravel()
+    want = np.concatenate([want, dz.sum(axis=0)]) if fit_intercept else want
+    np.testing.assert_allclose(g, want, rtol=1e-12, atol=1e-15 * np.abs(want).max())
+    np.testing.assert_allclose(float(f), np.log(n_classes), rtol=1e-14)
+
+
+@pytest.mark.parametrize("bad", ["nan at zero weight", "inf and -inf", "float32 -inf"])
+def test_setup_check_finds_every_nonfinite_value(cluster, bad):
+    """The check of X rides on the label sums: a NaN where the weight is 0, an inf and
+    a -inf in one column (their sum alone could hide them), float32: each is named."""
+    X, y = make_data(2, dtype=np.float32 if bad == "float32 -inf" else np.float64)
+    sw = np.ones(M)
+    if bad == "nan at zero weight":
+        X[613, 1], sw[613] = np.nan, 0.0
+        want = r"X contains NaN at row 613, column 1"
+    elif bad == "inf and -inf":
+        X[613, 1], X[950, 1] = np.inf, -np.inf
+        want = r"X contains (inf|infinity).* at row 613, column 1"
+    else:
+        X[1100, 3] = -np.inf
+        want = r"X contains -(inf|infinity).* at row 1100, column 3"
+    with pytest.raises(ValueError, match=want) as info:
+        LogisticRegression().fit(da.from_array(X, chunks=(CHUNK, N)), y, sw)
+    assert "\n" not in str(info.value)
+
+
+def test_evaluation_is_one_task_per_worker_group(cluster):
+    """An evaluation submits one task per group of chunks that live on one worker
+    (2 single-threaded workers: at most 2 tasks for 8 chunks), and its sum is the
+    per-chunk one to rounding (the order of the additions differs)."""
+    _, client = cluster
+    X, y = make_data(2, seed=12)
+    obj, _ = _prepare(LogisticRegression(), da.from_array(X, chunks=(150, N)), y, None)
+    chunks = obj.chunks
+    theta = np.linspace(-0.3, 0.3, obj.n_params)
+    f, g = obj.value_and_grad(theta)
+    groups = chunks._groups
+    xf = chunks._futures[0]
+    assert sorted(i for grp in groups for i in grp) == list(range(len(xf))) == \
+        list(range(8))
+    who = client.who_has(xf)
+    for grp in groups:  # a worker holds all of a group's chunks (maybe copies, too)
+        assert set.intersection(*(set(who[xf[i].key]) for i in grp))
+    assert len(groups) <= 2  # one task per worker thread, not one per chunk (8)
+    chunks._groups = [[i] for i in range(len(xf))]  # one task per chunk
+    f1, g1 = obj.value_and_grad(theta)
+    np.testing.assert_allclose(f, f1, rtol=1e-14)
+    np.testing.assert_allclose(g, g1, rtol=1e-14, atol=1e-14 * np.abs(g1).max())
+
+
+def test_chunk_groups_follow_workers_threads_and_replicas():
+    """The evaluation tasks' groups: a worker's chunks split over its threads, a chunk
+    held twice to the worker with fewer chunks, a chunk held nowhere on its own."""
+    from types import SimpleNamespace
+
+    from vlogreg.backends.dask_setup import chunk_groups
+
+    holders = [("a",), ("b",), ("a",), ("a", "b"), ("a",), ("b",), (), ("a", "b"), ("c",)]
+    futures = [SimpleNamespace(key=i) for i in range(len(holders))]
+    client = SimpleNamespace(who_has=lambda fs: {f.key: holders[f.key] for f in fs},
+                             nthreads=lambda: {"a": 2, "b": 1, "c": 4})
+    # 3 goes to b (1 chunk against a's 2); 7 to a (3 each: the first holder); a's
+    # 0, 2, 4, 7 over its 2 threads; b's 1, 3, 5 in one task; 6 alone; c's 8
+    assert chunk_groups(client, futures) == [[0, 2], [1, 3, 5], [4, 7], [6], [8]]
+
+
 @pytest.mark.parametrize("n_classes", [2, 3])
 def test_newton_over_chunks_equals_in_memory(cluster, n_classes):
     X, y = make_data(n_classes, seed=6)

@@ -3,16 +3,18 @@
 ``prepare`` persists X (rows chunked, one chunk over the columns, C-contiguous), the
 encoded labels and the final weights ONCE, where the data live (the workers of the
 user's ``distributed.Client``, or this process without one). Each solver evaluation is
-then one graph and ONE ``dask.compute``::
+then one round trip. With a client, one task per group of chunks on one worker
+(``dask_setup.chunk_groups``)::
 
-    chunk_partial(X_1, y_1, s_1, theta)  ...  chunk_partial(X_C, y_C, s_C, theta)
-          \\_____ add_parts (split_every at a time) _____/
+    group_partial(X_1, X_4, ..., theta)    group_partial(X_2, X_3, ..., theta)   ...
+      (chunk_partial per chunk, added in chunk order, on the worker)
+                \\___________________ add_parts on the client ___________________/
                             |
-                    (loss, gradient)  -> the client: n_params numbers, never a chunk
+                    (loss, gradient): n_params numbers per group, never a chunk
 
-``theta`` travels as one key shared by every chunk task. A worker lost in a fit costs
-nothing but time: the scheduler recomputes its chunks from their lineage, and the sums
-are added in the same tree, so the result is bit-identical.
+Without one, one ``dask.compute`` of a delayed tree of ``add_parts`` over the chunks.
+A worker lost in a fit costs nothing but time: the scheduler recomputes its chunks from
+their lineage, and the groups (fixed at the first evaluation) add in the same order.
 
 Prediction is lazy: ``decision_function`` / ``predict`` / ``predict_proba`` return dask
 arrays built with ``map_blocks``; non-finite values raise when the blocks are computed.
@@ -36,7 +38,7 @@ from ..objective.standardized import with_scaling
 from . import dask_setup
 from .base import FitData
 from .chunks import check_stats, chunk_stats, column_scales
-from .dask_setup import SPLIT_EVERY, tree_futures
+from .dask_setup import SPLIT_EVERY, chunk_groups, group_partial
 
 
 def _tree_sum(parts, split_every=SPLIT_EVERY):
@@ -73,12 +75,16 @@ def _client_of(arrays):
 
 
 class DaskChunks:
-    """The persisted chunks of (X, y, s) and the map + tree sum over them.
+    """The persisted chunks of (X, y, s) and the map + sum over them.
 
-    With a ``distributed.Client`` (the usual case) an evaluation submits one task per
-    chunk on the chunk's futures (``client.map``: no graph to build, optimise and ship)
-    and a tree of ``add_parts`` tasks on the workers; only the sum comes back. Without
-    one (the local schedulers) it is one ``dask.compute`` of the same delayed tree.
+    With a ``distributed.Client`` (the usual case) an evaluation submits ONE task per
+    group of chunks that share a worker (``chunk_groups``: as many groups per worker as
+    it has threads), on the chunks' futures: no graph to build, optimise and ship, and
+    a task's fixed cost (scheduling, messages, the result's transfer) is paid per
+    worker thread, not per chunk. Each task adds its chunks' results in chunk order,
+    and the client adds the groups' in group order; the groups are fixed at the first
+    evaluation, so every evaluation adds in the same order. Without a client (the local
+    schedulers) it is one ``dask.compute`` of a delayed tree of ``add_parts``.
 
     Parameters
     ----------
@@ -94,6 +100,7 @@ class DaskChunks:
         self.spec = spec
         self.arrays = (X, y_idx, s)  # held: the persisted data live as long as we do
         self.n_computes = 0
+        self._groups = None  # the chunk indices of each task (futures path), in order
         if futures is not None:
             self.client, self._futures, self._held = futures
             return
@@ -108,11 +115,14 @@ class DaskChunks:
 
     def _map_sum_futures(self, op, args):
         client, (xf, yf, sf) = self.client, self._futures
-        C = len(xf)
-        parts = client.map(chunk_partial, [self.spec] * C, [op] * C, xf, yf, sf,
-                           *[[a] * C for a in args], pure=False)
-        # the tree of _tree_sum on the workers, its root here: one graph for C <= 8
-        return add_parts(*client.gather(tree_futures(client, parts)))
+        if self._groups is None:  # X's chunks exist by now (the setup read them)
+            self._groups = chunk_groups(client, xf)
+        G = len(self._groups)
+        pick = [[[f[i] for i in g] for g in self._groups] for f in (xf, yf, sf)]
+        # one client.map: one graph for all the groups' tasks
+        parts = client.map(group_partial, [self.spec] * G, [op] * G, *pick,
+                           *[[a] * G for a in args], pure=False)
+        return add_parts(*client.gather(parts))
 
     def map_sum(self, op, *args):
         """``sum_c chunk_partial(spec, op, X_c, y_c, s_c, *args)``: one round trip."""

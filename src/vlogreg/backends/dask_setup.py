@@ -3,19 +3,27 @@
 Everything ``prepare`` needs from the data is submitted at once, as tasks on the
 persisted chunks' futures, and the client waits once (one ``gather``)::
 
-    stats_c = chunk_stats(X_c, y_c, sw_c)             per chunk: NaN / inf, labels, weights
+    stats_c = chunk_stats(X_c, y_c, sw_c)             per chunk, ONE read of X_c: NaN /
+                                                      inf, labels, weights, the weighted
+                                                      row sums per label
     info    = merge(stats_1 ... stats_C)              one task: check_stats, class weights,
-                                                      S, and the passes to fold in (ops)
+                                                      S, the loss and gradient at zero
+                                                      (grad_at_zero), the passes to fold in
     y_c~, s_c = encode_chunk(y_c, sw_c, info)         per chunk, kept on its worker
     part_c  = chunk_partial("many", X_c, y_c~, s_c, ops(info))      per chunk
     total   = the tree sum of the parts (as ``DaskChunks`` adds them)
 
-``ops`` are the solver's first passes (L-BFGS: its preconditioner's bound and the loss
-and gradient at zero; the other solvers: the loss and gradient at zero): the same chunk
-operations, the same chunk order and tree as a pass of their own, so the same numbers.
-A bad input makes ``merge`` return its ValueError (the one-line message of
-``check_stats``), the later tasks then do nothing, and the client raises it. Only
-per-chunk summaries and the sums reach the client, never a chunk.
+The solver's first requests come with it: the loss and gradient at zero (every solver
+starting at zero) from the label sums of the read that checked X, and L-BFGS's
+preconditioner bound (``ops``: the same chunk operation as a pass of its own, on the
+bound's strided rows only). A bad input makes ``merge`` return its ValueError (the
+one-line message of ``check_stats``), the later tasks then do nothing, and the client
+raises it. Only per-chunk summaries and the sums reach the client, never a chunk.
+The setup thus reads X once (plus the bound's rows), where checks and a first pass of
+their own read it twice.
+
+After the setup, an evaluation is one task per group of chunks on one worker
+(``chunk_groups``, ``group_partial``; see ``DaskChunks``).
 """
 
 from __future__ import annotations
@@ -27,7 +35,7 @@ from .._layout import ParamLayout
 from ..objective.chunked import _N_OUT, ChunkSpec, add_parts, chunk_partial
 from ..objective.protocol import BOUND_MAX_DENSE, BOUND_MAX_ROWS
 from ..solvers import choose_solver
-from .chunks import check_stats, chunk_stats, column_scales
+from .chunks import check_stats, chunk_stats, column_scales, grad_at_zero
 
 #: chunk results added per task of the tree reduction
 SPLIT_EVERY = 8
@@ -40,6 +48,37 @@ def tree_futures(client, parts, split_every=SPLIT_EVERY):
         parts = [client.submit(add_parts, *parts[i:i + split_every], pure=False)
                  for i in range(0, len(parts), split_every)]
     return parts
+
+
+def chunk_groups(client, futures):
+    """The chunk indices of each evaluation task, groups ordered by their first chunk.
+
+    A worker's chunks (in chunk order) are split into as many contiguous groups as it
+    has threads, so its tasks still run side by side; a chunk held by several workers
+    goes to the one with the fewest chunks so far, and a chunk held by none (yet) is a
+    group of its own. The scheduler runs a task where its chunks are, so nothing moves;
+    if a worker is lost, its groups' chunks are recomputed elsewhere and the groups,
+    hence the order of every sum, stay the same.
+    """
+    who, threads = client.who_has(futures), client.nthreads()
+    by_worker, groups = {}, []
+    for i, f in enumerate(futures):
+        held = who.get(f.key) or ()
+        if held:
+            addr = min(held, key=lambda a: len(by_worker.get(a, ())))
+            by_worker.setdefault(addr, []).append(i)
+        else:
+            groups.append([i])
+    for addr, idx in by_worker.items():
+        k = max(1, min(int(threads.get(addr, 1)), len(idx)))
+        groups += [[int(i) for i in part] for part in np.array_split(idx, k)]
+    return sorted(groups, key=lambda g: g[0])
+
+
+def group_partial(spec, op, xs, ys, ss, *args):
+    """``chunk_partial`` on a worker's group of chunks, added in chunk order."""
+    return add_parts(*[chunk_partial(spec, op, x, y, s, *args)
+                       for x, y, s in zip(xs, ys, ss)])
 
 
 def first_ops(spec, n, K, m):
@@ -71,8 +110,8 @@ def _unique_inverse(yc, return_inverse=True):
     return np.unique(yc, return_inverse=True)
 
 
-def _stats(Xc, yc, swc, offset, with_moments=False):
-    return chunk_stats(Xc, yc, swc, offset, _unique_inverse, with_moments)
+def _stats(Xc, yc, swc, offset, with_moments=False, sums=False):
+    return chunk_stats(Xc, yc, swc, offset, _unique_inverse, with_moments, sums)
 
 
 def _merge(spec, n, columns, *stats):
@@ -83,9 +122,14 @@ def _merge(spec, n, columns, *stats):
         S = total_weight(wsums, cw)
     except (ValueError, TypeError) as exc:
         return exc
+    ops = first_ops(spec, n, len(classes), m)
+    # the loss and gradient at zero come from the stats' label sums (the read that
+    # checked X): the first pass reads only the bound's rows
+    g0 = [(args, grad_at_zero(stats, classes, cw, S, spec.fit_intercept))
+          for op, args in ops if op == "value_and_grad"]
     return {"classes": classes, "cw": cw, "S": S, "m": m,
-            "ops": first_ops(spec, n, len(classes), m),
-            "scales": column_scales(stats, spec)}
+            "ops": [(op, args) for op, args in ops if op != "value_and_grad"],
+            "g0": g0[0] if g0 else None, "scales": column_scales(stats, spec)}
 
 
 def _encode_y(info, yc):
@@ -131,7 +175,8 @@ def setup(client, spec, futures, offsets, n, columns):
     """
     xf, yf, swf = futures
     C = len(xf)
-    stats = client.map(_stats, xf, yf, swf, offsets, [spec.standardize] * C, pure=False)
+    stats = client.map(_stats, xf, yf, swf, offsets, [spec.standardize] * C,
+                       [spec.zero_start] * C, pure=False)
     info = client.submit(_merge, spec, n, columns, *stats, pure=False)
     infos = [info] * C
     yi = client.map(_encode_y, infos, yf, pure=False)
@@ -147,4 +192,6 @@ def setup(client, spec, futures, offsets, n, columns):
     for (op, args), e in zip(info_v["ops"], ends):
         if total is not None:
             known[op] = (args, total[e - _N_OUT[op]:e])
+    if info_v["g0"] is not None:
+        known["value_and_grad"] = info_v["g0"]
     return info_v, known, (yi, s), [info, *stats]

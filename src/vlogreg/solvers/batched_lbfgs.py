@@ -103,6 +103,45 @@ class _Coordinates:
         return np.einsum("kji,jk->ik", self.L, theta)  # v_k = L_k^T theta_k
 
 
+class PairMemory:
+    """Each model's ``memory`` newest curvature pairs (s, y), newest first: the state of
+    the batched quasi-Newton solvers (``batched_lbfgs``, ``batched_prox.batched_owlqn``).
+
+    ``S``, ``Y`` (k, memory, p), ``rho`` (k, memory) = 1 / s.y, ``count`` (k,) pairs
+    held per model.
+    """
+
+    def __init__(self, k, memory, p):
+        self.memory = memory
+        self.S, self.Y = np.zeros((k, memory, p)), np.zeros((k, memory, p))
+        self.rho = np.zeros((k, memory))
+        self.count = np.zeros(k, dtype=np.int64)
+
+    def direction(self, g, models):
+        """``-H g`` (p, len(models)) for the gradients g of ``models``."""
+        return _two_loop(g, self.S[models], self.Y[models], self.rho[models],
+                         self.count[models])
+
+    def push(self, models, s_new, y_new):
+        """Add the pairs (p, len(models)) of ``models`` that have curvature (s.y > 0; a
+        flat step may give none)."""
+        sy = np.einsum("pk,pk->k", s_new, y_new)
+        keep = sy > 0
+        kk = models[keep]
+        self.S[kk] = np.concatenate([s_new[:, keep].T[:, None], self.S[kk, :-1]], axis=1)
+        self.Y[kk] = np.concatenate([y_new[:, keep].T[:, None], self.Y[kk, :-1]], axis=1)
+        self.rho[kk] = np.concatenate([(1.0 / sy[keep])[:, None], self.rho[kk, :-1]],
+                                      axis=1)
+        self.count[kk] = np.minimum(self.count[kk] + 1, self.memory)
+
+    def forget(self, models):
+        """Drop the pairs of ``models``; True for those that had none (no step found
+        from steepest descent either: give up)."""
+        empty = self.count[models] == 0
+        self.count[models] = 0
+        return empty
+
+
 def _two_loop(g, S, Y, rho, count):
     """``-H g`` for each column of g (p, k) by the two-loop recursion over each model's
     ``count[k]`` newest pairs ``S[k, 0..]`` (newest first), vectorized over models."""
@@ -199,21 +238,18 @@ def _iterate(objective, models, theta, f, g, opt, coords, tol, max_iter, memory)
     x = coords.start(theta)
     gx = coords.grad(g, np.arange(k))
     n_iter = np.zeros(k, dtype=np.int64)
-    S = np.zeros((k, memory, p))
-    Y = np.zeros((k, memory, p))
-    rho = np.zeros((k, memory))
-    count = np.zeros(k, dtype=np.int64)
+    pairs = PairMemory(k, memory, p)
     failed = np.zeros(k, dtype=bool)
     eps = np.finfo(np.float64).eps
     while True:
         act = np.flatnonzero((opt > tol) & (n_iter < max_iter) & ~failed)
         if act.size == 0:
             break
-        d = _two_loop(gx[:, act], S[act], Y[act], rho[act], count[act])
+        d = pairs.direction(gx[:, act], act)
         slope0 = np.einsum("pk,pk->k", gx[:, act], d)
         bad = ~(slope0 < 0)  # rounding spoilt a model's pairs: steepest descent afresh
         if bad.any():
-            count[act[bad]] = 0
+            pairs.forget(act[bad])
             d[:, bad] = -gx[:, act[bad]]
             slope0[bad] = -np.einsum("pk,pk->k", gx[:, act[bad]], gx[:, act[bad]])
         t = np.ones(act.size)
@@ -231,15 +267,7 @@ def _iterate(objective, models, theta, f, g, opt, coords, tol, max_iter, memory)
             ok = armijo | flat
             if ok.any():
                 jo = j[ok]
-                s_new = xt[:, ok] - x[:, jo]
-                y_new = gxt[:, ok] - gx[:, jo]
-                sy = np.einsum("pk,pk->k", s_new, y_new)
-                keep = sy > 0  # curvature pairs only; a flat step may give none
-                kk = jo[keep]
-                S[kk] = np.concatenate([s_new[:, keep].T[:, None], S[kk, :-1]], axis=1)
-                Y[kk] = np.concatenate([y_new[:, keep].T[:, None], Y[kk, :-1]], axis=1)
-                rho[kk] = np.concatenate([(1.0 / sy[keep])[:, None], rho[kk, :-1]], axis=1)
-                count[kk] = np.minimum(count[kk] + 1, memory)
+                pairs.push(jo, xt[:, ok] - x[:, jo], gxt[:, ok] - gx[:, jo])
                 x[:, jo], f[jo], g[:, jo], gx[:, jo] = xt[:, ok], ft[ok], gt[:, ok], gxt[:, ok]
                 opt[jo] = np.max(np.abs(gt[:, ok]), axis=0) if p else 0.0
                 n_iter[jo] += 1
@@ -254,6 +282,5 @@ def _iterate(objective, models, theta, f, g, opt, coords, tol, max_iter, memory)
                 break
         if pending.size:  # no step found: forget the memory once, then give up
             jp = act[pending]
-            failed[jp] = count[jp] == 0
-            count[jp] = 0
+            failed[jp] = pairs.forget(jp)
     return coords.theta(x, np.arange(k)), f, g, opt, n_iter, n_evals

@@ -31,7 +31,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._base import check_tol_max_iter, min_norm_subgradient, stop_tol
-from .batched_lbfgs import ARMIJO, FLAT_EPS, MAX_LINE_SEARCH, BatchedResult, _two_loop
+from .batched_lbfgs import ARMIJO, FLAT_EPS, MAX_LINE_SEARCH, BatchedResult, PairMemory
 
 
 def _diagonal_scale(objective, models, theta0, precondition):
@@ -104,10 +104,7 @@ def batched_owlqn(objective, theta0=None, *, models=None, tol=1e-4, max_iter=100
     opt = np.max(np.abs(min_norm_subgradient(theta, g, lam_theta)), axis=0) if p \
         else np.zeros(k)
     n_iter = np.zeros(k, dtype=np.int64)
-    S = np.zeros((k, memory, p))
-    Y = np.zeros((k, memory, p))
-    rho = np.zeros((k, memory))
-    count = np.zeros(k, dtype=np.int64)
+    pairs = PairMemory(k, memory, p)
     failed = np.zeros(k, dtype=bool)
     eps = np.finfo(np.float64).eps
     while True:
@@ -116,12 +113,12 @@ def batched_owlqn(objective, theta0=None, *, models=None, tol=1e-4, max_iter=100
             break
         xa, la = x[:, act], lam[:, act]
         pg = min_norm_subgradient(xa, gx[:, act], la)
-        d = _two_loop(pg, S[act], Y[act], rho[act], count[act])
+        d = pairs.direction(pg, act)
         d = np.where(d * pg < 0, d, 0.0)  # keep the entries that descend along -pg
         slope0 = np.einsum("pk,pk->k", pg, d)
         bad = ~(slope0 < 0)  # the memory's direction is useless: steepest descent afresh
         if bad.any():
-            count[act[bad]] = 0
+            pairs.forget(act[bad])
             d[:, bad] = -pg[:, bad]
         # the orthant of each step: the current signs, and -pg's where at 0
         orthant = np.where(xa != 0, np.sign(xa), np.sign(-pg))
@@ -146,14 +143,7 @@ def batched_owlqn(objective, theta0=None, *, models=None, tol=1e-4, max_iter=100
             ok = (armijo | flat) & (s0 < 0)
             if ok.any():
                 jo = j[ok]
-                s_new, y_new = step[:, ok], gxt[:, ok] - gx[:, jo]
-                sy = np.einsum("pk,pk->k", s_new, y_new)
-                keep = sy > 0
-                kk = jo[keep]
-                S[kk] = np.concatenate([s_new[:, keep].T[:, None], S[kk, :-1]], axis=1)
-                Y[kk] = np.concatenate([y_new[:, keep].T[:, None], Y[kk, :-1]], axis=1)
-                rho[kk] = np.concatenate([(1.0 / sy[keep])[:, None], rho[kk, :-1]], axis=1)
-                count[kk] = np.minimum(count[kk] + 1, memory)
+                pairs.push(jo, step[:, ok], gxt[:, ok] - gx[:, jo])
                 x[:, jo], f[jo], F[jo] = xt[:, ok], ft[ok], Ft[ok]
                 g[:, jo], gx[:, jo] = gt[:, ok], gxt[:, ok]
                 opt[jo] = np.max(np.abs(min_norm_subgradient(
@@ -165,7 +155,6 @@ def batched_owlqn(objective, theta0=None, *, models=None, tol=1e-4, max_iter=100
                 break
         if pending.size:  # no step found: forget the memory once, then give up
             jp = act[pending]
-            failed[jp] = count[jp] == 0
-            count[jp] = 0
+            failed[jp] = pairs.forget(jp)
     return BatchedResult(theta=x / r, n_iter=n_iter, converged=opt <= tol, loss=F, grad=g,
                          grad_norm=opt, n_evals=n_evals, tol=tol)

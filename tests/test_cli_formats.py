@@ -204,6 +204,9 @@ def test_a_wrong_decimal_mark_is_one_line_that_names_the_fix(euro):
     ("a;b\n1;2\nx,y;7\n", ";", "."),          # text with a comma is not a number
     ("a,b\n1,5\n", ",", "."),                 # comma-separated: never a decimal comma
     ("a\tb\n1,5\t2,25\n", "\t", ","),
+    ("a\tb\n1,234\t2\n12,500,000\t3\n", "\t", "."),  # thousands, not decimals
+    ("a\tb\n1,234\t2\n0,5\t3\n", "\t", ","),  # 0,5 decides
+    ("a;b\n1,234;2\n", ";", ","),              # ; : the comma-decimal locales' own
 ])
 def test_sniff_decimal(tmp_path, text, sep, mark):
     from vlogreg.data.delimiter import sniff_decimal, sniff_delimiter
@@ -211,3 +214,16 @@ def test_sniff_decimal(tmp_path, text, sep, mark):
     (tmp_path / "f.csv").write_text(text)
     assert sniff_delimiter(tmp_path / "f.csv") == sep
     assert sniff_decimal(tmp_path / "f.csv", sep) == mark
+
+
+def test_thousands_separators_in_a_tab_file_are_not_read_as_decimals(tmp_path):
+    """A US spreadsheet's tab-separated ``1,234`` must not become 1.234: it stays text,
+    and the error names both readings."""
+    from vlogreg.data.files import read_training_data
+
+    rows = ["a\tb\ty"] + [f"{1000 + 37 * i:,}\t{i % 3}\t{i % 2}" for i in range(30)]
+    (tmp_path / "us.tsv").write_text("\n".join(rows) + "\n")
+    with pytest.raises(ValueError) as info:
+        read_training_data(tmp_path / "us.tsv", "y")
+    msg = str(info.value)
+    assert "'a'" in msg and "thousands separators" in msg and "--decimal ," in msg, msg

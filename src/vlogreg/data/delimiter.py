@@ -8,8 +8,11 @@ a ``.tsv`` name prefers the tab, anything else the comma, when neither decides.
 
 The decimal mark is ``,`` when the fields are not separated by commas, some field of
 the first lines is a number written with a decimal comma (``3,25``, ``-0,5e-3``) and
-none is written with a decimal point (``3.25``); else ``.``. Thousands separators
-(``1.234,5``) are not read.
+none is written with a decimal point (``3.25``); else ``.``. Where every such number
+could also be an integer with thousands separators (``1,234``, ``12,500,000``), only a
+``;`` between fields (the comma-decimal locales' own delimiter) makes it a decimal
+comma: a tab-separated ``1,234`` is not silently read as 1.234. Thousands separators
+are not read (``1.234,5`` is text).
 """
 
 from __future__ import annotations
@@ -27,6 +30,8 @@ NAMES = {"comma": ",", "semicolon": ";", "tab": "\t", "\\t": "\t", "pipe": "|"}
 DECIMALS = (".", ",")
 COMMA_NUMBER = re.compile(r"[+-]?\d+,\d+(?:[eE][+-]?\d+)?")
 _POINT_NUMBER = re.compile(r"[+-]?\d*\.\d+(?:[eE][+-]?\d+)?")
+#: an integer with thousands separators, which a decimal comma can look like
+THOUSANDS = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+")
 
 
 def _fields(line, sep):
@@ -104,9 +109,10 @@ def sniff_decimal(path, delimiter):
     except (OSError, EOFError):
         return "."
     fields = [f.strip() for line in lines for f in line.split(delimiter)]
-    comma = any(COMMA_NUMBER.fullmatch(f) for f in fields)
+    comma = [f for f in fields if COMMA_NUMBER.fullmatch(f)]
     point = any(_POINT_NUMBER.fullmatch(f) for f in fields)
-    return "," if comma and not point else "."
+    decisive = delimiter == ";" or any(not THOUSANDS.fullmatch(f) for f in comma)
+    return "," if comma and decisive and not point else "."
 
 
 def parse_decimal(text):

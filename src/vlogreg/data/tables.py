@@ -22,7 +22,7 @@ import zlib
 import numpy as np
 
 from .dataset import Dataset
-from .delimiter import COMMA_NUMBER, sniff_decimal, sniff_delimiter
+from .delimiter import COMMA_NUMBER, THOUSANDS, sniff_decimal, sniff_delimiter
 from .encoding import TableOptions, check_levels, encode_levels, reference_level
 from .screening import column_notes, missing_rows
 from .sources import memory_budget
@@ -175,15 +175,19 @@ def _csv_source(path):
 
 def _comma_hint(table, columns, row=0):
     """A hint naming the ``columns`` whose text from ``row`` on holds numbers written
-    with a decimal comma (``3,25``), or ""."""
+    with a decimal comma (``3,25``) or thousands separators (``1,234``), or ""."""
     def commas(c):
-        return any(isinstance(v, str) and COMMA_NUMBER.fullmatch(v.strip())
-                   for v in table.column(c).slice(row, 20).to_pylist())
-    found = [c for c in columns if commas(c)]
+        return [v.strip() for v in table.column(c).slice(row, 20).to_pylist()
+                if isinstance(v, str) and COMMA_NUMBER.fullmatch(v.strip())]
+    found = {c: commas(c) for c in columns}
+    found = {c: v for c, v in found.items() if v}
     if not found:
         return ""
-    return (f" ({', '.join(map(repr, found))} {'looks' if len(found) == 1 else 'look'} "
-            f"written with a decimal comma: pass --decimal ,)")
+    names = f"{', '.join(map(repr, found))} {'looks' if len(found) == 1 else 'look'}"
+    if all(THOUSANDS.fullmatch(v) for vs in found.values() for v in vs):
+        return (f" ({names} written with a decimal comma or with thousands separators: "
+                f"pass --decimal , for a decimal comma, or remove the separators)")
+    return f" ({names} written with a decimal comma: pass --decimal ,)"
 
 
 def _line_of(path, text):

@@ -58,13 +58,24 @@ def _head(path):
     return lines
 
 
-def sniff_delimiter(path):
+def head_lines(path):
+    """The file's first non-empty lines (header first), or [] when it cannot be read
+    (the reader then reports the unreadable file in its own words)."""
+    try:
+        return _head(path)
+    except (OSError, EOFError):  # EOFError: a truncated .gz
+        return []
+
+
+def sniff_delimiter(path, lines=None):
     """The delimiter of the CSV file ``path`` (see the module docstring).
 
     Parameters
     ----------
     path : str or os.PathLike
         A ``.csv`` / ``.tsv`` file, optionally gzipped (``.gz``).
+    lines : list of str, optional
+        Its ``head_lines``, when already read.
 
     Returns
     -------
@@ -72,10 +83,7 @@ def sniff_delimiter(path):
         One of ``CANDIDATES``.
     """
     hint = "\t" if str(path).lower().endswith((".tsv", ".tsv.gz")) else ","
-    try:
-        lines = _head(path)
-    except (OSError, EOFError):  # EOFError: a truncated .gz
-        return hint  # the reader reports the unreadable file in its own words
+    lines = head_lines(path) if lines is None else lines
     if not lines:
         return hint
     best, best_n = None, 0
@@ -99,16 +107,15 @@ def parse_delimiter(text):
     return sep
 
 
-def sniff_decimal(path, delimiter):
+def sniff_decimal(path, delimiter, lines=None):
     """The decimal mark of the CSV file ``path`` whose fields ``delimiter`` separates:
-    ``","`` or ``"."`` (see the module docstring)."""
+    ``","`` or ``"."`` (see the module docstring); ``lines``: its ``head_lines``, when
+    already read."""
     if delimiter == ",":
         return "."
-    try:
-        lines = _head(path)[1:]  # the header names columns, it holds no numbers
-    except (OSError, EOFError):
-        return "."
-    fields = [f.strip() for line in lines for f in line.split(delimiter)]
+    lines = head_lines(path) if lines is None else lines
+    # the header (lines[0]) names columns, it holds no numbers
+    fields = [f.strip() for line in lines[1:] for f in line.split(delimiter)]
     comma = [f for f in fields if COMMA_NUMBER.fullmatch(f)]
     point = any(_POINT_NUMBER.fullmatch(f) for f in fields)
     decisive = delimiter == ";" or any(not THOUSANDS.fullmatch(f) for f in comma)

@@ -22,7 +22,13 @@ import zlib
 import numpy as np
 
 from .dataset import Dataset
-from .delimiter import COMMA_NUMBER, THOUSANDS, sniff_decimal, sniff_delimiter
+from .delimiter import (
+    COMMA_NUMBER,
+    THOUSANDS,
+    head_lines,
+    sniff_decimal,
+    sniff_delimiter,
+)
 from .encoding import TableOptions, check_levels, encode_levels, reference_level
 from .screening import column_notes, missing_rows
 from .sources import memory_budget
@@ -53,10 +59,11 @@ def read_table(path, fmt, *, text_columns=(), delimiter=None, decimal=None):
         def on_invalid(row):
             invalid.append(row)
             return "error"
+        lines = head_lines(path) if delimiter is None or decimal is None else None
         if delimiter is None:
-            delimiter = sniff_delimiter(path)
+            delimiter = sniff_delimiter(path, lines)
         if decimal is None:
-            decimal = sniff_decimal(path, delimiter)
+            decimal = sniff_decimal(path, delimiter, lines)
         parse = pcsv.ParseOptions(delimiter=delimiter, invalid_row_handler=on_invalid)
         # an empty text field is a missing value, as in a numeric column (not a level "")
         convert = pcsv.ConvertOptions(column_types={c: pa.string() for c in text_columns},

@@ -248,12 +248,48 @@ def test_l1_path_starts_at_the_same_c_min(kind, tmp_path, sync_scheduler):
     np.testing.assert_allclose(got.coefs, ref.coefs, rtol=0, atol=1e-6)
 
 
-def test_other_scorers_where_x_is_not_in_memory_say_what_to_do(sync_scheduler):
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("scoring", ["roc_auc", "f1", "balanced_accuracy",
+                                     "neg_brier_score", "recall"])
+def test_other_scorers_where_x_lives_equal_numpy(kind, scoring, tmp_path, sync_scheduler):
+    """Any scikit-learn scorer: its responses from the held-out decision values computed
+    where X lives give the scores of the in-memory fit (which calls the scorer on the
+    model and X's test rows)."""
+    X, y, sw, _, _ = _problem(seed=9)
+    labels = np.array(["no", "yes"])[y]
+    ref = _fit_cv(X, labels, sw, scoring=scoring)
+    _, Xb, yb, swb = _inputs(kind, X, labels, sw, tmp_path)
+    got = _fit_cv(Xb, yb, swb, scoring=scoring)
+    _assert_same_cv(got, ref)
+    assert got.passes_["prediction"] == 1  # every fold's decision values: one pass
+
+
+@pytest.mark.parametrize("kind", ["dask", "outofcore"])
+def test_multinomial_scorer_with_labels_where_x_lives(kind, tmp_path, sync_scheduler):
+    """A metric that takes ``labels`` (log_loss) and a macro average on three classes,
+    through ``make_scorer`` objects: the in-memory fit's scores."""
+    from sklearn.metrics import f1_score, log_loss, make_scorer
+
+    X, _, _, _, rng = _problem(seed=11)
+    y = np.argmax(X[:, :3] + rng.logistic(size=(M, 3)), axis=1)
+    for scoring in (make_scorer(f1_score, average="macro"),
+                    make_scorer(log_loss, greater_is_better=False,
+                                response_method="predict_proba")):
+        kw = dict(scoring=scoring, tol=1e-8)
+        ref = _fit_cv(X, y, **kw)
+        _, Xb, yb, _ = _inputs(kind, X, y, None, tmp_path)
+        got = _fit_cv(Xb, yb, **kw)
+        assert got.C_ == ref.C_
+        np.testing.assert_allclose(got.scores_, ref.scores_, rtol=0, atol=1e-7)
+
+
+def test_plain_callable_scorer_where_x_is_not_in_memory_says_what_to_do(sync_scheduler):
     X, y, _, _, _ = _problem(seed=9)
-    with pytest.raises(ValueError, match="scoring='roc_auc' with X of type Array is not "
-                                         "supported yet; use 'accuracy' or "
-                                         "'neg_log_loss'"):
-        _fit_cv(da.from_array(X, chunks=(CHUNK, N)), y, scoring="roc_auc")
+    with pytest.raises(ValueError, match="is a plain callable, which would need X of type "
+                                         "Array in memory; pass a scorer name or "
+                                         "sklearn.metrics.make_scorer"):
+        _fit_cv(da.from_array(X, chunks=(CHUNK, N)), y,
+                scoring=lambda est, X, y: float(est.score(X, y)))
 
 
 def test_dask_x_never_comes_to_the_client(monkeypatch, sync_scheduler):

@@ -11,16 +11,15 @@ each fold's test rows exactly as scikit-learn computes them, and the attributes
 
 from __future__ import annotations
 
-import inspect
 import numbers
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.metrics import get_scorer, make_scorer
+from sklearn.metrics import get_scorer
 from sklearn.model_selection import check_cv
 from sklearn.utils.class_weight import compute_class_weight
 
-from ._cvscores import DIRECT, direct_scores
+from ._cvscores import DIRECT, direct_scores, fold_scorer, heldout_scores
 from ._estimator import LogisticRegression
 from ._kernels.threads import fit_threads
 from ._params import _check_params, _seed
@@ -266,10 +265,15 @@ class LogisticRegressionCV(LogisticRegression):
     def _backend_scores(self, data, paths, folds, y, sample_weight, scoring):
         """``_fold_scores`` for X on a backend (Dask, array API, disk): the folds'
         decision values in one pass (``BackendGrid.heldout``), then the same formulas."""
-        if scoring not in DIRECT:
-            raise ValueError(f"{type(self).__name__}: scoring={scoring!r} with X of type "
-                             f"{type(data.X).__name__} is not supported yet; use "
-                             f"'accuracy' or 'neg_log_loss', or pass X as a NumPy array.")
+        scorer = None
+        if scoring not in DIRECT:  # scikit-learn's scorer on the held-out responses
+            scorer = fold_scorer(self._scorer(scoring), self.classes_)
+            if not hasattr(scorer, "_response_method"):
+                raise ValueError(f"{type(self).__name__}: scoring={scoring!r} is a plain "
+                                 f"callable, which would need X of type "
+                                 f"{type(data.X).__name__} in memory; pass a scorer name "
+                                 f"or sklearn.metrics.make_scorer(...), or X as a NumPy "
+                                 f"array.")
         F, L, nC, k, p = paths.shape
         coefs = paths.reshape(F, L * nC * k, p)
         tests = [te for _, te in folds]
@@ -281,6 +285,9 @@ class LogisticRegressionCV(LogisticRegression):
             zero = np.zeros(len(y), dtype=np.int32)
             Z = [data.backend.heldout(zero, coefs[i:i + 1], self.fit_intercept)[te]
                  for i, te in enumerate(tests)]
+        if scorer is not None:
+            return heldout_scores(scorer, paths, folds, Z, y, sample_weight,
+                                  self.classes_)
         return direct_scores(scoring, paths, folds, np.empty((0, p - self.fit_intercept)),
                              np.searchsorted(self.classes_, y), sample_weight,
                              self.fit_intercept, heldout=Z)
@@ -293,17 +300,8 @@ class LogisticRegressionCV(LogisticRegression):
             return direct_scores(scoring, paths, folds, X, np.searchsorted(
                 self.classes_, y), sample_weight, self.fit_intercept,
                 fit_threads(self.n_jobs))
-        scorer = self._scorer(scoring)
+        scorer = fold_scorer(self._scorer(scoring), self.classes_)
         classes = self.classes_
-        if hasattr(scorer, "_score_func"):
-            sig = inspect.signature(scorer._score_func).parameters
-            if "labels" in sig:
-                pos = {"pos_label": classes[-1]} if len(classes) <= 2 and \
-                    "pos_label" in sig else {}
-                scorer = make_scorer(scorer._score_func,
-                                     greater_is_better=scorer._sign == 1,
-                                     response_method=scorer._response_method,
-                                     labels=classes, **pos, **getattr(scorer, "_kwargs", {}))
         sw = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
         model = LogisticRegression(fit_intercept=self.fit_intercept)
         model.classes_, model.n_features_in_ = classes, X.shape[1]

@@ -1,13 +1,18 @@
 """Scores of every fold x C model of ``LogisticRegressionCV`` on its fold's test rows,
 computed here for accuracy and log-loss (the scorers' formulas) from one product per
-chunk of test rows for all the Cs at once, instead of one scorer call per model."""
+chunk of test rows for all the Cs at once, instead of one scorer call per model; and any
+other scikit-learn scorer on decision values computed where X lives (``heldout_scores``).
+"""
 
 from __future__ import annotations
 
+import inspect
 import os
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.metrics import make_scorer
 
 from . import _predict
 from ._kernels.threads import blas_single_thread
@@ -120,4 +125,74 @@ def direct_scores_multi(scoring, paths, folds, X, y_idx, sw, fit_intercept, held
             else:
                 v = np.average(_predict.label_index(z) == yt, weights=w)
             out[i, j // nC, j % nC] = v
+    return out
+
+
+def fold_scorer(scorer, classes):
+    """``scorer`` as scikit-learn's ``_log_reg_scoring_path`` calls it on a fold: a
+    metric that takes ``labels`` gets every class of the whole y (a fold's test rows may
+    lack one), and a binary one its ``pos_label`` (the last class)."""
+    if hasattr(scorer, "_score_func"):
+        sig = inspect.signature(scorer._score_func).parameters
+        if "labels" in sig:
+            pos = {"pos_label": classes[-1]} if len(classes) <= 2 and \
+                "pos_label" in sig else {}
+            scorer = make_scorer(scorer._score_func,
+                                 greater_is_better=scorer._sign == 1,
+                                 response_method=scorer._response_method,
+                                 labels=classes, **pos, **getattr(scorer, "_kwargs", {}))
+    return scorer
+
+
+class HeldOutModel(ClassifierMixin, BaseEstimator):
+    """One fitted model's decision values on a fold's test rows, computed where X lives
+    (a Dask cluster, a GPU, a file): scikit-learn's scorers call its ``predict`` /
+    ``predict_proba`` / ``decision_function`` with the rows' positions (r, 1) in place of
+    X, and get what ``LogisticRegression`` would give on those rows.
+
+    Parameters
+    ----------
+    classes : ndarray (K,)
+    z : ndarray (r,) for two classes, else (r, K)
+    """
+
+    def __init__(self, classes, z):
+        self.classes = classes
+        self.z = z
+
+    @property
+    def classes_(self):
+        return self.classes
+
+    def _z(self, X):
+        return self.z[np.asarray(X)[:, 0]]
+
+    def decision_function(self, X):
+        return self._z(X)
+
+    def predict_proba(self, X):
+        return _predict.proba(self._z(X))
+
+    def predict_log_proba(self, X):
+        return _predict.log_proba(self._z(X))
+
+    def predict(self, X):
+        return _predict.labels(self._z(X), self.classes)
+
+
+def heldout_scores(scorer, paths, folds, heldout, y, sample_weight, classes):
+    """scores (n_folds, n_l1, n_cs) of any scikit-learn scorer (``fold_scorer``'s) from
+    the folds' held-out decision values (``heldout[i]``: (len(te), n_l1 n_cs k), the
+    models in ``paths``' order), as ``_fold_scores`` gives them with X in memory."""
+    F, L, nC, k, _ = paths.shape
+    sw = None if sample_weight is None else np.asarray(sample_weight, np.float64)
+    out = np.empty((F, L, nC))
+    for i, (_, te) in enumerate(folds):
+        kw = {} if sw is None else {"sample_weight": sw[te]}
+        rows = np.arange(len(te))[:, None]
+        Z = np.asarray(heldout[i], dtype=np.float64)
+        for j in range(L * nC):
+            z = Z[:, j * k:(j + 1) * k]
+            model = HeldOutModel(classes, z[:, 0] if k == 1 else z)
+            out[i, j // nC, j % nC] = scorer(model, rows, y[te], **kw)
     return out

@@ -138,8 +138,8 @@ class BatchedObjective:
     fit_intercept : bool
     n_threads : int, optional
     kernel : {"auto", "numba", "numpy"}
-        "auto" runs the compiled K-column kernel (``_kernels.batched_kernel``: dense X
-        large enough, numba installed), else the blocked NumPy ``batched_loss_grad``;
+        "auto" runs the compiled K-column kernel (``_kernels.batched_kernel``: dense or
+        CSR X large enough, numba installed), else the blocked NumPy ``batched_loss_grad``;
         "numba" forces the kernel, "numpy" the NumPy path.
 
     Attributes

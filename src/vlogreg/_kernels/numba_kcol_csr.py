@@ -1,0 +1,188 @@
+"""Fused one-pass loss + gradient of K binary models on a CSR X, compiled with numba.
+
+The sparse twin of ``numba_kcol.batched_loss_grad`` (cross-validation folds and a
+path of C on text-like data). With ``W`` (n, K) C-contiguous, feature j's K
+coefficients are one contiguous row ``W[j]``, and so is its gradient row ``G[j]``.
+Per row i of X, with ``w_ik = s_i [fold_i != exclude_k]``:
+
+    z_i    = b + sum_p x_ip W[j_p]             (K-vector, one W row per non-zero)
+    e_ik   = exp(-|z_ik|)                       (float64, branch-free series)
+    loss_k += w_ik (max(z_ik, 0) - y_i z_ik + log1p(e_ik))
+    dz_ik  = w_ik ((z_ik >= 0 ? 1 : e_ik) / (1 + e_ik) - y_i)
+    G[j_p] += x_ip dz_i,  gb += dz_i            (K-vector updates, one per non-zero)
+
+z_i, e_i and dz_i live in three K-vectors: nothing of size (m, K) is formed. With a few
+non-zeros per row the cost is the K per-row log-losses (vectorized over the models),
+not the products. The exp and log1p series are ``numba_common``'s (float32 X: the
+shorter ones, as the single-model kernels); z and the sums are float64.
+
+Threads: rows are split into ``n_parts_csr`` ranges, one per thread, each with its own
+G, gb and loss accumulators; the parts are then added in part order (G in parallel
+over its rows). The result is bit-identical across runs for a given number of threads,
+and equal to 1e-12 (float64 rounding) across thread counts.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+from numba import njit, prange
+
+from .numba_common import exp_neg32, exp_neg64, log1p32, log1p64
+from .numba_kcol import check_batched_args
+from .threads import kernel_threads
+
+#: rows per thread at least: below it a thread's G to zero and add costs more than
+#: its rows
+MIN_PART_ROWS = 2048
+#: bytes of the threads' G partials (parts x n x K float64) at most: fewer parts beyond
+PARTS_BYTES = 1 << 30
+
+
+def n_parts_csr(m, n, k, threads):
+    """Row ranges (and G partials) of one pass: one per thread, fewer for few rows or
+    partials above ``PARTS_BYTES``."""
+    return int(max(1, min(threads, m // MIN_PART_ROWS, PARTS_BYTES // max(1, 8 * n * k))))
+
+
+def _make_row_models(exp_neg, log1p_small):
+    """The K models' maths of one row, with the given exp and log1p series."""
+
+    @njit(inline="always", fastmath={"contract"})
+    def row_models(z, e, dz, yi, si, fi, exclude, lacc, gacc):
+        """Fills ``dz`` (K,) and adds row i's terms to ``lacc`` (loss) and ``gacc``."""
+        K = z.shape[0]
+        for k in range(K):
+            e[k] = exp_neg(-abs(z[k]))
+        for k in range(K):
+            zk = z[k]
+            ek = e[k]
+            w = si if fi != exclude[k] else 0.0
+            lacc[k] += w * (max(zk, 0.0) - yi * zk + log1p_small(ek))
+            d = w * ((1.0 if zk >= 0 else ek) / (1.0 + ek) - yi)
+            dz[k] = d
+            gacc[k] += d
+
+    return row_models
+
+
+_row_models64 = _make_row_models(exp_neg64, log1p64)
+_row_models32 = _make_row_models(exp_neg32, log1p32)
+
+
+@njit(parallel=True, fastmath={"reassoc", "contract"}, error_model="numpy", cache=True,
+      nogil=True)
+def kcol_csr(data, indices, indptr, W, b, y, sw, fold, exclude, g_parts, gb_parts,
+             loss_parts):
+    """One pass over a CSR X: per-part partial sums of the K models' loss, G and gb.
+
+    Parameters
+    ----------
+    data, indices, indptr : X's CSR arrays (data float32/float64)
+    W : ndarray (n, K) float64, C-contiguous; b : ndarray (K,) float64
+    y, sw : ndarray (m,) float64; fold : ndarray (m,) int32; exclude : ndarray (K,) int32
+    g_parts : ndarray (parts, n, K) float64, out: part c's ``sum_i dz_ik x_i``
+    gb_parts, loss_parts : ndarray (parts, K) float64, out
+    """
+    n_parts = g_parts.shape[0]
+    m = indptr.shape[0] - 1
+    K = W.shape[1]
+    single = data.itemsize == 4
+    for c in prange(n_parts):
+        r0 = (c * m) // n_parts
+        r1 = ((c + 1) * m) // n_parts
+        g = g_parts[c]
+        g[:, :] = 0.0   # here, in the thread that adds into it (its pages are local)
+        z = np.empty(K, np.float64)
+        e = np.empty(K, np.float64)
+        dz = np.empty(K, np.float64)
+        lacc = np.zeros(K, np.float64)
+        gacc = np.zeros(K, np.float64)
+        for i in range(r0, r1):
+            for k in range(K):
+                z[k] = b[k]
+            for p in range(indptr[i], indptr[i + 1]):
+                x = np.float64(data[p])
+                wj = W[indices[p]]
+                for k in range(K):
+                    z[k] += x * wj[k]
+            if single:
+                _row_models32(z, e, dz, y[i], sw[i], fold[i], exclude, lacc, gacc)
+            else:
+                _row_models64(z, e, dz, y[i], sw[i], fold[i], exclude, lacc, gacc)
+            for p in range(indptr[i], indptr[i + 1]):
+                x = np.float64(data[p])
+                gj = g[indices[p]]
+                for k in range(K):
+                    gj[k] += x * dz[k]
+        for k in range(K):
+            gb_parts[c, k] = gacc[k]
+            loss_parts[c, k] = lacc[k]
+
+
+@njit(parallel=True, cache=True, nogil=True)
+def add_parts(g_parts, G):
+    """``G = g_parts[0] + g_parts[1] + ...`` in part order, threads over G's rows."""
+    n_parts, n, K = g_parts.shape
+    rows = 256
+    for jb in prange((n + rows - 1) // rows):
+        for j in range(jb * rows, min(n, (jb + 1) * rows)):
+            for k in range(K):
+                G[j, k] = g_parts[0, j, k]
+            for c in range(1, n_parts):
+                for k in range(K):
+                    G[j, k] += g_parts[c, j, k]
+
+
+def batched_loss_grad(X, W, b, y, sw, fold, exclude, G, gb, n_threads=None):
+    """K binary models on the same CSR X in one pass: model k uses the rows with
+    ``fold[i] != exclude[k]`` (``exclude[k] = -1``: every row).
+
+    The contract of ``numba_kcol.batched_loss_grad``: with ``w_ik = sw_i [fold_i !=
+    exclude_k]`` and ``a_ik = sigmoid(x_i . W[:, k] + b_k)``, writes ``G[:, k] =
+    sum_i w_ik (a_ik - y_i) x_i`` and ``gb[k] = sum_i w_ik (a_ik - y_i)``, and returns
+    ``loss[k] = sum_i w_ik logloss(z_ik, y_i)``: unnormalized sums.
+
+    Parameters
+    ----------
+    X : scipy.sparse CSR matrix (m, n), float32/float64 data
+    W : ndarray (n, K) float64, b : ndarray (K,) float64
+    y : ndarray (m,) float64 in {0, 1}; sw : ndarray (m,) float64
+    fold : ndarray (m,) int32 (>= 0); exclude : ndarray (K,) int32
+    G : ndarray (n, K) float64, out; gb : ndarray (K,) float64, out
+    n_threads : int, optional
+        numba threads for this call (None: numba's current setting); the rows are split
+        into one range per thread.
+
+    Returns
+    -------
+    loss : ndarray (K,) float64
+    """
+    check_batched_args(X, W, b, y, sw, fold, exclude, G, gb)
+    m, n = X.shape
+    K = W.shape[1]
+    if K == 0:
+        return np.zeros(0)
+    W = np.ascontiguousarray(W, dtype=np.float64)
+    # the kernel adds into C-contiguous float64 rows of G: G itself when it is one
+    Gc = G if G.flags.c_contiguous and G.dtype == np.float64 else np.empty((n, K))
+    with kernel_threads(n_threads):
+        parts = n_parts_csr(m, n, K, numba.get_num_threads())
+        g_parts = Gc.reshape(1, n, K) if parts == 1 else np.empty((parts, n, K))
+        gb_parts = np.empty((parts, K))
+        loss_parts = np.empty((parts, K))
+        kcol_csr(X.data, X.indices, X.indptr, W,
+                 np.ascontiguousarray(b, dtype=np.float64), np.asarray(y, np.float64),
+                 np.asarray(sw, np.float64), np.asarray(fold, np.int32),
+                 np.asarray(exclude, np.int32), g_parts, gb_parts, loss_parts)
+        if parts > 1:
+            add_parts(g_parts, Gc)
+    if Gc is not G:
+        G[...] = Gc
+    # part order, fixed
+    loss, gbk = loss_parts[0].copy(), gb_parts[0].copy()
+    for c in range(1, parts):
+        loss += loss_parts[c]
+        gbk += gb_parts[c]
+    gb[...] = gbk
+    return loss

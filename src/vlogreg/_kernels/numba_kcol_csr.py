@@ -72,7 +72,7 @@ _row_models32 = _make_row_models(exp_neg32, log1p32)
 
 @njit(parallel=True, fastmath={"reassoc", "contract"}, error_model="numpy", cache=True,
       nogil=True)
-def kcol_csr(data, indices, indptr, W, b, y, sw, fold, exclude, g_parts, gb_parts,
+def kcol_csr(data, indices, indptr, W, b, y, sw, fold, exclude, G, g_rest, gb_parts,
              loss_parts):
     """One pass over a CSR X: per-part partial sums of the K models' loss, G and gb.
 
@@ -81,17 +81,18 @@ def kcol_csr(data, indices, indptr, W, b, y, sw, fold, exclude, g_parts, gb_part
     data, indices, indptr : X's CSR arrays (data float32/float64)
     W : ndarray (n, K) float64, C-contiguous; b : ndarray (K,) float64
     y, sw : ndarray (m,) float64; fold : ndarray (m,) int32; exclude : ndarray (K,) int32
-    g_parts : ndarray (parts, n, K) float64, out: part c's ``sum_i dz_ik x_i``
+    G : ndarray (n, K) float64 C-contiguous, out: part 0's ``sum_i dz_ik x_i``
+    g_rest : ndarray (parts - 1, n, K) float64, out: those of parts 1, 2, ...
     gb_parts, loss_parts : ndarray (parts, K) float64, out
     """
-    n_parts = g_parts.shape[0]
+    n_parts = g_rest.shape[0] + 1
     m = indptr.shape[0] - 1
     K = W.shape[1]
     single = data.itemsize == 4
     for c in prange(n_parts):
         r0 = (c * m) // n_parts
         r1 = ((c + 1) * m) // n_parts
-        g = g_parts[c]
+        g = G if c == 0 else g_rest[c - 1]
         g[:, :] = 0.0   # here, in the thread that adds into it (its pages are local)
         z = np.empty(K, np.float64)
         e = np.empty(K, np.float64)
@@ -121,17 +122,15 @@ def kcol_csr(data, indices, indptr, W, b, y, sw, fold, exclude, g_parts, gb_part
 
 
 @njit(parallel=True, cache=True, nogil=True)
-def add_parts(g_parts, G):
-    """``G = g_parts[0] + g_parts[1] + ...`` in part order, threads over G's rows."""
-    n_parts, n, K = g_parts.shape
+def add_parts(g_rest, G):
+    """``G += g_rest[0] + g_rest[1] + ...`` in part order, threads over G's rows."""
+    n_rest, n, K = g_rest.shape
     rows = 256
     for jb in prange((n + rows - 1) // rows):
         for j in range(jb * rows, min(n, (jb + 1) * rows)):
-            for k in range(K):
-                G[j, k] = g_parts[0, j, k]
-            for c in range(1, n_parts):
+            for c in range(n_rest):
                 for k in range(K):
-                    G[j, k] += g_parts[c, j, k]
+                    G[j, k] += g_rest[c, j, k]
 
 
 def batched_loss_grad(X, W, b, y, sw, fold, exclude, G, gb, n_threads=None):
@@ -168,15 +167,15 @@ def batched_loss_grad(X, W, b, y, sw, fold, exclude, G, gb, n_threads=None):
     Gc = G if G.flags.c_contiguous and G.dtype == np.float64 else np.empty((n, K))
     with kernel_threads(n_threads):
         parts = n_parts_csr(m, n, K, numba.get_num_threads())
-        g_parts = Gc.reshape(1, n, K) if parts == 1 else np.empty((parts, n, K))
+        g_rest = np.empty((parts - 1, n, K))  # part 0 adds into Gc itself
         gb_parts = np.empty((parts, K))
         loss_parts = np.empty((parts, K))
         kcol_csr(X.data, X.indices, X.indptr, W,
                  np.ascontiguousarray(b, dtype=np.float64), np.asarray(y, np.float64),
                  np.asarray(sw, np.float64), np.asarray(fold, np.int32),
-                 np.asarray(exclude, np.int32), g_parts, gb_parts, loss_parts)
+                 np.asarray(exclude, np.int32), Gc, g_rest, gb_parts, loss_parts)
         if parts > 1:
-            add_parts(g_parts, Gc)
+            add_parts(g_rest, Gc)
     if Gc is not G:
         G[...] = Gc
     # part order, fixed

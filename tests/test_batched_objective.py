@@ -177,7 +177,8 @@ def test_l1_composite_value_equals_single_objectives(sparse):
         np.testing.assert_allclose(g[:, k], ref_g, rtol=1e-12, atol=1e-14)
 
 
-def test_sparse_wide_diagonals_read_every_row():
+@pytest.mark.parametrize("kernel", ["numpy", "numba"])
+def test_sparse_wide_diagonals_read_every_row(kernel):
     # 40,000 rows: more than BOUND_MAX_ROWS, so dense and narrow X get a subsample of
     # every 2nd row; column 1100 has its only entries in odd rows, none sampled. A
     # sparse X beyond BOUND_MAX_DENSE columns gets the exact diagonals over all rows
@@ -193,8 +194,11 @@ def test_sparse_wide_diagonals_read_every_row():
     fold = rng.integers(0, 3, m).astype(np.int32)
     exclude = np.array([0, 2, -1], np.int32)
     alpha = np.array([0.0, 1e-3, 0.1])
+    if kernel == "numba":
+        pytest.importorskip("numba")
     batch = BatchedObjective(X, y, sw, fold=fold, exclude=exclude, alpha=alpha,
-                             kernel="numpy")
+                             kernel=kernel)
+    assert (batch._diag_kernel is not None) == (kernel == "numba")
     theta = rng.normal(size=(n + 1, 3)) * 0.5
     Xd = X.toarray()
     # at theta, each model on its rows; the bound (theta = 0): shared, every row

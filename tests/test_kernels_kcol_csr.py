@@ -148,3 +148,17 @@ def test_kernel_choice_and_bad_input():
         _run(X, W, b, y, sw[:-1], fold, exclude)
     loss, G, gb = _run(X, W[:, :0], b[:0], y, sw, fold, exclude[:0])  # no model left
     assert loss.shape == (0,) and G.shape == (30, 0)
+
+
+def test_hessian_diagonals_equal_the_definitions_for_any_threads():
+    X, W, b, y, sw, fold, exclude = _problem(20_000, 300, 13, seed=11, density=0.005)
+    Xd = X.toarray()
+    w = sw[:, None] * (fold[:, None] != exclude[None, :])
+    a = 1.0 / (1.0 + np.exp(-(Xd @ W + b)))
+    d = w * a * (1.0 - a)
+    want = ((Xd ** 2).T @ d, d.sum(axis=0))
+    one = numba_kcol_csr.hessian_diagonals(X, W, b, sw, fold, exclude, n_threads=1)
+    _close(one, want, 1e-12)
+    if numba.config.NUMBA_NUM_THREADS >= 2:
+        _close(numba_kcol_csr.hessian_diagonals(X, W, b, sw, fold, exclude, n_threads=2),
+               one, 1e-12)

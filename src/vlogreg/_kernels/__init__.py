@@ -112,3 +112,19 @@ def batched_kernel(X, kernel="auto"):
     from . import numba_kcol
 
     return numba_kcol.batched_loss_grad
+
+
+def csr_diagonals_kernel(X, kernel="auto"):
+    """The numba pass of K binary models' Hessian diagonals on a CSR X, or None (sparse
+    products; and for dense X, whose bounds come from a row subsample).
+
+    Returns
+    -------
+    ``numba_kcol_csr.hessian_diagonals``:
+    ``fn(X, W, b, sw, fold, exclude, n_threads) -> (D (n, K), dsum (K,))``, or None.
+    """
+    if not sp.issparse(X) or not _takes(X, kernel, sparse_ok=True):
+        return None
+    from . import numba_kcol_csr
+
+    return numba_kcol_csr.hessian_diagonals

@@ -121,6 +121,47 @@ def kcol_csr(data, indices, indptr, W, b, y, sw, fold, exclude, G, g_rest, gb_pa
             loss_parts[c, k] = lacc[k]
 
 
+@njit(parallel=True, fastmath={"reassoc", "contract"}, error_model="numpy", cache=True,
+      nogil=True)
+def diag_csr(data, indices, indptr, W, b, sw, fold, exclude, D, d_rest, dsum_parts):
+    """One pass over a CSR X: per-part partial sums of the K models' Hessian diagonals,
+    ``D[j, k] = sum_i w_ik a_ik (1 - a_ik) x_ij^2`` and ``dsum[k] = sum_i w_ik a_ik (1 -
+    a_ik)``, with ``a_ik (1 - a_ik) = e / (1 + e)^2``, ``e = exp(-|z_ik|)``. Arguments
+    as ``kcol_csr``'s (D, d_rest and dsum_parts for G, g_rest and gb_parts)."""
+    n_parts = d_rest.shape[0] + 1
+    m = indptr.shape[0] - 1
+    K = W.shape[1]
+    for c in prange(n_parts):
+        r0 = (c * m) // n_parts
+        r1 = ((c + 1) * m) // n_parts
+        g = D if c == 0 else d_rest[c - 1]
+        g[:, :] = 0.0
+        z = np.empty(K, np.float64)
+        d = np.empty(K, np.float64)
+        dacc = np.zeros(K, np.float64)
+        for i in range(r0, r1):
+            for k in range(K):
+                z[k] = b[k]
+            for p in range(indptr[i], indptr[i + 1]):
+                x = np.float64(data[p])
+                wj = W[indices[p]]
+                for k in range(K):
+                    z[k] += x * wj[k]
+            for k in range(K):
+                e = exp_neg64(-abs(z[k]))
+                w = sw[i] if fold[i] != exclude[k] else 0.0
+                d[k] = w * (e / ((1.0 + e) * (1.0 + e)))
+                dacc[k] += d[k]
+            for p in range(indptr[i], indptr[i + 1]):
+                x = np.float64(data[p])
+                x2 = x * x
+                gj = g[indices[p]]
+                for k in range(K):
+                    gj[k] += x2 * d[k]
+        for k in range(K):
+            dsum_parts[c, k] = dacc[k]
+
+
 @njit(parallel=True, cache=True, nogil=True)
 def add_parts(g_rest, G):
     """``G += g_rest[0] + g_rest[1] + ...`` in part order, threads over G's rows."""
@@ -185,3 +226,43 @@ def batched_loss_grad(X, W, b, y, sw, fold, exclude, G, gb, n_threads=None):
         gbk += gb_parts[c]
     gb[...] = gbk
     return loss
+
+
+def hessian_diagonals(X, W, b, sw, fold, exclude, n_threads=None):
+    """The K models' Hessian diagonals on a CSR X in one pass (unnormalized sums).
+
+    With ``w_ik = sw_i [fold_i != exclude_k]`` and ``a_ik = sigmoid(x_i . W[:, k] +
+    b_k)``: ``D[j, k] = sum_i w_ik a_ik (1 - a_ik) x_ij^2`` and ``dsum[k] = sum_i
+    w_ik a_ik (1 - a_ik)`` (the intercept's entry). Threads and their partials as
+    ``batched_loss_grad``'s.
+
+    Parameters
+    ----------
+    X : scipy.sparse CSR matrix (m, n), float32/float64 data
+    W : ndarray (n, K) float64, b : ndarray (K,) float64
+    sw : ndarray (m,) float64; fold : ndarray (m,) int32; exclude : ndarray (K,) int32
+    n_threads : int, optional
+
+    Returns
+    -------
+    D : ndarray (n, K) float64, dsum : ndarray (K,) float64
+    """
+    m, n = X.shape
+    K = W.shape[1]
+    D = np.empty((n, K))
+    if K == 0:
+        return D, np.zeros(0)
+    with kernel_threads(n_threads):
+        parts = n_parts_csr(m, n, K, numba.get_num_threads())
+        d_rest = np.empty((parts - 1, n, K))
+        dsum_parts = np.empty((parts, K))
+        diag_csr(X.data, X.indices, X.indptr, np.ascontiguousarray(W, dtype=np.float64),
+                 np.ascontiguousarray(b, dtype=np.float64), np.asarray(sw, np.float64),
+                 np.asarray(fold, np.int32), np.asarray(exclude, np.int32), D, d_rest,
+                 dsum_parts)
+        if parts > 1:
+            add_parts(d_rest, D)
+    dsum = dsum_parts[0].copy()
+    for c in range(1, parts):
+        dsum += dsum_parts[c]
+    return D, dsum

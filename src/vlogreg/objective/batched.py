@@ -25,7 +25,7 @@ from typing import NamedTuple
 import numpy as np
 import scipy.sparse as sp
 
-from .._kernels import batched_kernel
+from .._kernels import batched_kernel, csr_diagonals_kernel
 from .._math import sigmoid
 from .blocks import RowBlocks
 from .logistic import LogisticObjective
@@ -191,6 +191,7 @@ class BatchedObjective:
         self.n_threads = n_threads
         self.blocks = RowBlocks(X, n_threads=n_threads)
         self._kernel = batched_kernel(X, kernel)
+        self._diag_kernel = csr_diagonals_kernel(X, kernel)
         self.n_evals = 0
         self.passes = Passes()
 
@@ -256,36 +257,53 @@ class BatchedObjective:
         n, k = self.n, len(models)
         if theta is None:  # the bound: the Hessian at theta = 0, where a (1 - a) = 1/4
             theta, shared = np.zeros((self.p, 1)), True
-        # sparse and wide: the diagonals, over every row (see above)
-        every_row = sp.issparse(self.X) and self.p > BOUND_MAX_DENSE
-        Xs, rows = (self.X, slice(None)) if every_row else self._subsample()
         theta = theta.mean(axis=1, keepdims=True) if shared else theta
-        z = np.asarray(Xs @ theta[:n])
-        if self.fit_intercept:
-            z += theta[n]
-        a = sigmoid(z)
-        w = self.sw[rows, None] * (True if shared else
-                                   self.fold[rows, None] != self.exclude[models])
-        d = w * a * (1.0 - a) / np.maximum(w.sum(axis=0), 1e-300)
-        if self.p <= BOUND_MAX_DENSE:
-            out = _weighted_grams(self._sub_blocks, d, self.fit_intercept)
-        elif every_row:
-            if not hasattr(self, "_x_squared"):  # X's pattern, its values squared, kept
-                self._x_squared = sp.csr_matrix(
-                    (np.square(self.X.data, dtype=np.float64), self.X.indices,
-                     self.X.indptr), shape=self.X.shape)
-            diag = np.asarray(self._x_squared.T @ d).T  # (k, n): sum_i d_ik x_ij^2
-            out = np.hstack([diag, d.sum(axis=0)[:, None]]) if self.fit_intercept \
-                else diag
+        if sp.issparse(self.X) and self.p > BOUND_MAX_DENSE:  # every row (see above)
+            out = self._diagonals_every_row(theta, models, shared)
         else:
-            out = np.stack([_gram_diagonal(Xs, d[:, j], self.fit_intercept)
-                            for j in range(d.shape[1])])
+            Xs, rows = self._subsample()
+            z = np.asarray(Xs @ theta[:n])
+            if self.fit_intercept:
+                z += theta[n]
+            a = sigmoid(z)
+            w = self.sw[rows, None] * (True if shared else
+                                       self.fold[rows, None] != self.exclude[models])
+            d = w * a * (1.0 - a) / np.maximum(w.sum(axis=0), 1e-300)
+            if self.p <= BOUND_MAX_DENSE:
+                out = _weighted_grams(self._sub_blocks, d, self.fit_intercept)
+            else:
+                out = np.stack([_gram_diagonal(Xs, d[:, j], self.fit_intercept)
+                                for j in range(d.shape[1])])
         out = np.repeat(out, k, axis=0) if shared else out
         if out.ndim == 2:
             out[:, :n] += self.alpha[models, None]
         else:
             out[:, np.arange(n), np.arange(n)] += self.alpha[models, None]
         return np.stack([spd_ridge(P) for P in out])
+
+    def _diagonals_every_row(self, theta, models, shared):
+        """(k', p) Hessian diagonals of a CSR X over every row, at theta (p, k'):
+        ``sum_i d_ik x_ij^2`` and ``sum_i d_ik`` (the intercept's), ``d_ik = w_ik a_ik
+        (1 - a_ik) / sum_i w_ik``; ``shared``: one column, every row. In one compiled
+        pass (``_kernels.csr_diagonals_kernel``) or by sparse products."""
+        n, k = self.n, theta.shape[1]
+        b = theta[n] if self.fit_intercept else np.zeros(k)
+        exclude = np.full(k, -1, np.int32) if shared else self.exclude[models]
+        wsum = np.full(k, self.sw.sum()) if shared else self.S[models]
+        if self._diag_kernel is not None:
+            D, dsum = self._diag_kernel(self.X, theta[:n], b, self.sw, self.fold, exclude,
+                                        self.n_threads)
+        else:
+            if not hasattr(self, "_x_squared"):  # X's pattern, its values squared, kept
+                self._x_squared = sp.csr_matrix(
+                    (np.square(self.X.data, dtype=np.float64), self.X.indices,
+                     self.X.indptr), shape=self.X.shape)
+            a = sigmoid(np.asarray(self.X @ theta[:n]) + b)
+            d = self.sw[:, None] * (self.fold[:, None] != exclude) * a * (1.0 - a)
+            D, dsum = np.asarray(self._x_squared.T @ d), d.sum(axis=0)
+        wsum = np.maximum(wsum, 1e-300)
+        out = (D / wsum).T
+        return np.hstack([out, (dsum / wsum)[:, None]]) if self.fit_intercept else out
 
     def _subsample(self):
         """The strided row subsample of the Hessians at theta (``BOUND_MAX_ROWS`` rows,

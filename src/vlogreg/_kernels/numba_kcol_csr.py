@@ -32,10 +32,12 @@ from .numba_common import exp_neg32, exp_neg64, log1p32, log1p64
 from .numba_kcol import check_batched_args
 from .threads import kernel_threads
 
-#: rows per thread at least: below it a thread's G to zero and add costs more than
-#: its rows
+#: rows per thread at least (set, not tuned): each extra thread has a whole (n, K) G
+#: to zero and add, whatever its rows
 MIN_PART_ROWS = 2048
 #: bytes of the threads' G partials (parts x n x K float64) at most: fewer parts beyond
+#: (not tuned either; with many cores and a large n K, zeroing and adding the partials
+#: may cost more than the threads save)
 PARTS_BYTES = 1 << 30
 
 

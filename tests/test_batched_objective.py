@@ -175,3 +175,41 @@ def test_l1_composite_value_equals_single_objectives(sparse):
         np.testing.assert_allclose(F[k], ref_f + single.l1_value(theta[:, k]),
                                    rtol=1e-12)
         np.testing.assert_allclose(g[:, k], ref_g, rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("kernel", ["numpy", "numba"])
+def test_sparse_wide_diagonals_read_every_row(kernel):
+    # 40,000 rows: more than BOUND_MAX_ROWS, so dense and narrow X get a subsample of
+    # every 2nd row; column 1100 has its only entries in odd rows, none sampled. A
+    # sparse X beyond BOUND_MAX_DENSE columns gets the exact diagonals over all rows
+    from vlogreg.objective.protocol import BOUND_MAX_DENSE, BOUND_MAX_ROWS
+    m, n = 40_000, 1200
+    assert m > BOUND_MAX_ROWS and n + 1 > BOUND_MAX_DENSE
+    rng = np.random.default_rng(4)
+    cols = rng.integers(0, 1000, m)
+    cols[1::1000] = 1100
+    X = sp.csr_matrix((rng.uniform(0.5, 2.0, m), cols, np.arange(m + 1)), shape=(m, n))
+    y = (rng.random(m) < 0.3).astype(float)
+    sw = rng.uniform(0.2, 3.0, m)
+    fold = rng.integers(0, 3, m).astype(np.int32)
+    exclude = np.array([0, 2, -1], np.int32)
+    alpha = np.array([0.0, 1e-3, 0.1])
+    if kernel == "numba":
+        pytest.importorskip("numba")
+    batch = BatchedObjective(X, y, sw, fold=fold, exclude=exclude, alpha=alpha,
+                             kernel=kernel)
+    assert (batch._diag_kernel is not None) == (kernel == "numba")
+    theta = rng.normal(size=(n + 1, 3)) * 0.5
+    Xd = X.toarray()
+    # at theta, each model on its rows; the bound (theta = 0): shared, every row
+    for th, H, shared in ((theta, batch.hessian_bounds(theta=theta), False),
+                          (np.zeros((n + 1, 3)), batch.hessian_bounds(), True)):
+        assert H.shape == (3, n + 1)
+        for k in range(3):
+            w = sw if shared else sw * (fold != exclude[k])
+            a = 1.0 / (1.0 + np.exp(-(Xd @ th[:n, k] + th[n, k])))
+            d = w * a * (1 - a) / w.sum()
+            want = np.append((Xd ** 2).T @ d + alpha[k], d.sum())
+            want = np.maximum(want, 1e-10 * want.mean())  # spd_ridge's floor (empty cols)
+            np.testing.assert_allclose(H[k], want, rtol=1e-12)
+        assert H[:, 1100].min() > 1e-5  # the unsampled column: its real curvature

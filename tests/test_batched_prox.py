@@ -110,3 +110,26 @@ def test_unconverged_models_are_finished_singly():
         ref = _single_fit(X, y, sw, fold != e, C, r)
         np.testing.assert_allclose(res.theta[:-1, k], ref.coef_[0], atol=1e-7)
         np.testing.assert_allclose(res.theta[-1, k], ref.intercept_[0], atol=1e-7)
+
+
+def test_l1_path_on_sparse_text_needs_no_single_model_finish(monkeypatch):
+    # Zipf-distributed columns, one non-zero a row: rare columns enter the model along
+    # the path of C. Scaled by the exact diagonals (every row, not a subsample that
+    # misses rare columns), OWL-QN takes each warm start to tol in the batch
+    import vlogreg
+    from vlogreg import _regpath
+    from vlogreg.bench.problems import sparse_text
+    from vlogreg._regpath import l1_min_c, prepare_grid_data
+
+    prob = sparse_text(40_000, 2_000, 5e-4, seed=1)
+    finished = []
+    real = _regpath._finish_singly
+    monkeypatch.setattr(_regpath, "_finish_singly",
+                        lambda obj, res, *a: (finished.append(int((~res.converged).sum())),
+                                              real(obj, res, *a)))
+    Cs = l1_min_c(prepare_grid_data(prob.X, prob.y)) * np.logspace(0, 2, 8)
+    est = vlogreg.LogisticRegressionCV(Cs=Cs, cv=3, l1_ratios=(1.0,), tol=1e-4,
+                                       scoring="neg_log_loss",
+                                       use_legacy_attributes=False).fit(prob.X, prob.y)
+    assert finished == []
+    assert est.batched_ and np.count_nonzero(est.coef_) > 0

@@ -118,10 +118,13 @@ def test_batched_kernel_choice_and_bad_input():
     assert batched_kernel(big) is numba_kcol.batched_loss_grad
     assert batched_kernel(np.asfortranarray(big)) is not None
     assert batched_kernel(big[:100]) is None                     # small: NumPy
-    assert batched_kernel(sp.csr_matrix(big)) is None            # sparse: NumPy
+    assert batched_kernel(sp.csr_matrix(big)) is None            # no non-zero: NumPy
+    from vlogreg._kernels import numba_kcol_csr
+    assert batched_kernel(sp.csr_matrix(big), kernel="numba") is \
+        numba_kcol_csr.batched_loss_grad                           # CSR: its own kernel
     assert batched_kernel(big, kernel="numpy") is None
-    with pytest.raises(ValueError, match="no sparse"):
-        batched_kernel(sp.csr_matrix(big), kernel="numba")
+    with pytest.raises(ValueError, match="or CSR matrices"):
+        batched_kernel(sp.coo_matrix(big), kernel="numba")
     X, W, b, y, sw, fold, exclude = _problem(50, 4, 3, np.float64, "C", seed=0)
     with pytest.raises(ValueError, match=r"shape \(n, K\)"):
         _run(X, W[:, :2], b, y, sw, fold, exclude)

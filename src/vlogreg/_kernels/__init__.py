@@ -1,7 +1,8 @@
 """Compiled one-pass kernels, used when numba (a dependency) can be imported.
 
 ``binary_kernel(X)`` returns the fused loss+gradient function for X; ``softmax_kernel``
-and ``batched_kernel`` the K-column ones (multinomial; K binary models on one X). Each
+and ``batched_kernel`` the K-column ones (multinomial; K binary models on one X, dense
+or CSR). Each
 returns None when X is better served by the portable blocked NumPy path of
 ``objective.logistic`` (numba missing or disabled with ``VLOGREG_KERNEL=numpy``, X small enough to sit in cache, a dense X
 that is neither C- nor F-contiguous, or a dtype the kernel does not take).
@@ -39,7 +40,7 @@ def _takes(X, kernel, sparse_ok):
         return False
     if sp.issparse(X):
         ok = sparse_ok and X.format == "csr" and X.dtype in (np.float32, np.float64)
-        nbytes = X.data.nbytes + X.indices.nbytes
+        nbytes = X.data.nbytes + X.indices.nbytes if ok else 0
     else:
         ok = X.dtype in (np.float32, np.float64) and X.ndim == 2 and X.shape[1] > 0 \
             and (X.flags.c_contiguous or X.flags.f_contiguous)
@@ -93,17 +94,37 @@ def softmax_kernel(X, kernel="auto"):
 
 
 def batched_kernel(X, kernel="auto"):
-    """The numba kernel for K binary models on the same dense X, or None (NumPy path).
+    """The numba kernel for K binary models on the same X, or None (NumPy path).
 
     Returns
     -------
-    ``numba_kcol.batched_loss_grad``:
-    ``fn(X, W, b, y, sw, fold, exclude, G, gb, n_threads) -> loss (K,)``; model k uses
-    the rows with ``fold[i] != exclude[k]`` and G (n, K), gb (K,) are written in place
-    (unnormalized sums; see its docstring), or None.
+    ``numba_kcol.batched_loss_grad`` (dense X) or ``numba_kcol_csr.batched_loss_grad``
+    (CSR X): ``fn(X, W, b, y, sw, fold, exclude, G, gb, n_threads) -> loss (K,)``; model
+    k uses the rows with ``fold[i] != exclude[k]`` and G (n, K), gb (K,) are written in
+    place (unnormalized sums; see their docstrings), or None.
     """
-    if not _takes(X, kernel, sparse_ok=False):
+    if not _takes(X, kernel, sparse_ok=True):
         return None
+    if sp.issparse(X):
+        from . import numba_kcol_csr
+
+        return numba_kcol_csr.batched_loss_grad
     from . import numba_kcol
 
     return numba_kcol.batched_loss_grad
+
+
+def csr_diagonals_kernel(X, kernel="auto"):
+    """The numba pass of K binary models' Hessian diagonals on a CSR X, or None (sparse
+    products; and for dense X, whose bounds come from a row subsample).
+
+    Returns
+    -------
+    ``numba_kcol_csr.hessian_diagonals``:
+    ``fn(X, W, b, sw, fold, exclude, n_threads) -> (D (n, K), dsum (K,))``, or None.
+    """
+    if not sp.issparse(X) or not _takes(X, kernel, sparse_ok=True):
+        return None
+    from . import numba_kcol_csr
+
+    return numba_kcol_csr.hessian_diagonals

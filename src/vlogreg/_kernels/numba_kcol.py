@@ -211,6 +211,19 @@ def batched_loss_grad(X, W, b, y, sw, fold, exclude, G, gb, n_threads=None):
     -------
     loss : ndarray (K,) float64
     """
+    check_batched_args(X, W, b, y, sw, fold, exclude, G, gb)
+    with kernel_threads(n_threads):
+        loss, g, gbk = kcol_pass(X, W, b, np.asarray(y, np.float64),
+                                 np.asarray(sw, np.float64), np.asarray(fold, np.int32),
+                                 np.asarray(exclude, np.int32), BATCHED)
+    G[...] = g
+    gb[...] = gbk
+    return loss
+
+
+def check_batched_args(X, W, b, y, sw, fold, exclude, G, gb):
+    """The shapes of a batched kernel's arguments (X (m, n); W, G (n, K); b, gb, exclude
+    (K,); y, sw, fold (m,)), or a one-line ValueError naming the wrong ones."""
     m, n = X.shape
     K = np.shape(W)[1] if np.ndim(W) == 2 else -1
     if np.shape(W) != (n, K) or np.shape(G) != (n, K) or np.shape(b) != (K,) \
@@ -222,13 +235,6 @@ def batched_loss_grad(X, W, b, y, sw, fold, exclude, G, gb, n_threads=None):
     if np.shape(y) != (m,) or np.shape(sw) != (m,) or np.shape(fold) != (m,):
         raise ValueError(f"batched kernel: y, sw and fold need shape ({m},); got "
                          f"{np.shape(y)}, {np.shape(sw)}, {np.shape(fold)}.")
-    with kernel_threads(n_threads):
-        loss, g, gbk = kcol_pass(X, W, b, np.asarray(y, np.float64),
-                                 np.asarray(sw, np.float64), np.asarray(fold, np.int32),
-                                 np.asarray(exclude, np.int32), BATCHED)
-    G[...] = g
-    gb[...] = gbk
-    return loss
 
 
 _NO_FOLD = np.zeros(1, np.int32)  # the softmax reads no fold ids

@@ -25,7 +25,7 @@ from typing import NamedTuple
 import numpy as np
 import scipy.sparse as sp
 
-from .._kernels import batched_kernel
+from .._kernels import batched_kernel, csr_diagonals_kernel
 from .._math import sigmoid
 from .blocks import RowBlocks
 from .logistic import LogisticObjective
@@ -138,8 +138,8 @@ class BatchedObjective:
     fit_intercept : bool
     n_threads : int, optional
     kernel : {"auto", "numba", "numpy"}
-        "auto" runs the compiled K-column kernel (``_kernels.batched_kernel``: dense X
-        large enough, numba installed), else the blocked NumPy ``batched_loss_grad``;
+        "auto" runs the compiled K-column kernel (``_kernels.batched_kernel``: dense or
+        CSR X large enough, numba installed), else the blocked NumPy ``batched_loss_grad``;
         "numba" forces the kernel, "numpy" the NumPy path.
 
     Attributes
@@ -191,6 +191,7 @@ class BatchedObjective:
         self.n_threads = n_threads
         self.blocks = RowBlocks(X, n_threads=n_threads)
         self._kernel = batched_kernel(X, kernel)
+        self._diag_kernel = csr_diagonals_kernel(X, kernel)
         self.n_evals = 0
         self.passes = Passes()
 
@@ -243,7 +244,12 @@ class BatchedObjective:
         matrix instead of k, the folds' differences (a fifth of the rows left out)
         being of the order of the subsample's own noise. Without ``theta``: the bound
         ``a (1 - a) <= 1/4`` (``LogisticObjective.hessian_bound``), i.e. the shared
-        Hessian at theta = 0.
+        Hessian at theta = 0. A sparse X beyond ``BOUND_MAX_DENSE`` columns gets its
+        diagonals over EVERY row instead (``sum_i d_ik x_ij^2``: O(nnz k), about one
+        evaluation's cost): a subsample leaves rare columns (Zipf-distributed text
+        features) without a row, their diagonal at the ridge's floor, and a solver
+        scaled by it an absurd step along them (on sparse_text 100k x 10k the L1
+        path's OWL-QN gave up on 11 of its 100 warm starts there).
 
         Returns (k, p, p), or (k, p) (diagonals) beyond ``BOUND_MAX_DENSE`` columns.
         """
@@ -251,26 +257,53 @@ class BatchedObjective:
         n, k = self.n, len(models)
         if theta is None:  # the bound: the Hessian at theta = 0, where a (1 - a) = 1/4
             theta, shared = np.zeros((self.p, 1)), True
-        Xs, rows = self._subsample()
         theta = theta.mean(axis=1, keepdims=True) if shared else theta
-        z = np.asarray(Xs @ theta[:n])
-        if self.fit_intercept:
-            z += theta[n]
-        a = sigmoid(z)
-        w = self.sw[rows, None] * (True if shared else
-                                   self.fold[rows, None] != self.exclude[models])
-        d = w * a * (1.0 - a) / np.maximum(w.sum(axis=0), 1e-300)
-        if self.p <= BOUND_MAX_DENSE:
-            out = _weighted_grams(self._sub_blocks, d, self.fit_intercept)
+        if sp.issparse(self.X) and self.p > BOUND_MAX_DENSE:  # every row (see above)
+            out = self._diagonals_every_row(theta, models, shared)
         else:
-            out = np.stack([_gram_diagonal(Xs, d[:, j], self.fit_intercept)
-                            for j in range(d.shape[1])])
+            Xs, rows = self._subsample()
+            z = np.asarray(Xs @ theta[:n])
+            if self.fit_intercept:
+                z += theta[n]
+            a = sigmoid(z)
+            w = self.sw[rows, None] * (True if shared else
+                                       self.fold[rows, None] != self.exclude[models])
+            d = w * a * (1.0 - a) / np.maximum(w.sum(axis=0), 1e-300)
+            if self.p <= BOUND_MAX_DENSE:
+                out = _weighted_grams(self._sub_blocks, d, self.fit_intercept)
+            else:
+                out = np.stack([_gram_diagonal(Xs, d[:, j], self.fit_intercept)
+                                for j in range(d.shape[1])])
         out = np.repeat(out, k, axis=0) if shared else out
         if out.ndim == 2:
             out[:, :n] += self.alpha[models, None]
         else:
             out[:, np.arange(n), np.arange(n)] += self.alpha[models, None]
         return np.stack([spd_ridge(P) for P in out])
+
+    def _diagonals_every_row(self, theta, models, shared):
+        """(k', p) Hessian diagonals of a CSR X over every row, at theta (p, k'):
+        ``sum_i d_ik x_ij^2`` and ``sum_i d_ik`` (the intercept's), ``d_ik = w_ik a_ik
+        (1 - a_ik) / sum_i w_ik``; ``shared``: one column, every row. In one compiled
+        pass (``_kernels.csr_diagonals_kernel``) or by sparse products."""
+        n, k = self.n, theta.shape[1]
+        b = theta[n] if self.fit_intercept else np.zeros(k)
+        exclude = np.full(k, -1, np.int32) if shared else self.exclude[models]
+        wsum = np.full(k, self.sw.sum()) if shared else self.S[models]
+        if self._diag_kernel is not None:
+            D, dsum = self._diag_kernel(self.X, theta[:n], b, self.sw, self.fold, exclude,
+                                        self.n_threads)
+        else:
+            if not hasattr(self, "_x_squared"):  # X's pattern, its values squared, kept
+                self._x_squared = sp.csr_matrix(
+                    (np.square(self.X.data, dtype=np.float64), self.X.indices,
+                     self.X.indptr), shape=self.X.shape)
+            a = sigmoid(np.asarray(self.X @ theta[:n]) + b)
+            d = self.sw[:, None] * (self.fold[:, None] != exclude) * a * (1.0 - a)
+            D, dsum = np.asarray(self._x_squared.T @ d), d.sum(axis=0)
+        wsum = np.maximum(wsum, 1e-300)
+        out = (D / wsum).T
+        return np.hstack([out, (dsum / wsum)[:, None]]) if self.fit_intercept else out
 
     def _subsample(self):
         """The strided row subsample of the Hessians at theta (``BOUND_MAX_ROWS`` rows,

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.linalg as sla
-from scipy.optimize import minimize
+from scipy.optimize import Bounds, minimize
 
 from ._base import (
     IterationState,
@@ -134,7 +134,12 @@ def _coordinates(objective, x0, precondition):
 
         w0 = x0[mask]
         x_start = np.concatenate([np.maximum(w0, 0), np.maximum(-w0, 0), x0[~mask]])
-        bounds = [(0, None)] * (2 * nc) + [(None, None)] * (objective.n_params - nc)
+        # arrays, not a list of 2 nc + 1 pairs: scipy (1.17) turns a list into arrays,
+        # back into pairs, then into arrays again, each element in Python; a Bounds
+        # skips the first of those (the per-element loops left are scipy's own)
+        lb = np.zeros(objective.n_params + nc)
+        lb[2 * nc:] = -np.inf
+        bounds = Bounds(lb, np.inf)
         return to_theta, x_start, grad_to_x, bounds, False
     if not precondition:
         return (lambda x: x), x0, (lambda x, f, g: (f, g)), None, False

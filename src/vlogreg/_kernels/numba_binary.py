@@ -26,7 +26,7 @@ from numba import njit, prange
 
 from ._intrinsics import prefetch
 from .numba_common import FLUSH, LINE, B, _elementwise, prefetch_rows
-from .numba_fortran import loss_grad_fortran, tile_rows
+from .numba_fortran import loss_grad_fortran, tile_plan
 
 
 def n_chunks_for(m):
@@ -218,8 +218,9 @@ def loss_grad(X, y, s, w, b):
         loss_grad_dense(X, y, s, w, X.dtype.type(b), nc, prefetch_rows(n, X.itemsize),
                         grad_parts, loss_parts)
     else:
-        loss_grad_fortran(X.T, y, s, w, X.dtype.type(b), nc, tile_rows(n, X.itemsize),
-                          grad_parts, loss_parts)
+        R, fuse = tile_plan(n, X.itemsize)
+        loss_grad_fortran(X.T, y, s, w, X.dtype.type(b), nc, R, fuse, grad_parts,
+                          loss_parts)
     # chunk order, fixed: bit-identical for any number of threads
     total = grad_parts[0].copy()
     for c in range(1, nc):

@@ -9,6 +9,14 @@ tiles of ``R`` rows x all columns, sized to stay in L2 between its two products:
     dw_j    += X[tile, j] . dz[tile]         (eight columns at a time: one read of dz)
 
 X is read from memory once per pass; the second product re-reads the tile from L2.
+Two schedules (``tile_plan`` picks one by dtype):
+
+- *fused* (float64): one sweep over the columns does the ``dw`` products of tile t
+  (from L2) and the ``z`` products of tile t + 1 (from memory), so every sweep streams
+  new data while it re-reads the old; two tiles live in L2, each a quarter of it;
+- *two sweeps* (float32): ``z`` of tile t while tile t + 1 is prefetched into L2, then
+  ``dw`` of tile t; one tile of half the L2.
+
 Chunks of rows and their fixed-order sum are those of ``numba_binary``: results are
 bit-identical for any thread count.
 """
@@ -21,17 +29,38 @@ from numba import njit, prange
 from ._intrinsics import prefetch_l2
 from .numba_common import LINE, _elementwise, l2_bytes
 
-#: bytes of X per tile: half a core's L2, so both products of a tile read it there. With
-#: a 2 MiB L2 (Intel Xeon, 2M x 100, 2 threads) 1 MiB beat 0.25-6 MiB tiles in float32
-#: and float64; with a 1 MiB L2 (AMD Zen 5, 1M x 100, one thread) 256 KiB-1 MiB tiles
-#: were within the run's noise and 64-128 KiB up to 1.5x slower
+#: bytes of X per tile of the two-sweep schedule: half a core's L2, so both products of
+#: a tile read it there. With a 2 MiB L2 (Intel Xeon, 2M x 100, 2 threads) 1 MiB beat
+#: 0.25-6 MiB tiles in float32 and float64; with a 1 MiB L2 (AMD Zen 5, 1M x 100, one
+#: thread) 256 KiB-1 MiB tiles were within the run's noise and 64-128 KiB up to 1.5x
+#: slower. The fused schedule holds two tiles, each half of this
 TILE_BYTES = l2_bytes() // 2
 
+#: the fused schedule for float64 X only. On AMD Zen 5 (1 MiB L2, 2M x 100, 2 threads,
+#: 21 alternating runs under load, three runs) float64 fused with L2/4 tiles against two
+#: sweeps with L2/2 tiles: wall min/median 1.41/1.24x vs 1.54/1.34x, 1.16/1.47x vs
+#: 1.31/1.69x, 1.41/1.57x vs 1.90/1.79x of one read (X @ v); float32 won in CPU time
+#: but lost the wall minimum in all three runs (1.61 vs 1.36x, 1.64 vs 1.55x, 1.44 vs
+#: 1.39x), so it keeps two sweeps. In CPU time, fused with L2/2 tiles (the whole L2 in
+#: use; two runs) and with L2/8 tiles (one run) were slower than with L2/4 in both
+#: dtypes, and two sweeps with L2/4 tiles slower than with L2/2 (one run): the gain is
+#: the schedule's, not the smaller tile's. benchmarks/kernel_ab.py reruns the comparison
+FUSE_ITEMSIZES = (8,)
 
-def tile_rows(n, itemsize):
-    """Rows per tile: a multiple of 64 in [64, 8192], about TILE_BYTES of X."""
-    r = TILE_BYTES // max(1, n * itemsize)
+
+def tile_rows(n, itemsize, tile_bytes=None):
+    """Rows per tile: a multiple of 64 in [64, 8192], about ``tile_bytes`` (default
+    ``TILE_BYTES``) of X."""
+    r = (TILE_BYTES if tile_bytes is None else tile_bytes) // max(1, n * itemsize)
     return int(min(8192, max(64, r - r % 64)))
+
+
+def tile_plan(n, itemsize):
+    """``(R, fuse)``: rows per tile and the schedule for ``n`` features of ``itemsize``
+    bytes (see the module's docstring and ``FUSE_ITEMSIZES``): fused tiles are half
+    as tall, since two of them share the L2."""
+    fuse = itemsize in FUSE_ITEMSIZES
+    return tile_rows(n, itemsize, TILE_BYTES // 2 if fuse else TILE_BYTES), fuse
 
 
 @njit(inline="always", fastmath={"reassoc", "contract"})
@@ -93,12 +122,28 @@ def _dw_update(XT, j, g, t0, nt, dzt, acc64):
         acc64[j] += a
 
 
+@njit(inline="always", fastmath={"reassoc", "contract"})
+def _z_tile(XT, t0, nt, w, b, zt):
+    """``zt[:nt] = b + X[t0:t0 + nt] w``, all columns (no prefetch)."""
+    n = XT.shape[0]
+    n8 = n - n % 8
+    for i in range(nt):
+        zt[i] = b
+    j = 0
+    while j < n:
+        g = 8 if j < n8 else 1
+        _z_update(XT, j, g, t0, nt, w, zt)
+        j += g
+
+
 @njit(parallel=True, fastmath={"reassoc", "contract"}, error_model="numpy", cache=True,
       nogil=True)
-def loss_grad_fortran(XT, y, s, w, b, n_chunks, R, grad_parts, loss_parts):
+def loss_grad_fortran(XT, y, s, w, b, n_chunks, R, fuse, grad_parts, loss_parts):
     """One pass over F-contiguous X (m, n), given as its C-contiguous transpose ``XT``
     (n, m) (numba vectorizes C-layout indexing): per-chunk partials, as
-    ``loss_grad_dense``."""
+    ``loss_grad_dense``. ``R`` rows per tile; ``fuse``: the fused schedule (``z`` of
+    the next tile in the same sweep as ``dw`` of this one), else two sweeps per tile.
+    Both give the same sums in the same order: the schedule moves no rounding."""
     n, m = XT.shape
     single = XT.itemsize == 4
     n8 = n - n % 8
@@ -114,33 +159,42 @@ def loss_grad_fortran(XT, y, s, w, b, n_chunks, R, grad_parts, loss_parts):
         dz64 = np.empty(R, np.float64)
         loss = 0.0
         db = 0.0
+        if fuse:
+            _z_tile(XT, r0, min(R, r1 - r0), w, b, zt)
         for t0 in range(r0, r1, R):
             nt = min(R, r1 - t0)
-            for i in range(nt):
-                zt[i] = b
-            # the next tile's columns: 100 column streams outrun the hardware prefetcher.
-            # Into L2, where the tile is used: into L1, a tile of L2's size evicted the
-            # columns in use
             nxt = t0 + R
-            pf = min(R, m - nxt)
-            j = 0
-            while j < n:
-                g = 8 if j < n8 else 1
-                for jj in range(j, j + g):
-                    for i in range(0, pf, step):
-                        prefetch_l2(XT, nxt + i + jj * m)
-                _z_update(XT, j, g, t0, nt, w, zt)
-                j += g
+            if not fuse:
+                for i in range(nt):
+                    zt[i] = b
+                # the next tile's columns: 100 column streams outrun the hardware
+                # prefetcher. Into L2, where the tile is used: into L1, a tile of L2's
+                # size evicted the columns in use
+                pf = min(R, m - nxt)
+                j = 0
+                while j < n:
+                    g = 8 if j < n8 else 1
+                    for jj in range(j, j + g):
+                        for i in range(0, pf, step):
+                            prefetch_l2(XT, nxt + i + jj * m)
+                    _z_update(XT, j, g, t0, nt, w, zt)
+                    j += g
             for i in range(nt):
                 z64[i] = zt[i]
             loss += _elementwise(z64, y[t0:t0 + nt], s[t0:t0 + nt], nt, e64, dz64, single)
             for i in range(nt):
                 dzt[i] = dz64[i]
                 db += dz64[i]
+            # fused: zt (copied to z64 above) now takes the next tile's z
+            nn = min(R, r1 - nxt) if fuse and nxt < r1 else 0
+            for i in range(nn):
+                zt[i] = b
             j = 0
             while j < n:
                 g = 8 if j < n8 else 1
                 _dw_update(XT, j, g, t0, nt, dzt, acc64)
+                if nn > 0:
+                    _z_update(XT, j, g, nxt, nn, w, zt)
                 j += g
         for j in range(n):
             grad_parts[c, j] = acc64[j]

@@ -225,11 +225,10 @@ class ChunkedObjective:
     def preload(self, known):
         """Results of the backend's setup pass, ``{op: (args, result)}``, kept for the
         solver: used when it asks for exactly those arguments (the same chunk sums, so
-        the same numbers), else dropped."""
-        if known:
-            self.n_evals += 1  # the setup's pass
-            # (the checks' pass, which also brought the loss+gradient at 0 along)
-            self.passes.add("validation")
+        the same numbers), else dropped. Counts the setup's pass (the checks' read of
+        X, which brought them along)."""
+        self.n_evals += 1
+        self.passes.add("validation")
         for op, (args, result) in known.items():
             if op == "bound":  # what hessian_bound takes: (bound, loss and gradient at 0)
                 fg = known.get("value_and_grad")

@@ -16,14 +16,14 @@ import importlib
 
 import numpy as np
 import pytest
+from _fit_helpers import assert_same_fit, fit
 from scipy.special import expit
+from test_passes import counting
 
 from vlogreg import LogisticObjective
 from vlogreg.objective.protocol import BOUND_MAX_ROWS
 from vlogreg.objective.standardized import StandardizedObjective
 from vlogreg.solvers import SOLVERS
-from _fit_helpers import assert_same_fit, fit  # noqa: E402
-from test_passes import counting  # noqa: E402
 
 # the module (vlogreg.solvers exports the function of the same name)
 lbfgs_module = importlib.import_module("vlogreg.solvers.lbfgs")

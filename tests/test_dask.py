@@ -273,6 +273,77 @@ def test_setup_check_finds_every_nonfinite_value(cluster, bad):
     assert "\n" not in str(info.value)
 
 
+def test_setup_is_one_read_and_one_wait(cluster, monkeypatch):
+    """prepare reads X once (one stats task per chunk), waits for the workers once (one
+    gather) and answers L-BFGS's first requests (the bound, the loss and gradient at
+    zero) from that read; the encoding's tasks are not waited for: the first
+    evaluation's tasks follow them. No merge task, no first pass of its own."""
+    from distributed.utils import key_split
+
+    _, client = cluster
+    X, y = make_data(2, seed=13)
+    sw = np.random.default_rng(5).uniform(0.5, 1.5, M)
+    Xd = da.from_array(X, chunks=((200, 500, 100, 400), (N,)))  # unequal chunks
+    gathers = []
+    real = distributed.Client.gather
+    monkeypatch.setattr(distributed.Client, "gather",
+                        lambda self, *a, **kw: (gathers.append(1), real(self, *a, **kw))[1])
+    with distributed.get_task_stream() as ts:
+        obj, _ = _prepare(LogisticRegression(solver="lbfgs"), Xd, y, sw)
+        assert len(gathers) == 1
+        passes = obj.n_evals
+        obj.expect("value_and_grad", obj.zeros())
+        obj.hessian_bound()
+        obj.value_and_grad(obj.zeros())
+        assert len(gathers) == 1 and obj.n_evals == passes  # both came with the setup
+        theta = np.linspace(-0.3, 0.3, obj.n_params)
+        obj.expect("hessian_bound", theta)
+        obj.value_and_grad(theta)
+        obj.hessian_bound(theta=theta)  # came with the evaluation
+        assert len(gathers) == 2 and obj.n_evals == passes + 1
+    ran = {}
+    for task in ts.data:
+        ran[key_split(task["key"])] = ran.get(key_split(task["key"]), 0) + 1
+    assert ran.pop("stats") == 4 and ran.pop("encode_y") == 4 and ran.pop("encode_s") == 4
+    assert 1 <= ran.pop("group_partial") <= 2
+    # the rest: the persist of the arrays made here (from_array, C order): no merge
+    # task, no first pass of its own
+    assert all("array" in name for name in ran), ran
+
+
+def test_fit_with_rewhitening_equals_in_memory(cluster, monkeypatch):
+    """L-BFGS samples the Hessian at its Newton step's point in that evaluation (m large
+    enough for it to pay): the same coefficients and iterations as in memory, chunks of
+    unequal sizes, sample weights, an intercept; one compute per evaluation."""
+    import importlib
+
+    cl, _ = cluster
+    lbfgs_module = importlib.import_module("vlogreg.solvers.lbfgs")
+    rng = np.random.default_rng(9)
+    m = 100_000  # BOUND_MAX_ROWS * p1 <= m with p1 = 3
+    X = rng.standard_normal((m, 2)) * [0.7, 1.8]
+    y = (X @ [1.2, -0.8] + 0.3 + rng.logistic(size=m) > 0).astype(int)
+    sw = rng.uniform(0.0, 2.0, m)
+    calls = []
+    real = lbfgs_module._rewhiten
+    monkeypatch.setattr(lbfgs_module, "_rewhiten", lambda *a: (calls.append(1), real(*a))[1])
+    kw = dict(solver="lbfgs", tol=1e-10, max_iter=200, C=10.0)
+    ref = fit(X, y, sw, **kw)
+    counter = GraphCounter()
+    cl.scheduler.add_plugin(counter)
+    try:
+        got = fit(da.from_array(X, chunks=((30_000, 45_000, 25_000), (2,))),
+                  da.from_array(y, chunks=40_000), da.from_array(sw, chunks=30_000), **kw)
+    finally:
+        cl.scheduler.remove_plugin(name=GraphCounter.name)
+    assert calls == [1, 1]  # both re-whitened after their Newton step
+    assert_same_fit(ref, got)
+    assert got.n_iter_[0] == ref.n_iter_[0]
+    # graphs: persist, the stats, the two encodings, then one per evaluation after the
+    # setup's (a task group per map; the rechunks of y and the weights ride in persist)
+    assert counter.n <= 4 + got.passes_["loss_grad"]
+
+
 def test_evaluation_is_one_task_per_worker_group(cluster):
     """An evaluation submits one task per group of chunks that live on one worker
     (2 single-threaded workers: at most 2 tasks for 8 chunks), and its sum is the

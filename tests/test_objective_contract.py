@@ -14,7 +14,8 @@ objective (the reference), to float64 rounding (rtol 1e-12):
   ``hessp`` (with and without a precomputed ``curvature``), ``hessian``, ``l1_value``,
   ``separates`` (on separable data and on noisy data);
 - ``hessian_bound`` and ``lipschitz``: finite and positive definite / positive
-  everywhere, equal to the in-memory ones where the objective reads every row.
+  everywhere, equal to the in-memory ones where the objective reads every row; with
+  ``theta`` (binary), equal to ``hessian(theta)`` there.
 
 Implementations: ``LogisticObjective`` (C and Fortran order, CSR; its numba kernel
 forced and its NumPy path), ``ChunkedObjective`` (Dask on a distributed LocalCluster,
@@ -459,6 +460,27 @@ def test_hessian_bound_lipschitz_and_hints(backend, problem, request):
     assert_close(f, ref.value(theta), "value with expect('hessian')")
     assert_close(g, ref.grad(theta), "grad with expect('hessian')")
     assert_close(obj.hessian(theta), ref.hessian(theta), "hessian with expect('hessian')")
+
+    # the Hessian at theta sampled on the bound's rows (L-BFGS re-whitens with it): with
+    # every row sampled, the Hessian itself, from hessian's own code; announced, it
+    # comes with the pass of value_and_grad there (a chunked objective: no pass more)
+    obj = build(backend, problem, request)
+    theta = make_data(problem).thetas[2]
+    if problem.n_classes > 2:
+        with pytest.raises(ValueError, match="binary loss"):
+            obj.hessian_bound(theta=theta)
+        return
+    H = ref.hessian(theta)
+    assert_close(obj.hessian_bound(theta=theta, ridge=False), H, "hessian_bound(theta)")
+    assert_close(obj.hessian_bound(theta=theta, max_dense=1, ridge=False), np.diag(H),
+                 "hessian_bound(theta) (diagonal)")
+    obj.expect("hessian_bound", theta)
+    assert_close(obj.value_and_grad(theta)[1], ref.grad(theta), "grad with the sample")
+    snap = obj.passes.snapshot()
+    assert_close(obj.hessian_bound(theta=theta, ridge=False), H, "hessian_bound(theta) "
+                 "after expect")
+    if isinstance(obj, ChunkedObjective):
+        assert obj.passes.since(snap) == {}
 
 
 # ------------------------------------------------------------- Triton's interpreter (child)

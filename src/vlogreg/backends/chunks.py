@@ -3,9 +3,10 @@
 A chunk's ``chunk_stats`` reads it once (NaN / inf in X, labels, counts and weight sums
 per label, bad weights, for ``standardize=True`` its column moments, which
 ``column_scales`` merges, and with ``sums=True`` its weighted row sums per label, from
-which ``grad_at_zero`` makes the solver's first loss and gradient); ``check_stats``
-merges the chunks' stats and raises the first problem as the one-line error the
-in-memory path gives. Nothing of size m is kept.
+which ``grad_at_zero`` makes the solver's first loss and gradient, and with ``bound``
+the preconditioner's bound on its strided rows, which ``merge_bounds`` adds up);
+``check_stats`` merges the chunks' stats and raises the first problem as the one-line
+error the in-memory path gives. Nothing of size m is kept.
 """
 
 from __future__ import annotations
@@ -15,7 +16,12 @@ import numpy as np
 from .._labels import encode_labels
 from .._scaling import Moments, moments, scales
 from .._validation import cell, first_nonfinite, nonfinite_message
+from ..objective.logistic import LogisticObjective
 from ..objective.start import start_block_bytes
+
+#: the largest per-label bound a chunk's stats carry (labels x p1^2 values): beyond it
+#: (class weights, many labels and columns) the solver's bound is a pass of its own
+MAX_LABEL_BOUNDS = 1 << 20
 
 
 def label_sums(Xc, inv, n_labels, swc=None):
@@ -81,10 +87,75 @@ def grad_at_zero(stats, classes, cw, S, fit_intercept):
     return np.array(np.log(K) * float(c @ Wk) / S), g
 
 
-def chunk_stats(Xc, yc, swc, offset, unique=np.unique, with_moments=False, sums=False):
+def sampled_bounds(Xc, inv, n_groups, swc, frac, max_dense, fit_intercept):
+    """The chunk's share of the preconditioner's bound, before the class weights.
+
+    The rows are those the chunk operation of ``ChunkedObjective.hessian_bound``
+    samples (about ``frac * m_c``, every ``step``-th), split by label when
+    ``n_groups > 1`` (class weights, known only after the merge, weigh the labels
+    there; the labels partition the rows, so the split costs no extra flops).
+
+    Returns
+    -------
+    P : ndarray (L, p1, p1), or (L, p1) beyond ``max_dense`` columns
+        Each group's binary bound ``X~_l^T diag(sw_l) X~_l / (4 SS_l)``
+        (``LogisticObjective.hessian_bound`` on its rows; zeros for no weight).
+    SS : ndarray (L,)
+        Each group's sampled weight sum.
+    """
+    m = Xc.shape[0]
+    step = max(1, -(-m // max(1, int(np.ceil(frac * m)))))
+    Xs = Xc[::step]
+    ss = np.ones(Xs.shape[0]) if swc is None else np.asarray(swc, dtype=np.float64)[::step]
+    groups = inv[::step] if n_groups > 1 else np.zeros(Xs.shape[0], dtype=np.intp)
+    p1 = Xc.shape[1] + (1 if fit_intercept else 0)
+    P = np.zeros((n_groups,) + ((p1, p1) if p1 <= max_dense else (p1,)))
+    SS = np.zeros(n_groups)
+    # weights whose sum overflows: not here, but the merge's one-line error
+    # (total_weight), before any bound is used
+    with np.errstate(over="ignore", invalid="ignore"):
+        for g in range(n_groups):
+            rows = np.flatnonzero(groups == g)
+            SS[g] = float(ss[rows].sum())
+            if SS[g] > 0:
+                sub = LogisticObjective(Xs[rows], np.zeros(len(rows), dtype=np.intp),
+                                        ss[rows], fit_intercept=fit_intercept, n_threads=1)
+                P[g] = sub.hessian_bound(max_rows=len(rows), max_dense=max_dense,
+                                         ridge=False)
+    return P, SS
+
+
+def merge_bounds(stats, classes, cw, multinomial):
+    """The bound's chunk sums ``(sum_c P_c S_c, sum_c S_c)`` from the stats'
+    ``sampled_bounds`` (as the chunk operation ``bound`` would give them), or None
+    when no chunk has sampled weight.
+
+    A chunk's bound is the mean of its groups' ``P_l`` weighted by ``cw_l SS_l``
+    (doubled for the softmax), ``S_c`` its total (class-weighted) weight."""
+    total, weight = None, 0.0
+    for s in stats:
+        if not s["m"]:
+            continue
+        P, SS = s["bound"]
+        c = np.ones(len(SS)) if cw is None else \
+            np.asarray(cw, dtype=np.float64)[np.searchsorted(classes, s["labels"])]
+        W = float(np.sum(s["wsums"])) if cw is None else float(c @ s["wsums"])
+        ss = float(c @ SS)
+        if not (W > 0 and ss > 0):  # as the chunk operation: a chunk adds nothing
+            continue
+        Pc = np.tensordot(c * SS / ss, P, axes=1) * (2.0 if multinomial else 1.0)
+        total = Pc * W if total is None else total + Pc * W
+        weight += W
+    return None if total is None else (total, np.array(weight))
+
+
+def chunk_stats(Xc, yc, swc, offset, unique=np.unique, with_moments=False, sums=False,
+                bound=None):
     """What the checks need from one chunk (rows ``offset..``), in one read of it
     (``unique(y, return_inverse=True)``; ``with_moments``: the columns' ``Moments``;
-    ``sums``: its ``label_sums`` as ``"label_sums"``, which also check X)."""
+    ``sums``: its ``label_sums`` as ``"label_sums"``, which also check X; ``bound``:
+    ``(frac, max_dense, fit_intercept, by_label)``, its ``sampled_bounds`` as
+    ``"bound"``, by label when ``by_label``, if not too large)."""
     out = {"m": int(Xc.shape[0]), "x_bad": None, "y_nan": None, "sw_bad": None}
     if with_moments:
         out["moments"] = moments(Xc, swc)
@@ -114,6 +185,12 @@ def chunk_stats(Xc, yc, swc, offset, unique=np.unique, with_moments=False, sums=
             out["x_bad"] = first_nonfinite(Xc, offset)
     else:
         out["x_bad"] = first_nonfinite(Xc, offset)
+    if bound is not None and out["m"] and out["x_bad"] is None and out["sw_bad"] is None:
+        frac, max_dense, fit_intercept, by_label = bound
+        L = len(out["labels"]) if by_label else 1
+        p1 = Xc.shape[1] + (1 if fit_intercept else 0)
+        if L == 1 or L * (p1 * p1 if p1 <= max_dense else p1) <= MAX_LABEL_BOUNDS:
+            out["bound"] = sampled_bounds(Xc, inv, L, swc, frac, max_dense, fit_intercept)
     return out
 
 

@@ -31,13 +31,11 @@ import dask.core
 import numpy as np
 from dask import delayed
 
-from .._labels import class_weights, encode_chunk, total_weight
 from .._validation import cell, first_nonfinite, nonfinite_message
 from ..objective.chunked import ChunkedObjective, ChunkSpec, add_parts, chunk_partial
 from ..objective.standardized import with_scaling
 from . import dask_setup
 from .base import FitData
-from .chunks import check_stats, chunk_stats, column_scales
 from .dask_setup import SPLIT_EVERY, chunk_groups, group_partial
 
 
@@ -217,21 +215,14 @@ def _as_vector(v, X, name):
     return da.from_array(v, chunks=(X.chunks[0],))
 
 
-def _stats(X, y, sw, with_moments=False):
-    offsets = np.concatenate([[0], np.cumsum(X.chunks[0])[:-1]]).astype(int)
-    ss = sw.to_delayed().ravel() if sw is not None else [None] * len(offsets)
-    stat = delayed(chunk_stats, pure=False)
-    return [stat(x, yc, s, int(o), with_moments=with_moments) for x, yc, s, o in
-            zip(X.to_delayed().ravel(), y.to_delayed().ravel(), ss, offsets)]
-
-
 def prepare(X, y, sample_weight, spec):
     """The objective and classes of a dask (X, y, sample_weight).
 
-    Reads the data once into the workers' memory (persist), checks them in one more
-    compute on the persisted chunks (NaN / inf, labels, weights), and encodes labels
-    and weights into two more persisted arrays. Nothing but per-chunk summaries (class
-    counts, the first bad value) reaches the client.
+    Persists the data where they live (the workers' memory, or this process), then
+    reads X once for the checks and the solver's first requests (``dask_setup``: one
+    task per chunk, one round trip) and encodes labels and weights into two more
+    persisted arrays. Nothing but per-chunk summaries (class counts, label sums, the
+    bound's Gram matrices, the first bad value) reaches the client.
     """
     if y is None:
         raise ValueError("y is None; pass the labels (a dask array or Series, or an "
@@ -240,55 +231,53 @@ def prepare(X, y, sample_weight, spec):
     y = _as_vector(y, X, "y")
     sw = _as_vector(sample_weight, X, "sample_weight")
     X, y, sw = dask.persist(X, y, sw)
+    offsets = np.concatenate([[0], np.cumsum(X.chunks[0])[:-1]]).astype(int).tolist()
     client, futures = _client_of((X, y, sw))
-    if client is not None:  # the usual case: the setup is one round trip
-        return _prepare_futures(spec, client, futures, X, columns)
-    (stats,) = dask.compute(_stats(X, y, sw, spec.standardize))
-    classes, counts, wsums, m = check_stats(stats, columns)
-    cw = class_weights(spec.class_weight, classes, counts)
-    S = total_weight(wsums, cw)
+    if client is not None:  # the usual case: futures, no graph per call
+        xf, yf, swf = futures
+        swf = swf if swf is not None else [None] * len(xf)
+        info, known, (yi, s), held = dask_setup.setup(client, spec, (xf, yf, swf), offsets,
+                                                      X.shape, columns)
+        chunks = DaskChunks(_chunk_spec(spec, X, info), X, None, None,
+                            futures=(client, (xf, yi, s), held))
+        return _fit_data(spec, chunks, info, known, X, columns)
+    opts = dask_setup.stats_options(spec, int(X.shape[0]))
+    ss = sw.to_delayed().ravel() if sw is not None else [None] * len(offsets)
+    stat = delayed(dask_setup.stats, pure=False)
+    (stats,) = dask.compute([stat(x, yc, s, o, opts) for x, yc, s, o in
+                             zip(X.to_delayed().ravel(), y.to_delayed().ravel(), ss, offsets)])
+    info, known = dask_setup.merge(spec, int(X.shape[1]), columns, stats)
+    classes, cw = info["classes"], info["cw"]
     # encoded once and kept with X, so no pass has to search the classes again
-    y_idx = y.map_blocks(lambda yc: encode_chunk(yc, None, classes, None)[0], dtype=np.intp)
+    y_idx = y.map_blocks(lambda yc: dask_setup.encode_y(classes, yc), dtype=np.intp)
     s = None
     if sw is not None or cw is not None:
         base = sw if sw is not None else da.ones_like(y_idx, dtype=np.float64)
-        s = da.map_blocks(lambda yc, swc: encode_chunk(yc, swc, classes, cw)[1], y, base,
-                          dtype=np.float64)
+        s = da.map_blocks(lambda yc, swc: dask_setup.encode_s(classes, cw, yc, swc), y,
+                          base, dtype=np.float64)
     y_idx, s = dask.persist(y_idx, s)
-    cspec = _chunk_spec(spec, X, classes, S)
-    alpha, l1 = spec.strengths(S)
-    chunks = DaskChunks(cspec, X, y_idx, s)
-    objective = with_scaling(
-        lambda a, b: ChunkedObjective(chunks, cspec, m=m, dtype=X.dtype, alpha=a, l1=b),
-        column_scales(stats, spec), alpha, l1)
-    objective.passes.add("validation")  # the compute of _stats above
-    return FitData(objective, classes, cspec.n, columns)
+    return _fit_data(spec, DaskChunks(_chunk_spec(spec, X, info), X, y_idx, s), info,
+                     known, X, columns)
 
 
-def _chunk_spec(spec, X, classes, S):
-    return ChunkSpec(n=int(X.shape[1]), n_classes=len(classes),
-                     fit_intercept=spec.fit_intercept, S=S, n_threads=1)
+def _chunk_spec(spec, X, info):
+    return ChunkSpec(n=int(X.shape[1]), n_classes=len(info["classes"]),
+                     fit_intercept=spec.fit_intercept, S=info["S"], n_threads=1)
 
 
-def _prepare_futures(spec, client, futures, X, columns):
-    """``prepare`` on a ``distributed.Client``: checks, encoding and the solver's first
-    pass in one round trip (``dask_setup.setup``), its results kept for the solver."""
-    xf, yf, swf = futures
-    swf = swf if swf is not None else [None] * len(xf)
-    offsets = np.concatenate([[0], np.cumsum(X.chunks[0])[:-1]]).astype(int).tolist()
-    info, known, (yi, s), held = dask_setup.setup(
-        client, spec, (xf, yf, swf), offsets, int(X.shape[1]), columns)
-    classes, S = info["classes"], info["S"]
-    cspec = _chunk_spec(spec, X, classes, S)
-    chunks = DaskChunks(cspec, X, None, None, futures=(client, (xf, yi, s), held))
-    alpha, l1 = spec.strengths(S)
+def _fit_data(spec, chunks, info, known, X, columns):
+    """The (standardized) ``ChunkedObjective`` over ``chunks``, with the setup's answers
+    to the solver's first requests (``known``) preloaded."""
+    alpha, l1 = spec.strengths(info["S"])
 
     def make(a, b):
-        obj = ChunkedObjective(chunks, cspec, m=info["m"], dtype=X.dtype, alpha=a, l1=b)
+        obj = ChunkedObjective(chunks, chunks.spec, m=info["m"], dtype=X.dtype, alpha=a,
+                               l1=b)
         obj.preload(known)  # raw-scale passes: theta = 0 is 0 on either scale
         return obj
 
-    return FitData(with_scaling(make, info["scales"], alpha, l1), classes, cspec.n, columns)
+    return FitData(with_scaling(make, info["scales"], alpha, l1), info["classes"],
+                   chunks.spec.n, columns)
 
 
 # ------------------------------------------------------------------ prediction

@@ -1,26 +1,27 @@
-"""The Dask fit's setup as ONE round trip to the workers (with a ``distributed.Client``).
+"""The Dask fit's setup: ONE read of X, one round trip, and the solver's first pass in it.
 
-Everything ``prepare`` needs from the data is submitted at once, as tasks on the
-persisted chunks' futures, and the client waits once (one ``gather``)::
+Everything ``prepare`` needs from the data comes from one task per chunk, and the
+client waits once (one ``gather`` with a ``distributed.Client``; one ``dask.compute``
+of the same tasks without one)::
 
-    stats_c = chunk_stats(X_c, y_c, sw_c)             per chunk, ONE read of X_c: NaN /
+    stats_c = chunk_stats(X_c, y_c, sw_c, opts)       per chunk, ONE read of X_c: NaN /
                                                       inf, labels, weights, the weighted
-                                                      row sums per label
-    info    = merge(stats_1 ... stats_C)              one task: check_stats, class weights,
-                                                      S, the loss and gradient at zero
-                                                      (grad_at_zero), the passes to fold in
-    y_c~, s_c = encode_chunk(y_c, sw_c, info)         per chunk, kept on its worker
-    part_c  = chunk_partial("many", X_c, y_c~, s_c, ops(info))      per chunk
-    total   = the tree sum of the parts (as ``DaskChunks`` adds them)
+                                                      row sums per label; on its strided
+                                                      rows L-BFGS's bound (by label with
+                                                      class weights)
+    info, known = merge(stats_1 ... stats_C)          on the client: check_stats, class
+                                                      weights, S, the loss and gradient
+                                                      at zero (grad_at_zero), the bound
+                                                      (merge_bounds), the scales
+    y_c~, s_c = encode_chunk(y_c, sw_c, info)         per chunk, kept on its worker,
+                                                      submitted and NOT waited for: the
+                                                      first evaluation's tasks follow them
 
-The solver's first requests come with it: the loss and gradient at zero (every solver
-starting at zero) from the label sums of the read that checked X, and L-BFGS's
-preconditioner bound (``ops``: the same chunk operation as a pass of its own, on the
-bound's strided rows only). A bad input makes ``merge`` return its ValueError (the
-one-line message of ``check_stats``), the later tasks then do nothing, and the client
-raises it. Only per-chunk summaries and the sums reach the client, never a chunk.
-The setup thus reads X once (plus the bound's rows), where checks and a first pass of
-their own read it twice.
+The solver's first requests (every solver starting at zero; L-BFGS's preconditioner
+bound) are thus answered by the read that checked X; a bad input raises the one-line
+message of ``check_stats`` on the client. Only per-chunk summaries reach the client,
+never a chunk. The setup is one level of tasks: no merge task on a worker whose result
+the others wait for, no first pass after the encoding.
 
 After the setup, an evaluation is one task per group of chunks on one worker
 (``chunk_groups``, ``group_partial``; see ``DaskChunks``).
@@ -32,10 +33,10 @@ import numpy as np
 
 from .._labels import class_weights, encode_chunk, total_weight
 from .._layout import ParamLayout
-from ..objective.chunked import _N_OUT, ChunkSpec, add_parts, chunk_partial
+from ..objective.chunked import add_parts, chunk_partial
 from ..objective.protocol import BOUND_MAX_DENSE, BOUND_MAX_ROWS
-from ..solvers import choose_solver
-from .chunks import check_stats, chunk_stats, column_scales, grad_at_zero
+from ..solvers import SKLEARN_SOLVERS, choose_solver
+from .chunks import check_stats, chunk_stats, column_scales, grad_at_zero, merge_bounds
 
 #: chunk results added per task of the tree reduction
 SPLIT_EVERY = 8
@@ -82,7 +83,7 @@ def group_partial(spec, op, xs, ys, ss, *args):
 
 
 def first_ops(spec, n, K, m):
-    """The ``(op, args)`` a solver asks for first, to fold into the setup's pass.
+    """The ``(op, args)`` a solver asks for first, answered by the setup's read.
 
     The arguments are those the solver passes (``hessian_bound()``'s defaults, theta =
     0); a result is used only when the solver asks for exactly those arguments, so a
@@ -98,6 +99,16 @@ def first_ops(spec, n, K, m):
     return ops
 
 
+def stats_options(spec, m):
+    """``chunk_stats``'s options for the setup's read of X (``m`` rows in all): the
+    moments for ``standardize``, the label sums for a zero start, the bound's strided
+    rows when the solver may be L-BFGS (by label with class weights)."""
+    lbfgs = SKLEARN_SOLVERS.get(spec.solver, spec.solver) in ("lbfgs", "auto")
+    bound = (min(1.0, BOUND_MAX_ROWS / max(m, 1)), BOUND_MAX_DENSE, spec.fit_intercept,
+             spec.class_weight is not None) if lbfgs and not spec.has_l1 else None
+    return {"with_moments": spec.standardize, "sums": spec.zero_start, "bound": bound}
+
+
 # ------------------------------------------------------------------ worker tasks
 def _unique_inverse(yc, return_inverse=True):
     """``np.unique(yc, return_inverse=True)``, without its sort for <= 2 numeric labels
@@ -110,88 +121,73 @@ def _unique_inverse(yc, return_inverse=True):
     return np.unique(yc, return_inverse=True)
 
 
-def _stats(Xc, yc, swc, offset, with_moments=False, sums=False):
-    return chunk_stats(Xc, yc, swc, offset, _unique_inverse, with_moments, sums)
+def stats(Xc, yc, swc, offset, opts):
+    """The setup's one task per chunk: ``chunk_stats`` with ``stats_options``."""
+    return chunk_stats(Xc, yc, swc, offset, _unique_inverse, **opts)
 
 
-def _merge(spec, n, columns, *stats):
-    """check_stats & co. on a worker: the setup's numbers, or the ValueError to raise."""
-    try:
-        classes, counts, wsums, m = check_stats(stats, columns)
-        cw = class_weights(spec.class_weight, classes, counts)
-        S = total_weight(wsums, cw)
-    except (ValueError, TypeError) as exc:
-        return exc
-    ops = first_ops(spec, n, len(classes), m)
-    # the loss and gradient at zero come from the stats' label sums (the read that
-    # checked X): the first pass reads only the bound's rows
-    g0 = [(args, grad_at_zero(stats, classes, cw, S, spec.fit_intercept))
-          for op, args in ops if op == "value_and_grad"]
-    return {"classes": classes, "cw": cw, "S": S, "m": m,
-            "ops": [(op, args) for op, args in ops if op != "value_and_grad"],
-            "g0": g0[0] if g0 else None, "scales": column_scales(stats, spec)}
+def merge(spec, n, columns, stats):
+    """The chunks' stats merged (``check_stats`` raises the first bad input).
+
+    Returns
+    -------
+    info : dict
+        ``classes``, ``cw`` (class weights or None), ``S``, ``m``, ``scales`` (the
+        ``ColumnScales`` of ``standardize=True``, else None).
+    known : dict
+        ``{op: (args, result)}``: the solver's first requests (``first_ops``) that the
+        stats answer, for ``ChunkedObjective.preload``.
+    """
+    classes, counts, wsums, m = check_stats(stats, columns)
+    cw = class_weights(spec.class_weight, classes, counts)
+    S = total_weight(wsums, cw)
+    known = {}
+    for op, args in first_ops(spec, n, len(classes), m):
+        if op == "value_and_grad":  # from the label sums of the read that checked X
+            known[op] = (args, grad_at_zero(stats, classes, cw, S, spec.fit_intercept))
+        elif all("bound" in s for s in stats if s["m"]):  # else the solver's own pass
+            known[op] = (args, merge_bounds(stats, classes, cw, len(classes) > 2))
+    return ({"classes": classes, "cw": cw, "S": S, "m": m,
+             "scales": column_scales(stats, spec)}, known)
 
 
-def _encode_y(info, yc):
-    if isinstance(info, Exception):
-        return None
-    classes, yc = info["classes"], np.asarray(yc)
+def encode_y(classes, yc):
+    """The chunk's labels as class indices (intp)."""
+    yc = np.asarray(yc)
     if len(classes) == 2 and yc.dtype.kind in "biuf":  # = searchsorted: y is in classes
         return (yc == classes[1]).astype(np.intp)
     return encode_chunk(yc, None, classes, None)[0]
 
 
-def _encode_s(info, yc, swc):
-    if isinstance(info, Exception):
-        return None
+def encode_s(classes, cw, yc, swc):
+    """The chunk's final weights: sample weights times class weights (float64)."""
     swc = np.ones(len(yc), dtype=np.float64) if swc is None else swc
-    return encode_chunk(yc, swc, info["classes"], info["cw"])[1]
-
-
-def _first_pass(info, n, fit_intercept, Xc, yc, sc):
-    if isinstance(info, Exception) or not info["ops"]:
-        return None
-    spec = ChunkSpec(n=n, n_classes=len(info["classes"]), fit_intercept=fit_intercept,
-                     S=info["S"], n_threads=1)
-    return chunk_partial(spec, "many", Xc, yc, sc, info["ops"])
+    return encode_chunk(yc, swc, classes, cw)[1]
 
 
 # ------------------------------------------------------------------ the client's side
-def setup(client, spec, futures, offsets, n, columns):
-    """Submit the setup's tasks over the chunks' futures ``(xf, yf, swf)`` and wait once.
+def setup(client, spec, futures, offsets, shape, columns):
+    """The setup on a ``distributed.Client``, over the chunks' futures
+    ``(xf, yf, swf)`` of X (``shape`` (m, n)): one map of ``stats``, one gather, the
+    merge here.
 
     Returns
     -------
-    info : dict
-        ``classes``, ``cw`` (class weights or None), ``S``, ``m``, ``ops``, ``scales``
-        (the ``ColumnScales`` of ``standardize=True``, else None).
-    known : dict
-        ``{op: (args, result)}`` of the passes folded in.
+    info, known : as ``merge``
     encoded : (list, list)
         The futures of the encoded labels and of the final weights (None each when
-        there are no weights) per chunk, held on the workers.
+        there are no weights) per chunk, on the workers (maybe still running).
     held : list
         Futures to keep alive with the chunks (the lineage of the encoded ones).
     """
     xf, yf, swf = futures
     C = len(xf)
-    stats = client.map(_stats, xf, yf, swf, offsets, [spec.standardize] * C,
-                       [spec.zero_start] * C, pure=False)
-    info = client.submit(_merge, spec, n, columns, *stats, pure=False)
-    infos = [info] * C
-    yi = client.map(_encode_y, infos, yf, pure=False)
-    weighted = any(s is not None for s in swf) or spec.class_weight is not None
-    s = client.map(_encode_s, infos, yf, swf, pure=False) if weighted else [None] * C
-    parts = client.map(_first_pass, infos, [n] * C, [spec.fit_intercept] * C, xf,
-                       yi, s, pure=False)
-    info_v, tops = client.gather([info, tree_futures(client, parts)])
-    if isinstance(info_v, Exception):
-        raise info_v
-    total = add_parts(*tops)
-    known, ends = {}, np.cumsum([_N_OUT[op] for op, _ in info_v["ops"]])
-    for (op, args), e in zip(info_v["ops"], ends):
-        if total is not None:
-            known[op] = (args, total[e - _N_OUT[op]:e])
-    if info_v["g0"] is not None:
-        known["value_and_grad"] = info_v["g0"]
-    return info_v, known, (yi, s), [info, *stats]
+    opts = stats_options(spec, shape[0])
+    parts = client.map(stats, xf, yf, swf, offsets, [opts] * C, pure=False)
+    info, known = merge(spec, shape[1], columns, client.gather(parts))
+    classes, cw = info["classes"], info["cw"]
+    yi = client.map(encode_y, [classes] * C, yf, pure=False)
+    weighted = any(w is not None for w in swf) or cw is not None
+    s = client.map(encode_s, [classes] * C, [cw] * C, yf, swf, pure=False) if weighted \
+        else [None] * C
+    return info, known, (yi, s), [*yf, *(w for w in swf if w is not None)]

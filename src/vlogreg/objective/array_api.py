@@ -259,7 +259,8 @@ class ArrayAPIObjective:
                                                    float(dsum), self.fit_intercept)
         return assemble_hessian(blocks, self.layout, self.alpha)
 
-    def hessian_bound(self, max_rows=BOUND_MAX_ROWS, max_dense=BOUND_MAX_DENSE, ridge=True):
+    def hessian_bound(self, max_rows=BOUND_MAX_ROWS, max_dense=BOUND_MAX_DENSE, ridge=True,
+                      theta=None):
         """As ``LogisticObjective.hessian_bound``, on a strided subsample brought to host."""
         step = max(1, -(-self.m // max_rows))
         Xs = to_numpy(self.X[::step, :])
@@ -268,7 +269,8 @@ class ArrayAPIObjective:
         sub = LogisticObjective(Xs, ys, to_numpy(self.s[::step]), alpha=self.alpha,
                                 fit_intercept=self.fit_intercept,
                                 n_classes=self.k if self.multinomial else 2)
-        return sub.hessian_bound(max_rows=max_rows, max_dense=max_dense, ridge=ridge)
+        return sub.hessian_bound(max_rows=max_rows, max_dense=max_dense, ridge=ridge,
+                                 theta=theta)
 
     def lipschitz(self, n_iter=8, seed=0):
         """Power-iteration estimate of the gradient's Lipschitz constant (see objective.logistic)."""

@@ -62,16 +62,17 @@ def _weight(obj, s):
     return float(obj.m) if s is None else float(np.sum(s, dtype=np.float64))
 
 
-def _op_bound(obj, s, frac, max_dense):
+def _op_bound(obj, s, frac, max_dense, theta=None):
     # The bound is a weighted mean of x x^T: average the chunks' own (normalised) bounds
     # with their weights S_c. A chunk samples about frac * m_c of its rows, strided the
     # way hessian_bound strides them. A chunk without weight adds zeros (exactly nothing).
+    # With theta: the sampled Hessian at theta (hessian_bound's theta), averaged alike.
     max_rows = max(1, int(np.ceil(frac * obj.m)))
     step = max(1, -(-obj.m // max_rows))
     if not _weight(obj, s) > 0 or (s is not None and not np.sum(s[::step]) > 0):
         p1 = obj.n + (1 if obj.fit_intercept else 0)
         return np.zeros((p1, p1) if p1 <= max_dense else p1), np.array(0.0)
-    P = obj.hessian_bound(max_rows=max_rows, max_dense=max_dense, ridge=False)
+    P = obj.hessian_bound(max_rows=max_rows, max_dense=max_dense, ridge=False, theta=theta)
     return P * _weight(obj, s), np.array(_weight(obj, s))
 
 
@@ -217,15 +218,17 @@ class ChunkedObjective:
         # Newton announced (expect("hessian")) that each value_and_grad is followed by
         # the Hessian at the same point: both come from one pass
         self._with_hessian = False
+        # L-BFGS announced (expect("hessian_bound", theta)) the sampled Hessian at the
+        # point of its next value_and_grad: it rides in that pass
+        self._next_bound = None
 
     def preload(self, known):
         """Results of the backend's setup pass, ``{op: (args, result)}``, kept for the
         solver: used when it asks for exactly those arguments (the same chunk sums, so
-        the same numbers), else dropped."""
-        if known:
-            self.n_evals += 1  # the setup's pass
-            # (the checks' pass, which also brought the loss+gradient at 0 along)
-            self.passes.add("validation")
+        the same numbers), else dropped. Counts the setup's pass (the checks' read of
+        X, which brought them along)."""
+        self.n_evals += 1
+        self.passes.add("validation")
         for op, (args, result) in known.items():
             if op == "bound":  # what hessian_bound takes: (bound, loss and gradient at 0)
                 fg = known.get("value_and_grad")
@@ -268,6 +271,8 @@ class ChunkedObjective:
         """The solver's next request (see ``Objective.expect``), folded into a pass."""
         if op == "value_and_grad":
             self._next_vg = np.array(theta, dtype=np.float64)
+        elif op == "hessian_bound":
+            self._next_bound = np.array(theta, dtype=np.float64)
         elif op == "hessian":
             self._with_hessian = True
         else:
@@ -282,9 +287,13 @@ class ChunkedObjective:
         """``(J, grad J)`` at the flat ``theta``: one pass, ``sum_c`` of the chunks'."""
         theta = np.asarray(theta, dtype=np.float64)
         fg = self._take("value_and_grad", theta)
+        at, self._next_bound = self._next_bound, None
         if fg is None and self._with_hessian:
             fg, (H,) = self._sum_many([("value_and_grad", (theta,)), ("hessian", (theta,))])
             self._known["hessian"] = (theta.copy(), (H,))
+        elif fg is None and at is not None and np.array_equal(at, theta):
+            fg, out = self._sum_many([("value_and_grad", (theta,)), self._bound_op(theta)])
+            self._known["bound_at"] = (theta.copy(), out)
         elif fg is None:
             fg = self._sum("value_and_grad", theta)
         f, g = fg
@@ -324,14 +333,33 @@ class ChunkedObjective:
         H[np.arange(self.n_coef), np.arange(self.n_coef)] += self.alpha
         return H
 
-    def hessian_bound(self, max_rows=BOUND_MAX_ROWS, max_dense=BOUND_MAX_DENSE, ridge=True):
+    def _bound_op(self, theta=None, max_rows=BOUND_MAX_ROWS, max_dense=BOUND_MAX_DENSE,
+                  rows=None):
+        """The chunk operation of ``hessian_bound`` (over ``rows`` rows, all by default)."""
+        frac = min(1.0, max_rows / max(self.m if rows is None else rows, 1))
+        return ("bound", (frac, max_dense) + (() if theta is None else (theta,)))
+
+    def hessian_bound(self, max_rows=BOUND_MAX_ROWS, max_dense=BOUND_MAX_DENSE, ridge=True,
+                      theta=None):
         """``X~^T diag(s) X~ / (4 S) + alpha I`` estimated from at most ~``max_rows`` rows.
 
         The weighted mean over chunks of ``LogisticObjective.hessian_bound`` on each
         chunk's strided rows: (p1, p1) when ``p1 <= max_dense``, else its diagonal.
+        ``theta`` (binary): the sampled Hessian at theta instead (see
+        ``LogisticObjective.hessian_bound``); announced with ``expect("hessian_bound",
+        theta)`` it came with the pass of ``value_and_grad(theta)``.
         """
         sub, rows = self.chunks.subset(max_rows)
-        bound = ("bound", (min(1.0, max_rows / max(rows, 1)), max_dense))
+        if theta is not None:
+            theta = np.asarray(theta, dtype=np.float64)
+            known = self._known.pop("bound_at", None)
+            if known is not None and np.array_equal(known[0], theta) and \
+                    max_rows == BOUND_MAX_ROWS and max_dense == BOUND_MAX_DENSE:
+                out = known[1]
+            else:  # a pass of its own, over every chunk (a chunk samples its rows)
+                (out,) = self._sum_many([self._bound_op(theta, max_rows, max_dense)])
+            return self._finish_bound(out, ridge)
+        bound = self._bound_op(None, max_rows, max_dense, rows)
         nxt, self._next_vg = self._next_vg, None
         if sub is self.chunks:
             # every chunk is read anyway: the pass also evaluates the loss and gradient
@@ -350,6 +378,10 @@ class ChunkedObjective:
                 self._known["value_and_grad"] = (at, fg)
         else:
             (out,) = self._sum_many([bound], sub, min(1.0, rows / max(self.m, 1)))
+        return self._finish_bound(out, ridge)
+
+    def _finish_bound(self, out, ridge):
+        """The chunks' summed ``(sum_c P_c S_c, sum_c S_c)``: their mean, plus alpha."""
         p1 = self.n + (1 if self.fit_intercept else 0)
         if out is None or not float(out[1]) > 0:  # no chunk with positive weight sampled
             return np.ones(p1)

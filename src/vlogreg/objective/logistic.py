@@ -372,7 +372,8 @@ class LogisticObjective:
         self.passes.add("hessian")
         return assemble_hessian(blocks, self.layout, self.alpha)
 
-    def hessian_bound(self, max_rows=BOUND_MAX_ROWS, max_dense=BOUND_MAX_DENSE, ridge=True):
+    def hessian_bound(self, max_rows=BOUND_MAX_ROWS, max_dense=BOUND_MAX_DENSE, ridge=True,
+                      theta=None):
         """A cheap SPD approximation of the Hessian, to precondition quasi-Newton solvers.
 
         The binary Hessian is ``X~^T diag(s a (1-a)) X~ / S + alpha I`` with
@@ -380,28 +381,40 @@ class LogisticObjective:
         estimated from at most ``max_rows`` evenly strided rows (a view: no copy of X).
         The multinomial loss gets the same matrix (factor 1/2) for every class.
 
-        ``ridge=False`` leaves out ``spd_ridge`` (a chunk's share, summed before it).
+        ``theta`` (binary loss only): the sampled rows' own curvature ``a (1-a)`` at
+        theta replaces its bound 1/4, i.e. the Hessian AT theta estimated from the same
+        rows, ``X~_s^T diag(s a (1-a)) X~_s / S_s + alpha I`` (no longer a bound; L-BFGS
+        re-whitens with it after its first step). ``ridge=False`` leaves out
+        ``spd_ridge`` (a chunk's share, summed before it).
 
         Returns
         -------
         ndarray (p1, p1) when ``p1 = n + fit_intercept <= max_dense``, else its diagonal
         (p1,) (Jacobi); p1 is per class for the multinomial loss.
         """
+        if theta is not None and self.multinomial:
+            raise ValueError("hessian_bound(theta=...) is the binary loss's Hessian; "
+                             "call it without theta for the multinomial bound.")
         step = max(1, -(-self.m // max_rows))
-        Xs = self.X[::step]
+        Xs = float64_rows(self.X[::step])
         self.passes.add("bound", Xs.shape[0] / max(self.m, 1))
         s = np.ones(self.m) if self.s is None else self.s.astype(np.float64)
         ss = s[::step]
-        scale = (0.25 if not self.multinomial else 0.5) / float(ss.sum())
+        if theta is None:  # the bound: every a (1 - a) at its maximum 1/4 (1/2 softmax)
+            scale = (0.25 if not self.multinomial else 0.5) / float(ss.sum())
+        else:
+            coef, intercept = self.unpack(np.asarray(theta, dtype=np.float64))
+            a = sigmoid(np.asarray(Xs @ coef).ravel() + intercept)
+            ss, scale = ss * (a * (1.0 - a)), 1.0 / float(ss.sum())
         p1 = self.n + (1 if self.fit_intercept else 0)
         if p1 <= max_dense:
-            G = weighted_gram(float64_rows(Xs), ss * scale, self.fit_intercept)
+            G = weighted_gram(Xs, ss * scale, self.fit_intercept)
             G[np.arange(self.n), np.arange(self.n)] += self.alpha
             return spd_ridge(G) if ridge else G
         if sp.issparse(Xs):
             d = np.asarray(Xs.multiply(Xs).T @ ss).ravel() * scale
         else:
-            d = (np.asarray(Xs, dtype=np.float64) ** 2).T @ ss * scale
+            d = (Xs ** 2).T @ ss * scale
         d = d + self.alpha
         if self.fit_intercept:
             d = np.append(d, scale * ss.sum())

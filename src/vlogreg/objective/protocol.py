@@ -119,11 +119,15 @@ class Objective(Protocol):
     def hessian(self, theta, curvature=None) -> np.ndarray:
         """The full Hessian (n_params, n_params) in theta's layout, one read of X."""
 
-    def hessian_bound(self, max_rows=BOUND_MAX_ROWS, max_dense=BOUND_MAX_DENSE, ridge=True):
+    def hessian_bound(self, max_rows=BOUND_MAX_ROWS, max_dense=BOUND_MAX_DENSE, ridge=True,
+                      theta=None):
         """A cheap SPD bound of the Hessian for preconditioning: the Gram matrix of a
         row subsample times 1/4 (1/2 multinomial) plus alpha; (p1, p1), or its diagonal
         (p1,) when ``p1 = n + fit_intercept > max_dense``. ``ridge=False`` leaves out
-        ``secondorder.spd_ridge`` (for a wrapper that maps the bound first)."""
+        ``secondorder.spd_ridge`` (for a wrapper that maps the bound first). ``theta``
+        (binary loss): the Hessian at theta from the same rows, their curvature
+        ``a (1 - a)`` in place of 1/4 (announced by ``expect("hessian_bound", theta)``,
+        a chunked objective computes it in the pass of ``value_and_grad(theta)``)."""
 
     def lipschitz(self, n_iter=8, seed=0) -> float:
         """An estimate of the gradient's Lipschitz constant (power iterations)."""
@@ -143,7 +147,9 @@ class Objective(Protocol):
         costly (chunked data) can fold it into the pass it makes now.
 
         ``expect("value_and_grad", theta)``: the next ``value_and_grad`` is at theta
-        (L-BFGS, just before ``hessian_bound()``). ``expect("hessian")``: from now on
+        (L-BFGS, just before ``hessian_bound()``). ``expect("hessian_bound", theta)``:
+        ``hessian_bound(theta=theta)`` follows the next ``value_and_grad(theta)``
+        (L-BFGS after its first step). ``expect("hessian")``: from now on
         every ``value_and_grad`` will be followed by ``hessian`` at the same point
         (Newton with a dense Hessian). In-memory objectives ignore hints; a hint never
         changes a result, only the number of passes.

@@ -174,8 +174,10 @@ class StandardizedObjective:
         H[np.arange(self.n_coef), np.arange(self.n_coef)] += self.alpha
         return H
 
-    def hessian_bound(self, max_rows=BOUND_MAX_ROWS, max_dense=BOUND_MAX_DENSE, ridge=True):
-        """The raw bound (per class, p1 x p1, or its diagonal) seen through T.
+    def hessian_bound(self, max_rows=BOUND_MAX_ROWS, max_dense=BOUND_MAX_DENSE, ridge=True,
+                      theta=None):
+        """The raw bound (per class, p1 x p1, or its diagonal) seen through T (with
+        ``theta``: the raw sampled Hessian at ``original(theta)``, seen alike).
 
         Dense: ``T1^T B T1`` with T1 one class's block of T. Diagonal: the standardized
         diagonal ``(B_jj - mu_j^2 B_bb) / sigma_j^2``, taking the sampled rows' mean of
@@ -183,8 +185,9 @@ class StandardizedObjective:
         """
         # the inner bound without its SPD ridge (in raw units, mapped through T it would
         # weigh (mu / sigma)^2 on the coefficients): added below, in standardized units
+        raw = None if theta is None else self.original(theta)
         B = np.array(self.inner.hessian_bound(max_rows=max_rows, max_dense=max_dense,
-                                              ridge=False), dtype=np.float64)
+                                              ridge=False, theta=raw), dtype=np.float64)
         n, idx = self.n, np.arange(self.n)
         if B.ndim == 2:
             T1 = np.eye(B.shape[0])

@@ -71,6 +71,12 @@ XFAIL = {
     "test_logisticregression_warns_with_n_jobs":
         "n_jobs has an effect in vlogreg (the threads of its loss+gradient kernel), so "
         "scikit-learn 1.9's FutureWarning that it has none would be false",
+    # ------------------------------------------------ where each solver stops
+    "test_scores_attribute_layout_elasticnet":
+        "at the test's tol=1e-3, vlogreg's path (warm-started along C) and its fits "
+        "from zero stop at different points below a gradient max-norm of 1e-3, and "
+        "their mean scores differ by up to 1.7e-3 relative (the test allows 1e-3); at "
+        "tol=1e-8 they agree to 4e-8 (the layout it checks: tests/test_cv.py)",
     # ------------------------------------------- scikit-learn's private machinery
     "test_logistic_cv_multinomial_score":
         "passes vlogreg's get_params() to scikit-learn's private _log_reg_scoring_path, "

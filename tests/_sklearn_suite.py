@@ -76,7 +76,8 @@ XFAIL = {
         "at the test's tol=1e-3, vlogreg's path (warm-started along C) and its fits "
         "from zero stop at different points below a gradient max-norm of 1e-3, and "
         "their mean scores differ by up to 1.7e-3 relative (the test allows 1e-3); at "
-        "tol=1e-8 they agree to 4e-8 (the layout it checks: tests/test_cv.py)",
+        "tol=1e-8 they agree to 4e-8 (tests/test_sklearn_users_code.py checks the "
+        "layout there)",
     # ------------------------------------------- scikit-learn's private machinery
     "test_logistic_cv_multinomial_score":
         "passes vlogreg's get_params() to scikit-learn's private _log_reg_scoring_path, "

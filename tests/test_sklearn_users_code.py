@@ -20,7 +20,7 @@ import sklearn.linear_model as sk
 from sklearn.datasets import load_iris, make_classification
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import get_scorer
-from sklearn.model_selection import GroupKFold
+from sklearn.model_selection import GroupKFold, StratifiedKFold, cross_val_score
 from sklearn.preprocessing import StandardScaler
 
 from vlogreg import LogisticRegression, LogisticRegressionCV
@@ -186,3 +186,20 @@ def test_cv_refit_with_liblinear_is_logistic_regressions_fit_at_c():
     # the fit itself: scikit-learn's optimum to what tol=1e-4 resolves
     ref = sk.LogisticRegression(C=1.0, fit_intercept=False, tol=1e-12).fit(X, y)
     np.testing.assert_allclose(cv.coef_, ref.coef_, rtol=1e-3)
+
+
+def test_legacy_elastic_net_scores_are_c_by_l1_ratio():
+    # scikit-learn's test_scores_attribute_layout_elasticnet at a tol where the fits
+    # agree (at its tol=1e-3 they agree only to where each stopped, tests/_sklearn_suite)
+    X, y = make_classification(n_samples=1000, random_state=0)
+    cv = StratifiedKFold(n_splits=5)
+    Cs, l1_ratios = [0.1, 1, 10], [0.1, 0.9]
+    kw = dict(solver="saga", tol=1e-8, max_iter=5000)
+    lrcv = LogisticRegressionCV(Cs=Cs, l1_ratios=l1_ratios, cv=cv, scoring="neg_log_loss",
+                                use_legacy_attributes=True, **kw).fit(X, y)
+    mean = lrcv.scores_[1].mean(axis=0)  # (n_cs, n_l1_ratios)
+    for i, C in enumerate(Cs):
+        for j, l1_ratio in enumerate(l1_ratios):
+            each = cross_val_score(LogisticRegression(C=C, l1_ratio=l1_ratio, **kw), X, y,
+                                   cv=cv, scoring="neg_log_loss").mean()
+            assert mean[i, j] == pytest.approx(each, rel=1e-6)

@@ -225,18 +225,25 @@ def run(copy, timeout=1200):
     """Run the copy with pytest in a fresh interpreter: ``(returncode, [Outcome], output)``.
 
     The interpreter imports the vlogreg of this process and this module as a plugin;
-    PYTEST_ADDOPTS is cleared so that the caller's options do not leak in.
+    the caller's PYTEST_ADDOPTS and xdist variables are left out. Two
+    pytest-xdist workers where it is installed (about a minute on 2 cores), else one.
     """
     import vlogreg
     here = Path(__file__).resolve().parent
     src = Path(vlogreg.__file__).resolve().parents[1]
     report = copy.parent / "outcomes.json"
-    env = {k: v for k, v in os.environ.items() if k != "PYTEST_ADDOPTS"}
+    # not the caller's pytest options, nor its xdist worker's identity
+    env = {k: v for k, v in os.environ.items()
+           if k != "PYTEST_ADDOPTS" and not k.startswith(("PYTEST_XDIST", "PYTEST_CURRENT"))}
+    # SCIPY_ARRAY_API=1: scikit-learn's array-API tests run (on NumPy, array-api-strict
+    # and torch's CPU where installed) instead of skipping, as in scikit-learn's CI
     env.update(PYTHONPATH=os.pathsep.join([str(src), str(here), env.get("PYTHONPATH", "")]),
-               MPLBACKEND="Agg", **{REPORT_ENV: str(report)})
+               MPLBACKEND="Agg", SCIPY_ARRAY_API="1", **{REPORT_ENV: str(report)})
     cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
            "-p", "sklearn.conftest", "-p", "_sklearn_suite", "-c", str(copy.parent /
            "pytest.ini"), "--rootdir", str(copy.parent), "-rfE", str(copy)]
+    if importlib.util.find_spec("xdist") is not None:  # two workers where pytest-xdist is
+        cmd[3:3] = ["-n", "2"]
     proc = subprocess.run(cmd, cwd=copy.parent, env=env, capture_output=True, text=True,
                           timeout=timeout)
     outcomes = [Outcome(**o) for o in json.loads(report.read_text())] \

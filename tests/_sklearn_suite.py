@@ -238,7 +238,10 @@ def run(copy, timeout=1200):
     # SCIPY_ARRAY_API=1: scikit-learn's array-API tests run (on NumPy, array-api-strict
     # and torch's CPU where installed) instead of skipping, as in scikit-learn's CI
     env.update(PYTHONPATH=os.pathsep.join([str(src), str(here), env.get("PYTHONPATH", "")]),
-               MPLBACKEND="Agg", SCIPY_ARRAY_API="1", **{REPORT_ENV: str(report)})
+               MPLBACKEND="Agg", SCIPY_ARRAY_API="1", **{REPORT_ENV: str(report)},
+               # no bytecode cache written next to scikit-learn's files (pytest's
+               # assert-rewritten conftest): site-packages is left as it was
+               PYTHONDONTWRITEBYTECODE="1")
     cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
            "-p", "sklearn.conftest", "-p", "_sklearn_suite", "-c", str(copy.parent /
            "pytest.ini"), "--rootdir", str(copy.parent), "-rfE", str(copy)]

@@ -69,7 +69,8 @@ class LogisticRegressionCV(LogisticRegression):
         As in ``LogisticRegression`` (``n_jobs``: threads of the loss+gradient).
     refit : bool, default=True
         Refit on all the data at the best C (and l1_ratio), from the folds' mean
-        solution; else average the folds' best coefficients.
+        solution (from zero for "liblinear", as scikit-learn's); else average the
+        folds' best coefficients.
     use_legacy_attributes : bool, default="warn"
         scikit-learn 1.9's switch: True (and "warn", with its FutureWarning) keeps the
         dict attributes, False gives the arrays of scikit-learn 1.10.
@@ -96,8 +97,7 @@ class LogisticRegressionCV(LogisticRegression):
         None where the fits ran one model at a time.
     """
 
-    # score's sample_weight is the scorer's (routed to it), not consumed by score itself:
-    # scikit-learn's request, so an unrequested sample_weight is its routing error
+    # score's sample_weight is only the scorer's (scikit-learn's request, and routing error)
     __metadata_request__score = {"sample_weight": metadata_routing.UNUSED}
 
     def __init__(self, *, Cs=10, l1_ratios="warn", fit_intercept=True, cv=None, dual=False,
@@ -225,8 +225,7 @@ class LogisticRegressionCV(LogisticRegression):
         self
         """
         penalty, l1_ratios, scoring, legacy = self._settings()
-        split_params, weigh_scores = routed_metadata(self, "fit", sample_weight,
-                                                       params)
+        split_params, weigh_scores = routed_metadata(self, "fit", sample_weight, params)
         name = type(self).__name__
         data = prepare_grid_data(X, y, sample_weight, class_weight=None,
                                  fit_intercept=self.fit_intercept, estimator=name)

@@ -108,7 +108,7 @@ def test_bad_parameter_raises_value_error_naming_it(params, name):
 def test_l1_ratio_without_elasticnet_warns():
     X, y = make_classification(n_samples=30, n_features=4, random_state=0)
     with pytest.warns(UserWarning, match="l1_ratio"), \
-            pytest.warns(FutureWarning, match="penalty='l2' is deprecated"):
+            pytest.warns(FutureWarning, match="'penalty' was deprecated.*penalty='l2'"):
         LogisticRegression(penalty="l2", l1_ratio=0.5).fit(X, y)
 
 

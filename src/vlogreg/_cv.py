@@ -17,9 +17,11 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import get_scorer
 from sklearn.model_selection import check_cv
+from sklearn.utils import metadata_routing
 from sklearn.utils.class_weight import compute_class_weight
 
-from ._cvscores import DIRECT, direct_scores, fold_scorer, heldout_scores
+from ._cvscores import (DIRECT, direct_scores, fold_scorer, heldout_scores,
+                        metadata_router, routed_metadata)
 from ._estimator import LogisticRegression
 from ._kernels.threads import fit_threads
 from ._params import _check_params, _seed
@@ -30,7 +32,8 @@ _LEGACY_MSG = (
     "The fitted attributes of {} will be simplified in scikit-learn 1.10 to remove "
     "redundancy. Set `use_legacy_attributes=False` to enable the new behavior now, or set "
     "it to `True` to silence this warning during the transition period while keeping the "
-    "deprecated behavior for the time being.")
+    "deprecated behavior for the time being. The default value of use_legacy_attributes "
+    "will change from True to False in scikit-learn 1.10.")
 
 
 class LogisticRegressionCV(LogisticRegression):
@@ -66,7 +69,8 @@ class LogisticRegressionCV(LogisticRegression):
         As in ``LogisticRegression`` (``n_jobs``: threads of the loss+gradient).
     refit : bool, default=True
         Refit on all the data at the best C (and l1_ratio), from the folds' mean
-        solution; else average the folds' best coefficients.
+        solution (from zero for "liblinear", as scikit-learn's); else average the
+        folds' best coefficients.
     use_legacy_attributes : bool, default="warn"
         scikit-learn 1.9's switch: True (and "warn", with its FutureWarning) keeps the
         dict attributes, False gives the arrays of scikit-learn 1.10.
@@ -92,6 +96,9 @@ class LogisticRegressionCV(LogisticRegression):
         preconditioner's row sample and the held-out scores; the refit's are its own.
         None where the fits ran one model at a time.
     """
+
+    # score's sample_weight is only the scorer's (scikit-learn's request, and routing error)
+    __metadata_request__score = {"sample_weight": metadata_routing.UNUSED}
 
     def __init__(self, *, Cs=10, l1_ratios="warn", fit_intercept=True, cv=None, dual=False,
                  penalty="deprecated", scoring="warn", solver="lbfgs", tol=1e-4,
@@ -133,6 +140,10 @@ class LogisticRegressionCV(LogisticRegression):
             raise ValueError(f"{name}: l1_ratios={l1_ratios!r} is not valid; use a "
                              f"non-empty list of numbers in [0, 1] (0 for L2, 1 for L1).")
         if self.penalty == "deprecated":
+            if self.l1_ratios is None:  # explicitly: scikit-learn 1.9 deprecates it
+                warn("'l1_ratios=None' was deprecated in scikit-learn 1.8 and will be an "
+                     "error in 1.10. Use a list of values in [0, 1] instead, e.g. "
+                     "l1_ratios=(0,) for the L2 penalty None means now.", FutureWarning)
             if l1_ratios is None or np.all(np.asarray(l1_ratios) == 0):
                 penalty = "l2"
             elif np.all(np.asarray(l1_ratios) == 1):
@@ -183,6 +194,14 @@ class LogisticRegressionCV(LogisticRegression):
     def _scorer(self, scoring):
         return get_scorer("accuracy" if scoring is None else scoring)
 
+    def _get_scorer(self):
+        """The scorer of ``scoring`` (accuracy for None and "warn"), as scikit-learn's."""
+        return self._scorer(None if self.scoring == "warn" else self.scoring)
+
+    def get_metadata_routing(self):
+        """scikit-learn's metadata routing (``vlogreg._cvscores.metadata_router``)."""
+        return metadata_router(self)
+
     # ------------------------------------------------------------------- fit
     def fit(self, X, y, sample_weight=None, **params):
         """Fit every fold x C (x l1_ratio) model, choose by the mean score, refit.
@@ -196,13 +215,17 @@ class LogisticRegressionCV(LogisticRegression):
         sample_weight : array-like (m,), optional
             Training weights, and the scorer's weights on each fold's test rows.
         **params
-            Passed to the splitter's ``split`` (e.g. ``groups``).
+            With scikit-learn's metadata routing on (``sklearn.set_config(
+            enable_metadata_routing=True)``), routed as there: to the splitter's
+            ``split`` (e.g. ``groups``) and to the scorer that requests them; without
+            it, a one-line error (as scikit-learn).
 
         Returns
         -------
         self
         """
         penalty, l1_ratios, scoring, legacy = self._settings()
+        split_params, weigh_scores = routed_metadata(self, "fit", sample_weight, params)
         name = type(self).__name__
         data = prepare_grid_data(X, y, sample_weight, class_weight=None,
                                  fit_intercept=self.fit_intercept, estimator=name)
@@ -230,7 +253,7 @@ class LogisticRegressionCV(LogisticRegression):
         cv = check_cv(self.cv, y_lab, classifier=True)
         # the splitters read X's length only: a stand-in where X is not in memory
         folds = list(cv.split(Xv if data.backend is None else
-                              np.empty((len(y_lab), 0)), y_lab, **params))
+                              np.empty((len(y_lab), 0)), y_lab, **split_params))
         Cs = check_cs(self.Cs, name)
         ratios = [None] if l1_ratios is None else list(l1_ratios)
         # the l1_ratios count only with the elastic net (scikit-learn: an explicit
@@ -253,9 +276,11 @@ class LogisticRegressionCV(LogisticRegression):
         paths = np.stack([g.coefs for g in grids], axis=1)
         n_iter = np.stack([g.n_iter for g in grids], axis=1)
         if data.backend is None:
-            scores = self._fold_scores(paths, folds, Xv, y_lab, sample_weight, scoring)
+            scores = self._fold_scores(paths, folds, Xv, y_lab,
+                                       sample_weight if weigh_scores else None, scoring)
         else:  # held-out decision values in one pass where X lives
-            scores = self._backend_scores(data, paths, folds, y_lab, sw_user, scoring)
+            scores = self._backend_scores(data, paths, folds, y_lab,
+                                          sw_user if weigh_scores else None, scoring)
         self.passes_ = grid_passes(data, grids)
         self.Cs_ = Cs
         self._set_attributes(paths, n_iter, scores, folds, ratios, l1_of, legacy,
@@ -347,7 +372,9 @@ class LogisticRegressionCV(LogisticRegression):
             best = np.unravel_index(np.argmax(s0.sum(axis=0)), s0.shape[1:])
             C_, l1_ratio_ = self.Cs_[best[0]], ratios[best[1]]
             init = cp[:, :, best[0], best[1], :].mean(axis=1)  # (k, n_dof)
-            if binary and l1_of[best[1]] == 0 and data is not None:
+            if self.solver == "liblinear":  # no warm start there: scikit-learn's refit
+                init = None                 # is LogisticRegression's fit, and so is ours
+            if binary and l1_of[best[1]] == 0 and data is not None and init is not None:
                 coef, intercept, self.converged_ = self._refit_batched(data, C_, init[0])
             else:
                 coef, intercept, self.converged_ = self._refit(
@@ -384,15 +411,17 @@ class LogisticRegressionCV(LogisticRegression):
 
     def _refit(self, C, l1_ratio, init, class_weight, X, y, sample_weight):
         """``LogisticRegression(C, l1_ratio).fit`` on all the data from ``init`` (k,
-        n_dof): ``(coef (k, n), intercept (k,), converged)``."""
-        n, k = self.n_features_in_, init.shape[0]
+        n_dof; None: from zero): ``(coef (k, n), intercept (k,), converged)``."""
+        n = self.n_features_in_
         est = LogisticRegression(
             C=C, l1_ratio=l1_ratio, tol=self.tol, max_iter=self.max_iter,
             class_weight=class_weight, solver=self.solver, n_jobs=self.n_jobs,
             fit_intercept=self.fit_intercept, random_state=self.random_state,
-            warm_start=True, verbose=max(0, self.verbose - 1))
-        est.coef_ = init[:, :n].copy()
-        est.intercept_ = init[:, n].copy() if self.fit_intercept else np.zeros(k)
+            warm_start=init is not None, verbose=max(0, self.verbose - 1))
+        if init is not None:
+            est.coef_ = init[:, :n].copy()
+            est.intercept_ = init[:, n].copy() if self.fit_intercept else \
+                np.zeros(init.shape[0])
         est.fit(X, y, sample_weight)
         return (np.asarray(est.coef_, dtype=np.float64),
                 np.asarray(est.intercept_, dtype=np.float64), est.converged_)
@@ -414,8 +443,10 @@ class LogisticRegressionCV(LogisticRegression):
         return (w[:, :n].copy(), w[:, n].copy() if self.fit_intercept else np.zeros(1),
                 converged)
 
-    def score(self, X, y, sample_weight=None):
-        """The ``scoring`` metric (accuracy when None) of the fitted model on (X, y)."""
-        scoring = None if self.scoring == "warn" else self.scoring
-        kw = {} if sample_weight is None else {"sample_weight": sample_weight}
-        return self._scorer(scoring)(self, X, y, **kw)
+    def score(self, X, y, sample_weight=None, **params):
+        """The ``scoring`` metric (accuracy when None) of the fitted model on (X, y);
+        ``sample_weight`` reaches the scorer as in scikit-learn (routed where metadata
+        routing is on)."""
+        _, weigh = routed_metadata(self, "score", sample_weight, params)
+        kw = {"sample_weight": sample_weight} if weigh else {}
+        return self._get_scorer()(self, X, y, **kw)

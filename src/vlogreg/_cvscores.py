@@ -1,7 +1,9 @@
 """Scores of every fold x C model of ``LogisticRegressionCV`` on its fold's test rows,
 computed here for accuracy and log-loss (the scorers' formulas) from one product per
 chunk of test rows for all the Cs at once, instead of one scorer call per model; and any
-other scikit-learn scorer on decision values computed where X lives (``heldout_scores``).
+other scikit-learn scorer on decision values computed where X lives (``heldout_scores``);
+and scikit-learn's metadata routing of ``LogisticRegressionCV`` (what reaches the
+splitter and the scorer).
 """
 
 from __future__ import annotations
@@ -14,6 +16,9 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.metrics import make_scorer
+from sklearn.utils.metadata_routing import (MetadataRouter, MethodMapping,
+                                            _raise_for_params, _routing_enabled,
+                                            process_routing)
 
 from . import _predict
 from ._kernels.threads import blas_single_thread
@@ -203,3 +208,35 @@ def heldout_scores(scorer, paths, folds, heldout, y, sample_weight, classes):
             model = HeldOutModel(classes, z[:, 0] if k == 1 else z)
             out[i, j // nC, j % nC] = scorer(model, rows, y[te], **kw)
     return out
+
+
+def metadata_router(est):
+    """scikit-learn's ``LogisticRegressionCV`` routing for ``est``: ``fit``'s extra
+    parameters go to the splitter's ``split`` (e.g. ``groups``); ``fit``'s and ``score``'s
+    to the scorer (``est._get_scorer()``) where it requests them
+    (``set_score_request(sample_weight=True)``)."""
+    return (MetadataRouter(owner=est).add_self_request(est)
+            .add(splitter=est.cv,
+                 method_mapping=MethodMapping().add(caller="fit", callee="split"))
+            .add(scorer=est._get_scorer(),
+                 method_mapping=MethodMapping().add(caller="score", callee="score")
+                 .add(caller="fit", callee="score")))
+
+
+def routed_metadata(est, method, sample_weight, params):
+    """``(parameters for the splitter's split, whether the scorer gets sample_weight)``
+    of ``est.<method>(X, y, sample_weight, **params)`` by scikit-learn's rules: with
+    metadata routing on, as routed; without it, extra parameters are scikit-learn's
+    one-line error and the scorer gets the weights when there are any."""
+    _raise_for_params(params, est, method)
+    if not _routing_enabled():
+        return {}, sample_weight is not None
+    if sample_weight is not None:  # (None would be an unrouted argument of score)
+        params = dict(params, sample_weight=sample_weight)
+    routed = process_routing(est, method, **params)
+    others = set(routed.scorer.score) - {"sample_weight"}
+    if others:
+        raise ValueError(f"{type(est).__name__}: the scorer requests {sorted(others)}; "
+                         f"vlogreg passes only sample_weight to a scorer.")
+    split = routed.splitter.split if method == "fit" else {}
+    return split, routed.scorer.score.get("sample_weight") is not None

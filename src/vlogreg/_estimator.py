@@ -33,7 +33,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from . import _predict
 from ._arrays import to_numpy
-from ._params import _check_params, _penalty_warnings, _seed
+from ._params import _check_params, _penalty_warnings, _seed, sklearn_convergence_lead
 from ._resume import check_resume
 from ._spec import FitSpec, resolve_penalty
 from ._warnings import warn
@@ -287,11 +287,12 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             return
         if not result.converged and result.message != "stopped by callback":
             others = " or ".join(repr(o) for o in ("newton", "lbfgs") if o != self.solver_)
-            warn(f"solver={self.solver_!r} did not converge in {result.n_iter} iterations "
-                 f"(gradient max-norm {result.grad_norm:.2e} > tol={result.tol:.2g}; "
-                 f"{result.message}). Scale the features (e.g. sklearn.preprocessing."
-                 f"StandardScaler), raise max_iter, or try solver={others}.",
-                 ConvergenceWarning)
+            lead = sklearn_convergence_lead(self.solver, result.n_iter, self.max_iter)
+            warn(f"{lead + ' ' if lead else ''}solver={self.solver_!r} did not converge in "
+                 f"{result.n_iter} iterations (gradient max-norm {result.grad_norm:.2e} > "
+                 f"tol={result.tol:.2g}; {result.message}). Scale the features (e.g. "
+                 f"sklearn.preprocessing.StandardScaler), raise max_iter, or try "
+                 f"solver={others}.", ConvergenceWarning)
 
     def _numpy_attributes(self):
         """``(coef_, intercept_)`` as dense NumPy arrays, whatever ``sparsify`` or
@@ -361,6 +362,13 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         """Log of ``predict_proba``, from z directly: finite for every finite z."""
         check_is_fitted(self)
         return self._rows(X, _predict.log_proba, len(self.classes_))
+
+    def _predict_proba_lr(self, X):
+        """One-vs-rest probability estimates (m, K): ``sigmoid(z_k)`` normalized per row
+        (scikit-learn's ``LinearClassifierMixin._predict_proba_lr``); ``predict_proba``
+        gives the fitted multinomial model's."""
+        check_is_fitted(self)
+        return self._rows(X, _predict.ovr_proba, len(self.classes_))
 
     def predict(self, X):
         """Predicted class labels, shape (m,)."""

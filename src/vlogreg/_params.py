@@ -80,27 +80,52 @@ def _check_params(est):
 
 
 def _penalty_warnings(est):
-    """scikit-learn 1.9's warnings about ``penalty``, ``l1_ratio`` and ``C``, word for
-    word in meaning (categories and conditions are the same)."""
+    """scikit-learn 1.9's warnings about ``penalty``, ``l1_ratio`` and ``C``: the same
+    categories and conditions, and scikit-learn's first sentence word for word (users'
+    filters match it), then vlogreg's detail."""
     p, r = est.penalty, est.l1_ratio
     if p == "deprecated" and r is None:
-        warn("l1_ratio=None is deprecated (as in scikit-learn 1.8+): use 0 <= l1_ratio <= 1 "
-             "(0 for the L2 penalty it means now).", FutureWarning)
-    if p != "deprecated":
-        warn(f"penalty={p!r} is deprecated (as in scikit-learn 1.8+) and still honoured; "
-             f"leave penalty at its default and use l1_ratio and C: l1_ratio=0 for 'l2', "
-             f"1 for 'l1', between 0 and 1 for 'elasticnet', C=np.inf for None.",
+        warn("'l1_ratio=None' was deprecated in scikit-learn 1.8 and will be an error in "
+             "1.10. Use 0 <= l1_ratio <= 1 instead (0 for the L2 penalty None means now).",
              FutureWarning)
+    if p != "deprecated":
+        warn(f"'penalty' was deprecated in scikit-learn 1.8 and will be removed in 1.10 "
+             f"(penalty={p!r} is still honoured). To avoid this warning, leave 'penalty' "
+             f"at its default and use 'l1_ratio' and 'C': l1_ratio=0 for 'l2', 1 for "
+             f"'l1', between 0 and 1 for 'elasticnet', C=np.inf for None.", FutureWarning)
     penalty = resolve_penalty(p, est.C, r)
     if penalty != "elasticnet" and r is not None and 0 < r < 1:
-        warn(f"l1_ratio={r!r} is only used with penalty='elasticnet'; it is ignored with "
-             f"penalty={penalty!r}.")
+        warn(f"l1_ratio parameter is only used when penalty is 'elasticnet'. Got "
+             f"(penalty={penalty}): l1_ratio={r!r} is ignored.")
     if (p == "l2" and r != 0) or (p == "l1" and r != 1):
-        warn(f"Inconsistent values: penalty={p!r} with l1_ratio={r!r}; penalty={p!r} wins. "
+        warn(f"Inconsistent values: penalty={p} with l1_ratio={r}. penalty={p!r} wins; "
              f"penalty is deprecated: set l1_ratio only.")
     if p is None and est.C != 1.0:
-        warn(f"penalty=None ignores C={est.C!r} (and l1_ratio): the fit is unpenalized; "
-             f"use C=np.inf for no penalty, or a penalty for C to matter.")
+        warn(f"Setting penalty=None will ignore the C and l1_ratio parameters: C={est.C!r} "
+             f"is ignored and the fit is unpenalized; use C=np.inf for no penalty, or a "
+             f"penalty for C to matter.")
+
+
+# scikit-learn's first sentence of the ConvergenceWarning of each of its solvers: a user's
+# filter on it (warnings.filterwarnings("ignore", message="lbfgs failed to converge"),
+# which matches the message's start) catches vlogreg's warning for the same solver name
+_SKLEARN_CONVERGENCE = {
+    "lbfgs": "lbfgs failed to converge after {n_iter} iteration(s).",
+    "newton-cg": "newton-cg failed to converge. Increase the number of iterations.",
+    "newton-cholesky": "Newton solver did not converge after {n_iter} iterations.",
+    "sag": "The max_iter was reached which means the coef_ did not converge.",
+    "saga": "The max_iter was reached which means the coef_ did not converge.",
+    "liblinear": "Liblinear failed to converge, increase the number of iterations.",
+}
+
+
+def sklearn_convergence_lead(solver, n_iter, max_iter):
+    """scikit-learn's first sentence for a fit with the scikit-learn solver name
+    ``solver`` that stopped unconverged after ``n_iter`` iterations, or "" (vlogreg's own
+    names, "auto", and sag's sentence where max_iter was not what stopped it)."""
+    if solver in ("sag", "saga") and n_iter < max_iter:
+        return ""
+    return _SKLEARN_CONVERGENCE.get(solver, "").format(n_iter=n_iter)
 
 
 def _seed(random_state):

@@ -51,6 +51,18 @@ def proba(z):
     return xp.exp(_log_softmax(xp, z))
 
 
+def ovr_proba(z):
+    """One-vs-rest ``P(class)``, shape (m, K): each class's ``sigmoid(z_k)``, the row
+    normalized to sum 1 (scikit-learn's ``_predict_proba_lr``, liblinear's estimate);
+    two classes: the same as ``proba``. Not the multinomial model's probabilities,
+    which are ``proba``'s softmax."""
+    xp = namespace(z)
+    if z.ndim == 1:
+        return proba(z)
+    p = _sigmoid(xp, z)
+    return p / xp.sum(p, axis=1, keepdims=True)
+
+
 def label_index(z):
     """Index of the predicted class, shape (m,): ``z > 0`` for two classes, else the
     first class of largest ``z`` (ties go to the lower index, as ``argmax``)."""

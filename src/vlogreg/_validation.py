@@ -25,7 +25,8 @@ def nonfinite_message(name, place, value, count):
     """The one message for a NaN or inf: what, where (``place``), how many, the fix."""
     what = "NaN" if np.isnan(value) else ("inf" if value > 0 else "-inf")
     more = f" ({count} non-finite values in all)" if count > 1 else ""
-    return f"{name} contains {what} at {place}{more}; " + _FIX_NONFINITE
+    # "Input X contains NaN": scikit-learn's words, which users' code matches
+    return f"Input {name} contains {what} at {place}{more}; " + _FIX_NONFINITE
 
 
 def cell(row, col, columns=None, rows_are="row"):

@@ -20,8 +20,15 @@ from sklearn.model_selection import check_cv
 from sklearn.utils import metadata_routing
 from sklearn.utils.class_weight import compute_class_weight
 
-from ._cvscores import (DIRECT, direct_scores, fold_scorer, heldout_scores,
-                        metadata_router, routed_metadata)
+from ._cvscores import (
+    DIRECT,
+    direct_scores,
+    fold_scorer,
+    heldout_scores,
+    metadata_router,
+    model_scores,
+    routed_metadata,
+)
 from ._estimator import LogisticRegression
 from ._kernels.threads import fit_threads
 from ._params import _check_params, _seed
@@ -325,23 +332,10 @@ class LogisticRegressionCV(LogisticRegression):
             return direct_scores(scoring, paths, folds, X, np.searchsorted(
                 self.classes_, y), sample_weight, self.fit_intercept,
                 fit_threads(self.n_jobs))
-        scorer = fold_scorer(self._scorer(scoring), self.classes_)
-        classes = self.classes_
-        sw = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
         model = LogisticRegression(fit_intercept=self.fit_intercept)
-        model.classes_, model.n_features_in_ = classes, X.shape[1]
-        n = X.shape[1]
-        out = np.empty(paths.shape[:3])
-        for i, (_, te) in enumerate(folds):
-            kw = {} if sw is None else {"sample_weight": sw[te]}
-            Xt, yt = X[te], y[te]
-            for j in range(paths.shape[1]):
-                for c in range(paths.shape[2]):
-                    w = paths[i, j, c]
-                    model.coef_ = w[:, :n]
-                    model.intercept_ = w[:, n] if self.fit_intercept else np.zeros(len(w))
-                    out[i, j, c] = scorer(model, Xt, yt, **kw)
-        return out
+        model.classes_, model.n_features_in_ = self.classes_, X.shape[1]
+        return model_scores(fold_scorer(self._scorer(scoring), self.classes_), model, paths,
+                            folds, X, y, sample_weight)
 
     def _set_attributes(self, paths, n_iter, scores, folds, ratios, l1_of, legacy, penalty,
                         class_weight, X, y, sample_weight, data=None):

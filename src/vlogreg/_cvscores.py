@@ -16,9 +16,13 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.metrics import make_scorer
-from sklearn.utils.metadata_routing import (MetadataRouter, MethodMapping,
-                                            _raise_for_params, _routing_enabled,
-                                            process_routing)
+from sklearn.utils.metadata_routing import (
+    MetadataRouter,
+    MethodMapping,
+    _raise_for_params,
+    _routing_enabled,
+    process_routing,
+)
 
 from . import _predict
 from ._kernels.threads import blas_single_thread
@@ -190,6 +194,25 @@ class HeldOutModel(ClassifierMixin, BaseEstimator):
 
     def predict(self, X):
         return _predict.labels(self._z(X), self.classes)
+
+
+def model_scores(scorer, model, paths, folds, X, y, sample_weight):
+    """scores (n_folds, n_l1, n_cs) of any scorer called per model on its fold's test rows
+    of X (in memory), as scikit-learn's ``_log_reg_scoring_path`` calls it; ``model``: an
+    unfitted ``LogisticRegression`` whose coefficients are set to each model's in turn."""
+    sw = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
+    n, fit_intercept = X.shape[1], model.fit_intercept
+    out = np.empty(paths.shape[:3])
+    for i, (_, te) in enumerate(folds):
+        kw = {} if sw is None else {"sample_weight": sw[te]}
+        Xt, yt = X[te], y[te]
+        for j in range(paths.shape[1]):
+            for c in range(paths.shape[2]):
+                w = paths[i, j, c]
+                model.coef_ = w[:, :n]
+                model.intercept_ = w[:, n] if fit_intercept else np.zeros(len(w))
+                out[i, j, c] = scorer(model, Xt, yt, **kw)
+    return out
 
 
 def heldout_scores(scorer, paths, folds, heldout, y, sample_weight, classes):

@@ -72,6 +72,18 @@ _row_models64 = _make_row_models(exp_neg64, log1p64)
 _row_models32 = _make_row_models(exp_neg32, log1p32)
 
 
+@njit(fastmath={"reassoc", "contract"}, error_model="numpy", cache=True, inline="always")
+def _row_z(z, b, data, indices, indptr, i, W):
+    """``z = b + x_i W`` (K,) for CSR row i: one contiguous W row per non-zero."""
+    for k in range(z.shape[0]):
+        z[k] = b[k]
+    for p in range(indptr[i], indptr[i + 1]):
+        x = np.float64(data[p])
+        wj = W[indices[p]]
+        for k in range(z.shape[0]):
+            z[k] += x * wj[k]
+
+
 @njit(parallel=True, fastmath={"reassoc", "contract"}, error_model="numpy", cache=True,
       nogil=True)
 def kcol_csr(data, indices, indptr, W, b, y, sw, fold, exclude, G, g_rest, gb_parts,
@@ -102,13 +114,7 @@ def kcol_csr(data, indices, indptr, W, b, y, sw, fold, exclude, G, g_rest, gb_pa
         lacc = np.zeros(K, np.float64)
         gacc = np.zeros(K, np.float64)
         for i in range(r0, r1):
-            for k in range(K):
-                z[k] = b[k]
-            for p in range(indptr[i], indptr[i + 1]):
-                x = np.float64(data[p])
-                wj = W[indices[p]]
-                for k in range(K):
-                    z[k] += x * wj[k]
+            _row_z(z, b, data, indices, indptr, i, W)
             if single:
                 _row_models32(z, e, dz, y[i], sw[i], fold[i], exclude, lacc, gacc)
             else:
@@ -142,13 +148,7 @@ def diag_csr(data, indices, indptr, W, b, sw, fold, exclude, D, d_rest, dsum_par
         d = np.empty(K, np.float64)
         dacc = np.zeros(K, np.float64)
         for i in range(r0, r1):
-            for k in range(K):
-                z[k] = b[k]
-            for p in range(indptr[i], indptr[i + 1]):
-                x = np.float64(data[p])
-                wj = W[indices[p]]
-                for k in range(K):
-                    z[k] += x * wj[k]
+            _row_z(z, b, data, indices, indptr, i, W)
             for k in range(K):
                 e = exp_neg64(-abs(z[k]))
                 w = sw[i] if fold[i] != exclude[k] else 0.0

@@ -107,12 +107,11 @@ def test_float32_fused_tracks_float64_fused_on_the_same_values():
 
 
 def test_tile_plan_fused_tiles_share_the_two_sweep_tiles_bytes():
-    # fused (float64): two tiles live at once, together no more than one two-sweep
-    # tile's TILE_BYTES (above the floor of 64 rows); two sweeps (float32): one tile
+    # fused (both dtypes): two tiles live at once, together no more than one two-sweep
+    # tile's TILE_BYTES (above the floor of 64 rows)
     for n in (10, 100, 300):
-        R64, fuse64 = tile_plan(n, 8)
-        R32, fuse32 = tile_plan(n, 4)
-        assert fuse64 and not fuse32
-        assert R64 % 64 == 0 and R32 % 64 == 0
-        assert R64 == 64 or 2 * R64 * n * 8 <= numba_fortran.TILE_BYTES
-        assert R32 == 64 or R32 * n * 4 <= numba_fortran.TILE_BYTES
+        for itemsize in (8, 4):
+            R, fuse = tile_plan(n, itemsize)
+            assert fuse
+            assert R % 64 == 0
+            assert R == 64 or 2 * R * n * itemsize <= numba_fortran.TILE_BYTES

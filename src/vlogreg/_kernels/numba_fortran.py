@@ -9,12 +9,12 @@ tiles of ``R`` rows x all columns, sized to stay in L2 between its two products:
     dw_j    += X[tile, j] . dz[tile]         (eight columns at a time: one read of dz)
 
 X is read from memory once per pass; the second product re-reads the tile from L2.
-Two schedules (``tile_plan`` picks one by dtype):
+Two schedules (``tile_plan`` picks one by dtype, ``FUSE_ITEMSIZES``):
 
-- *fused* (float64): one sweep over the columns does the ``dw`` products of tile t
+- *fused* (float64 and float32): one sweep over the columns does the ``dw`` products of tile t
   (from L2) and the ``z`` products of tile t + 1 (from memory), so every sweep streams
   new data while it re-reads the old; two tiles live in L2, each a quarter of it;
-- *two sweeps* (float32): ``z`` of tile t while tile t + 1 is prefetched into L2, then
+- *two sweeps* (kept for comparison, ``benchmarks/kernel_ab.py``): ``z`` of tile t while tile t + 1 is prefetched into L2, then
   ``dw`` of tile t; one tile of half the L2.
 
 Chunks of rows and their fixed-order sum are those of ``numba_binary``: results are
@@ -36,7 +36,7 @@ from .numba_common import LINE, _elementwise, l2_bytes
 #: slower. The fused schedule holds two tiles, each half of this
 TILE_BYTES = l2_bytes() // 2
 
-#: the fused schedule for float64 X only. On AMD Zen 5 (1 MiB L2, 2M x 100, 2 threads,
+#: the fused schedule for float64 and float32 X. On AMD Zen 5 (1 MiB L2, 2M x 100, 2 threads,
 #: 21 alternating runs under load, three runs) float64 fused with L2/4 tiles against two
 #: sweeps with L2/2 tiles: wall min/median 1.41/1.24x vs 1.54/1.34x, 1.16/1.47x vs
 #: 1.31/1.69x, 1.41/1.57x vs 1.90/1.79x of one read (X @ v); float32 won in CPU time
@@ -44,8 +44,12 @@ TILE_BYTES = l2_bytes() // 2
 #: 1.39x), so it keeps two sweeps. In CPU time, fused with L2/2 tiles (the whole L2 in
 #: use; two runs) and with L2/8 tiles (one run) were slower than with L2/4 in both
 #: dtypes, and two sweeps with L2/4 tiles slower than with L2/2 (one run): the gain is
-#: the schedule's, not the smaller tile's. benchmarks/kernel_ab.py reruns the comparison
-FUSE_ITEMSIZES = (8,)
+#: the schedule's, not the smaller tile's. Quiet (nothing else running, 21 rounds,
+#: `benchmarks/kernel_ab.py --cases f64F,f32F,f32C`, 2026-12-01) float32 fused with L2/4
+#: tiles against two sweeps with L2/2: wall min/median 1.22/1.16x vs 1.29/1.25x, CPU
+#: 1.42/1.19x vs 1.51/1.29x, so float32 is fused too (float64 1.25/1.23x vs 1.32/1.31x;
+#: fused L2/2 tiles 1.21/1.21x and 1.20/1.14x, within that run's noise of L2/4)
+FUSE_ITEMSIZES = (8, 4)
 
 
 def tile_rows(n, itemsize, tile_bytes=None):

@@ -5,6 +5,7 @@ single ``LogisticObjective``s; deterministic for a thread count."""
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from test_kernels_kcol import batched_reference
 
 from vlogreg._kernels import batched_kernel
 from vlogreg.objective.batched import BatchedObjective, batched_loss_grad
@@ -15,14 +16,8 @@ from vlogreg._kernels import numba_kcol_csr  # after the skip: needs numba
 
 
 def reference(X, W, b, y, sw, fold, exclude):
-    """The batched binary sums in float64 NumPy on the dense X, from their definitions."""
-    X = np.asarray(X.toarray(), dtype=np.float64)
-    z = X @ W + b
-    w = sw[:, None] * (fold[:, None] != exclude[None, :])
-    a = 1.0 / (1.0 + np.exp(-z))
-    dz = w * (a - y[:, None])
-    loss = (w * (np.logaddexp(0.0, z) - y[:, None] * z)).sum(axis=0)
-    return loss, X.T @ dz, dz.sum(axis=0)
+    """The batched binary sums from their definitions, on the dense copy of X."""
+    return batched_reference(X.toarray(), W, b, y, sw, fold, exclude)
 
 
 def _problem(m, n, K, dtype=np.float64, seed=0, density=0.01):

@@ -2,7 +2,7 @@
 
 With ``X~ = [X, 1]`` (intercept last, as in theta), weights ``s`` (frequency weights),
 probabilities ``a`` and residuals ``r = y - a`` (one-hot ``Y - A`` for K classes), one
-pass over X's row blocks accumulates
+pass over X's row blocks or chunks (``objective.information``) accumulates
 
 - the information ``I = X~^T diag(s a (1 - a)) X~`` (per class pair
   ``X~^T diag(s (delta_kl a_k - a_k a_l)) X~``);
@@ -22,11 +22,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.linalg as sla
-import scipy.sparse as sp
 
-from .._math import sigmoid
-from ..objective.secondorder import assemble_hessian, weighted_gram
-from ..objective.separation import unseparated
+from ..objective.information import information_sums
+from ..objective.secondorder import assemble_hessian
 
 #: Smallest Cholesky pivot of the unit-diagonal information matrix taken as non-singular
 #: (1 - R^2 of a parameter on the ones before it; 1e-10 inflates its std err 1e5 times).
@@ -41,6 +39,7 @@ class Pass:
     meat: np.ndarray | None   # (p, p): B, or None for cov_type="nonrobust"
     log_likelihood: float
     n_unseparated: int
+    class_weights: np.ndarray  # (n_classes,): sum of s over each class's rows
 
 
 def one_pass(objective, theta, cov_type="nonrobust", groups=None, n_groups=0):
@@ -48,53 +47,22 @@ def one_pass(objective, theta, cov_type="nonrobust", groups=None, n_groups=0):
 
     Parameters
     ----------
-    objective : LogisticObjective
-        In memory, built with ``alpha=0`` (its rows, labels, weights and blocks are read).
+    objective : LogisticObjective or ChunkedObjective
+        Built with ``alpha=0``: in memory (``objective.information.information_sums``
+        over its row blocks), or over row chunks (its ``information``: the same sums,
+        chunk by chunk, in one pass; ``cov_type="cluster"`` needs X in memory).
     theta : ndarray (n_params,)
     cov_type : {"nonrobust", "HC0", "cluster"}
     groups : ndarray of int (m,), optional
         Cluster codes in ``0 .. n_groups - 1`` (``cov_type="cluster"``).
     """
     layout = objective.layout
-    k, fi, p1 = layout.k, layout.fit_intercept, layout.p1
-    multi = layout.multinomial
-    c, b = objective._cast(*objective.unpack(theta))
-
-    def block(Xb, rows):
-        z = np.asarray(Xb @ c, dtype=np.float64) + b
-        yb = objective.y[rows]
-        sb = np.ones(z.shape[0]) if objective.s is None else \
-            objective.s[rows].astype(np.float64)
-        if multi:
-            zs = z - z.max(axis=1, keepdims=True)
-            lse = np.log(np.exp(zs).sum(axis=1))
-            a = np.exp(zs - lse[:, None])
-            idx = np.arange(z.shape[0])
-            ll = float(sb @ (zs[idx, yb] - lse))
-            r = -a
-            r[idx, yb] += 1.0
-        else:
-            yb = yb.astype(np.float64)
-            ll = -float(sb @ (np.logaddexp(0.0, z) - yb * z))
-            a = sigmoid(z)[:, None]
-            r = yb[:, None] - a
-        H = np.empty((k, k, p1, p1))
-        for i in range(k):
-            for j in range(i, k):
-                d = a[:, i] * (1.0 - a[:, i]) if not multi or i == j else \
-                    -a[:, i] * a[:, j]
-                H[i, j] = H[j, i] = weighted_gram(Xb, sb * d, fi)
-        meat = 0.0
-        if cov_type == "HC0":
-            meat = np.empty((k, k, p1, p1))
-            for i in range(k):
-                for j in range(i, k):
-                    meat[i, j] = meat[j, i] = weighted_gram(Xb, sb * r[:, i] * r[:, j], fi)
-        elif cov_type == "cluster":
-            meat = _group_scores(Xb, groups[rows], sb[:, None] * r, n_groups, fi)
-        return H, meat, ll, unseparated(z, objective.y[rows])
-
-    H, meat, ll, unsep = objective.blocks.map_sum(block)
+    k = layout.k
+    if hasattr(objective, "information"):
+        H, meat, ll, unsep, counts = objective.information(theta, cov_type)
+    else:
+        H, meat, ll, unsep, counts = information_sums(objective, theta, cov_type, groups,
+                                                      n_groups)
     info = assemble_hessian(H, layout, 0.0)
     if cov_type == "HC0":
         meat = assemble_hessian(meat, layout, 0.0)
@@ -106,22 +74,7 @@ def one_pass(objective, theta, cov_type="nonrobust", groups=None, n_groups=0):
         meat = U.T @ U
     else:
         meat = None
-    return Pass(info, meat, float(ll), int(unsep))
-
-
-def _group_scores(Xb, g, W, n_groups, fit_intercept):
-    """``u_g = sum_{i in g} W_i x~_i`` per class: (n_groups, k, p1), X never densified."""
-    mb, n = Xb.shape
-    k = W.shape[1]
-    out = np.zeros((n_groups, k, n + (1 if fit_intercept else 0)))
-    for cl in range(k):
-        # the rows' weighted sum per group as one sparse (groups x rows) product
-        ind = sp.csr_matrix((W[:, cl], (g, np.arange(mb))), shape=(n_groups, mb))
-        prod = ind @ Xb
-        out[:, cl, :n] = prod.toarray() if sp.issparse(prod) else prod
-        if fit_intercept:
-            out[:, cl, n] = np.bincount(g, weights=W[:, cl], minlength=n_groups)
-    return out
+    return Pass(info, meat, float(ll), int(unsep), np.asarray(counts, dtype=np.float64))
 
 
 def inverse(H, names, null=None):

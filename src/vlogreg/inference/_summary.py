@@ -20,17 +20,20 @@ the separation test come from ONE read of X.
 from __future__ import annotations
 
 import numbers
+from dataclasses import replace
 
 import numpy as np
 import scipy.sparse as sp
 from scipy.stats import norm
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 
+from .._arrays import to_numpy
 from .._estimator import LogisticRegression
 from .._labels import final_weights
 from .._names import COV_TYPES
 from .._scaling import column_scales
 from .._warnings import warn
+from ..backends import array_api, backend_for, memory
 from ..backends.memory import check_X
 from ..objective.logistic import LogisticObjective
 from ._covariance import inverse, one_pass, sandwich
@@ -81,25 +84,44 @@ def summary(model, X, y, sample_weight=None, *, cov_type="nonrobust", groups=Non
         L1 / elastic-net fits, separable data, a singular information matrix (collinear
         columns, named), bad groups, or inputs that do not match the model.
     """
-    X, y_idx, sw = _check_inputs(model, X, y, sample_weight)
+    _check_model(model)
     if not (isinstance(alpha, numbers.Real) and 0 < alpha < 1):
         raise ValueError(f"alpha={alpha!r} is not valid; use a number in (0, 1), e.g. 0.05 "
                          f"for 95% intervals.")
-    codes, n_groups = _check_groups(cov_type, groups, X.shape[0])
+    spec = model._fit_spec()
+    if spec.penalty in ("l1", "elasticnet") and (spec.penalty == "l1" or spec.l1_ratio > 0) \
+            and not np.isinf(spec.C):
+        raise ValueError(f"the penalty ({spec.penalty!r}, l1_ratio={model.l1_ratio!r}) "
+                         f"has an L1 part: there are no valid standard errors for a lasso "
+                         f"fit; refit with C=np.inf on the selected features (coef_ != 0) "
+                         f"and summarise that model.")
     K = len(model.classes_)
-    S = float(sw.sum())
+    backend = backend_for(X)
+    if backend is array_api:  # torch, CuPy: the (m, p) sums are NumPy's anyway
+        X, y = to_numpy(X), None if y is None else to_numpy(y)
+        sample_weight = None if sample_weight is None else to_numpy(sample_weight)
+        backend = memory
+    if backend is memory:
+        X, y_idx, sw = _check_inputs(model, X, y, sample_weight)
+        codes, n_groups = _check_groups(cov_type, groups, X.shape[0])
+        # alpha=0: the objective gives the data term alone; the prior is added below
+        objective = LogisticObjective(X, y_idx, sw, alpha=0.0, n_classes=K,
+                                      fit_intercept=model.fit_intercept,
+                                      block_bytes=_block_bytes(X))
+        S, n_obs = float(sw.sum()), int(X.shape[0])
+
+        def scales():
+            return column_scales(X, sample_weight, model.fit_intercept).scale
+    else:  # Dask, a file on disk, an array-API array: their backend reads the chunks
+        codes, n_groups = _check_groups_elsewhere(cov_type, groups)
+        objective, sigma = _chunked_objective(model, X, y, sample_weight)
+        S, n_obs = float(objective.S), int(objective.m)
+
+        def scales():
+            return sigma
     # the estimator's own mapping from (penalty, C, l1_ratio) to the mean objective's
     # strengths, so that inference always describes the objective fit() minimised
-    l2_mean, l1_mean = model._fit_spec().strengths(S)
-    if l1_mean > 0:
-        raise ValueError(f"the penalty ({model._fit_spec().penalty!r}, l1_ratio="
-                         f"{model.l1_ratio!r}) has an L1 part: there are no valid standard "
-                         f"errors for a lasso fit; refit with C=np.inf on the selected "
-                         f"features (coef_ != 0) and summarise that model.")
-    # alpha=0: the objective gives the data term alone; the prior is added below
-    objective = LogisticObjective(X, y_idx, sw, alpha=0.0, n_classes=K,
-                                  fit_intercept=model.fit_intercept,
-                                  block_bytes=_block_bytes(X))
+    l2_mean, _ = spec.strengths(S)
     theta = objective.layout.from_attributes(*model._numpy_attributes())
     res = one_pass(objective, theta, cov_type, codes, n_groups)
     if l2_mean == 0 and res.n_unseparated == 0:
@@ -114,8 +136,7 @@ def summary(model, X, y, sample_weight=None, *, cov_type="nonrobust", groups=Non
     # the penalty was on the standardized coefficients sigma_j w_j
     prior = l2_mean * S
     if prior > 0 and getattr(model, "standardize", False):
-        sigma = column_scales(X, sample_weight, model.fit_intercept).scale
-        prior = prior * np.repeat(sigma ** 2, objective.k)  # theta: feature-major
+        prior = prior * np.repeat(scales() ** 2, objective.k)  # theta: feature-major
     w_idx = np.flatnonzero(objective.penalized_mask())
     info[w_idx, w_idx] += prior  # the diagonal, coefficients only
     reference = objective.multinomial and l2_mean == 0  # MNLogit's parametrisation
@@ -143,7 +164,7 @@ def summary(model, X, y, sample_weight=None, *, cov_type="nonrobust", groups=Non
     z = est / std_err  # std_err > 0: cov passed the Cholesky pivot test
     p_value = 2.0 * norm.sf(np.abs(z))
     q = norm.ppf(1.0 - alpha / 2.0)
-    stats = model_statistics(res.log_likelihood, np.bincount(y_idx, sw, K), n_params, K)
+    stats = model_statistics(res.log_likelihood, res.class_weights, n_params, K)
     kind, note = "mle", ("maximum likelihood; information I = X~^T diag(s a (1-a)) X~, "
                          "weights as frequency weights; z, p-values and intervals are "
                          "asymptotic.")
@@ -171,7 +192,7 @@ def summary(model, X, y, sample_weight=None, *, cov_type="nonrobust", groups=Non
     return Summary(names=names, coef=est, std_err=std_err, z=z, p_value=p_value,
                    ci_low=est - q * std_err, ci_high=est + q * std_err, cov=cov,
                    kind=kind, alpha=float(alpha),
-                   n_obs=int(X.shape[0]), sum_weights=S,
+                   n_obs=n_obs, sum_weights=S,
                    log_likelihood=res.log_likelihood, note=note, cov_type=cov_type,
                    n_groups=n_groups or None, **stats)
 
@@ -204,13 +225,57 @@ def _check_groups(cov_type, groups, m):
     return codes.ravel().astype(np.intp), n_groups
 
 
-def _check_inputs(model, X, y, sample_weight):
-    """Validated ``(X, y as class indices, weights with class_weight folded in)``."""
+def _check_model(model):
     if not isinstance(model, LogisticRegression):
         raise TypeError(f"summary() takes a vlogreg.LogisticRegression, got "
                         f"{type(model).__name__}; fit one with vlogreg.LogisticRegression.")
     check_is_fitted(model, msg="This LogisticRegression is not fitted yet; call "
                                "model.fit(X, y) before summary(model, X, y).")
+
+
+def _check_groups_elsewhere(cov_type, groups):
+    """``(None, 0)``: clusters need X in memory (their codes would travel with X)."""
+    if cov_type == "cluster" or groups is not None:
+        raise ValueError("cov_type='cluster' needs X in memory (a NumPy array, DataFrame "
+                         "or sparse matrix); for X on Dask or on disk use cov_type='HC0' "
+                         "or 'nonrobust'.")
+    return None, 0
+
+
+def _chunked_objective(model, X, y, sample_weight):
+    """``(objective, sigma)`` for X that is not in memory: the objective of the data
+    term alone (``alpha=0``) over X's chunks, built by X's backend exactly as ``fit``
+    built it (the same checks, labels, class and sample weights, column scales), and
+    the column scales ``sigma`` of a ``standardize=True`` fit (else None)."""
+    n = model.n_features_in_
+    shape = tuple(getattr(X, "shape", ()))
+    if len(shape) != 2 or shape[1] != n:
+        raise ValueError(f"X has shape {shape}, but the model was fitted on {n} features; "
+                         f"pass the (m, {n}) data the model was fitted on.")
+    spec = replace(model._fit_spec(), penalty=None, C=np.inf, l1_ratio=None,
+                   estimator="summary")
+    data = backend_for(X).prepare(X, y, sample_weight, spec)
+    classes = np.asarray(model.classes_)
+    if len(data.classes) != len(classes) or np.any(data.classes != classes):
+        raise ValueError(f"y holds the classes {data.classes.tolist()}, but the model was "
+                         f"fitted on {classes.tolist()}; pass the labels used in fit.")
+    names = getattr(model, "feature_names_in_", None)
+    if names is not None and data.feature_names is not None and \
+            list(data.feature_names) != list(names):
+        raise ValueError(f"X's columns {list(data.feature_names)} differ from those seen in "
+                         f"fit; pass X[{list(names)}].")
+    objective, sigma = data.objective, None
+    if hasattr(objective, "inner"):  # standardized: the raw data's objective inside
+        objective, sigma = objective.inner, objective.scale
+    if not hasattr(objective, "information"):
+        raise TypeError(f"summary() cannot read X of type {type(X).__name__} in chunks; "
+                        f"pass a NumPy array, a DataFrame, a sparse matrix, a dask array "
+                        f"or a file opened with vlogreg.data.open_source.")
+    return objective, sigma
+
+
+def _check_inputs(model, X, y, sample_weight):
+    """Validated ``(X, y as class indices, weights with class_weight folded in)``."""
     n = model.n_features_in_
     shape = X.shape if hasattr(X, "shape") else np.shape(X)
     if len(shape) != 2 or shape[1] != n:

@@ -32,6 +32,7 @@ import numpy as np
 
 from .._layout import ParamLayout
 from .blocks import kernel_threads
+from .information import information_sums
 from .logistic import LogisticObjective
 from .passes import Passes
 from .protocol import BOUND_MAX_DENSE, BOUND_MAX_ROWS
@@ -90,6 +91,13 @@ def _op_separated(obj, s, theta):
     return (np.array(float(obj.n_unseparated(theta))),)
 
 
+def _op_information(obj, s, theta, cov_type):
+    # inference's sums (objective.information); "nonrobust" has no middle term
+    H, meat, ll, unsep, counts = information_sums(obj, theta, cov_type)
+    return H, np.asarray(meat, dtype=np.float64), np.array(ll), np.array(float(unsep)), \
+        counts
+
+
 def _op_many(obj, s, ops):
     # several operations in one task: the chunk is read from memory once per operation,
     # but the pass (the round trip to the workers) is shared
@@ -105,16 +113,17 @@ _OPS = {
     "bound": _op_bound,
     "gram_vec": _op_gram_vec,
     "separated": _op_separated,
+    "information": _op_information,
     "many": _op_many,
 }
 #: the kind of pass (``objective.passes``) each operation counts as; a pass of several
 #: operations counts as its loss+gradient when it has one (the rest rides along)
 _KIND = {"value_and_grad": "loss_grad", "value": "loss", "hessp": "hessp",
          "hessian": "hessian", "bound": "bound", "gram_vec": "bound",
-         "separated": "prediction"}
+         "separated": "prediction", "information": "hessian"}
 #: tuples each operation returns (for splitting the results of "many")
 _N_OUT = {"value_and_grad": 2, "value": 1, "hessp": 1, "hessian": 1, "bound": 2,
-          "gram_vec": 2, "separated": 1}
+          "gram_vec": 2, "separated": 1, "information": 5}
 
 
 #: the chunk objectives built in this process, by ``id`` of the chunk's labels, each
@@ -324,6 +333,17 @@ class ChunkedObjective:
         hv = hv.copy()
         hv[: self.n_coef] += self.alpha * v[: self.n_coef]
         return hv
+
+    def information(self, theta, cov_type="nonrobust"):
+        """Inference's sums at theta over every chunk, in one pass: as
+        ``objective.information.information_sums`` (``"nonrobust"`` or ``"HC0"``; the
+        clusters of ``"cluster"`` would have to travel with the chunks)."""
+        if cov_type not in ("nonrobust", "HC0"):
+            raise ValueError(f"cov_type={cov_type!r} needs X in memory; pass X as a NumPy "
+                             f"array or sparse matrix, or use cov_type='HC0'.")
+        H, meat, ll, unsep, counts = self._sum(
+            "information", np.asarray(theta, dtype=np.float64), cov_type)
+        return H, (meat if cov_type == "HC0" else 0.0), float(ll), int(unsep), counts
 
     def hessian(self, theta, curvature=None):
         """The full Hessian ``sum_c H_c + alpha I_w`` (n_params, n_params), one pass."""

@@ -138,3 +138,12 @@ def test_chunked_errors_are_one_line_and_read_nothing_first():
     lasso = LogisticRegression(l1_ratio=1.0, C=0.5, solver="saga", tol=1e-6).fit(X, y)
     with pytest.raises(ValueError, match=r"has an L1 part"):
         summary(lasso, Xd, yd)
+
+
+def test_torch_tensors_give_the_numpy_summary():
+    torch = pytest.importorskip("torch")
+    X, y = _breast_cancer()
+    model = LogisticRegression(C=np.inf, tol=1e-10, max_iter=1000).fit(X, y)
+    _same(summary(model, X, y, cov_type="HC0"),
+          summary(model, torch.from_numpy(X), torch.from_numpy(y), cov_type="HC0"),
+          rtol=1e-12)

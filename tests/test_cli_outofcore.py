@@ -41,9 +41,33 @@ def test_npy_above_the_budget_is_streamed_with_the_same_model(tmp_path):
 def test_options_that_need_memory_are_refused_when_streaming(tmp_path):
     X, y = make_classification(n_samples=5_000, n_features=5, random_state=0)
     np.save(tmp_path / "d.npy", np.column_stack([X, y]))
-    r = _train(tmp_path, "d.npy", "--target", "-1", "--inference", "--model", "m.vlogreg",
-               budget="10K")
-    assert r.returncode == 2 and "memory budget" in r.stderr and "Traceback" not in r.stderr
+    for flags in (["--threshold", "0.5"], ["--inference", "--cov-type", "cluster",
+                                             "--groups", "x0"]):
+        r = _train(tmp_path, "d.npy", "--target", "-1", *flags, "--model", "m.vlogreg",
+                   budget="10K")
+        assert r.returncode == 2 and "memory budget" in r.stderr, (flags, r.stderr)
+        assert "Traceback" not in r.stderr
+
+
+def test_streamed_inference_equals_the_in_memory_one(tmp_path):
+    # --inference on data above the budget: the standard errors summed chunk by chunk
+    # equal those of the same file read whole (which test_cli_inference checks against
+    # statsmodels)
+    X, y = make_classification(n_samples=6_000, n_features=4, n_redundant=0,
+                               random_state=1)
+    np.save(tmp_path / "d.npy", np.column_stack([X, y]))
+    for name, budget in (("oc", "50K"), ("mem", None)):
+        r = _train(tmp_path, "d.npy", "--target", "-1", "--penalty", "none",
+                   "--inference", "--cov-type", "HC0", "--tol", "1e-10",
+                   "--model", f"{name}.vlogreg", "--json", budget=budget)
+        assert r.returncode == 0, r.stderr
+        out = json.loads(r.stdout)
+        assert out["inference"] and out.get("out_of_core", False) == (name == "oc")
+    a = vlogreg.io.read_model_file(tmp_path / "oc.vlogreg").summary()
+    b = vlogreg.io.read_model_file(tmp_path / "mem.vlogreg").summary()
+    assert a.cov_type == b.cov_type == "HC0"
+    np.testing.assert_allclose(a.std_err, b.std_err, rtol=1e-6)
+    np.testing.assert_allclose(a.log_likelihood, b.log_likelihood, rtol=1e-9)
 
 
 def test_bad_budget_is_a_clear_error(tmp_path):

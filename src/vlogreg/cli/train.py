@@ -22,10 +22,10 @@ import warnings
 
 from .._names import COV_TYPES, SOLVER_NAMES
 from .._textgrid import WIDTH, fit_list
-from . import train_cv
+from . import train_cv, train_stream
 from ._common import UsageError, refuse_overwrite, safe_text
 from ._decide import RULES, check_binary, parse_threshold, pick_threshold
-from ._status import FitProgress, Reading, data_bytes, human_size
+from ._status import FitProgress, Reading
 from ._tableopts import add_table_options, table_options, train_notes
 from ._tables import add_delimiter, csv_options
 from ._words import in_cli_words
@@ -177,7 +177,7 @@ def run(args):
                          f"first.")
     csv = csv_options(args)
     threshold = parse_threshold(args.threshold, RULES)
-    streamed = _out_of_core(args)
+    streamed = train_stream.train_streamed(args, _penalty_params(args), _inference)
     if streamed is not None:
         return streamed
     options = table_options(args)
@@ -257,80 +257,6 @@ def run(args):
         print(json.dumps(result))
     elif not args.quiet:
         _report(args, model, result, summary)
-    return 0
-
-
-STREAMABLE = (".npy", ".parquet", ".pq", ".zarr")
-
-
-def _out_of_core(args):
-    """Train from disk in chunks when DATA is larger than the memory budget, or None.
-
-    The budget is half the memory available now (``VLOGREG_MEMORY_BUDGET`` overrides
-    it, e.g. 8G). .npy, Parquet and Zarr stream; other formats are read as usual.
-    """
-    from .._estimator import LogisticRegression
-    from ..data.sources import memory_budget, open_source
-    from ..io import save
-
-    path = args.data.rstrip("/")
-    if not os.path.exists(path):
-        return None  # read_training_data reports it
-    size, budget = data_bytes(path), memory_budget()
-    if size <= budget:
-        return None
-    if not path.lower().endswith(STREAMABLE) and not os.path.isdir(path):
-        print(f"vlogreg train: warning: {safe_text(args.data)} ({human_size(size)}) is "
-              f"larger than the memory budget ({human_size(budget)}) and this format "
-              f"cannot be streamed; reading it whole (convert it to Parquet or .npy to stream).",
-              file=sys.stderr)
-        return None
-
-    if args.one_hot or args.exclude or args.inference or args.resume or args.threshold \
-            or args.cv or args.missing != "error":
-        raise UsageError("--one-hot, --exclude, --missing drop, --inference, --resume, "
-                         "--threshold and --cv need the data in memory, but DATA is larger "
-                         "than the memory budget; raise VLOGREG_MEMORY_BUDGET or prepare the "
-                         "columns beforehand.")
-    source = open_source(path, target=args.target, features=args.features)
-    if not args.quiet and not args.json:
-        print(f"vlogreg train: {safe_text(args.data)} is {human_size(size)}, above the "
-              f"memory budget of {human_size(budget)}: streaming it from disk in "
-              f"{source.n_chunks} chunks of {human_size(source.chunk_bytes)}")
-    model = LogisticRegression(**_penalty_params(args), solver=args.solver,
-                               max_iter=args.max_iter, tol=args.tol,
-                               class_weight=args.class_weight,
-                               standardize=args.standardize)
-    t0 = time.perf_counter()
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            model.fit(source)
-        except ValueError as exc:  # the estimator's checks, in the flags' words
-            raise ValueError(in_cli_words(exc)) from exc
-    seconds = time.perf_counter() - t0
-    n = source.shape[1]
-    names = source.feature_names or [f"x{j}" for j in range(n)]
-    training = {"data": os.path.basename(path), "n_samples": int(source.shape[0]),
-                "time_s": seconds, "out_of_core": True, "chunks": source.n_chunks}
-    save(model, args.model, feature_names=list(names), training=training)
-    notes = [str(w.message).strip().splitlines()[0] for w in caught]
-    notes = [in_cli_words(line) for line in notes]
-    for line in notes:
-        print(f"vlogreg train: warning: {safe_text(line)}", file=sys.stderr)
-    result = {"model": args.model, "n_samples": int(source.shape[0]), "n_features": n,
-              "classes": [c.item() if hasattr(c, "item") else c for c in model.classes_],
-              "solver": model.solver_, "n_iter": int(model.n_iter_[0]),
-              "n_passes": round(float(model.n_passes_), 3),
-              "converged": bool(model.converged_), "time": seconds, "out_of_core": True,
-              "memory_budget": budget, "data_bytes": size, "warnings": notes}
-    if args.json:
-        print(json.dumps(result))
-    elif not args.quiet:
-        status = "converged" if model.converged_ else "did NOT converge"
-        print(f"  solver     {model.solver_}, {status} in {result['n_iter']} iterations, "
-              f"{result['n_passes']:.1f} passes over the data, {seconds:.3f} s")
-        print(f"  model   -> {safe_text(args.model)}")
     return 0
 
 

@@ -7,9 +7,10 @@ import numpy as np
 from numba import njit
 
 from .._hardware import cache_bytes
-from . import compile_note
+from . import cache_stamp, compile_note
 
 compile_note.install()  # every numba kernel module imports this one
+cache_stamp.check()     # before any cached kernel is loaded
 
 B = 16            # rows per block: z, e, dz of a block live in registers / L1
 FLUSH = 256       # rows between float32 -> float64 flushes of dw. With 4096 the gradient's

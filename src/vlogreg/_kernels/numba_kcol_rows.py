@@ -1,5 +1,7 @@
 """The row functions of the K-column kernel (``numba_kcol``): from a block's decision
-values ``zb`` (K, nb) to its ``dz`` (K, nb) and loss terms, vectorized over the rows.
+values ``zb`` (K, nb) to its ``dz`` (K, nb) and loss terms, vectorized over the rows;
+and ``softmax_groups``, the softmax of one row's z (K,) for the CSR kernel
+(``numba_kcol_csr.kcol_csr``, ``numba_softmax_csr``), vectorized over the classes.
 
 Both write ``dzb[k, i] = w_ik (a_ik - y_ik)`` (in X's dtype, for the block's second
 product), add ``sum_i dzb[k, i]`` to ``gacc[k]`` in float64, and sum the loss terms

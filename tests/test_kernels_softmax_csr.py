@@ -225,3 +225,26 @@ def test_estimator_on_csr_equals_sklearn_and_the_dense_fit(monkeypatch):
         np.testing.assert_allclose(est.coef_, other.coef_, rtol=1e-5, atol=1e-5 * scale)
         np.testing.assert_allclose(est.intercept_, other.intercept_, rtol=1e-5,
                                    atol=1e-5 * np.abs(other.intercept_).max())
+
+
+def test_cross_validation_on_csr_runs_the_kernel_and_equals_the_dense_one(monkeypatch):
+    from vlogreg import LogisticRegressionCV
+
+    rng = np.random.default_rng(13)
+    X = sp.random(600, 40, density=0.2, format="csr", random_state=13,
+                  data_rvs=rng.standard_normal)
+    y = (X @ rng.standard_normal((40, 4)) + rng.gumbel(size=(600, 4))).argmax(axis=1)
+    monkeypatch.setattr(kernels, "MIN_KERNEL_BYTES", 0)
+    calls = []
+    real = numba_softmax_csr.batched_softmax_loss_grad
+    monkeypatch.setattr(numba_softmax_csr, "batched_softmax_loss_grad",
+                        lambda *a: calls.append(1) or real(*a))
+    kw = dict(Cs=4, cv=3, scoring="neg_log_loss", l1_ratios=(0,),
+              use_legacy_attributes=False, tol=1e-10, max_iter=2000)
+    sparse = LogisticRegressionCV(**kw).fit(X, y)
+    assert sparse.batched_ and calls  # one batched objective, through the CSR kernel
+    dense = LogisticRegressionCV(**kw).fit(X.toarray(), y)  # its NumPy blocks
+    np.testing.assert_allclose(sparse.scores_, dense.scores_, rtol=1e-8)
+    assert sparse.C_ == dense.C_
+    np.testing.assert_allclose(sparse.coef_, dense.coef_, rtol=1e-6,
+                               atol=1e-6 * np.abs(dense.coef_).max())

@@ -60,16 +60,21 @@ def softmax_rows(zb, nb, y, sw, g0, eb, zmax, norm, dzb, gacc, single):
         yi = int(y[g0 + i])
         loss += s * (math.log(norm[i]) - (zb[yi, i] - zmax[i]))
         norm[i] = s / norm[i]   # from here on: s_i / sum_k exp(z_ik - zmax_i)
+    # a_ik s_i for every class, then the label's - s_i row by row: no branch on y in
+    # the loop over the rows, which vectorizes
     for k in range(K):
         ek = eb[k]
         g = 0.0
         for i in range(nb):
             d = ek[i] * norm[i]
-            if int(y[g0 + i]) == k:
-                d -= sw[g0 + i]
             dzb[k, i] = d
             g += d
         gacc[k] += g
+    for i in range(nb):
+        yi = int(y[g0 + i])
+        s = sw[g0 + i]
+        dzb[yi, i] = eb[yi, i] * norm[i] - s   # one rounding to X's dtype, as before
+        gacc[yi] -= s
     return loss
 
 

@@ -117,7 +117,7 @@ def test_int64_indices_give_the_same_bits():
 def test_bit_identical_across_runs_and_thread_counts(monkeypatch):
     monkeypatch.setattr(numba_softmax_csr, "MAX_PARTS", 4)  # partials on any machine
     X, y, s, W, b = _problem(20_000, 301, 7, seed=8)
-    assert numba_softmax_csr.n_parts_fixed(20_000, 301, 7) == 4
+    assert numba_softmax_csr.n_parts_fixed(20_000, 301, 7, X.nnz) == 4
     fold = np.zeros(20_000, np.int32)
     exclude = np.full(1, -1, np.int32)
 

@@ -15,8 +15,8 @@ non-zeros per row and tens of classes, the cost is the per-row softmax (branch-f
 series of ``numba_common``; float32 X the shorter one), not the products.
 
 Determinism: unlike the binary models' kernel (one row range per thread), the row
-ranges here depend on the shapes and this machine's core count only (``n_parts_fixed``),
-never on numba's thread setting, and their partials are added in range order: results
+ranges here depend on X's shape and non-zeros, K and this machine's core count only
+(``n_parts_fixed``), never on numba's thread setting, and their partials are added in range order: results
 are bit-identical across runs and across thread counts.
 """
 
@@ -36,12 +36,18 @@ from .threads import kernel_threads
 PARTS_BYTES = 256 << 20
 #: row ranges at most: one per core of this machine, whatever numba's thread setting
 MAX_PARTS = os.cpu_count() or 1
+#: non-zeros per feature a range has at least: its rows then cost (2 K flops a
+#: non-zero, twice) several times zeroing and adding its (n, K) partial, which a
+#: one-thread call (a Dask task, n_jobs=1) pays for every range (not tuned)
+PART_NNZ_PER_FEATURE = 4
 
 
-def n_parts_fixed(m, n, k):
-    """Row ranges of one pass: one per core, fewer for few rows (``MIN_PART_ROWS`` each)
-    or partials above ``PARTS_BYTES``. Independent of the thread count."""
-    return int(max(1, min(MAX_PARTS, m // MIN_PART_ROWS, PARTS_BYTES // max(1, 8 * n * k))))
+def n_parts_fixed(m, n, k, nnz):
+    """Row ranges of one pass: one per core, fewer for few rows (``MIN_PART_ROWS`` each),
+    few non-zeros (``PART_NNZ_PER_FEATURE`` n each) or partials above ``PARTS_BYTES``.
+    Independent of the thread count."""
+    return int(max(1, min(MAX_PARTS, m // MIN_PART_ROWS, nnz // (PART_NNZ_PER_FEATURE * n),
+                          PARTS_BYTES // max(1, 8 * n * k))))
 
 
 def _check_classes(y, C):
@@ -118,5 +124,5 @@ def batched_softmax_loss_grad(X, W, b, y, sw, fold, exclude, C, G, gb, n_threads
         return np.zeros(len(exclude))
     with kernel_threads(n_threads):
         loss, gb[...] = csr_pass(X, W, b, y, sw, fold, exclude, SOFTMAX, C,
-                                 n_parts_fixed(m, n, KC), G)
+                                 n_parts_fixed(m, n, KC, X.nnz), G)
     return loss[: len(exclude)]

@@ -1,9 +1,10 @@
 """Fused one-pass loss + gradient of K binary models on a CSR X, compiled with numba.
 
 The sparse twin of ``numba_kcol.batched_loss_grad`` (cross-validation folds and a
-path of C on text-like data). The driver ``kcol_csr`` also serves the multinomial loss
-(``numba_softmax_csr``: the same pass with a softmax row function). With ``W`` (n, K) C-contiguous, feature j's K
-coefficients are one contiguous row ``W[j]``, and so is its gradient row ``G[j]``.
+path of C on text-like data). The driver ``kcol_csr`` also serves the multinomial
+loss (``numba_softmax_csr``: the same pass with a softmax row function). With ``W``
+(n, K) C-contiguous, feature j's K coefficients are one contiguous row ``W[j]``, and
+so is its gradient row ``G[j]``.
 Per row i of X, with ``w_ik = s_i [fold_i != exclude_k]``:
 
     z_i    = b + sum_p x_ip W[j_p]             (K-vector, one W row per non-zero)

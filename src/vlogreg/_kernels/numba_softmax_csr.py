@@ -16,8 +16,8 @@ series of ``numba_common``; float32 X the shorter one), not the products.
 
 Determinism: unlike the binary models' kernel (one row range per thread), the row
 ranges here depend on X's shape and non-zeros, K and this machine's core count only
-(``n_parts_fixed``), never on numba's thread setting, and their partials are added in range order: results
-are bit-identical across runs and across thread counts.
+(``n_parts_fixed``), never on numba's thread setting, and their partials are added in
+range order: results are bit-identical across runs and across thread counts.
 """
 
 from __future__ import annotations

@@ -6,6 +6,7 @@
     python benchmarks/run.py --render           # rebuild docs/benchmarks.md from results
     python benchmarks/kernel.py > benchmarks/results/kernel.md
     python benchmarks/memory.py > benchmarks/results/memory.md
+    python benchmarks/sparse_multinomial_bench.py > benchmarks/results/sparse_multinomial.md
     (dask.md, outofcore.md, gpu.md: tables from dask_bench.py, outofcore_bench.py and
     gpu_check.py, with their commands, rendered as they are)
 
@@ -97,7 +98,7 @@ def render():
              "\": the passes over X the vlogreg fit made (`n_passes_`, docs/solvers.md).",
              ""]
     for name in ("summary", "kernel", "memory", "reads", "kernel_floor", "layered", "dask",
-                 "outofcore", "gpu", "cv"):
+                 "outofcore", "gpu", "cv", "sparse_multinomial"):
         path = os.path.join(RESULTS, f"{name}.md")
         if os.path.exists(path):
             parts += [open(path).read().strip(), ""]

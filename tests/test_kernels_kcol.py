@@ -168,8 +168,11 @@ def test_multinomial_objective_takes_the_kernel():
     assert auto._kernel is numba_kcol.softmax_loss_grad
     assert LogisticObjective(X[:100], y[:100], n_classes=4)._kernel is None
     assert LogisticObjective(X, y, n_classes=4, kernel="numpy")._kernel is None
+    from vlogreg._kernels import numba_softmax_csr  # CSR X: its own kernel
+    csr = LogisticObjective(sp.csr_matrix(X), y, n_classes=4, kernel="numba")
+    assert csr._kernel is numba_softmax_csr.softmax_loss_grad
     with pytest.raises(ValueError, match="kernel='numba'"):
-        LogisticObjective(sp.csr_matrix(X), y, n_classes=4, kernel="numba")
+        LogisticObjective(X[:, ::2], y, n_classes=4, kernel="numba")  # not contiguous
     ref = LogisticObjective(X, y, n_classes=4, kernel="numpy", alpha=0.1)
     fast = LogisticObjective(X, y, n_classes=4, kernel="numba", alpha=0.1)
     theta = rng.standard_normal(fast.n_params) * 0.3

@@ -180,7 +180,7 @@ def _solve_batched(data, Cs, fold, excludes, l1_ratio, fit_intercept, tol, max_i
         obj = data.backend.objective(fold, common["exclude"], 0.0, fit_intercept)
     elif data.n_classes > 2:
         obj = BatchedMultinomial(data.X, data.y, data.s, n_classes=data.n_classes,
-                                 **common)
+                                 kernel=kernel, **common)
     else:
         obj = BatchedObjective(data.X, data.y, data.s, kernel=kernel, **common)
     C_of = np.tile(Cs, F)  # model f nC + c: fold f, C_c

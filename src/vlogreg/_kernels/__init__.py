@@ -1,8 +1,8 @@
 """Compiled one-pass kernels, used when numba (a dependency) can be imported.
 
-``binary_kernel(X)`` returns the fused loss+gradient function for X; ``softmax_kernel``
-and ``batched_kernel`` the K-column ones (multinomial; K binary models on one X, dense
-or CSR). Each
+``binary_kernel(X)`` returns the fused loss+gradient function for X; ``softmax_kernel``,
+``batched_kernel`` and ``batched_softmax_kernel`` the K-column ones (multinomial; K
+binary models on one X; K multinomial models on one CSR X; dense or CSR). Each
 returns None when X is better served by the portable blocked NumPy path of
 ``objective.logistic`` (numba missing or disabled with ``VLOGREG_KERNEL=numpy``, X small enough to sit in cache, a dense X
 that is neither C- nor F-contiguous, or a dtype the kernel does not take).
@@ -79,18 +79,46 @@ def binary_kernel(X, kernel="auto"):
 
 
 def softmax_kernel(X, kernel="auto"):
-    """The numba multinomial loss+gradient for this dense X, or None for the NumPy path.
+    """The numba multinomial loss+gradient for this X (dense or CSR), or None for the
+    NumPy path.
 
     Returns
     -------
-    ``numba_kcol.softmax_loss_grad``: ``fn(X, y, s, W, b) -> (loss, dW (n, K), db (K,))``
-    with y the class indices and s the row weights (float64), or None.
+    ``numba_kcol.softmax_loss_grad`` (dense X) or ``numba_softmax_csr.softmax_loss_grad``
+    (CSR X): ``fn(X, y, s, W, b) -> (loss, dW (n, K), db (K,))`` with y the class
+    indices and s the row weights (float64), or None.
     """
-    if not _takes(X, kernel, sparse_ok=False):
+    if not _takes(X, kernel, sparse_ok=True):
         return None
+    if sp.issparse(X):
+        from . import numba_softmax_csr
+
+        return numba_softmax_csr.softmax_loss_grad
     from . import numba_kcol
 
     return numba_kcol.softmax_loss_grad
+
+
+def batched_softmax_kernel(X, kernel="auto"):
+    """The numba kernel for K multinomial models on the same CSR X, or None (NumPy path;
+    and for dense X, which has no such kernel).
+
+    Returns
+    -------
+    ``numba_softmax_csr.batched_softmax_loss_grad``:
+    ``fn(X, W, b, y, sw, fold, exclude, C, G, gb, n_threads) -> loss (K,)``, or None.
+    """
+    if not sp.issparse(X):
+        if kernel == "numba":
+            raise ValueError("kernel='numba': the batched multinomial kernel takes CSR "
+                             "matrices only; use kernel='auto' for a dense X.")
+        _takes(X, kernel, sparse_ok=True)  # kernel's value checked
+        return None
+    if not _takes(X, kernel, sparse_ok=True):
+        return None
+    from . import numba_softmax_csr
+
+    return numba_softmax_csr.batched_softmax_loss_grad
 
 
 def batched_kernel(X, kernel="auto"):

@@ -1,8 +1,10 @@
 """Fused one-pass loss + gradient of K binary models on a CSR X, compiled with numba.
 
 The sparse twin of ``numba_kcol.batched_loss_grad`` (cross-validation folds and a
-path of C on text-like data). With ``W`` (n, K) C-contiguous, feature j's K
-coefficients are one contiguous row ``W[j]``, and so is its gradient row ``G[j]``.
+path of C on text-like data). The driver ``kcol_csr`` also serves the multinomial
+loss (``numba_softmax_csr``: the same pass with a softmax row function). With ``W``
+(n, K) C-contiguous, feature j's K coefficients are one contiguous row ``W[j]``, and
+so is its gradient row ``G[j]``.
 Per row i of X, with ``w_ik = s_i [fold_i != exclude_k]``:
 
     z_i    = b + sum_p x_ip W[j_p]             (K-vector, one W row per non-zero)
@@ -30,6 +32,7 @@ from numba import njit, prange
 
 from .numba_common import exp_neg32, exp_neg64, log1p32, log1p64
 from .numba_kcol import check_batched_args
+from .numba_kcol_rows import BATCHED, SOFTMAX, softmax_groups
 from .threads import kernel_threads
 
 #: rows per thread at least (set, not tuned): each extra thread has a whole (n, K) G
@@ -86,18 +89,23 @@ def _row_z(z, b, data, indices, indptr, i, W):
 
 @njit(parallel=True, fastmath={"reassoc", "contract"}, error_model="numpy", cache=True,
       nogil=True)
-def kcol_csr(data, indices, indptr, W, b, y, sw, fold, exclude, G, g_rest, gb_parts,
-             loss_parts):
-    """One pass over a CSR X: per-part partial sums of the K models' loss, G and gb.
+def kcol_csr(data, indices, indptr, W, b, y, sw, fold, exclude, mode, C, G, g_rest,
+             gb_parts, loss_parts):
+    """One pass over a CSR X: per-part partial sums of the loss terms, G and gb.
 
     Parameters
     ----------
     data, indices, indptr : X's CSR arrays (data float32/float64)
     W : ndarray (n, K) float64, C-contiguous; b : ndarray (K,) float64
-    y, sw : ndarray (m,) float64; fold : ndarray (m,) int32; exclude : ndarray (K,) int32
+    y, sw : ndarray (m,) float64: labels ({0, 1}, or class indices for the softmax) and
+        row weights; fold : ndarray (m,) int32
+    exclude : ndarray int32: (K,) binary models, or (K / C,) multinomial models
+    mode : int, ``BATCHED`` (K binary models) or ``SOFTMAX`` (K / C multinomial models
+        of C classes, ``numba_kcol_rows.softmax_groups``)
     G : ndarray (n, K) float64 C-contiguous, out: part 0's ``sum_i dz_ik x_i``
     g_rest : ndarray (parts - 1, n, K) float64, out: those of parts 1, 2, ...
-    gb_parts, loss_parts : ndarray (parts, K) float64, out
+    gb_parts, loss_parts : ndarray (parts, K) float64, out (the softmax's model g's loss
+        in column g)
     """
     n_parts = g_rest.shape[0] + 1
     m = indptr.shape[0] - 1
@@ -115,7 +123,10 @@ def kcol_csr(data, indices, indptr, W, b, y, sw, fold, exclude, G, g_rest, gb_pa
         gacc = np.zeros(K, np.float64)
         for i in range(r0, r1):
             _row_z(z, b, data, indices, indptr, i, W)
-            if single:
+            if mode == SOFTMAX:
+                softmax_groups(z, e, dz, int(y[i]), sw[i], fold[i], exclude, C, lacc, gacc,
+                               single)
+            elif single:
                 _row_models32(z, e, dz, y[i], sw[i], fold[i], exclude, lacc, gacc)
             else:
                 _row_models64(z, e, dz, y[i], sw[i], fold[i], exclude, lacc, gacc)
@@ -202,29 +213,37 @@ def batched_loss_grad(X, W, b, y, sw, fold, exclude, G, gb, n_threads=None):
     K = W.shape[1]
     if K == 0:
         return np.zeros(0)
+    with kernel_threads(n_threads):
+        parts = n_parts_csr(m, n, K, numba.get_num_threads())
+        loss, gb[...] = csr_pass(X, W, b, y, sw, fold, exclude, BATCHED, 1, parts, G)
+    return loss
+
+
+def csr_pass(X, W, b, y, sw, fold, exclude, mode, C, parts, G):
+    """One ``kcol_csr`` pass over X in ``parts`` row ranges, on numba's current threads:
+    writes ``G`` (n, K) and returns the loss terms and gb (K,), each part's partials
+    added in part order. Arguments as ``kcol_csr``'s (any float dtype, any order)."""
+    n, K = W.shape
     W = np.ascontiguousarray(W, dtype=np.float64)
     # the kernel adds into C-contiguous float64 rows of G: G itself when it is one
     Gc = G if G.flags.c_contiguous and G.dtype == np.float64 else np.empty((n, K))
-    with kernel_threads(n_threads):
-        parts = n_parts_csr(m, n, K, numba.get_num_threads())
-        g_rest = np.empty((parts - 1, n, K))  # part 0 adds into Gc itself
-        gb_parts = np.empty((parts, K))
-        loss_parts = np.empty((parts, K))
-        kcol_csr(X.data, X.indices, X.indptr, W,
-                 np.ascontiguousarray(b, dtype=np.float64), np.asarray(y, np.float64),
-                 np.asarray(sw, np.float64), np.asarray(fold, np.int32),
-                 np.asarray(exclude, np.int32), Gc, g_rest, gb_parts, loss_parts)
-        if parts > 1:
-            add_parts(g_rest, Gc)
+    g_rest = np.empty((parts - 1, n, K))  # part 0 adds into Gc itself
+    gb_parts = np.empty((parts, K))
+    loss_parts = np.empty((parts, K))
+    kcol_csr(X.data, X.indices, X.indptr, W, np.ascontiguousarray(b, dtype=np.float64),
+             np.asarray(y, np.float64), np.asarray(sw, np.float64),
+             np.asarray(fold, np.int32), np.asarray(exclude, np.int32), mode, C, Gc,
+             g_rest, gb_parts, loss_parts)
+    if parts > 1:
+        add_parts(g_rest, Gc)
     if Gc is not G:
         G[...] = Gc
     # part order, fixed
-    loss, gbk = loss_parts[0].copy(), gb_parts[0].copy()
+    loss, gb = loss_parts[0].copy(), gb_parts[0].copy()
     for c in range(1, parts):
         loss += loss_parts[c]
-        gbk += gb_parts[c]
-    gb[...] = gbk
-    return loss
+        gb += gb_parts[c]
+    return loss, gb
 
 
 def hessian_diagonals(X, W, b, sw, fold, exclude, n_threads=None):

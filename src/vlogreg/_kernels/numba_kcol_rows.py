@@ -1,5 +1,7 @@
 """The row functions of the K-column kernel (``numba_kcol``): from a block's decision
-values ``zb`` (K, nb) to its ``dz`` (K, nb) and loss terms, vectorized over the rows.
+values ``zb`` (K, nb) to its ``dz`` (K, nb) and loss terms, vectorized over the rows;
+and ``softmax_groups``, the softmax of one row's z (K,) for the CSR kernel
+(``numba_kcol_csr.kcol_csr``, ``numba_softmax_csr``), vectorized over the classes.
 
 Both write ``dzb[k, i] = w_ik (a_ik - y_ik)`` (in X's dtype, for the block's second
 product), add ``sum_i dzb[k, i]`` to ``gacc[k]`` in float64, and sum the loss terms
@@ -58,16 +60,21 @@ def softmax_rows(zb, nb, y, sw, g0, eb, zmax, norm, dzb, gacc, single):
         yi = int(y[g0 + i])
         loss += s * (math.log(norm[i]) - (zb[yi, i] - zmax[i]))
         norm[i] = s / norm[i]   # from here on: s_i / sum_k exp(z_ik - zmax_i)
+    # a_ik s_i for every class, then the label's - s_i row by row: no branch on y in
+    # the loop over the rows, which vectorizes
     for k in range(K):
         ek = eb[k]
         g = 0.0
         for i in range(nb):
             d = ek[i] * norm[i]
-            if int(y[g0 + i]) == k:
-                d -= sw[g0 + i]
             dzb[k, i] = d
             g += d
         gacc[k] += g
+    for i in range(nb):
+        yi = int(y[g0 + i])
+        s = sw[g0 + i]
+        dzb[yi, i] = eb[yi, i] * norm[i] - s   # one rounding to X's dtype, as before
+        gacc[yi] -= s
     return loss
 
 
@@ -93,3 +100,49 @@ def batched_binary_rows(zb, nb, y, sw, fold, exclude, g0, eb, wb, dz64, dzb, gac
             dzb[k, i] = dz64[i]
             g += dz64[i]
         gacc[k] += g
+
+
+@njit(inline="always", fastmath={"contract"})
+def _exp_group(z, e, o, C, zmax, single):
+    """``e[o + c] = exp(z[o + c] - zmax)`` for c < C; returns their sum."""
+    norm = 0.0
+    if single:
+        for c in range(o, o + C):
+            t = exp_neg32(z[c] - zmax)
+            e[c] = t
+            norm += t
+    else:
+        for c in range(o, o + C):
+            t = exp_neg64(z[c] - zmax)
+            e[c] = t
+            norm += t
+    return norm
+
+
+@njit(inline="always", fastmath={"contract"})
+def softmax_groups(z, e, dz, yi, si, fi, exclude, C, lacc, gacc, single):
+    """One row of X for K multinomial models of C classes each (model g's decision
+    values ``z[g C:(g + 1) C]``; one model: ``exclude = [-1]``): with ``w_g = s_i
+    [fold_i != exclude_g]`` and ``a_g = softmax(z_g)``,
+
+        lacc[g]      += w_g (log sum_c exp(z_gc - max_c z_gc) - (z_g,y_i - max_c z_gc))
+        dz[g C + c]   = w_g (a_gc - [c == y_i]),   gacc[g C + c] += dz[g C + c]
+
+    The row-at-a-time twin of ``softmax_rows`` (the CSR kernel has one row's z, a
+    (K C,)-vector, at a time); the loops run over the classes.
+    """
+    for g in range(exclude.shape[0]):
+        w = si if fi != exclude[g] else 0.0
+        o = g * C
+        zmax = z[o]
+        for c in range(o + 1, o + C):
+            zmax = max(zmax, z[c])
+        norm = _exp_group(z, e, o, C, zmax, single)
+        lacc[g] += w * (math.log(norm) - (z[o + yi] - zmax))
+        r = w / norm
+        for c in range(o, o + C):
+            d = e[c] * r
+            dz[c] = d
+            gacc[c] += d
+        dz[o + yi] -= w
+        gacc[o + yi] -= w

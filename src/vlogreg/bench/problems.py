@@ -96,8 +96,9 @@ def tall(m=10_000_000, n=28, dtype=np.float32):
                    tags={"dense"})
 
 
-def sparse_text(m=1_000_000, n=100_000, density=1e-4, seed=0):
-    """Text-like CSR: Zipf-distributed columns, tf-style values, a sparse true model."""
+def sparse_text(m=1_000_000, n=100_000, density=1e-4, seed=0, n_classes=2):
+    """Text-like CSR: Zipf-distributed columns, tf-style values, a sparse true model
+    (``n_classes > 2``: one per class, ``y = argmax(X W + Gumbel noise)``)."""
     rng = np.random.default_rng(seed)
     nnz_row = max(1, int(round(n * density)))
     ranks = np.arange(1, n + 1)
@@ -108,10 +109,15 @@ def sparse_text(m=1_000_000, n=100_000, density=1e-4, seed=0):
     data = (1.0 + rng.poisson(0.5, size=m * nnz_row)).astype(np.float64)
     X = sp.csr_matrix((data, indices, indptr), shape=(m, n))
     X.sum_duplicates()
+    name = f"sparse {m // 1000}k x {n // 1000}k, density {density:g}"
+    if n_classes > 2:
+        W = rng.standard_normal((n, n_classes)) * (rng.random((n, n_classes)) < 0.05)
+        y = np.asarray(X @ W + rng.gumbel(size=(m, n_classes))).argmax(axis=1)
+        return Problem(f"{name}, {n_classes} classes", X, y.astype(np.int64),
+                       tags={"sparse", "multinomial"})
     w = rng.standard_normal(n) * (rng.random(n) < 0.05)
     y = ((X @ w) + rng.logistic(size=m) > 0).astype(np.int64)
-    return Problem(f"sparse {m // 1000}k x {n // 1000}k, density {density:g}", X, y,
-                   tags={"sparse"})
+    return Problem(name, X, y, tags={"sparse"})
 
 
 def breast_cancer():

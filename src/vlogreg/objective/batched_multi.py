@@ -10,8 +10,8 @@ model's (``LogisticObjective(n_classes=C)``)::
 With every model's ``W_k`` side by side in one (n, K C) matrix, each cache block of rows
 makes ``Z_blk = X_blk [W_1 .. W_K]`` (blk, K C), a softmax per model group of C columns,
 ``dZ_ikc = w_ik (softmax(z_ik)_c - [y_i = c])``, and ``G += X_blk^T dZ_blk``: X is read
-once per evaluation for the K C columns (blocked NumPy / BLAS; dense or CSR X; the
-compiled K-column kernel is binary only).
+once per evaluation for the K C columns (blocked NumPy / BLAS on dense X; a CSR X goes
+through the compiled ``numba_softmax_csr`` kernel, row by row, when numba is there).
 
 theta per model (a column of the (p, k) arrays the solvers pass) is the single model's
 flat layout (``ParamLayout``): ``[W.ravel() (row-major, entry j C + c), b]``.
@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._kernels import batched_softmax_kernel
 from .._layout import ParamLayout
 from .batched import BatchedObjective
 from .logistic import LogisticObjective
@@ -38,6 +39,10 @@ class BatchedMultinomial(BatchedObjective):
         Class indices in {0, ..., n_classes - 1}.
     sample_weight, fold, exclude, alpha, l1, fit_intercept, n_threads
         As in ``BatchedObjective``.
+    kernel : {"auto", "numba", "numpy"}
+        "auto" runs the compiled kernel (``_kernels.batched_softmax_kernel``) on a CSR
+        X large enough, else the blocked NumPy pass; "numba" forces it (CSR X only),
+        "numpy" the NumPy pass.
     n_classes : int
         C >= 3.
 
@@ -52,7 +57,7 @@ class BatchedMultinomial(BatchedObjective):
     """
 
     def __init__(self, X, y, sample_weight=None, *, n_classes, fold=None, exclude, alpha,
-                 l1=0.0, fit_intercept=True, n_threads=None):
+                 l1=0.0, fit_intercept=True, n_threads=None, kernel="auto"):
         super().__init__(X, y, sample_weight, fold=fold, exclude=exclude, alpha=alpha,
                          l1=l1, fit_intercept=fit_intercept, n_threads=n_threads,
                          kernel="numpy")
@@ -63,16 +68,26 @@ class BatchedMultinomial(BatchedObjective):
         self.yi = np.asarray(y).astype(np.intp)
         self.layout = ParamLayout(self.n, self.n_classes, self.fit_intercept)
         self.p, self.n_coef = self.layout.n_params, self.layout.n_coef
+        self._softmax = batched_softmax_kernel(X, kernel)
+        if self._softmax is not None:  # it takes float64 class indices (and checks them)
+            self._y_kernel = self.yi.astype(np.float64)
 
     def value_and_grad(self, theta, models=None):
         """``(J (k,), grad (p, k))`` at ``theta`` (p, k) for the models ``models``."""
         models = np.arange(self.n_models) if models is None else np.asarray(models)
         n, C, k = self.n, self.n_classes, theta.shape[1]
         W = theta[: self.n_coef].reshape(n, C, k)
-        Wm = np.ascontiguousarray(W.transpose(0, 2, 1).reshape(n, k * C), dtype=self.dtype)
+        # model-major columns: model g's classes are the C columns g C .. g C + C - 1
+        Wm = W.transpose(0, 2, 1).reshape(n, k * C)
         b = (theta[self.n_coef:].T if self.fit_intercept else np.zeros((k, C)))
         b = np.asarray(b, dtype=np.float64)
         exclude = self.exclude[models]
+        if self._softmax is not None:
+            dw, db = np.empty((n, k * C)), np.empty(k * C)
+            loss = self._softmax(self.X, Wm, b.ravel(), self._y_kernel, self.sw, self.fold,
+                                 np.ascontiguousarray(exclude), C, dw, db, self.n_threads)
+            return self._finish(theta, models, loss, dw, db.reshape(k, C))
+        Wm = np.ascontiguousarray(Wm, dtype=self.dtype)
 
         def block(Xb, rows):
             z = np.asarray(Xb @ Wm, dtype=np.float64).reshape(-1, k, C)
@@ -94,6 +109,12 @@ class BatchedMultinomial(BatchedObjective):
             return np.einsum("ik,ik->k", wb, losses), dw, dz.sum(axis=0)
 
         loss, dw, db = self.blocks.map_sum(block)
+        return self._finish(theta, models, loss, dw, db)
+
+    def _finish(self, theta, models, loss, dw, db):
+        """``(J (k,), grad (p, k))`` from one pass's unnormalized sums: ``loss`` (k,),
+        ``dw`` (n, k C) model-major and ``db`` (k, C)."""
+        n, C, k = self.n, self.n_classes, theta.shape[1]
         self.n_evals += 1
         self.passes.add("loss_grad")
         S, alpha = self.S[models], self.alpha[models]
@@ -147,3 +168,4 @@ class BatchedMultinomial(BatchedObjective):
         return LogisticObjective(self.X, self.yi, w, alpha=self.alpha[k], l1=self.l1[k],
                                  n_classes=self.n_classes,
                                  fit_intercept=self.fit_intercept, **kw)
+

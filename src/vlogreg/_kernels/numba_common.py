@@ -18,6 +18,10 @@ FLUSH = 256       # rows between float32 -> float64 flushes of dw. With 4096 the
 LINE = 64         # bytes per cache line
 
 
+def n_chunks_for(m):
+    """Chunks of rows for m examples: depends on m only (determinism), ~32k rows each."""
+    return max(1, min(1024, m // 32768))
+
 
 def l1_bytes():
     """This machine's L1 data cache per core in bytes (``_hardware.cache_bytes``),

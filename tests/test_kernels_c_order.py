@@ -17,10 +17,16 @@ SCHEDULES = {"tiles": (4, 8), "blocks": ()}
 DTYPES = [np.float64, np.float32]
 
 
+def _route(monkeypatch, name):
+    """C-ordered X of both dtypes and every size through the schedule ``name`` (the
+    tiles otherwise start above the L3 cache's size)."""
+    monkeypatch.setattr(numba_binary, "C_TILES_ITEMSIZES", SCHEDULES[name])
+    monkeypatch.setattr(numba_binary, "l3_bytes", lambda: 0)
+
+
 @pytest.fixture(params=sorted(SCHEDULES))
 def schedule(request, monkeypatch):
-    """Routes C-ordered X of both dtypes through one schedule."""
-    monkeypatch.setattr(numba_binary, "C_TILES_ITEMSIZES", SCHEDULES[request.param])
+    _route(monkeypatch, request.param)
     return request.param
 
 
@@ -91,8 +97,8 @@ def test_tiles_and_blocks_agree(monkeypatch, dtype):
     # two schedules, two summation orders, one sum
     X, y, s, w = _problem(70_001, 33, dtype, seed=7)
     out = {}
-    for name, sizes in SCHEDULES.items():
-        monkeypatch.setattr(numba_binary, "C_TILES_ITEMSIZES", sizes)
+    for name in SCHEDULES:
+        _route(monkeypatch, name)
         out[name] = numba_binary.loss_grad(X, y, s, w, 0.4)
     (fa, ga, gba), (fb, gb_, gbb) = out["tiles"], out["blocks"]
     rtol = 1e-12 if dtype == np.float64 else 1e-5
@@ -119,14 +125,36 @@ def test_bit_identical_across_thread_counts_and_runs(schedule, dtype):
         assert gb == results[0][2]
 
 
-def test_the_choice_routes_c_order_by_itemsize(monkeypatch):
+def test_the_choice_routes_c_order_by_itemsize_and_size(monkeypatch):
     calls = []
     real = numba_binary.kcol_pass
     monkeypatch.setattr(numba_binary, "kcol_pass",
                         lambda *a, **k: calls.append(a[0].dtype) or real(*a, **k))
     monkeypatch.setattr(numba_binary, "C_TILES_ITEMSIZES", (8,))
+    X, y, s, w = _problem(100, 5, np.float64, seed=9)
+    numba_binary.loss_grad(X, y, s, w, 0.0)       # in cache (under the L3): blocks
+    assert calls == []
+    monkeypatch.setattr(numba_binary, "l3_bytes", lambda: X.nbytes - 1)
     for dtype in DTYPES:
         X, y, s, w = _problem(100, 5, dtype, seed=9)
         numba_binary.loss_grad(X, y, s, w, 0.0)
         numba_binary.loss_grad(np.asfortranarray(X), y, s, w, 0.0)  # F order: its own
     assert calls == [np.float64]
+
+
+def test_blas_single_thread_limits_the_blas_the_kernels_call():
+    # a fresh interpreter whose first BLAS limit comes before scipy's BLAS is loaded (as
+    # in a process whose first kernel call is a tiled one): it must still be limited
+    import subprocess
+    import sys
+
+    code = ("import threadpoolctl\n"
+            "from vlogreg._kernels.threads import blas_single_thread\n"
+            "with blas_single_thread():\n"
+            "    import scipy.linalg.cython_blas\n"
+            "    print([i['num_threads'] for i in threadpoolctl.threadpool_info()\n"
+            "           if i['user_api'] == 'blas'])\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    counts = eval(out)
+    assert counts and all(c == 1 for c in counts), out

@@ -1,9 +1,9 @@
 """Fused one-pass loss + gradient of the binary log-loss, compiled with numba.
 
-C-ordered X of an itemsize in ``C_TILES_ITEMSIZES`` (float64) goes through
-``numba_kcol``'s tiles with one coefficient column (BLAS products per tile of rows in
-L2, the same per-row maths). Otherwise, for each block of ``B`` = 16 rows of X (still in
-L1 cache between the two products):
+C-ordered X larger than the L3 cache, of an itemsize in ``C_TILES_ITEMSIZES`` (float64),
+goes through ``numba_kcol``'s tiles with one coefficient column (BLAS products per tile
+of rows in L2, the same per-row maths; ``c_tiles``). Otherwise, for each block of
+``B`` = 16 rows of X (still in L1 cache between the two products):
 
     z_k   = x_k . w + b                          (dot products in X's dtype, 8 rows at
                                                   a time: independent sums, w loaded once)
@@ -39,8 +39,8 @@ from .numba_kcol_rows import BINARY
 #: dw += X_t^T dz as BLAS products, so OpenBLAS picks the vector kernel for the CPU at
 #: run time) rather than ``loss_grad_dense`` (blocks of 16 rows in L1, numba's own
 #: products). On AMD Zen 5 (2M x 100, 2 threads, in-process A/B under load, CPU time of
-#: the ratio to X @ v, min) float64 tiles 1.34x-1.42x against blocks 1.68x-1.98x in four
-#: runs; float32 tiles 1.20x-1.45x against blocks 1.15x-1.70x, no consistent winner, so
+#: the ratio to X @ v, min) float64 tiles 1.34x-1.43x against blocks 1.68x-1.98x in five
+#: runs; float32 tiles 1.20x-1.48x against blocks 1.15x-1.70x, no consistent winner, so
 #: float32 keeps the blocks until a quiet rerun (``benchmarks/kernel_ab.py --cases
 #: f64C,f32C``; ``benchmarks/results/kernel_floor.md``)
 C_TILES_ITEMSIZES = (8,)
@@ -53,6 +53,8 @@ def c_tiles(X):
     ~10 us of overhead (5000 x 100 float64, one chunk: 0.33 ms against 0.12 ms, CPU
     min of 60 alternating calls, Zen 5)."""
     return X.itemsize in C_TILES_ITEMSIZES and X.nbytes > l3_bytes()
+
+
 _ALL_ROWS = np.full(1, -1, np.int32)  # BINARY reads no fold ids: model 0 takes every row
 
 

@@ -43,8 +43,8 @@ def candidates(X, y, s, w, b):
     out = {}
     if X.flags.c_contiguous:
         # the tiles of numba_kcol with K = 1, as numba_binary.loss_grad calls them for
-        # the itemsizes in C_TILES_ITEMSIZES, with tiles of L2/4 (TILE_BYTES) and L2/2
-        tiled = X.itemsize in numba_binary.C_TILES_ITEMSIZES
+        # X that c_tiles admits, with tiles of L2/4 (TILE_BYTES) and L2/2
+        tiled = numba_binary.c_tiles(X)  # the itemsize, and X larger than the L3
         kp = numba_kcol.n_chunks_kcol(m, n, 1)
         g_parts, gb_parts, l_parts = np.empty((kp, 1, n)), np.empty((kp, 1)), np.empty((kp, 1))
         W = np.ascontiguousarray(w.reshape(n, 1))

@@ -46,7 +46,8 @@ def candidates(X, y, s, w, b):
         # X that c_tiles admits, with tiles of L2/4 (TILE_BYTES) and L2/2
         tiled = numba_binary.c_tiles(X)  # the itemsize, and X larger than the L3
         kp = numba_kcol.n_chunks_kcol(m, n, 1)
-        g_parts, gb_parts, l_parts = np.empty((kp, 1, n)), np.empty((kp, 1)), np.empty((kp, 1))
+        g_parts, gb_parts = np.empty((kp, 1, n)), np.empty((kp, 1))
+        l_parts = np.empty((kp, 1))
         W = np.ascontiguousarray(w.reshape(n, 1))
         bk = np.array([b])
         S = FLUSH if X.itemsize == 4 else 1 << 30

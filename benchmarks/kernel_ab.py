@@ -10,8 +10,10 @@ after a call): X @ v (one read, the denominator), then
 
 - F order: the two schedules of ``numba_fortran.loss_grad_fortran`` (fused, two sweeps)
   with tiles of L2/2 and L2/4 bytes (``TILE_BYTES`` and half of it);
-- C order: ``numba_binary.loss_grad_dense`` with the prefetch distance of
-  ``prefetch_rows`` and with half and twice its rows.
+- C order: the tiles of ``numba_kcol.kcol_dense`` with K = 1 (BLAS products per
+  tile; tiles of L2/4, its ``TILE_BYTES``, and L2/2), and the blocks of
+  ``numba_binary.loss_grad_dense`` with the prefetch distance of ``prefetch_rows`` and
+  with half and twice its rows.
 
 Prints, per candidate, the minimum (the least disturbed run) and the median of the
 wall time and of the process CPU time, as ratios to X @ v; ``*`` marks the choice
@@ -29,8 +31,10 @@ import numpy as np
 
 def candidates(X, y, s, w, b):
     """``{name: (call, is_default)}`` for X's order and dtype (see the docstring)."""
-    from vlogreg._kernels import numba_binary, numba_fortran
-    from vlogreg._kernels.numba_common import prefetch_rows
+    from vlogreg._kernels import numba_binary, numba_fortran, numba_kcol
+    from vlogreg._kernels.numba_common import FLUSH, prefetch_rows
+    from vlogreg._kernels.numba_kcol_rows import BINARY
+    from vlogreg._kernels.threads import blas_single_thread
 
     m, n = X.shape
     nc = numba_binary.n_chunks_for(m)
@@ -38,11 +42,33 @@ def candidates(X, y, s, w, b):
     b = X.dtype.type(b)
     out = {}
     if X.flags.c_contiguous:
+        # the tiles of numba_kcol with K = 1, as numba_binary.loss_grad calls them for
+        # X that c_tiles admits, with tiles of L2/4 (TILE_BYTES) and L2/2
+        tiled = numba_binary.c_tiles(X)  # the itemsize, and X larger than the L3
+        kp = numba_kcol.n_chunks_kcol(m, n, 1)
+        g_parts, gb_parts = np.empty((kp, 1, n)), np.empty((kp, 1))
+        l_parts = np.empty((kp, 1))
+        W = np.ascontiguousarray(w.reshape(n, 1))
+        bk = np.array([b])
+        S = FLUSH if X.itemsize == 4 else 1 << 30
+        WT = np.ascontiguousarray(W.T)
+        fold, excl = np.zeros(0, np.int32), np.full(1, -1, np.int32)
+
+        def tiles(R):
+            with blas_single_thread():  # as kcol_pass calls it: BLAS on one thread per tile
+                numba_kcol.kcol_dense(X, False, R, min(S, R), W, WT, bk, y, s, fold, excl,
+                                      BINARY, kp, g_parts, gb_parts, l_parts)
+
+        R4 = numba_kcol.tile_rows_kcol(n, X.itemsize)
+        for R, div in ((R4, 4), (2 * R4, 2)):
+            out[f"C tiles (BLAS), L2/{div} ({R} rows)"] = (
+                lambda R=R: tiles(R), div == 4 and tiled)
         pf = prefetch_rows(n, X.itemsize)
         for rows in sorted({pf, max(16, pf // 2), 2 * pf}):
-            out[f"C prefetch {rows} rows"] = (
+            out[f"C blocks, prefetch {rows} rows"] = (
                 lambda rows=rows: numba_binary.loss_grad_dense(
-                    X, y, s, w, b, nc, rows, grad_parts, loss_parts), rows == pf)
+                    X, y, s, w, b, nc, rows, grad_parts, loss_parts),
+                rows == pf and not tiled)
         return out
     R_default, fuse_default = numba_fortran.tile_plan(n, X.itemsize)
     for fuse in (True, False):

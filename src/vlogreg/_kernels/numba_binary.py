@@ -1,6 +1,9 @@
 """Fused one-pass loss + gradient of the binary log-loss, compiled with numba.
 
-For each block of ``B`` = 16 rows of X (still in L1 cache between the two products):
+C-ordered X larger than the L3 cache, of an itemsize in ``C_TILES_ITEMSIZES`` (float64),
+goes through ``numba_kcol``'s tiles with one coefficient column (BLAS products per tile
+of rows in L2, the same per-row maths; ``c_tiles``). Otherwise, for each block of
+``B`` = 16 rows of X (still in L1 cache between the two products):
 
     z_k   = x_k . w + b                          (dot products in X's dtype, 8 rows at
                                                   a time: independent sums, w loaded once)
@@ -25,13 +28,34 @@ import numpy as np
 from numba import njit, prange
 
 from ._intrinsics import prefetch
-from .numba_common import FLUSH, LINE, B, _elementwise, prefetch_rows
+from .numba_common import (FLUSH, LINE, B, _elementwise, l3_bytes, n_chunks_for,
+                           prefetch_rows)
 from .numba_fortran import loss_grad_fortran, tile_plan
+from .numba_kcol import kcol_pass
+from .numba_kcol_rows import BINARY
+
+#: itemsizes whose C-ordered X goes through the K-column tile driver with K = 1
+#: (``numba_kcol``: per tile of a quarter of the L2, read at run time, z = X_t w and
+#: dw += X_t^T dz as BLAS products, so OpenBLAS picks the vector kernel for the CPU at
+#: run time) rather than ``loss_grad_dense`` (blocks of 16 rows in L1, numba's own
+#: products). On AMD Zen 5 (2M x 100, 2 threads, in-process A/B under load, CPU time of
+#: the ratio to X @ v, min) float64 tiles 1.34x-1.43x against blocks 1.68x-1.98x in five
+#: runs; float32 tiles 1.20x-1.48x against blocks 1.15x-1.70x, no consistent winner, so
+#: float32 keeps the blocks until a quiet rerun (``benchmarks/kernel_ab.py --cases
+#: f64C,f32C``; ``benchmarks/results/kernel_floor.md``)
+C_TILES_ITEMSIZES = (8,)
 
 
-def n_chunks_for(m):
-    """Chunks of rows for m examples: depends on m only (determinism), ~32k rows each."""
-    return max(1, min(1024, m // 32768))
+def c_tiles(X):
+    """Whether C-ordered ``X`` takes the tiles: its itemsize is in ``C_TILES_ITEMSIZES``
+    and it is larger than the L3 cache (read at run time), so that it streams from
+    memory. With X in cache the blocks are faster: each tile's two BLAS calls cost
+    ~10 us of overhead (5000 x 100 float64, one chunk: 0.33 ms against 0.12 ms, CPU
+    min of 60 alternating calls, Zen 5)."""
+    return X.itemsize in C_TILES_ITEMSIZES and X.nbytes > l3_bytes()
+
+
+_ALL_ROWS = np.full(1, -1, np.int32)  # BINARY reads no fold ids: model 0 takes every row
 
 
 @njit(inline="always", fastmath={"reassoc", "contract"})
@@ -214,6 +238,11 @@ def loss_grad(X, y, s, w, b):
     if hasattr(X, "indptr"):
         loss_grad_csr(X.data, X.indices, X.indptr, n, y, s, w, float(b), nc, grad_parts,
                       loss_parts)
+    elif X.flags.c_contiguous and c_tiles(X):
+        # float32: each product X_s^T dz_s covers FLUSH rows before it is added to float64
+        loss, g, gb = kcol_pass(X, w.reshape(n, 1), np.array([b]), y, s, _ALL_ROWS[:0],
+                                _ALL_ROWS, BINARY, FLUSH if X.itemsize == 4 else None)
+        return float(loss[0]), g[:, 0].copy(), float(gb[0])
     elif X.flags.c_contiguous:
         loss_grad_dense(X, y, s, w, X.dtype.type(b), nc, prefetch_rows(n, X.itemsize),
                         grad_parts, loss_parts)

@@ -19,6 +19,10 @@ FLUSH = 256       # rows between float32 -> float64 flushes of dw. With 4096 the
 LINE = 64         # bytes per cache line
 
 
+def n_chunks_for(m):
+    """Chunks of rows for m examples: depends on m only (determinism), ~32k rows each."""
+    return max(1, min(1024, m // 32768))
+
 
 def l1_bytes():
     """This machine's L1 data cache per core in bytes (``_hardware.cache_bytes``),
@@ -52,6 +56,13 @@ def l2_bytes():
     are sized from it at run time (2 MiB on the Intel Xeon the kernels were first
     tuned on, 1 MiB on AMD Zen 4/5)."""
     return cache_bytes(2, 1 << 20)
+
+
+def l3_bytes():
+    """The L3 cache cpu0 shares, in bytes (``_hardware.cache_bytes``), 8 MiB where
+    unknown (32 MiB on the AMD EPYC Zen 5 machine): an X larger than this streams from
+    memory on every pass."""
+    return cache_bytes(3, 8 << 20)
 
 
 LOG2E = 1.4426950408889634

@@ -27,9 +27,9 @@ import numpy as np
 from numba import njit, prange
 
 from ._intrinsics import gemm
-from .numba_binary import n_chunks_for
-from .numba_common import l2_bytes
-from .numba_kcol_rows import BATCHED, SOFTMAX, batched_binary_rows, softmax_rows
+from .numba_common import l2_bytes, n_chunks_for
+from .numba_kcol_rows import (BATCHED, BINARY, SOFTMAX, batched_binary_rows, binary_rows,
+                              softmax_rows)
 from .threads import blas_single_thread, kernel_threads
 
 #: bytes of the chunks' gradient partials (n_chunks x K x n float64) at most: fewer
@@ -54,7 +54,7 @@ def tile_rows_kcol(n, itemsize):
 
 @njit(parallel=True, fastmath={"reassoc", "contract"}, error_model="numpy", cache=True,
       nogil=True)
-def kcol_dense(A, fortran, R, W, WT, b, y, sw, fold, exclude, mode, n_chunks, g_parts,
+def kcol_dense(A, fortran, R, S, W, WT, b, y, sw, fold, exclude, mode, n_chunks, g_parts,
                gb_parts, loss_parts):
     """One pass over dense X: per-chunk partial sums of the loss terms, G and gb.
 
@@ -63,12 +63,15 @@ def kcol_dense(A, fortran, R, W, WT, b, y, sw, fold, exclude, mode, n_chunks, g_
     A : ndarray (m, n) C-contiguous X, or (n, m) the C-contiguous transpose of an
         F-contiguous X (``fortran`` True)
     R : int, rows per tile
+    S : int, rows per product ``G += X_s^T dZ_s`` (``S >= R``: one per tile); float32
+        X's products are added into float64 after each (``numba_common.FLUSH``)
     W, WT : ndarray (n, K) and (K, n), C-contiguous, of X's dtype: the coefficients
     b : ndarray (K,) of X's dtype
-    y, sw : ndarray (m,) float64: labels (class indices for the softmax, {0, 1} for the
-        batched binary loss) and row weights
+    y, sw : ndarray (m,): labels (class indices for the softmax, {0, 1} for the binary
+        losses) and row weights; float64, or X's dtype for ``BINARY``
     fold : ndarray (m,) int32, exclude : ndarray (K,) int32 (batched binary only)
-    mode : int, ``SOFTMAX`` or ``BATCHED``
+    mode : int, ``SOFTMAX``, ``BATCHED`` or ``BINARY`` (K = 1, no folds: the binary
+        kernel for C-ordered X, ``numba_binary.loss_grad``)
     g_parts : ndarray (n_chunks, K, n) float64, out: chunk c's ``sum dz_ik x_i``
     gb_parts, loss_parts : ndarray (n_chunks, K) float64, out (the softmax's loss is in
         column 0)
@@ -119,18 +122,24 @@ def kcol_dense(A, fortran, R, W, WT, b, y, sw, fold, exclude, mode, n_chunks, g_
                         z64[k, i] = zr[i * K + k] + b[k]
             if mode == SOFTMAX:
                 lacc[0] += softmax_rows(z64, nt, y, sw, t0, eb, wb, rb, dzt, gacc, single)
+            elif mode == BINARY:
+                lacc[0] += binary_rows(z64, nt, y, sw, t0, eb[0], dz64, dzt, gacc, single)
             else:
                 batched_binary_rows(z64, nt, y, sw, fold, exclude, t0, eb[0], wb, dz64, dzt,
                                     gacc, lacc, single)
             # G_t (n x K) = X_t^T dZ_t, while X_t is still in cache; G_t's memory is
             # G_t^T, dZ_t's is dZ_t^T (K x nt, ld R)
-            if fortran:
-                gemm(TR, NO, n, K, nt, Xt, m, dzt, R, 0.0, gt, n)
-            else:
-                gemm(NO, NO, n, K, nt, Xt, n, dzt, R, 0.0, gt, n)
-            for k in range(K):
-                for j in range(n):
-                    acc64[k, j] += gt[k, j]
+            for s0 in range(0, nt, S):
+                ns = min(S, nt - s0)
+                if fortran:
+                    gemm(TR, NO, n, K, ns, A[:, t0 + s0:t0 + s0 + ns], m, dzt[:, s0:], R,
+                         0.0, gt, n)
+                else:
+                    gemm(NO, NO, n, K, ns, A[t0 + s0:t0 + s0 + ns], n, dzt[:, s0:], R, 0.0,
+                         gt, n)
+                for k in range(K):
+                    for j in range(n):
+                        acc64[k, j] += gt[k, j]
         for k in range(K):
             for j in range(n):
                 g_parts[c, k, j] = acc64[k, j]
@@ -138,9 +147,10 @@ def kcol_dense(A, fortran, R, W, WT, b, y, sw, fold, exclude, mode, n_chunks, g_
             loss_parts[c, k] = lacc[k]
 
 
-def kcol_pass(X, W, b, y, sw, fold, exclude, mode):
+def kcol_pass(X, W, b, y, sw, fold, exclude, mode, sub_rows=None):
     """One pass over X for the coefficient columns W: ``(loss (K,), G (n, K), gb (K,))``,
-    unnormalized sums added over the chunks in chunk order."""
+    unnormalized sums added over the chunks in chunk order. ``sub_rows``: rows per
+    product ``X_s^T dZ_s`` (None: one per tile)."""
     m, n = X.shape
     K = W.shape[1]
     if K == 0:  # BLAS takes no leading dimension of 0
@@ -156,8 +166,9 @@ def kcol_pass(X, W, b, y, sw, fold, exclude, mode):
     fortran = not X.flags.c_contiguous
     A = X.T if fortran else X
     T = tile_rows_kcol(n, X.itemsize)
+    S = T if sub_rows is None else sub_rows
     with blas_single_thread():  # each tile's products run in the kernel's own threads
-        kcol_dense(A, fortran, T, Wx, WT, bx, y, sw, fold, exclude, mode, nc, g_parts,
+        kcol_dense(A, fortran, T, S, Wx, WT, bx, y, sw, fold, exclude, mode, nc, g_parts,
                    gb_parts, loss_parts)
     # chunk order, fixed: bit-identical for any number of threads
     g, gb, loss = g_parts[0].copy(), gb_parts[0].copy(), loss_parts[0].copy()

@@ -18,6 +18,20 @@ from .numba_common import _elementwise, exp_neg32, exp_neg64
 
 SOFTMAX = 0   # one multinomial model over K classes
 BATCHED = 1   # K binary models, model k on the rows with fold != exclude[k]
+BINARY = 2    # one binary model on every row (K = 1): numba_binary's C-order kernel
+
+
+@njit(inline="always", fastmath={"contract"})
+def binary_rows(zb, nb, y, sw, g0, eb, dz64, dzb, gacc, single):
+    """One binary model (K = 1) on rows ``g0 .. g0 + nb``: ``dzb[0, :nb]`` and
+    ``gacc[0] += sum dz``; returns ``sum s_i loss_i`` (``numba_common._elementwise``)."""
+    loss = _elementwise(zb[0], y[g0:g0 + nb], sw[g0:g0 + nb], nb, eb, dz64, single)
+    g = 0.0
+    for i in range(nb):
+        dzb[0, i] = dz64[i]
+        g += dz64[i]
+    gacc[0] += g
+    return loss
 
 
 @njit(inline="always", fastmath={"contract"})

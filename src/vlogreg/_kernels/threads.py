@@ -14,6 +14,9 @@ from .._spec import n_threads
 def _controller_now():
     global _controller
     if _controller is None:
+        # the BLAS the kernels call (numba's wrapper of scipy's cython_blas): loaded
+        # first, else a controller made before its first call cannot limit it
+        import scipy.linalg.cython_blas  # noqa: F401
         _controller = ThreadpoolController()
     return _controller
 

@@ -225,6 +225,7 @@ def table_features(table, path, fmt, *, target=None, features=None, exclude=(),
 
     options = options or TableOptions()
     training = categories is None
+    table = _decoded(table)
     names = table.column_names
 
     def check_present(cols, what):
@@ -327,6 +328,20 @@ def table_features(table, path, fmt, *, target=None, features=None, exclude=(),
         "format": "table", "columns": list(features), "one_hot": encoding,
         "reference": refs, "target": target}, dropped=dropped, file_ids=file_ids,
         notes=notes, blocks=spans)
+
+
+def _decoded(table):
+    """``table`` with its dictionary columns (pandas' category, polars' Categorical and
+    Enum, in a Parquet file or a DataFrame) as plain columns of their values: pyarrow's
+    kernels (``count_distinct``, ``is_nan``, casts to float) take no dictionaries, and
+    a category of numbers is a numeric column, as scikit-learn reads it."""
+    import pyarrow as pa
+
+    for i, field in enumerate(table.schema):
+        if pa.types.is_dictionary(field.type):
+            col = table.column(i).cast(field.type.value_type)
+            table = table.set_column(i, field.name, col)
+    return table
 
 
 def _row(i, rows):

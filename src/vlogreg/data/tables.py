@@ -16,6 +16,7 @@ import gzip
 import io
 import math
 import os
+import shlex
 import sys
 import zlib
 
@@ -419,8 +420,13 @@ def _numbers(col, name, path, rows=None):
     t = col.type
     if not (pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_boolean(t)
             or pa.types.is_decimal(t) or pa.types.is_null(t)):
-        raise ValueError(f"{path}: column {name!r} has type {t}, which is not a number; "
-                         f"convert it or leave it out with --exclude.")
+        # pandas writes a DataFrame's index into Parquet as a column of this name
+        index = " (convert it, or"
+        if name.startswith("__index_level_"):
+            index = (" (the index pandas wrote with DataFrame.to_parquet: write the file "
+                     "with index=False, or")
+        raise ValueError(f"{path}: column {name!r} has type {t}, which is not a number"
+                         f"{index} leave it out with --exclude {shlex.quote(name)}).")
     _no_missing(col, name, path)
     x = np.asarray(col.to_numpy(zero_copy_only=False), dtype=np.float64)
     bad = ~np.isfinite(x)

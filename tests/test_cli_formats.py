@@ -116,6 +116,41 @@ def test_swapped_model_and_data_are_named(work, command):
     assert "zip" not in proc.stderr
 
 
+#: inspect's arguments -> what its one-line error must say
+INSPECT_MISTAKES = {
+    ("comma.csv",): ["comma.csv is a data file (csv), not a model file",
+                     "vlogreg inspect MODEL"],
+    ("comma.csv", "model.vlogreg"): ["MODEL and DATA look swapped",
+                                     "vlogreg inspect model.vlogreg"],
+    ("model.vlogreg", "comma.csv"): ["inspect takes one MODEL file",
+                                     "vlogreg evaluate model.vlogreg comma.csv"],
+    ("model.vlogreg", "model.vlogreg"): ["inspect takes one MODEL file",
+                                         "inspect each one"],
+}
+
+
+@pytest.mark.parametrize("files", list(INSPECT_MISTAKES))
+def test_inspect_names_a_data_file_or_swapped_arguments(work, files):
+    proc = _vlogreg(["inspect", *files], work)
+    assert proc.returncode == 2 and len(proc.stderr.splitlines()) == 1, proc.stderr
+    for words in INSPECT_MISTAKES[files]:
+        assert words in proc.stderr, proc.stderr
+    assert "zip" not in proc.stderr and "usage" not in proc.stderr
+
+
+@pytest.mark.parametrize("command", ["predict", "evaluate"])
+def test_a_data_file_given_as_the_model_is_named(work, command):
+    proc = _vlogreg([command, "comma.csv", "comma.csv"], work)
+    assert proc.returncode == 2 and len(proc.stderr.splitlines()) == 1, proc.stderr
+    assert "comma.csv is a data file (csv), not a model file" in proc.stderr
+    assert f"vlogreg {command} MODEL DATA" in proc.stderr and "zip" not in proc.stderr
+
+
+def test_inspect_usage_shows_one_model(work):
+    proc = _vlogreg(["inspect", "--help"], work)
+    assert "MODEL" in proc.stdout and "extra" not in proc.stdout
+
+
 @pytest.mark.parametrize("out", ["p.xlsx", "p", "p.json"])
 def test_an_unknown_output_ending_is_an_error(work, out):
     proc = _vlogreg(["predict", "model.vlogreg", "comma.csv", "--out", out], work)

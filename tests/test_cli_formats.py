@@ -262,3 +262,46 @@ def test_thousands_separators_in_a_tab_file_are_not_read_as_decimals(tmp_path):
         read_training_data(tmp_path / "us.tsv", "y")
     msg = str(info.value)
     assert "'a'" in msg and "thousands separators" in msg and "--decimal ," in msg, msg
+
+
+# ------------------------------------------------------------- text that is not UTF-8
+def _encoded(work, name, encoding, rename=None):
+    """comma.csv with a level 'Zürich' (and a header name with an umlaut when
+    ``rename``), written in ``encoding``; gzipped when the name ends .gz."""
+    import gzip
+
+    df = pd.read_csv(work / "comma.csv").replace({"mode": {"bus": "Zürich"}})
+    text = df.rename(columns=rename or {}).to_csv(index=False).encode(encoding)
+    path = work / name
+    (gzip.open if name.endswith(".gz") else open)(path, "wb").write(text)
+    return name
+
+
+@pytest.mark.parametrize("name,encoding,rename,words", [
+    ("latin1.csv", "latin-1", None, ["column 'mode' holds b'Z\\xfcrich' at row",
+                                     "iconv -f latin1 -t utf-8 latin1.csv"]),
+    ("cp1252.csv", "cp1252", {"size": "größe"}, ["the header holds the byte b'\\xf6'"]),
+    ("utf16.csv", "utf-16", None, ["UTF-16 byte-order mark", "iconv -f utf-16"]),
+    ("latin1.csv.gz", "latin-1", None, ["gunzip -c latin1.csv.gz | iconv -f latin1"]),
+])
+def test_text_that_is_not_utf8_is_one_line_with_the_conversion(work, name, encoding,
+                                                               rename, words):
+    _encoded(work, name, encoding, rename)
+    proc = _vlogreg(["train", name, "--target", "choice", "--exclude", "individual",
+                     "--one-hot", "--model", "x.vlogreg", "-q"], work)
+    assert proc.returncode == 2 and len(proc.stderr.splitlines()) == 1, proc.stderr
+    assert f"{name} is not UTF-8 text" in proc.stderr and "save it as UTF-8" in proc.stderr
+    for w in words:
+        assert w in proc.stderr, proc.stderr
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig"])
+def test_utf8_with_or_without_a_byte_order_mark_reads_the_umlaut(work, encoding):
+    name = _encoded(work, f"{encoding}.csv", encoding, {"size": "größe"})
+    proc = _vlogreg(["train", name, "--target", "choice", "--exclude", "individual",
+                     "--one-hot", "--model", f"{encoding}.vlogreg", "-q"], work)
+    assert proc.returncode == 0, proc.stderr
+    model = vlogreg.load(work / f"{encoding}.vlogreg")
+    names = list(model.feature_names_in_)
+    assert model.input_["one_hot"]["mode"] == ["Zürich", "air", "train"]
+    assert "größe" in names and "\ufeff" not in "".join(names)

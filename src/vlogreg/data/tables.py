@@ -33,6 +33,7 @@ from .delimiter import (
 from .encoding import TableOptions, check_levels, encode_levels, reference_level
 from .screening import column_notes, missing_rows
 from .sources import memory_budget
+from .utf8 import refuse_binary, refuse_utf16
 
 _LIST_MAX = 20  # column names shown in an error message
 
@@ -72,6 +73,7 @@ def read_table(path, fmt, *, text_columns=(), delimiter=None, decimal=None):
         undecodable = []
         try:
             with _undecodable_rows(undecodable), _csv_source(path) as source:
+                refuse_utf16(path, source)
                 table = pcsv.read_csv(source, parse_options=parse, convert_options=convert)
         except _TooLarge as exc:
             raise ValueError(
@@ -93,6 +95,7 @@ def read_table(path, fmt, *, text_columns=(), delimiter=None, decimal=None):
                         f"header has {r.expected_columns} ({r.text[:60]!r})")
             raise ValueError(f"{path} is not a well-formed CSV file: {what}; check the "
                              f"delimiter, the quoting and the number of fields.") from None
+        refuse_binary(table, path)
     else:
         import pyarrow.parquet as pq
         try:

@@ -305,3 +305,20 @@ def test_utf8_with_or_without_a_byte_order_mark_reads_the_umlaut(work, encoding)
     names = list(model.feature_names_in_)
     assert model.input_["one_hot"]["mode"] == ["Zürich", "air", "train"]
     assert "größe" in names and "\ufeff" not in "".join(names)
+
+
+def test_a_delimiter_at_the_end_of_every_line_names_the_empty_column(work):
+    """A spreadsheet's export with a trailing comma: a last column named '' that is
+    empty in every row (before: '240 of 240 rows have a missing value ... --missing
+    drop', which would drop every row)."""
+    text = (work / "comma.csv").read_text().splitlines()
+    (work / "trailing.csv").write_text("".join(line + ",\n" for line in text))
+    args = ["train", "trailing.csv", "--target", "choice", "--one-hot", "-q", "--model",
+            "t.vlogreg", "--exclude", "individual"]
+    proc = _vlogreg(args, work)
+    assert proc.returncode == 2 and len(proc.stderr.splitlines()) == 1, proc.stderr
+    assert "column '' is empty in every row" in proc.stderr
+    assert "--exclude ''" in proc.stderr and "--missing drop" not in proc.stderr
+    proc = _vlogreg([*args, ""], work)
+    assert proc.returncode == 0, proc.stderr
+    np.testing.assert_array_equal(_coef(work / "t.vlogreg"), _coef(work / "model.vlogreg"))

@@ -31,7 +31,7 @@ from .delimiter import (
     sniff_delimiter,
 )
 from .encoding import TableOptions, check_levels, encode_levels, reference_level
-from .screening import column_notes, missing_rows
+from .screening import column_notes, missing_rows, refuse_empty_columns
 from .sources import memory_budget
 from .utf8 import refuse_binary, refuse_utf16
 
@@ -260,6 +260,8 @@ def table_features(table, path, fmt, *, target=None, features=None, exclude=(),
                              f"column; name the column of true labels with --target.")
     if not features:
         raise ValueError(f"{path} has no feature columns left besides the label column.")
+    if training:
+        refuse_empty_columns(table, features, path)
     # rows with a missing value: an error, or left out (a prediction keeps their ids)
     used = list(features) + ([target] if with_labels else []) + \
         ([id_column] if training and id_column is not None else [])

@@ -322,3 +322,25 @@ def test_a_delimiter_at_the_end_of_every_line_names_the_empty_column(work):
     proc = _vlogreg([*args, ""], work)
     assert proc.returncode == 0, proc.stderr
     np.testing.assert_array_equal(_coef(work / "t.vlogreg"), _coef(work / "model.vlogreg"))
+
+
+@pytest.mark.parametrize("relabel,shown", [
+    ({"yes": "Yes"}, "'Yes', 'yes'"),
+    ({"no": "no "}, "'no', 'no '"),
+])
+def test_labels_that_differ_in_case_or_spaces_are_warned(work, relabel, shown):
+    df = pd.read_csv(work / "comma.csv")
+    df.loc[::5, "choice"] = df.loc[::5, "choice"].replace(relabel)
+    df.to_csv(work / "labels.csv", index=False)
+    proc = _vlogreg(["train", "labels.csv", "--target", "choice", "--one-hot", "-q",
+                     "--exclude", "individual", "--model", "l.vlogreg"], work)
+    assert proc.returncode == 0, proc.stderr
+    assert vlogreg.load(work / "l.vlogreg").classes_.size == 3  # as written: 3 classes
+    line = [s for s in proc.stderr.splitlines() if "differ only in case or spaces" in s]
+    assert line and shown in line[0] and "(3 in all)" in line[0], proc.stderr
+
+
+def test_clean_labels_get_no_such_warning(work):
+    proc = _vlogreg(["train", "comma.csv", "--target", "choice", "--one-hot", "-q",
+                     "--exclude", "individual", "--model", "c.vlogreg"], work)
+    assert proc.returncode == 0 and "differ only" not in proc.stderr, proc.stderr

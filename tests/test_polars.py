@@ -78,6 +78,15 @@ def test_labels_as_polars_series_of_any_kind(cancer, kind):
     assert set(est.predict(X)) <= set(sk.classes_)
 
 
+def test_a_lazy_frame_is_refused_in_one_line_that_says_collect(cancer):
+    X, y = cancer
+    with pytest.raises(ValueError, match=r"polars LazyFrame.*X.collect\(\)"):
+        vlogreg.LogisticRegression().fit(X.lazy(), y)
+    est = vlogreg.LogisticRegression().fit(X, y)
+    with pytest.raises(ValueError, match=r"polars LazyFrame.*X.collect\(\)"):
+        est.predict(X.lazy())
+
+
 def test_missing_values_in_a_polars_frame_are_named(cancer):
     X, y = cancer
     first = X.columns[0]

@@ -86,6 +86,15 @@ def is_missing(v):
         type(v).__name__ in ("NAType", "NaTType")
 
 
+def refuse_lazy(X):
+    """Raise ``ValueError`` for a polars LazyFrame (a query not yet run), before
+    scikit-learn's checks: they would warn of feature names, then fail on "setting an
+    array element with a sequence"."""
+    if type(X).__name__ == "LazyFrame" and hasattr(X, "collect"):
+        raise ValueError("X is a polars LazyFrame, a query not yet run; pass its rows: "
+                         "X.collect().")
+
+
 def frame_problem(X):
     """The error to raise for a DataFrame (pandas, polars) that scikit-learn's checks
     refused, naming the column and the fix, or None when no column explains it.

@@ -24,7 +24,13 @@ from .._labels import (
     scaled_weights,
 )
 from .._scaling import moments, scales
-from .._validation import MAX_ABS, check_finite, check_values, frame_problem
+from .._validation import (
+    MAX_ABS,
+    check_finite,
+    check_values,
+    frame_problem,
+    refuse_lazy,
+)
 from ..objective.logistic import LogisticObjective
 from ..objective.standardized import with_scaling
 from ..objective.start import checked_start
@@ -36,6 +42,7 @@ _ACCEPT = dict(accept_sparse=["csr", "csc"], dtype=[np.float64, np.float32],
 
 def prepare(X, y, sample_weight, spec):
     """Validate X (m, n) and y (m,), encode the labels and weights; the objective."""
+    refuse_lazy(X)
     if y is not None:
         check_labels_present(y)  # before check_X_y, which fails on pandas' NA
     try:
@@ -87,6 +94,7 @@ def _starts_in_check(X):
 
 def check_X(X, model):
     """X validated for ``model`` (dtype, sparse format, its features, NaN / inf)."""
+    refuse_lazy(X)
     try:
         X = validate_data(model, X, reset=False, **_ACCEPT)  # reads the model, sets nothing
     except (ValueError, TypeError) as exc:

@@ -344,3 +344,13 @@ def test_clean_labels_get_no_such_warning(work):
     proc = _vlogreg(["train", "comma.csv", "--target", "choice", "--one-hot", "-q",
                      "--exclude", "individual", "--model", "c.vlogreg"], work)
     assert proc.returncode == 0 and "differ only" not in proc.stderr, proc.stderr
+
+
+@pytest.mark.parametrize("text", ["", "\n", "\n\n"])
+def test_an_empty_file_is_named_empty(tmp_path, text):
+    (tmp_path / "empty.csv").write_text(text)
+    proc = _vlogreg(["train", "empty.csv", "--target", "y", "--model", "e.vlogreg"],
+                    tmp_path)
+    assert proc.returncode == 2 and len(proc.stderr.splitlines()) == 1, proc.stderr
+    assert "empty.csv is empty: it has no header line and no rows" in proc.stderr
+    assert "delimiter" not in proc.stderr

@@ -86,6 +86,10 @@ def read_table(path, fmt, *, text_columns=(), delimiter=None, decimal=None):
                              f"copy it again, or check it with gunzip -t.") from None
         except pa.ArrowInvalid as exc:
             what = str(exc).strip().splitlines()[0] if str(exc).strip() else "unreadable"
+            # no bytes, or blank lines only: there is no delimiter or quoting to check
+            if what.startswith(("Empty CSV file", "CSV parse error: Empty CSV file")):
+                raise ValueError(f"{path} is empty: it has no header line and no rows; "
+                                 f"check that it was written completely.") from None
             if undecodable and not invalid:
                 what = (f"a row has the wrong number of fields and is not UTF-8 text "
                         f"({what[:80]!r}); save the file as UTF-8 text")

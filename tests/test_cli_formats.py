@@ -354,3 +354,12 @@ def test_an_empty_file_is_named_empty(tmp_path, text):
     assert proc.returncode == 2 and len(proc.stderr.splitlines()) == 1, proc.stderr
     assert "empty.csv is empty: it has no header line and no rows" in proc.stderr
     assert "delimiter" not in proc.stderr
+
+
+def test_predict_on_a_file_without_the_models_columns_names_them_all(work):
+    df = pd.read_csv(work / "comma.csv").rename(columns={"income": "salary"})
+    df.drop(columns="size").to_csv(work / "renamed.csv", index=False)
+    proc = _vlogreg(["predict", "model.vlogreg", "renamed.csv", "--out", "r.csv"], work)
+    assert proc.returncode == 2 and len(proc.stderr.splitlines()) == 1, proc.stderr
+    assert ("renamed.csv has no columns 'income', 'size' (features of the model); its "
+            "columns are: individual, mode, salary, choice.") in proc.stderr

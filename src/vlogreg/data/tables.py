@@ -243,8 +243,10 @@ def table_features(table, path, fmt, *, target=None, features=None, exclude=(),
                 f", ... ({len(names) - _LIST_MAX} more)" if len(names) > _LIST_MAX else "")
             missing = ", ".join(map(repr, absent[:5])) + (
                 f" and {len(absent) - 5} more" if len(absent) > 5 else "")
-            raise ValueError(f"{path} has no column {missing} ({what}); its columns are: "
-                             f"{shown}.")
+            if len(absent) > 1:  # "no columns 'x1', 'grp' (features of the model)"
+                what = what.replace("a feature", "features")
+            raise ValueError(f"{path} has no column{'s' * (len(absent) > 1)} {missing} "
+                             f"({what}); its columns are: {shown}.")
     with_labels = target is not None and (labels_required or target in names)
     if with_labels:
         check_present([target], "the --target label column")

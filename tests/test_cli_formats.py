@@ -116,6 +116,41 @@ def test_swapped_model_and_data_are_named(work, command):
     assert "zip" not in proc.stderr
 
 
+#: inspect's arguments -> what its one-line error must say
+INSPECT_MISTAKES = {
+    ("comma.csv",): ["comma.csv is a data file (csv), not a model file",
+                     "vlogreg inspect MODEL"],
+    ("comma.csv", "model.vlogreg"): ["MODEL and DATA look swapped",
+                                     "vlogreg inspect model.vlogreg"],
+    ("model.vlogreg", "comma.csv"): ["inspect takes one MODEL file",
+                                     "vlogreg evaluate model.vlogreg comma.csv"],
+    ("model.vlogreg", "model.vlogreg"): ["inspect takes one MODEL file",
+                                         "inspect each one"],
+}
+
+
+@pytest.mark.parametrize("files", list(INSPECT_MISTAKES))
+def test_inspect_names_a_data_file_or_swapped_arguments(work, files):
+    proc = _vlogreg(["inspect", *files], work)
+    assert proc.returncode == 2 and len(proc.stderr.splitlines()) == 1, proc.stderr
+    for words in INSPECT_MISTAKES[files]:
+        assert words in proc.stderr, proc.stderr
+    assert "zip" not in proc.stderr and "usage" not in proc.stderr
+
+
+@pytest.mark.parametrize("command", ["predict", "evaluate"])
+def test_a_data_file_given_as_the_model_is_named(work, command):
+    proc = _vlogreg([command, "comma.csv", "comma.csv"], work)
+    assert proc.returncode == 2 and len(proc.stderr.splitlines()) == 1, proc.stderr
+    assert "comma.csv is a data file (csv), not a model file" in proc.stderr
+    assert f"vlogreg {command} MODEL DATA" in proc.stderr and "zip" not in proc.stderr
+
+
+def test_inspect_usage_shows_one_model(work):
+    proc = _vlogreg(["inspect", "--help"], work)
+    assert "MODEL" in proc.stdout and "extra" not in proc.stdout
+
+
 @pytest.mark.parametrize("out", ["p.xlsx", "p", "p.json"])
 def test_an_unknown_output_ending_is_an_error(work, out):
     proc = _vlogreg(["predict", "model.vlogreg", "comma.csv", "--out", out], work)
@@ -227,3 +262,104 @@ def test_thousands_separators_in_a_tab_file_are_not_read_as_decimals(tmp_path):
         read_training_data(tmp_path / "us.tsv", "y")
     msg = str(info.value)
     assert "'a'" in msg and "thousands separators" in msg and "--decimal ," in msg, msg
+
+
+# ------------------------------------------------------------- text that is not UTF-8
+def _encoded(work, name, encoding, rename=None):
+    """comma.csv with a level 'Zürich' (and a header name with an umlaut when
+    ``rename``), written in ``encoding``; gzipped when the name ends .gz."""
+    import gzip
+
+    df = pd.read_csv(work / "comma.csv").replace({"mode": {"bus": "Zürich"}})
+    text = df.rename(columns=rename or {}).to_csv(index=False).encode(encoding)
+    path = work / name
+    (gzip.open if name.endswith(".gz") else open)(path, "wb").write(text)
+    return name
+
+
+@pytest.mark.parametrize("name,encoding,rename,words", [
+    ("latin1.csv", "latin-1", None, ["column 'mode' holds b'Z\\xfcrich' at row",
+                                     "iconv -f latin1 -t utf-8 latin1.csv"]),
+    ("cp1252.csv", "cp1252", {"size": "größe"}, ["the header holds the byte b'\\xf6'"]),
+    ("utf16.csv", "utf-16", None, ["UTF-16 byte-order mark", "iconv -f utf-16"]),
+    ("latin1.csv.gz", "latin-1", None, ["gunzip -c latin1.csv.gz | iconv -f latin1"]),
+])
+def test_text_that_is_not_utf8_is_one_line_with_the_conversion(work, name, encoding,
+                                                               rename, words):
+    _encoded(work, name, encoding, rename)
+    proc = _vlogreg(["train", name, "--target", "choice", "--exclude", "individual",
+                     "--one-hot", "--model", "x.vlogreg", "-q"], work)
+    assert proc.returncode == 2 and len(proc.stderr.splitlines()) == 1, proc.stderr
+    assert f"{name} is not UTF-8 text" in proc.stderr and "save it as UTF-8" in proc.stderr
+    for w in words:
+        assert w in proc.stderr, proc.stderr
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig"])
+def test_utf8_with_or_without_a_byte_order_mark_reads_the_umlaut(work, encoding):
+    name = _encoded(work, f"{encoding}.csv", encoding, {"size": "größe"})
+    proc = _vlogreg(["train", name, "--target", "choice", "--exclude", "individual",
+                     "--one-hot", "--model", f"{encoding}.vlogreg", "-q"], work)
+    assert proc.returncode == 0, proc.stderr
+    model = vlogreg.load(work / f"{encoding}.vlogreg")
+    names = list(model.feature_names_in_)
+    assert model.input_["one_hot"]["mode"] == ["Zürich", "air", "train"]
+    assert "größe" in names and "\ufeff" not in "".join(names)
+
+
+def test_a_delimiter_at_the_end_of_every_line_names_the_empty_column(work):
+    """A spreadsheet's export with a trailing comma: a last column named '' that is
+    empty in every row (before: '240 of 240 rows have a missing value ... --missing
+    drop', which would drop every row)."""
+    text = (work / "comma.csv").read_text().splitlines()
+    (work / "trailing.csv").write_text("".join(line + ",\n" for line in text))
+    args = ["train", "trailing.csv", "--target", "choice", "--one-hot", "-q", "--model",
+            "t.vlogreg", "--exclude", "individual"]
+    proc = _vlogreg(args, work)
+    assert proc.returncode == 2 and len(proc.stderr.splitlines()) == 1, proc.stderr
+    assert "column '' is empty in every row" in proc.stderr
+    assert "--exclude ''" in proc.stderr and "--missing drop" not in proc.stderr
+    proc = _vlogreg([*args, ""], work)
+    assert proc.returncode == 0, proc.stderr
+    np.testing.assert_array_equal(_coef(work / "t.vlogreg"), _coef(work / "model.vlogreg"))
+
+
+@pytest.mark.parametrize("relabel,shown", [
+    ({"yes": "Yes"}, "'Yes', 'yes'"),
+    ({"no": "no "}, "'no', 'no '"),
+])
+def test_labels_that_differ_in_case_or_spaces_are_warned(work, relabel, shown):
+    df = pd.read_csv(work / "comma.csv")
+    df.loc[::5, "choice"] = df.loc[::5, "choice"].replace(relabel)
+    df.to_csv(work / "labels.csv", index=False)
+    proc = _vlogreg(["train", "labels.csv", "--target", "choice", "--one-hot", "-q",
+                     "--exclude", "individual", "--model", "l.vlogreg"], work)
+    assert proc.returncode == 0, proc.stderr
+    assert vlogreg.load(work / "l.vlogreg").classes_.size == 3  # as written: 3 classes
+    line = [s for s in proc.stderr.splitlines() if "differ only in case or spaces" in s]
+    assert line and shown in line[0] and "(3 in all)" in line[0], proc.stderr
+
+
+def test_clean_labels_get_no_such_warning(work):
+    proc = _vlogreg(["train", "comma.csv", "--target", "choice", "--one-hot", "-q",
+                     "--exclude", "individual", "--model", "c.vlogreg"], work)
+    assert proc.returncode == 0 and "differ only" not in proc.stderr, proc.stderr
+
+
+@pytest.mark.parametrize("text", ["", "\n", "\n\n"])
+def test_an_empty_file_is_named_empty(tmp_path, text):
+    (tmp_path / "empty.csv").write_text(text)
+    proc = _vlogreg(["train", "empty.csv", "--target", "y", "--model", "e.vlogreg"],
+                    tmp_path)
+    assert proc.returncode == 2 and len(proc.stderr.splitlines()) == 1, proc.stderr
+    assert "empty.csv is empty: it has no header line and no rows" in proc.stderr
+    assert "delimiter" not in proc.stderr
+
+
+def test_predict_on_a_file_without_the_models_columns_names_them_all(work):
+    df = pd.read_csv(work / "comma.csv").rename(columns={"income": "salary"})
+    df.drop(columns="size").to_csv(work / "renamed.csv", index=False)
+    proc = _vlogreg(["predict", "model.vlogreg", "renamed.csv", "--out", "r.csv"], work)
+    assert proc.returncode == 2 and len(proc.stderr.splitlines()) == 1, proc.stderr
+    assert ("renamed.csv has no columns 'income', 'size' (features of the model); its "
+            "columns are: individual, mode, salary, choice.") in proc.stderr

@@ -142,3 +142,35 @@ def test_statistics_round_trip_and_old_files_load(tmp_path):
     back = mf.summary()
     assert np.isnan(back.aic) and back.cov_type == "nonrobust"
     assert "std err" in back.to_text(odds_ratios=True)
+
+
+# ------------------------------------------------- summary() of a model the CLI trained
+def test_summary_of_a_table_model_takes_raw_columns_or_encoded_x(fair, recwarn):
+    """A TableModel's summary reads what its predict reads: the table of raw columns
+    (text encoded by the stored levels) or X in the order of feature_names_in_, without
+    a feature-names warning; the numbers are statsmodels' on X encoded here."""
+    d, df = fair
+    r = _vlogreg(["train", "fair.csv", "--target", "affair", "--one-hot", "--penalty",
+                  "none", "--tol", "1e-10", "--solver", "newton", "--model",
+                  "occ.vlogreg", "-q"], d)
+    assert r.returncode == 0, r.stderr
+    model = vlogreg.load(d / "occ.vlogreg")
+    occ = sorted(df["occupation"].unique())
+    X = np.column_stack([df[FEATURES].to_numpy(float)]
+                        + [(df["occupation"] == o).to_numpy(float) for o in occ[1:]])
+    assert list(model.feature_names_in_) == FEATURES + [f"occupation={o}" for o in occ[1:]]
+    y = df["affair"].to_numpy()
+    res = sm.Logit((y == "yes").astype(int), sm.add_constant(X)).fit(
+        method="newton", tol=1e-14, disp=0)
+    raw = df[["affair", "occupation"] + FEATURES[::-1]]  # any order, the label kept in
+    for given in (raw, X):
+        s = summary(model, given, y)
+        assert list(s.names) == ["intercept", *model.feature_names_in_]
+        np.testing.assert_allclose(s.std_err, res.bse, rtol=1e-6)
+        np.testing.assert_allclose(s.coef, res.params, rtol=1e-6)
+    assert not [w for w in recwarn if "feature names" in str(w.message)], \
+        [str(w.message) for w in recwarn]
+    with pytest.raises(ValueError, match=rf"shape \(6366, 6\).*fitted on {X.shape[1]} "):
+        summary(model, X[:, :6], y)
+    with pytest.raises(ValueError, match="no column 'educ'"):
+        summary(model, raw.drop(columns="educ"), y)

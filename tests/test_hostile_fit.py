@@ -304,8 +304,8 @@ def _labels_cases():
     return {
         "None among str": (np.array(["a", None, "b"] * 10, dtype=object), "None", "row 1"),
         "None first": (np.array([None, "a", "b"] * 10, dtype=object), "None", "row 0"),
-        "nan among str": (np.array(["a", "b", np.nan] * 10, dtype=object), "nan", "row 2"),
-        "float nan": (np.array([0.0, 1.0, np.nan] * 10), "nan", "row 2"),
+        "nan among str": (np.array(["a", "b", np.nan] * 10, dtype=object), "NaN", "row 2"),
+        "float nan": (np.array([0.0, 1.0, np.nan] * 10), "NaN", "row 2"),
         "pandas NA": (pd.array(["a", "b", pd.NA] * 10, dtype="string"), "<NA>", "row 2"),
         "pandas NA Int64": (pd.array([0, pd.NA, 1] * 10, dtype="Int64"), "row 1", None),
         "NaT": (np.array(["a", pd.NaT, "b"] * 10, dtype=object), "NaT", "row 1"),

@@ -38,6 +38,7 @@ from ._resume import check_resume
 from ._spec import FitSpec, resolve_penalty
 from ._warnings import warn
 from .backends import backend_for
+from .backends.memory import check_X
 from .objective.blocks import blas_single_thread
 from .objective.passes import passes_of
 from .solvers import SOLVERS, choose_solver
@@ -298,6 +299,17 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         """``(coef_, intercept_)`` as dense NumPy arrays, whatever ``sparsify`` or
         ``array_api_dispatch`` made of them."""
         return to_numpy(self.coef_), to_numpy(self.intercept_)
+
+    def _inference_X(self, X):
+        """X as ``vlogreg.inference.summary`` reads it: (m, n_features_in_), validated
+        as ``predict`` validates it. ``TableModel`` (io) first encodes a table of raw
+        columns, and takes a bare array to be in the order of ``feature_names_in_``."""
+        n = self.n_features_in_
+        shape = X.shape if hasattr(X, "shape") else np.shape(X)
+        if len(shape) != 2 or shape[1] != n:
+            raise ValueError(f"X has shape {tuple(shape)}, but the model was fitted on {n} "
+                             f"features; pass the (m, {n}) data the model was fitted on.")
+        return check_X(X, self)
 
     def _predictor(self):
         """``self``, or a shallow copy with NumPy ``coef_`` / ``intercept_`` for the

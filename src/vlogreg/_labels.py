@@ -18,12 +18,13 @@ import numpy as np
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
 
-from ._validation import check_finite
+from ._validation import check_finite, is_missing
 
 
-def _missing(v):
-    return v is None or (isinstance(v, float) and v != v) or \
-        type(v).__name__ in ("NAType", "NaTType")  # pandas' NA and NaT, without pandas
+def _shown(v):
+    """A missing label as a user wrote it: ``NaN`` (not ``np.float64(nan)``), ``<NA>``,
+    ``None``."""
+    return "NaN" if isinstance(v, float | np.floating) and v != v else repr(v)
 
 
 def check_labels_present(y):
@@ -39,7 +40,7 @@ def check_labels_present(y):
     if arr.dtype.kind == "f":
         missing = np.isnan(arr)
     elif arr.dtype.kind == "O":
-        missing = np.fromiter(map(_missing, arr), dtype=bool, count=len(arr))
+        missing = np.fromiter(map(is_missing, arr), dtype=bool, count=len(arr))
     else:
         return
     if not missing.any() and arr.dtype.kind == "O":
@@ -50,9 +51,9 @@ def check_labels_present(y):
     if missing.any():
         rows = np.flatnonzero(missing)
         more = f" ({len(rows)} missing in all)" if len(rows) > 1 else ""
-        raise ValueError(f"y has a missing label ({arr[rows[0]]!r}) at row {int(rows[0])}"
-                         f"{more}; every sample needs a label: drop those rows or fill "
-                         f"them in.")
+        raise ValueError(f"y has a missing label ({_shown(arr[rows[0]])}) at row "
+                         f"{int(rows[0])}{more}; every sample needs a label: drop those rows "
+                         f"or fill them in.")
 
 
 def encode_labels(y):

@@ -7,6 +7,8 @@ do about it. Nothing here copies X unless it has to convert it.
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 import scipy.sparse as sp
 
@@ -75,6 +77,66 @@ def check_finite(a, name, *, rows_are="row", columns=None):
     else:
         place = f"position {pos[0]}"
     raise ValueError(nonfinite_message(name, place, val, int((~finite).sum())))
+
+
+def is_missing(v):
+    """Whether a value of an object array is a missing value: None, NaN, pandas' NA or
+    NaT (recognised without importing pandas)."""
+    return v is None or (isinstance(v, float) and v != v) or \
+        type(v).__name__ in ("NAType", "NaTType")
+
+
+def refuse_lazy(X):
+    """Raise ``ValueError`` for a polars LazyFrame (a query not yet run), before
+    scikit-learn's checks: they would warn of feature names, then fail on "setting an
+    array element with a sequence"."""
+    if type(X).__name__ == "LazyFrame" and hasattr(X, "collect"):
+        raise ValueError("X is a polars LazyFrame, a query not yet run; pass its rows: "
+                         "X.collect().")
+
+
+def frame_problem(X):
+    """The error to raise for a DataFrame (pandas, polars) that scikit-learn's checks
+    refused, naming the column and the fix, or None when no column explains it.
+
+    Called only once scikit-learn's conversion has failed (its words, "could not convert
+    string to float: 'a'" or a dtype-promotion error, name neither column nor fix):
+    duplicated column names, a date or duration column, text in a column.
+    """
+    columns = getattr(X, "columns", None)
+    if columns is None or isinstance(X, np.ndarray) or not hasattr(X, "__getitem__"):
+        return None
+    names = list(columns)
+    dups = [c for c in dict.fromkeys(names) if names.count(c) > 1]
+    if dups:
+        return ValueError(f"X has several columns named {dups[0]!r}; give every column its "
+                          f"own name (e.g. X.columns = [...]) or drop the copies.")
+    for name in names:
+        try:
+            values = np.asarray(X[name])
+        except Exception:  # a column the library cannot hand over: say nothing
+            continue
+        if values.dtype.kind in "Mm":
+            return TypeError(
+                f"X column {name!r} has dtype {values.dtype}, which is not a number; "
+                f"convert it to numbers first (e.g. days since the first date: "
+                f"(X[{name!r}] - X[{name!r}].min()).dt.days) or drop it.")
+        if values.dtype.kind in "OUS":
+            with contextlib.suppress(TypeError, ValueError):
+                values.astype(np.float64)
+                continue
+            for i, v in enumerate(values):
+                if is_missing(v):
+                    continue
+                try:
+                    float(v)
+                except (TypeError, ValueError):
+                    return ValueError(
+                        f"X column {name!r} holds text ({v!r}) at row {i}: could not "
+                        f"convert string to float; encode text columns as numbers first "
+                        f"(e.g. sklearn.preprocessing.OneHotEncoder, or "
+                        f"pandas.get_dummies(X)).")
+    return None
 
 
 def as_float_array(a, name, *, ndim=None):

@@ -24,7 +24,13 @@ from .._labels import (
     scaled_weights,
 )
 from .._scaling import moments, scales
-from .._validation import MAX_ABS, check_finite, check_values
+from .._validation import (
+    MAX_ABS,
+    check_finite,
+    check_values,
+    frame_problem,
+    refuse_lazy,
+)
 from ..objective.logistic import LogisticObjective
 from ..objective.standardized import with_scaling
 from ..objective.start import checked_start
@@ -36,10 +42,14 @@ _ACCEPT = dict(accept_sparse=["csr", "csc"], dtype=[np.float64, np.float32],
 
 def prepare(X, y, sample_weight, spec):
     """Validate X (m, n) and y (m,), encode the labels and weights; the objective."""
-    names = _get_feature_names(X)  # (scikit-learn's warnings for mixed column names)
+    refuse_lazy(X)
     if y is not None:
         check_labels_present(y)  # before check_X_y, which fails on pandas' NA
-    X, y = check_X_y(X, y, estimator=spec.estimator, **_ACCEPT)
+    try:
+        names = _get_feature_names(X)  # (scikit-learn's warnings for mixed column names)
+        X, y = check_X_y(X, y, estimator=spec.estimator, **_ACCEPT)
+    except (ValueError, TypeError) as exc:
+        raise (frame_problem(X) or exc) from None
     sw = _check_sample_weight(sample_weight, X, dtype=np.float64)
     col_scales, reads = None, 1.0
     if spec.standardize:
@@ -84,7 +94,11 @@ def _starts_in_check(X):
 
 def check_X(X, model):
     """X validated for ``model`` (dtype, sparse format, its features, NaN / inf)."""
-    X = validate_data(model, X, reset=False, **_ACCEPT)  # reads the model, sets nothing
+    refuse_lazy(X)
+    try:
+        X = validate_data(model, X, reset=False, **_ACCEPT)  # reads the model, sets nothing
+    except (ValueError, TypeError) as exc:
+        raise (frame_problem(X) or exc) from None
     check_finite(X, "X", columns=getattr(model, "feature_names_in_", None))
     return X
 

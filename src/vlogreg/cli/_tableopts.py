@@ -63,7 +63,7 @@ def train_notes(data, model, metrics):
 
     from ..data.screening import separating_columns
 
-    notes = list(data.notes)
+    notes = list(data.notes) + _label_notes(model.classes_)
     if metrics["accuracy"] < 1.0:
         return notes
     y = np.asarray(data.y)
@@ -82,6 +82,21 @@ def train_notes(data, model, metrics):
                      f"classes{together}; without a penalty the coefficients grow without "
                      f"bound: keep one (--penalty l2, a smaller --C) and check for a leak.")
     return notes
+
+
+def _label_notes(classes):
+    """A warning when text labels differ only in case or surrounding spaces ('yes',
+    'Yes', 'yes '): they are distinct classes, rarely what the file meant."""
+    groups = {}
+    for c in classes:
+        if isinstance(c, str):
+            groups.setdefault(c.strip().casefold(), []).append(str(c))
+    alike = [g for g in groups.values() if len(g) > 1]
+    if not alike:
+        return []
+    shown = "; ".join(", ".join(map(repr, g)) for g in alike[:3])
+    return [f"the labels {shown} differ only in case or spaces, so they are different "
+            f"classes ({len(classes)} in all); clean the label column if they are one."]
 
 
 def with_dropped_rows(data, proba, labels):

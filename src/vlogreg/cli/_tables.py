@@ -47,7 +47,7 @@ def csv_options(args):
         raise UsageError(str(exc)) from None
 
 
-def _is_model_file(path):
+def is_model_file(path):
     """Whether ``path`` is a regular file that holds a vlogreg model (a zip archive
     with a metadata.json member); FIFOs and devices are never opened here."""
     try:
@@ -59,14 +59,31 @@ def _is_model_file(path):
         return False
 
 
-def check_order(command, model, data):
-    """Raise ``UsageError`` when DATA is a model file and MODEL is not: the two
-    arguments were given the other way round (the model would otherwise be reported
-    as a corrupt zip)."""
-    if _is_model_file(data) and not _is_model_file(model):
+def check_order(command, model, data=None):
+    """Raise ``UsageError`` when DATA is a model file and MODEL is not (the two
+    arguments were given the other way round), or when MODEL is a data file: either
+    would otherwise be reported as a corrupt zip. ``inspect`` takes MODEL only."""
+    if data is not None and is_model_file(data) and not is_model_file(model):
+        order = "" if command == "inspect" else f" {safe_text(model)} ..."
         raise UsageError(f"MODEL and DATA look swapped: {safe_text(data)} is a model file "
                          f"and {safe_text(model)} is not; the model comes first: vlogreg "
-                         f"{command} {safe_text(data)} {safe_text(model)} ...")
+                         f"{command} {safe_text(data)}{order}")
+    fmt = _data_format(model)
+    if fmt is not None and not is_model_file(model):
+        usage = "MODEL" if command == "inspect" else "MODEL DATA"
+        raise UsageError(f"{safe_text(model)} is a data file ({fmt}), not a model file; "
+                         f"MODEL is the file that vlogreg train --model wrote: vlogreg "
+                         f"{command} {usage}")
+
+
+def _data_format(path):
+    """The data format a regular file's name says (``data.files``), or None."""
+    from ..data.files import data_format
+
+    try:
+        return data_format(path) if os.path.isfile(path) else None
+    except ValueError:
+        return None
 
 
 def output_format(path):

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import math
 
 from .._textgrid import WIDTH, fit_list, grid
-from ._common import jsonable, open_model, safe_text
+from ._common import UsageError, jsonable, open_model, safe_text
+from ._tables import check_order, is_model_file
 
 
 def add_parser(sub):
@@ -15,6 +17,8 @@ def add_parser(sub):
                        "and coefficient table (with standard errors and p-values when "
                        "it was trained with --inference).")
     p.add_argument("model", metavar="MODEL")
+    # a second file is a mistake that gets its own message (swapped, or a data file)
+    p.add_argument("extra", nargs="*", help=argparse.SUPPRESS)
     p.add_argument("--json", action="store_true", help="print a JSON object on stdout")
     p.set_defaults(func=run)
 
@@ -34,6 +38,14 @@ def coefficient_rows(model, names):
 def run(args):
     import numpy as np
 
+    check_order("inspect", args.model, args.extra[0] if args.extra else None)
+    if args.extra:
+        other = safe_text(args.extra[0])
+        fix = (f"inspect each one: vlogreg inspect {other}" if is_model_file(args.extra[0])
+               else f"to score the model on data use vlogreg evaluate "
+                    f"{safe_text(args.model)} {other}")
+        raise UsageError(f"inspect takes one MODEL file, got {len(args.extra) + 1} files; "
+                         f"{fix}")
     mf, _ = open_model(args.model)
     meta, model = mf.metadata, mf.model
     names = meta["feature_names"]

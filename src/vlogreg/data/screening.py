@@ -53,6 +53,19 @@ def missing_rows(table, columns, path, options):
                      f"(empty or NA): {'; '.join(parts)}; {options.hint('missing')}.")
 
 
+def refuse_empty_columns(table, features, path):
+    """Raise ``ValueError`` for a training feature that is empty in every row: a
+    delimiter at the end of every line (a spreadsheet's export) makes one, named ''.
+    ``--missing drop`` would otherwise be proposed, and would drop every row."""
+    if table.num_rows < 2:
+        return
+    for c in features:
+        if table.column(c).null_count == table.num_rows:
+            why = " (a delimiter at the end of every line makes one)" if c == "" else ""
+            raise ValueError(f"{path}: column {c!r} is empty in every row{why}; leave it "
+                             f"out with --exclude {shlex.quote(c)}.")
+
+
 def column_notes(table, features):
     """One-line warnings about training features: ids (a different value in every row:
     text, or whole numbers) and constants (the same value in every row)."""

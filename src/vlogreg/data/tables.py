@@ -16,6 +16,7 @@ import gzip
 import io
 import math
 import os
+import shlex
 import sys
 import zlib
 
@@ -30,8 +31,9 @@ from .delimiter import (
     sniff_delimiter,
 )
 from .encoding import TableOptions, check_levels, encode_levels, reference_level
-from .screening import column_notes, missing_rows
+from .screening import column_notes, missing_rows, refuse_empty_columns
 from .sources import memory_budget
+from .utf8 import refuse_binary, refuse_utf16
 
 _LIST_MAX = 20  # column names shown in an error message
 
@@ -71,6 +73,7 @@ def read_table(path, fmt, *, text_columns=(), delimiter=None, decimal=None):
         undecodable = []
         try:
             with _undecodable_rows(undecodable), _csv_source(path) as source:
+                refuse_utf16(path, source)
                 table = pcsv.read_csv(source, parse_options=parse, convert_options=convert)
         except _TooLarge as exc:
             raise ValueError(
@@ -83,6 +86,10 @@ def read_table(path, fmt, *, text_columns=(), delimiter=None, decimal=None):
                              f"copy it again, or check it with gunzip -t.") from None
         except pa.ArrowInvalid as exc:
             what = str(exc).strip().splitlines()[0] if str(exc).strip() else "unreadable"
+            # no bytes, or blank lines only: there is no delimiter or quoting to check
+            if what.startswith(("Empty CSV file", "CSV parse error: Empty CSV file")):
+                raise ValueError(f"{path} is empty: it has no header line and no rows; "
+                                 f"check that it was written completely.") from None
             if undecodable and not invalid:
                 what = (f"a row has the wrong number of fields and is not UTF-8 text "
                         f"({what[:80]!r}); save the file as UTF-8 text")
@@ -92,6 +99,7 @@ def read_table(path, fmt, *, text_columns=(), delimiter=None, decimal=None):
                         f"header has {r.expected_columns} ({r.text[:60]!r})")
             raise ValueError(f"{path} is not a well-formed CSV file: {what}; check the "
                              f"delimiter, the quoting and the number of fields.") from None
+        refuse_binary(table, path)
     else:
         import pyarrow.parquet as pq
         try:
@@ -225,6 +233,7 @@ def table_features(table, path, fmt, *, target=None, features=None, exclude=(),
 
     options = options or TableOptions()
     training = categories is None
+    table = _decoded(table)
     names = table.column_names
 
     def check_present(cols, what):
@@ -234,8 +243,10 @@ def table_features(table, path, fmt, *, target=None, features=None, exclude=(),
                 f", ... ({len(names) - _LIST_MAX} more)" if len(names) > _LIST_MAX else "")
             missing = ", ".join(map(repr, absent[:5])) + (
                 f" and {len(absent) - 5} more" if len(absent) > 5 else "")
-            raise ValueError(f"{path} has no column {missing} ({what}); its columns are: "
-                             f"{shown}.")
+            if len(absent) > 1:  # "no columns 'x1', 'grp' (features of the model)"
+                what = what.replace("a feature", "features")
+            raise ValueError(f"{path} has no column{'s' * (len(absent) > 1)} {missing} "
+                             f"({what}); its columns are: {shown}.")
     with_labels = target is not None and (labels_required or target in names)
     if with_labels:
         check_present([target], "the --target label column")
@@ -255,6 +266,8 @@ def table_features(table, path, fmt, *, target=None, features=None, exclude=(),
                              f"column; name the column of true labels with --target.")
     if not features:
         raise ValueError(f"{path} has no feature columns left besides the label column.")
+    if training:
+        refuse_empty_columns(table, features, path)
     # rows with a missing value: an error, or left out (a prediction keeps their ids)
     used = list(features) + ([target] if with_labels else []) + \
         ([id_column] if training and id_column is not None else [])
@@ -327,6 +340,20 @@ def table_features(table, path, fmt, *, target=None, features=None, exclude=(),
         "format": "table", "columns": list(features), "one_hot": encoding,
         "reference": refs, "target": target}, dropped=dropped, file_ids=file_ids,
         notes=notes, blocks=spans)
+
+
+def _decoded(table):
+    """``table`` with its dictionary columns (pandas' category, polars' Categorical and
+    Enum, in a Parquet file or a DataFrame) as plain columns of their values: pyarrow's
+    kernels (``count_distinct``, ``is_nan``, casts to float) take no dictionaries, and
+    a category of numbers is a numeric column, as scikit-learn reads it."""
+    import pyarrow as pa
+
+    for i, field in enumerate(table.schema):
+        if pa.types.is_dictionary(field.type):
+            col = table.column(i).cast(field.type.value_type)
+            table = table.set_column(i, field.name, col)
+    return table
 
 
 def _row(i, rows):
@@ -404,8 +431,13 @@ def _numbers(col, name, path, rows=None):
     t = col.type
     if not (pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_boolean(t)
             or pa.types.is_decimal(t) or pa.types.is_null(t)):
-        raise ValueError(f"{path}: column {name!r} has type {t}, which is not a number; "
-                         f"convert it or leave it out with --exclude.")
+        # pandas writes a DataFrame's index into Parquet as a column of this name
+        index = " (convert it, or"
+        if name.startswith("__index_level_"):
+            index = (" (the index pandas wrote with DataFrame.to_parquet: write the file "
+                     "with index=False, or")
+        raise ValueError(f"{path}: column {name!r} has type {t}, which is not a number"
+                         f"{index} leave it out with --exclude {shlex.quote(name)}).")
     _no_missing(col, name, path)
     x = np.asarray(col.to_numpy(zero_copy_only=False), dtype=np.float64)
     bad = ~np.isfinite(x)

@@ -34,7 +34,6 @@ from .._names import COV_TYPES
 from .._scaling import column_scales
 from .._warnings import warn
 from ..backends import array_api, backend_for, memory
-from ..backends.memory import check_X
 from ..objective.logistic import LogisticObjective
 from ._covariance import inverse, one_pass, sandwich
 from ._modeltests import model_statistics
@@ -276,13 +275,9 @@ def _chunked_objective(model, X, y, sample_weight):
 
 def _check_inputs(model, X, y, sample_weight):
     """Validated ``(X, y as class indices, weights with class_weight folded in)``."""
-    n = model.n_features_in_
-    shape = X.shape if hasattr(X, "shape") else np.shape(X)
-    if len(shape) != 2 or shape[1] != n:
-        raise ValueError(f"X has shape {tuple(shape)}, but the model was fitted on {n} "
-                         f"features; pass the (m, {n}) data the model was fitted on.")
-    # the same conversion and checks as predict(): dtype, sparse format, NaN/inf, names
-    X = check_X(X, model)
+    # the model's shape, and the same conversion and checks as predict(): dtype, sparse
+    # format, NaN/inf, names (a model trained by the command line encodes a table)
+    X = model._inference_X(X)
     y = np.asarray(y)
     if y.ndim != 1 or y.shape[0] != X.shape[0]:
         raise ValueError(f"y has shape {y.shape}, but X has {X.shape[0]} rows; pass one "

@@ -100,6 +100,11 @@ class TableModel(LogisticRegression):
             warnings.filterwarnings("ignore", message=_NAMES_WARNING)
             return method(X)
 
+    def _inference_X(self, X):
+        """``summary(model, X, y)`` takes what ``predict`` takes: a DataFrame of raw
+        columns, or X encoded in the order of ``feature_names_in_`` (no names warning)."""
+        return self._quiet(super()._inference_X, X)
+
     def decision_function(self, X):
         """``z = X coef^T + intercept`` of a DataFrame of raw columns or an encoded X."""
         return self._quiet(super().decision_function, X)

@@ -29,10 +29,10 @@ import numpy as np
 
 import vlogreg
 import vlogreg._estimator as estimator_module
-import vlogreg.backends.memory as memory
-import vlogreg.objective.logistic as logistic
 from vlogreg._layout import ParamLayout
+from vlogreg.backends import memory
 from vlogreg.bench.problems import dense
+from vlogreg.objective import logistic
 
 # the module, not the function of the same name that vlogreg.solvers exports
 lbfgs_module = importlib.import_module("vlogreg.solvers.lbfgs")

@@ -397,8 +397,7 @@ class LogisticObjective:
                              "call it without theta for the multinomial bound.")
         step = max(1, -(-self.m // max_rows))
         p1 = self.n + (1 if self.fit_intercept else 0)
-        # the dense bound's Gram matrix converts the strided rows itself (in the pass
-        # that scales them): no float64 copy of the subsample first
+        # the dense bound's Gram matrix converts the strided rows in its own pass
         gram_only = p1 <= max_dense and theta is None and not sp.issparse(self.X)
         Xs = self.X[::step] if gram_only else float64_rows(self.X[::step])
         self.passes.add("bound", Xs.shape[0] / max(self.m, 1))

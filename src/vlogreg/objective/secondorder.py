@@ -4,21 +4,78 @@ Lipschitz constant."""
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 import scipy.sparse as sp
 
+from .._kernels.threads import blas_single_thread
 
-def weighted_gram(Xb, d, fit_intercept):
-    """``X~^T diag(d) X~`` for a block (dense or CSR, never densified), X~ = [X, 1]."""
+#: rows per part of a threaded Gram matrix (``weighted_gram(n_threads=...)``): the parts
+#: depend on the rows alone and are added in a fixed order, so the sum is the same for
+#: any number of threads (the preconditioner, and with it the fit, does not depend on
+#: ``n_jobs``)
+GRAM_PART_ROWS = 8192
+
+
+def weighted_gram(Xb, d, fit_intercept, dtype=None, n_threads=1):
+    """``X~^T diag(d) X~`` for a block (dense or CSR, never densified), X~ = [X, 1].
+
+    Dense Xb with ``d >= 0`` (every Hessian and its bound: ``s a (1 - a)``): the Gram
+    matrix of ``R = sqrt(d) X`` by ``R^T R``, which NumPy hands to BLAS's syrk (half the
+    multiply-adds of a general product, measured 2x faster at 32768 x 100); R is a
+    copy of the part's rows in ``dtype`` (which gathers a strided view and converts
+    float32 in the same cast), scaled in place.
+
+    Parameters
+    ----------
+    Xb : ndarray (r, n) (any strides: a row subsample ``X[::step]`` is not copied
+        first) or CSR matrix
+    d : ndarray (r,)
+    fit_intercept : bool
+    dtype : numpy dtype, optional
+        Of the products (default Xb's: float32 X's block products in float32, twice the
+        flops per cycle, summed over blocks in float64); float64 for a preconditioner
+        (see ``float64_rows``).
+    n_threads : int
+        Threads over parts of ``GRAM_PART_ROWS`` rows (dense Xb, ``d >= 0``), each with
+        BLAS on one thread; the result does not depend on it.
+
+    Returns
+    -------
+    ndarray (n + fit_intercept, n + fit_intercept), float64
+    """
     if sp.issparse(Xb):
         G = (Xb.T @ Xb.multiply(d[:, None]).tocsr()).toarray()
         xd = np.asarray(Xb.T @ d).ravel()
-    else:
-        # float32 X: the block's products in float32 (twice the flops per cycle),
-        # summed over blocks in float64
-        d_x = d.astype(Xb.dtype, copy=False)
-        G = np.asarray(Xb.T @ (d_x[:, None] * Xb), dtype=np.float64)
+        return bordered(G, xd, float(d.sum()), fit_intercept)
+    dtype = Xb.dtype if dtype is None else np.dtype(dtype)
+    if not np.all(d >= 0):  # (a multinomial Hessian's off-diagonal blocks)
+        d_x = d.astype(dtype, copy=False)
+        G = np.asarray(Xb.T @ (d_x[:, None] * Xb).astype(dtype, copy=False),
+                       dtype=np.float64)
         xd = np.asarray(Xb.T @ d_x, dtype=np.float64)
+        return bordered(G, xd, float(d.sum()), fit_intercept)
+    r = np.sqrt(d).astype(dtype, copy=False)
+    rows = Xb.shape[0]
+    edges = list(range(0, max(rows, 1), GRAM_PART_ROWS)) + [rows]
+
+    def part(i):
+        lo, hi = edges[i], edges[i + 1]
+        R = Xb[lo:hi].astype(dtype)  # gathered and converted by a plain cast loop,
+        R *= r[lo:hi, None]  # then scaled in place: 10-25% faster than one multiply
+        return np.asarray(R.T @ R, dtype=np.float64), np.asarray(R.T @ r[lo:hi],
+                                                                 dtype=np.float64)
+
+    n_parts = len(edges) - 1
+    if n_threads > 1 and n_parts > 1:
+        with blas_single_thread(), ThreadPoolExecutor(min(n_threads, n_parts)) as pool:
+            parts = list(pool.map(part, range(n_parts)))
+    else:
+        parts = [part(i) for i in range(n_parts)]
+    G, xd = parts[0]
+    for Gi, xdi in parts[1:]:  # in part order: the same sum for any thread count
+        G, xd = G + Gi, xd + xdi
     return bordered(G, xd, float(d.sum()), fit_intercept)
 
 

@@ -28,8 +28,15 @@ import numpy as np
 from numba import njit, prange
 
 from ._intrinsics import prefetch
-from .numba_common import (FLUSH, LINE, B, _elementwise, l3_bytes, n_chunks_for,
-                           prefetch_rows)
+from .numba_common import (
+    FLUSH,
+    LINE,
+    B,
+    _elementwise,
+    l3_bytes,
+    n_chunks_for,
+    prefetch_rows,
+)
 from .numba_fortran import loss_grad_fortran, tile_plan
 from .numba_kcol import kcol_pass
 from .numba_kcol_rows import BINARY

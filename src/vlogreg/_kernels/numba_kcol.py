@@ -28,8 +28,14 @@ from numba import njit, prange
 
 from ._intrinsics import gemm
 from .numba_common import l2_bytes, n_chunks_for
-from .numba_kcol_rows import (BATCHED, BINARY, SOFTMAX, batched_binary_rows, binary_rows,
-                              softmax_rows)
+from .numba_kcol_rows import (
+    BATCHED,
+    BINARY,
+    SOFTMAX,
+    batched_binary_rows,
+    binary_rows,
+    softmax_rows,
+)
 from .threads import blas_single_thread, kernel_threads
 
 #: bytes of the chunks' gradient partials (n_chunks x K x n float64) at most: fewer

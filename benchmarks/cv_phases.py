@@ -22,10 +22,10 @@ each C took.
 from __future__ import annotations
 
 import argparse
-import functools
 import time
 
 import numpy as np
+from _timers import Timers
 from sklearn.datasets import make_classification
 from sklearn.model_selection import StratifiedKFold
 
@@ -37,35 +37,6 @@ PHASES = [(batched_module.BatchedObjective, "loss_grad", "kernel passes"),
           (batched_module.BatchedObjective, "hessian_bounds", "Hessians"),
           (cv_module.LogisticRegressionCV, "_fold_scores", "scoring"),
           (cv_module.LogisticRegressionCV, "_set_attributes", "refit and attributes")]
-
-
-class Timers:
-    """Exclusive time and calls per phase, by wrapping the phases' methods."""
-
-    def __init__(self):
-        self.time, self.calls, self._stack = {}, {}, []
-
-    def wrap(self, owner, name, label):
-        fn = getattr(owner, name)
-
-        @functools.wraps(fn)
-        def timed(*args, **kw):
-            self._stack.append(0.0)
-            t = time.perf_counter()
-            try:
-                return fn(*args, **kw)
-            finally:
-                total = time.perf_counter() - t
-                inner = self._stack.pop()
-                if self._stack:
-                    self._stack[-1] += total
-                self.time[label] = self.time.get(label, 0.0) + total - inner
-                self.calls[label] = self.calls.get(label, 0) + 1
-
-        setattr(owner, name, timed)
-
-    def reset(self):
-        self.time, self.calls = {}, {}
 
 
 def main(argv=None):

@@ -20,12 +20,12 @@ reads of X each fit counted (``passes_``) and its iterations close the table.
 from __future__ import annotations
 
 import argparse
-import functools
 import gc
 import importlib
 import time
 
 import numpy as np
+from _timers import Timers
 
 import vlogreg
 import vlogreg._estimator as estimator_module
@@ -65,35 +65,6 @@ PHASES = [
     (ParamLayout, "to_attributes", "attributes"),
     (logistic.LogisticObjective, "separates", "separation test"),
 ]
-
-
-class Timers:
-    """Exclusive time and calls per label, by wrapping the phases' functions."""
-
-    def __init__(self):
-        self.time, self.calls, self._stack = {}, {}, []
-
-    def wrap(self, owner, name, label):
-        fn = getattr(owner, name)
-
-        @functools.wraps(fn)
-        def timed(*args, **kw):
-            self._stack.append(0.0)
-            t = time.perf_counter()
-            try:
-                return fn(*args, **kw)
-            finally:
-                total = time.perf_counter() - t
-                inner = self._stack.pop()
-                if self._stack:
-                    self._stack[-1] += total
-                self.time[label] = self.time.get(label, 0.0) + total - inner
-                self.calls[label] = self.calls.get(label, 0) + 1
-
-        setattr(owner, name, timed)
-
-    def reset(self):
-        self.time, self.calls = {}, {}
 
 
 def fit_once(timers, X, y, tol, solver):

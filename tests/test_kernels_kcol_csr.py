@@ -20,15 +20,22 @@ def reference(X, W, b, y, sw, fold, exclude):
     return batched_reference(X.toarray(), W, b, y, sw, fold, exclude)
 
 
-def _problem(m, n, K, dtype=np.float64, seed=0, density=0.01):
-    """A CSR X with empty rows and empty columns, row weights (some 0), five folds."""
-    rng = np.random.default_rng(seed)
+def sparse_x(m, n, rng, seed, density, dtype):
+    """A CSR X (m, n) of normal values with a tenth of its rows and of its columns
+    empty (the kernels' row and column edge cases)."""
     X = sp.random(m, n, density=density, format="lil", random_state=seed,
                   data_rvs=rng.standard_normal)
     X[rng.choice(m, m // 10, replace=False)] = 0.0   # empty rows
     X[:, rng.choice(n, n // 10, replace=False)] = 0.0  # empty columns
     X = sp.csr_matrix(X, dtype=dtype)
     X.eliminate_zeros()
+    return X
+
+
+def _problem(m, n, K, dtype=np.float64, seed=0, density=0.01):
+    """A CSR X with empty rows and empty columns, row weights (some 0), five folds."""
+    rng = np.random.default_rng(seed)
+    X = sparse_x(m, n, rng, seed, density, dtype)
     W = rng.standard_normal((n, K)) * 2.0  # |z| up to ~10: both branches of the loss
     b = rng.standard_normal(K)
     y = (rng.random(m) < 0.4).astype(np.float64)

@@ -11,6 +11,7 @@ import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression as SkLogisticRegression
 from test_kernels_kcol import softmax_reference
+from test_kernels_kcol_csr import sparse_x
 from threadpoolctl import threadpool_limits
 
 import vlogreg._kernels as kernels
@@ -20,18 +21,16 @@ from vlogreg.objective.batched_multi import BatchedMultinomial
 from vlogreg.objective.logistic import LogisticObjective
 
 numba = pytest.importorskip("numba")
-from vlogreg._kernels import numba_kcol, numba_softmax_csr  # after the skip: needs numba
+from vlogreg._kernels import (  # after the skip: needs numba
+    numba_kcol,
+    numba_softmax_csr,
+)
 
 
 def _problem(m, n, K, dtype=np.float64, seed=0, density=0.02, scale=1.0):
     """A CSR X with empty rows and empty columns, class indices, row weights (some 0)."""
     rng = np.random.default_rng(seed)
-    X = sp.random(m, n, density=density, format="lil", random_state=seed,
-                  data_rvs=rng.standard_normal)
-    X[rng.choice(m, m // 10, replace=False)] = 0.0   # empty rows
-    X[:, rng.choice(n, n // 10, replace=False)] = 0.0  # empty columns
-    X = sp.csr_matrix(X, dtype=dtype)
-    X.eliminate_zeros()
+    X = sparse_x(m, n, rng, seed, density, dtype)
     W = rng.standard_normal((n, K)) * scale
     b = rng.standard_normal(K)
     y = rng.integers(0, K, m)

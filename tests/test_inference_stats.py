@@ -8,11 +8,14 @@ The data sets that are perfectly separable are refused exactly when a linear pro
 finds a separating hyperplane; near-collinear columns are compared or named.
 """
 
+import warnings
+
 import numpy as np
 import pytest
 import statsmodels.api as sm
 from scipy.stats import chi2
 from sklearn.datasets import load_breast_cancer, load_iris, load_wine
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import StandardScaler
 
 from vlogreg import LogisticRegression
@@ -308,12 +311,17 @@ def test_near_collinear_column_equals_logit_or_is_named(eps):
     X, y, _ = _anes_vote()
     noise = np.random.default_rng(0).standard_normal(len(y))
     X = np.column_stack([X, X[:, 1] + X[:, 2] + eps * noise])
-    model = LogisticRegression(C=np.inf, tol=1e-10, max_iter=1000,
-                               solver="newton").fit(X, y)
-    if eps > 1e-4:
-        s, r = summary(model, X, y), _sm_fit(X, y)
-        _check_table(s, r)
-        _check_statistics(s, r)
-    else:
-        with pytest.raises(ValueError, match=r"singular.*'x5'.*collinear"):
-            summary(model, X, y)
+    with warnings.catch_warnings():
+        if eps <= 1e-4:  # near 1e10 of variance inflation Newton may stop on a loss flat
+            # to rounding and summary() says so before it refuses: not what is tested
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            warnings.filterwarnings("ignore", message="The model did not converge")
+        model = LogisticRegression(C=np.inf, tol=1e-10, max_iter=1000,
+                                   solver="newton").fit(X, y)
+        if eps > 1e-4:
+            s, r = summary(model, X, y), _sm_fit(X, y)
+            _check_table(s, r)
+            _check_statistics(s, r)
+        else:
+            with pytest.raises(ValueError, match=r"singular.*'x5'.*collinear"):
+                summary(model, X, y)

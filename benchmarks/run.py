@@ -4,6 +4,7 @@
     python benchmarks/run.py --only "dense 1000k x 100 float64"   # one (name prefix)
     python benchmarks/run.py --only "easy dense" --labels "vlogreg auto,sklearn lbfgs"
     python benchmarks/run.py --render           # rebuild docs/benchmarks.md from results
+    python benchmarks/targets.py > benchmarks/results/targets.md   # issue 16's, one run
     python benchmarks/kernel.py > benchmarks/results/kernel.md
     python benchmarks/memory.py > benchmarks/results/memory.md
     python benchmarks/sparse_multinomial_bench.py > benchmarks/results/sparse_multinomial.md
@@ -97,8 +98,8 @@ def render():
              "timed in the same rounds, each timing after a 0.3 s pause); \"reads counted"
              "\": the passes over X the vlogreg fit made (`n_passes_`, docs/solvers.md).",
              ""]
-    for name in ("summary", "kernel", "memory", "reads", "kernel_floor", "layered", "dask",
-                 "outofcore", "gpu", "cv", "sparse_multinomial"):
+    for name in ("summary", "targets", "kernel", "memory", "reads", "kernel_floor", "layered",
+                 "dask", "outofcore", "gpu", "cv", "sparse_multinomial"):
         path = os.path.join(RESULTS, f"{name}.md")
         if os.path.exists(path):
             parts += [open(path).read().strip(), ""]

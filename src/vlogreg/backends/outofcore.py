@@ -72,6 +72,27 @@ class StreamChunks:
         return sub, int(sizes[idx].sum())
 
 
+def _checked_stats(source, rows, y, sample_weight, moments):
+    """``(stats, read)``: the checking pass's per-chunk statistics (``chunk_stats``), and
+    whether this call read the source for them.
+
+    A source that holds its labels (``y`` and ``sample_weight`` None) and whose files
+    are as they were at its last check (``RowSource.fingerprint``) gives that check's
+    statistics again: ``summary`` after ``fit`` (and ``vlogreg train --inference`` on
+    streamed data) reads the files once less. Anything else is checked again.
+    """
+    fingerprint = source.fingerprint() if y is None and sample_weight is None else None
+    last = getattr(source, "_checked", None)
+    if fingerprint is not None and last is not None and last[0] == fingerprint \
+            and (last[1] or not moments):
+        return last[2], False
+    stats = [chunk_stats(Xc, yc, swc, start, with_moments=moments)
+             for start, Xc, yc, swc in rows.iter()]
+    if fingerprint is not None:  # taken before the pass: a file changed during it differs
+        source._checked = (fingerprint, moments, stats)
+    return stats, True
+
+
 def prepare(X, y, sample_weight, spec):
     """The objective and classes of a row source; one checking pass over it.
 
@@ -79,8 +100,7 @@ def prepare(X, y, sample_weight, spec):
     m is held in memory (only ``y`` / ``sample_weight`` when passed as arrays).
     """
     rows = _Rows(X, y, sample_weight)
-    stats = [chunk_stats(Xc, yc, swc, start, with_moments=spec.standardize)
-             for start, Xc, yc, swc in rows.iter()]
+    stats, read = _checked_stats(X, rows, y, sample_weight, spec.standardize)
     classes, counts, wsums, m = check_stats(stats, X.feature_names)
     cw = class_weights(spec.class_weight, classes, counts)
     S = total_weight(wsums, cw)
@@ -92,7 +112,8 @@ def prepare(X, y, sample_weight, spec):
     objective = with_scaling(
         lambda a, b: ChunkedObjective(chunks, cspec, m=m, dtype=X.dtype, alpha=a, l1=b),
         column_scales(stats, spec), alpha, l1)
-    objective.passes.add("validation")  # the checking pass above
+    if read:
+        objective.passes.add("validation")  # the checking pass above
     return FitData(objective, classes, n, set_features(X.feature_names))
 
 

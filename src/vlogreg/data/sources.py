@@ -93,6 +93,13 @@ class RowSource:
     def nbytes(self):
         return self.shape[0] * self.shape[1] * self.dtype.itemsize
 
+    def fingerprint(self):
+        """What identifies the rows' current contents, or None where that cannot be known
+        (rows in memory, Zarr, a source defined elsewhere): each file's path, inode,
+        size and times. While it is unchanged, a fit's checking pass over this source serves
+        the next one (``backends.outofcore.prepare``)."""
+        return None
+
     def read(self, i):
         """Chunk ``i``: ``(X_c (r, n) of self.dtype, labels (r,) or None)``."""
         X, y = self._read(int(self.starts[i]), int(self.starts[i + 1]))
@@ -109,6 +116,16 @@ class RowSource:
         with closing(read_ahead(todo, lambda i, _: self.read(i), lambda: None)) as chunks:
             for i, (Xc, yc) in zip(todo, chunks):
                 yield int(self.starts[i]), Xc, yc
+
+
+def _files_stat(paths):
+    """``((path, inode, size, mtime_ns, ctime_ns), ...)`` of ``paths`` (a file written
+    again or replaced changes one of them), or None if one cannot be read."""
+    try:
+        return tuple((p, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+                     for p, st in ((os.fspath(p), os.stat(p)) for p in paths))
+    except OSError:
+        return None
 
 
 def _float_dtype(dt, what):
@@ -166,6 +183,9 @@ class NpySource(RowSource):
     def _read(self, r0, r1):
         block = np.asarray(self._arr[r0:r1])
         return _split_target(block, self._target, block.shape[1])
+
+    def fingerprint(self):
+        return None if self.path is None else _files_stat([self.path])
 
     def _fill(self, f, i, slot):
         r0, r1 = int(self.starts[i]), int(self.starts[i + 1])
@@ -246,6 +266,9 @@ class ParquetSource(RowSource):
             if self.has_target else None
         self.max_rows_read = max(self.max_rows_read, X.shape[0])
         return X, y
+
+    def fingerprint(self):
+        return _files_stat(self._paths)
 
 
 class ZarrSource(RowSource):

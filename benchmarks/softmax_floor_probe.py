@@ -15,7 +15,8 @@ multinomial kernel's two products faster than OpenBLAS, and where does a pass's 
   the probe's tile kernels, and one read of X (X @ v).
 - ``phases``: ONE thread, today's schedule (OpenBLAS products, ``softmax_rows``) with
   phases switched off, X from memory or a tile-sized X in L2 (the same rows in total),
-  and with the next tile prefetched into L2 in slices between the tile's sub-products.
+  and with the next tile prefetched into L2 in slices: between the G sub-products, or
+  between 16-row blocks of the softmax.
 
 Each timing after a 0.3 s pause (``pass`` and ``phases``; 0.02 s in ``tile``, whose
 calls are single-threaded), candidates alternating within each round; the minimum (the
@@ -112,8 +113,9 @@ def _compiled():
     @njit(fastmath={"reassoc", "contract"}, error_model="numpy", nogil=True)
     def phases(A, mtot, R, S, W, b, y, sw, do_z, do_s, do_g, pf):
         """One thread, kcol_dense's C-order schedule over ``mtot`` rows (tiles of A
-        again and again when A is small); ``pf``: prefetch the next tile into L2 in
-        slices, one after Z and one before each of the tile's G sub-products."""
+        again and again when A is small); ``pf`` 1: prefetch the next tile into L2 in
+        slices, one before each of the tile's G sub-products; 2: in slices between
+        16-row blocks of the softmax."""
         m, n = A.shape
         K = W.shape[1]
         single = A.itemsize == 4
@@ -137,10 +139,20 @@ def _compiled():
                 for k in range(K):
                     for i in range(nt):
                         z64[k, i] = zr[i * K + k] + b[k]
-            if do_s:
+            if do_s and pf == 2:   # the softmax in 16-row blocks, a slice between them
+                per2 = (lines * 16 + nt - 1) // nt
+                for i0 in range(0, nt, 16):
+                    if nxt:
+                        for p in range(q, min(q + per2, lines)):
+                            prefetch_l2(A[t0 + R:], p * step)
+                        q += per2
+                    loss += softmax_rows(z64[:, i0:], min(16, nt - i0), y, sw, i0,
+                                         eb[:, i0:], wb[i0:], rb[i0:], dzt[:, i0:], gacc,
+                                         single)
+            elif do_s:
                 loss += softmax_rows(z64, nt, y, sw, 0, eb, wb, rb, dzt, gacc, single)
             for s0 in range(0, nt, S):
-                if pf and nxt:
+                if pf == 1 and nxt:
                     for p in range(q, min(q + per, lines)):
                         prefetch_l2(A[t0 + R:], p * step)
                     q += per
@@ -151,7 +163,7 @@ def _compiled():
                     for k in range(K):
                         for j in range(n):
                             acc64[k, j] += gt[k, j]
-            if pf and nxt:
+            if pf and nxt:   # what the slices left
                 for p in range(q, lines):
                     prefetch_l2(A[t0 + R:], p * step)
         return loss + acc64.sum()
@@ -286,12 +298,13 @@ def phase_split(args, dt, c):
     v = np.ones(X.shape[1], dt)
     S = R // 4
 
-    def run(A, z, s, g, pf=False):
+    def run(A, z, s, g, pf=0):
         return lambda: phases(A, m, R, S, W, b, ys, sws, z, s, g, pf)
 
     cases = {"X @ v (one read)": lambda: X @ v,
              "full, X from memory": run(X, True, True, True),
-             "full + next tile L2 prefetch": run(X, True, True, True, True),
+             "full + L2 prefetch, G slices": run(X, True, True, True, 1),
+             "full + L2 prefetch, softmax": run(X, True, True, True, 2),
              "full, tile in L2": run(Xs, True, True, True),
              "Z only, from memory": run(X, True, False, False),
              "Z only, in L2": run(Xs, True, False, False),

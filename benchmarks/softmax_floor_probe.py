@@ -111,11 +111,12 @@ def _compiled():
             loss_parts[c] = loss
 
     @njit(fastmath={"reassoc", "contract"}, error_model="numpy", nogil=True)
-    def phases(A, mtot, R, S, W, b, y, sw, do_z, do_s, do_g, pf):
+    def phases(A, mtot, R, S, W, WT, b, y, sw, do_z, do_s, do_g, pf):
         """One thread, kcol_dense's C-order schedule over ``mtot`` rows (tiles of A
         again and again when A is small); ``pf`` 1: prefetch the next tile into L2 in
         slices, one before each of the tile's G sub-products; 2: in slices between
-        16-row blocks of the softmax."""
+        16-row blocks of the softmax; 3: the softmax in 16-row blocks, no prefetch.
+        ``do_z`` 2: Z by the probe's ``zc4x2`` instead of OpenBLAS."""
         m, n = A.shape
         K = W.shape[1]
         single = A.itemsize == 4
@@ -133,16 +134,21 @@ def _compiled():
             nxt = t0 + R < m
             Xt = A[t0:t0 + nt]
             q = 0
-            if do_z:
+            if do_z == 2:   # the probe's dot-form Z, computing from the rows as they come
+                tiles.zc4x2(A, t0, nt, WT, zt)
+                for k in range(K):
+                    for i in range(nt):
+                        z64[k, i] = zt[k, i] + b[k]
+            elif do_z:
                 gemm(NO, NO, K, nt, n, W, K, Xt, n, 0.0, zt, K)
                 zr = zt.reshape(K * R)
                 for k in range(K):
                     for i in range(nt):
                         z64[k, i] = zr[i * K + k] + b[k]
-            if do_s and pf == 2:   # the softmax in 16-row blocks, a slice between them
+            if do_s and pf >= 2:   # the softmax in 16-row blocks (2: a slice between)
                 per2 = (lines * 16 + nt - 1) // nt
                 for i0 in range(0, nt, 16):
-                    if nxt:
+                    if nxt and pf == 2:
                         for p in range(q, min(q + per2, lines)):
                             prefetch_l2(A[t0 + R:], p * step)
                         q += per2
@@ -163,7 +169,7 @@ def _compiled():
                     for k in range(K):
                         for j in range(n):
                             acc64[k, j] += gt[k, j]
-            if pf and nxt:   # what the slices left
+            if 0 < pf < 3 and nxt:   # what the slices left
                 for p in range(q, lines):
                     prefetch_l2(A[t0 + R:], p * step)
         return loss + acc64.sum()
@@ -297,17 +303,21 @@ def phase_split(args, dt, c):
     ys, sws = y[:R].copy(), sw[:R].copy()
     v = np.ones(X.shape[1], dt)
     S = R // 4
+    WT = np.ascontiguousarray(W.T)
 
     def run(A, z, s, g, pf=0):
-        return lambda: phases(A, m, R, S, W, b, ys, sws, z, s, g, pf)
+        return lambda: phases(A, m, R, S, W, WT, b, ys, sws, z, s, g, pf)
 
     cases = {"X @ v (one read)": lambda: X @ v,
              "full, X from memory": run(X, True, True, True),
              "full + L2 prefetch, G slices": run(X, True, True, True, 1),
              "full + L2 prefetch, softmax": run(X, True, True, True, 2),
+             "full, softmax in 16-row blocks": run(X, True, True, True, 3),
              "full, tile in L2": run(Xs, True, True, True),
              "Z only, from memory": run(X, True, False, False),
              "Z only, in L2": run(Xs, True, False, False),
+             "Z only (zc4x2), from memory": run(X, 2, False, False),
+             "Z only (zc4x2), in L2": run(Xs, 2, False, False),
              "softmax only": run(Xs, False, True, False),
              "G only, in L2": run(Xs, False, False, True)}
     with threadpool_limits(1):

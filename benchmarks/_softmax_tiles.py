@@ -36,6 +36,8 @@ from __future__ import annotations
 
 from numba import njit
 
+from vlogreg._kernels._intrinsics import prefetch
+
 FM = {"reassoc", "contract"}
 
 
@@ -88,6 +90,20 @@ def zc4x2(A, t0, nt, WT, z):
                 a0 += x0[j] * wk[j]
             z[k, i] = a0
         i += 1
+
+
+@njit(fastmath=FM, error_model="numpy", nogil=True)
+def zc4x2_pf(A, t0, nt, WT, z, ahead):
+    """``zc4x2`` with the rows ``ahead`` rows on prefetched into L1 (as the binary
+    kernel's blocks do, ``numba_common.prefetch_rows``), a few lines per block of 4
+    rows: the read spread through the arithmetic."""
+    m, n = A.shape
+    step = 64 // A.itemsize
+    for i0 in range(0, nt, 4):
+        for r in range(t0 + i0 + ahead, min(t0 + i0 + ahead + 4, m)):
+            for q in range(0, n, step):
+                prefetch(A[r], q)
+        zc4x2(A, t0 + i0, min(4, nt - i0), WT, z[:, i0:])
 
 
 @njit(fastmath=FM, error_model="numpy", nogil=True)

@@ -111,12 +111,13 @@ def _compiled():
             loss_parts[c] = loss
 
     @njit(fastmath={"reassoc", "contract"}, error_model="numpy", nogil=True)
-    def phases(A, mtot, R, S, W, WT, b, y, sw, do_z, do_s, do_g, pf):
+    def phases(A, mtot, R, S, W, WT, b, y, sw, do_z, do_s, do_g, pf, ahead):
         """One thread, kcol_dense's C-order schedule over ``mtot`` rows (tiles of A
         again and again when A is small); ``pf`` 1: prefetch the next tile into L2 in
         slices, one before each of the tile's G sub-products; 2: in slices between
         16-row blocks of the softmax; 3: the softmax in 16-row blocks, no prefetch.
-        ``do_z`` 2: Z by the probe's ``zc4x2`` instead of OpenBLAS."""
+        ``do_z`` 2: Z by the probe's ``zc4x2`` instead of OpenBLAS; 3: by ``zc4x2_pf``,
+        ``ahead`` rows ahead."""
         m, n = A.shape
         K = W.shape[1]
         single = A.itemsize == 4
@@ -134,7 +135,12 @@ def _compiled():
             nxt = t0 + R < m
             Xt = A[t0:t0 + nt]
             q = 0
-            if do_z == 2:   # the probe's dot-form Z, computing from the rows as they come
+            if do_z == 3:   # the same, with the rows ahead prefetched through the loop
+                tiles.zc4x2_pf(A, t0, nt, WT, zt, ahead)
+                for k in range(K):
+                    for i in range(nt):
+                        z64[k, i] = zt[k, i] + b[k]
+            elif do_z == 2:   # the probe's dot-form Z, computing from the rows as they come
                 tiles.zc4x2(A, t0, nt, WT, zt)
                 for k in range(K):
                     for i in range(nt):
@@ -296,6 +302,8 @@ def whole_pass(args, dt, c):
 def phase_split(args, dt, c):
     from threadpoolctl import threadpool_limits
 
+    from vlogreg._kernels.numba_common import prefetch_rows
+
     phases = c[7]
     X, W, b, y, sw, R = _problem(args, dt)
     m = X.shape[0]
@@ -304,9 +312,10 @@ def phase_split(args, dt, c):
     v = np.ones(X.shape[1], dt)
     S = R // 4
     WT = np.ascontiguousarray(W.T)
+    ahead = prefetch_rows(X.shape[1], X.itemsize)
 
     def run(A, z, s, g, pf=0):
-        return lambda: phases(A, m, R, S, W, WT, b, ys, sws, z, s, g, pf)
+        return lambda: phases(A, m, R, S, W, WT, b, ys, sws, z, s, g, pf, ahead)
 
     cases = {"X @ v (one read)": lambda: X @ v,
              "full, X from memory": run(X, True, True, True),
@@ -318,6 +327,7 @@ def phase_split(args, dt, c):
              "Z only, in L2": run(Xs, True, False, False),
              "Z only (zc4x2), from memory": run(X, 2, False, False),
              "Z only (zc4x2), in L2": run(Xs, 2, False, False),
+             "Z only (zc4x2 + pf), from memory": run(X, 3, False, False),
              "softmax only": run(Xs, False, True, False),
              "G only, in L2": run(Xs, False, False, True)}
     with threadpool_limits(1):

@@ -40,9 +40,9 @@ NO, TR = 110, 116   # BLAS's 'n' and 't'
 
 def _compiled():
     """The numba drivers (compiled on first use; imported late so --help is quick)."""
+    import _softmax_tiles as tiles
     from numba import njit, prange
 
-    import _softmax_tiles as tiles
     from vlogreg._kernels._intrinsics import gemm, prefetch_l2
     from vlogreg._kernels.numba_common import FLUSH
     from vlogreg._kernels.numba_kcol_rows import softmax_rows
@@ -230,7 +230,8 @@ def tile(args, dt, c):
     for name, (f, A, B, out, want) in kern.items():
         f(A, 0, R, B, out)
         _check(name, out, want, dt)
-        cases[name] = (lambda r=repeat(f), A=A, B=B, out=out: r(A, R, B, out, reps))
+        run = repeat(f)
+        cases[name] = (lambda r=run, A=A, B=B, out=out: r(A, R, B, out, reps))
     gemm_zc(X, R, W, zr, 1)
     _check("gemm Z (C)", zr.T, z64, dt)
     gemm_gf(XT, R, dz, gt, 1)

@@ -18,8 +18,8 @@ def add_delimiter(p):
     DATA."""
     p.add_argument("--delimiter", metavar="CHAR",
                    help="field delimiter of a CSV DATA file: one character, or comma, "
-                   "semicolon, tab, pipe (default: detected from the file; .tsv prefers "
-                   "tab)")
+                   "semicolon, tab, pipe (default: the one Excel's first line sep=; names, "
+                   "or detected from the file; .tsv prefers tab)")
     p.add_argument("--decimal", metavar="MARK",
                    help="decimal mark of the numbers in a CSV DATA file: . or , (default: "
                    "detected: , when the fields are not comma-separated and the numbers "

@@ -1,5 +1,5 @@
 """CSV files (read with pyarrow) as a pyarrow Table: the delimiter and the decimal mark
-detected (``data.delimiter``), a gzipped file decompressed within the memory budget,
+detected (``data.delimiter``) or named by Excel's ``sep=;`` first line, a gzipped file decompressed within the memory budget,
 and every malformed file refused in one line that names the line and the fix."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import io
 import sys
 import zlib
 
-from .delimiter import head_lines, sniff_decimal, sniff_delimiter
+from .delimiter import head_lines, sep_line, sniff_decimal, sniff_delimiter
 from .sources import memory_budget
 from .utf8 import refuse_binary, refuse_utf16
 
@@ -26,11 +26,19 @@ def read_csv(path, pa, *, text_columns=(), delimiter=None, decimal=None):
         invalid.append(row)
         return "error"
     lines = head_lines(path) if delimiter is None or decimal is None else None
+    named, skip = sep_line(path), 0
+    if named is not None:  # Excel's "sep=;" line: the delimiter, then the header
+        if delimiter is not None and delimiter != named:
+            raise ValueError(f"{path} starts with Excel's line sep={named}, which names "
+                             f"{named!r} as the delimiter, but --delimiter gave "
+                             f"{delimiter!r}; leave out --delimiter.")
+        delimiter, skip, lines = named, 1, lines and lines[1:]
     if delimiter is None:
         delimiter = sniff_delimiter(path, lines)
     if decimal is None:
         decimal = sniff_decimal(path, delimiter, lines)
     parse = pcsv.ParseOptions(delimiter=delimiter, invalid_row_handler=on_invalid)
+    read = pcsv.ReadOptions(skip_rows=skip)
     # an empty text field is a missing value, as in a numeric column (not a level "")
     convert = pcsv.ConvertOptions(column_types={c: pa.string() for c in text_columns},
                                   strings_can_be_null=True, decimal_point=decimal)
@@ -38,7 +46,8 @@ def read_csv(path, pa, *, text_columns=(), delimiter=None, decimal=None):
     try:
         with _undecodable_rows(undecodable), _csv_source(path) as source:
             refuse_utf16(path, source)
-            table = pcsv.read_csv(source, parse_options=parse, convert_options=convert)
+            table = pcsv.read_csv(source, read_options=read, parse_options=parse,
+                                      convert_options=convert)
     except _TooLarge as exc:
         raise ValueError(
             f"{path} decompresses to more than {exc.limit / 2**30:.3g} GiB, the memory "

@@ -13,6 +13,9 @@ could also be an integer with thousands separators (``1,234``, ``12,500,000``), 
 ``;`` between fields (the comma-decimal locales' own delimiter) makes it a decimal
 comma: a tab-separated ``1,234`` is not silently read as 1.234. Thousands separators
 are not read (``1.234,5`` is text).
+
+A first line ``sep=;`` (Excel writes it, and honours it when it opens a CSV) names the
+delimiter, and the header is the next line (``sep_line``).
 """
 
 from __future__ import annotations
@@ -32,6 +35,8 @@ COMMA_NUMBER = re.compile(r"[+-]?\d+,\d+(?:[eE][+-]?\d+)?")
 _POINT_NUMBER = re.compile(r"[+-]?\d*\.\d+(?:[eE][+-]?\d+)?")
 #: an integer with thousands separators, which a decimal comma can look like
 THOUSANDS = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+")
+#: Excel's first line that names the delimiter (quoted by some writers)
+_SEP_LINE = re.compile(r'\ufeff?"?sep=([^"\r\n])"?', re.IGNORECASE)
 
 
 def _fields(line, sep):
@@ -45,10 +50,14 @@ def _fields(line, sep):
     return count
 
 
-def _head(path):
+def _open(path):
     opener = gzip.open if str(path).lower().endswith(".gz") else open
+    return opener(path, "rt", encoding="utf-8", errors="replace", newline="")
+
+
+def _head(path):
     lines = []
-    with opener(path, "rt", encoding="utf-8", errors="replace", newline="") as fh:
+    with _open(path) as fh:
         for line in fh:
             line = line.rstrip("\r\n")
             if line:
@@ -56,6 +65,19 @@ def _head(path):
             if len(lines) >= _LINES:
                 break
     return lines
+
+
+def sep_line(path):
+    """The delimiter that the first line of ``path`` names as Excel's ``sep=;``
+    (``sep=,``, ``"sep=;"``, ``sep=<tab>``), or None when it is no such line (Excel
+    too looks at the first line only)."""
+    try:
+        with _open(path) as fh:
+            line = fh.readline(64)
+    except (OSError, EOFError):
+        return None
+    match = _SEP_LINE.fullmatch(line.rstrip("\r\n"))
+    return None if match is None else match.group(1)
 
 
 def head_lines(path):

@@ -96,3 +96,87 @@ def test_a_sep_line_and_another_delimiter_is_one_line(work):
                              "--model", "x.vlogreg"], d))
     assert "sep=;" in err and "--delimiter" in err, err
     assert not (d / "x.vlogreg").exists()
+
+
+# ------------------------------------------------------------- comment lines
+def _commented(d, df, name, middle=False):
+    """plain.csv under a UCI-style block of ``#`` lines (one with commas); with
+    ``middle`` a comment line between the rows too."""
+    text = df.to_csv(index=False).splitlines(keepends=True)
+    if middle:
+        text.insert(200, "# second batch, same lab, same protocol,,\n")
+    head = "# Breast Cancer Wisconsin (Diagnostic)\n# 4 features, label y\n#\n"
+    (d / name).write_text(head + "".join(text))
+
+
+def test_comment_lines_are_one_line_that_names_comment(work):
+    d, df = work
+    _commented(d, df, "uci.csv")
+    err = _one_line(run_cli(["train", "uci.csv", *FIT, "--model", "x.vlogreg"], d))
+    assert "first line" in err and "comment" in err and "--comment '#'" in err, err
+    err = _one_line(run_cli(["predict", "plain.vlogreg", "uci.csv"], d))
+    assert "--comment '#'" in err, err
+    assert not (d / "x.vlogreg").exists()
+
+
+@pytest.mark.parametrize("name,middle", [("uci.csv", False), ("uci_mid.csv", True),
+                                         ("uci_mid.csv.gz", True)])
+def test_comment_skips_the_lines_that_start_with_it(work, name, middle):
+    import gzip
+
+    d, df = work
+    _commented(d, df, name, middle)
+    if name.endswith(".gz"):
+        (d / name).write_bytes(gzip.compress((d / name).read_bytes()))
+    _same_as_plain(d, name, ["--comment", "#"])
+
+
+def test_a_header_written_after_a_hash_is_read_as_pandas_reads_it(work):
+    """np.savetxt(header=...) writes the header as ``# a,b,c``: a header, not a
+    comment block (the data have as many fields); pandas names the first column
+    '# radius', and so does vlogreg."""
+    d, df = work
+    np.savetxt(d / "savetxt.csv", df.to_numpy(), delimiter=",", fmt="%.17g",
+               header=",".join(df.columns))
+    proc = run_cli(["train", "savetxt.csv", *FIT, "--model", "s.vlogreg"], d)
+    assert proc.returncode == 0, proc.stderr
+    names = vlogreg.io.read_model_file(d / "s.vlogreg").metadata["feature_names"]
+    assert names == list(pd.read_csv(d / "savetxt.csv").columns[:-1])
+    np.testing.assert_allclose(_coef(d / "s.vlogreg"), _coef(d / "plain.vlogreg"),
+                               rtol=1e-9)
+
+
+@pytest.mark.parametrize("args,words", [
+    (["--comment", "##"], ["--comment takes one character", "'##'"]),
+    (["--comment", ","], ["--comment", "delimiter"]),
+])
+def test_comment_mistakes_are_one_line(work, args, words):
+    d, df = work
+    _commented(d, df, "uci.csv")
+    err = _one_line(run_cli(["train", "uci.csv", *FIT, "--model", "x.vlogreg", *args], d))
+    assert all(w in err for w in words), err
+
+
+def test_comment_applies_to_csv_only(work):
+    d, _ = work
+    np.save(d / "x.npy", np.ones((3, 5)))
+    err = _one_line(run_cli(["predict", "plain.vlogreg", "x.npy", "--comment", "#"], d))
+    assert "--comment applies to CSV files" in err, err
+
+
+@pytest.mark.parametrize("chunk", [1, 3, 7, 64])
+def test_comment_filter_matches_a_line_by_line_filter(chunk, monkeypatch):
+    """The stream without comment lines, read in chunks that cut lines (and \\r\\n)
+    anywhere, equals the lines kept one by one."""
+    from vlogreg.data import csvfile
+
+    rng = np.random.default_rng(chunk)
+    pieces = ["# c,1", "a,b", "1,2", "#x", "", "3,#4", " #5,6", "7,8"]
+    ends = ["\n", "\r\n", "\r"]
+    lines = [pieces[i] + ends[j] for i, j in zip(rng.integers(0, len(pieces), 200),
+                                                 rng.integers(0, 3, 200))]
+    text = "".join(lines).encode() + b"# no end"
+    monkeypatch.setattr(csvfile._Uncommented, "chunk", chunk)
+    got = io.BufferedReader(csvfile._Uncommented(io.BytesIO(text), b"#"), 5).read()
+    want = b"".join(s for s in text.splitlines(keepends=True) if not s.startswith(b"#"))
+    assert got == want

@@ -1,5 +1,6 @@
-"""What the commands that read tables and write predictions share: ``--delimiter`` and
-``--decimal``, MODEL and DATA in the right order, and the output formats known by their ending."""
+"""What the commands that read tables and write predictions share: ``--delimiter``,
+``--decimal`` and ``--comment``, MODEL and DATA in the right order, and the output
+formats known by their ending."""
 
 from __future__ import annotations
 
@@ -14,8 +15,8 @@ _CSV_INPUTS = (".csv", ".tsv", ".csv.gz", ".tsv.gz")
 
 
 def add_delimiter(p):
-    """Add ``--delimiter`` and ``--decimal`` to the parser ``p`` of a command that reads
-    DATA."""
+    """Add ``--delimiter``, ``--decimal`` and ``--comment`` to the parser ``p`` of a
+    command that reads DATA."""
     p.add_argument("--delimiter", metavar="CHAR",
                    help="field delimiter of a CSV DATA file: one character, or comma, "
                    "semicolon, tab, pipe (default: the one Excel's first line sep=; names, "
@@ -24,25 +25,29 @@ def add_delimiter(p):
                    help="decimal mark of the numbers in a CSV DATA file: . or , (default: "
                    "detected: , when the fields are not comma-separated and the numbers "
                    "are written 3,25)")
+    p.add_argument("--comment", metavar="CHAR",
+                   help="skip the lines of a CSV DATA file that start with CHAR (e.g. "
+                   "'#': the comment lines above the header of UCI and scientific files)")
 
 
 def csv_options(args):
-    """``{"delimiter", "decimal"}`` of ``--delimiter`` and ``--decimal`` (None: detect
-    it from the file), for ``read_training_data`` / ``read_data``; refused for a DATA
+    """``{"delimiter", "decimal", "comment"}`` of ``--delimiter``, ``--decimal`` and
+    ``--comment`` (None: detect it from the file; no comment lines), for ``read_training_data`` / ``read_data``; refused for a DATA
     that is not CSV."""
-    given = {o: v for o, v in (("--delimiter", args.delimiter), ("--decimal", args.decimal))
-             if v is not None}
+    given = {o: v for o, v in (("--delimiter", args.delimiter), ("--decimal", args.decimal),
+                               ("--comment", args.comment)) if v is not None}
     if given and not str(args.data).lower().endswith(_CSV_INPUTS):
         verb = "applies" if len(given) == 1 else "apply"
-        raise UsageError(f"{' and '.join(given)} {verb} to CSV files; DATA "
+        raise UsageError(f"{', '.join(given)} {verb} to CSV files; DATA "
                          f"{safe_text(args.data)} is not one (.csv, .tsv): leave the "
                          f"option out.")
-    from ..data.delimiter import parse_decimal, parse_delimiter
+    from ..data.delimiter import parse_comment, parse_decimal, parse_delimiter
 
     try:
         return {"delimiter": None if args.delimiter is None
                 else parse_delimiter(args.delimiter),
-                "decimal": None if args.decimal is None else parse_decimal(args.decimal)}
+                "decimal": None if args.decimal is None else parse_decimal(args.decimal),
+                "comment": None if args.comment is None else parse_comment(args.comment)}
     except ValueError as exc:
         raise UsageError(str(exc)) from None
 

@@ -10,14 +10,21 @@ import io
 import sys
 import zlib
 
-from .delimiter import head_lines, sep_line, sniff_decimal, sniff_delimiter
+from .delimiter import (
+    comment_header,
+    head_lines,
+    sep_line,
+    sniff_decimal,
+    sniff_delimiter,
+)
 from .sources import memory_budget
 from .utf8 import refuse_binary, refuse_utf16
 
 
-def read_csv(path, pa, *, text_columns=(), delimiter=None, decimal=None):
+def read_csv(path, pa, *, text_columns=(), delimiter=None, decimal=None, comment=None):
     """The pyarrow Table of the CSV file ``path`` (``.gz``: decompressed); ``delimiter``
-    and ``decimal`` are detected when None; ``text_columns`` are read as text."""
+    and ``decimal`` are detected when None; ``text_columns`` are read as text; the
+    lines that start with ``comment`` (one character, or None) are skipped."""
     import pyarrow.csv as pcsv
 
     invalid = []
@@ -25,7 +32,7 @@ def read_csv(path, pa, *, text_columns=(), delimiter=None, decimal=None):
     def on_invalid(row):
         invalid.append(row)
         return "error"
-    lines = head_lines(path) if delimiter is None or decimal is None else None
+    lines = head_lines(path, comment)
     named, skip = sep_line(path), 0
     if named is not None:  # Excel's "sep=;" line: the delimiter, then the header
         if delimiter is not None and delimiter != named:
@@ -37,6 +44,13 @@ def read_csv(path, pa, *, text_columns=(), delimiter=None, decimal=None):
         delimiter = sniff_delimiter(path, lines)
     if decimal is None:
         decimal = sniff_decimal(path, delimiter, lines)
+    if comment is None and comment_header(lines):
+        raise ValueError(f"{path}: its first line {lines[0][:40]!r} is a comment, not "
+                         f"the header; pass --comment '#' to skip the lines that start "
+                         f"with #.")
+    if comment is not None and comment == delimiter:
+        raise ValueError(f"--comment {comment!r} is the delimiter of {path}; the comment "
+                         f"character must be another one (e.g. '#').")
     parse = pcsv.ParseOptions(delimiter=delimiter, invalid_row_handler=on_invalid)
     read = pcsv.ReadOptions(skip_rows=skip)
     # an empty text field is a missing value, as in a numeric column (not a level "")
@@ -44,7 +58,7 @@ def read_csv(path, pa, *, text_columns=(), delimiter=None, decimal=None):
                                   strings_can_be_null=True, decimal_point=decimal)
     undecodable = []
     try:
-        with _undecodable_rows(undecodable), _csv_source(path) as source:
+        with _undecodable_rows(undecodable), _csv_source(path, comment) as source:
             refuse_utf16(path, source)
             table = pcsv.read_csv(source, read_options=read, parse_options=parse,
                                       convert_options=convert)
@@ -121,15 +135,51 @@ class _Capped(io.RawIOBase):
         return k
 
 
+class _Uncommented(io.RawIOBase):
+    """The bytes of ``fh`` without the lines that start with ``comment`` (bytes):
+    pyarrow's CSV reader has no comment option. A line inside a quoted field that
+    starts with it is dropped too."""
+
+    chunk = 1 << 20  # bytes read at a time
+
+    def __init__(self, fh, comment):
+        self.fh, self.comment, self.out, self.tail = fh, comment, b"", b""
+
+    def readable(self):
+        return True
+
+    def readinto(self, buffer):
+        while not self.out:
+            chunk = self.fh.read(self.chunk)
+            if not chunk and not self.tail:
+                return 0
+            lines = (self.tail + chunk).splitlines(keepends=True)
+            # a last line without its end (or a \r that may begin \r\n) waits for the
+            # next chunk, unless at the end
+            self.tail = lines.pop() if chunk and not lines[-1].endswith(b"\n") else b""
+            self.out = b"".join(s for s in lines if not s.startswith(self.comment))
+        k = min(len(buffer), len(self.out))
+        buffer[:k], self.out = self.out[:k], self.out[k:]
+        return k
+
+
 @contextlib.contextmanager
-def _csv_source(path):
+def _csv_source(path, comment=None):
     """What pyarrow's CSV reader reads: the path itself, or for ``.gz`` a decompressed
-    stream capped at the memory budget (the text is about the size of its table)."""
-    if not str(path).lower().endswith(".gz"):
-        yield path
-        return
-    with gzip.open(path, "rb") as fh:
-        yield io.BufferedReader(_Capped(fh, memory_budget()), 1 << 20)
+    stream capped at the memory budget (the text is about the size of its table);
+    without the lines that start with ``comment`` when given."""
+    with contextlib.ExitStack() as stack:
+        if str(path).lower().endswith(".gz"):
+            fh = stack.enter_context(gzip.open(path, "rb"))
+            source = io.BufferedReader(_Capped(fh, memory_budget()), 1 << 20)
+        elif comment is not None:
+            source = stack.enter_context(open(path, "rb"))
+        else:
+            yield path
+            return
+        if comment is not None:
+            source = io.BufferedReader(_Uncommented(source, comment.encode()), 1 << 20)
+        yield source
 
 
 def _line_of(path, text):

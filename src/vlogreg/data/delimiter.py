@@ -14,7 +14,8 @@ could also be an integer with thousands separators (``1,234``, ``12,500,000``), 
 comma: a tab-separated ``1,234`` is not silently read as 1.234. Thousands separators
 are not read (``1.234,5`` is text).
 
-A first line ``sep=;`` (Excel writes it, and honours it when it opens a CSV) names the
+Lines that start with a comment character (``--comment``) are no lines here. A first
+line ``sep=;`` (Excel writes it, and honours it when it opens a CSV) names the
 delimiter, and the header is the next line (``sep_line``).
 """
 
@@ -55,12 +56,12 @@ def _open(path):
     return opener(path, "rt", encoding="utf-8", errors="replace", newline="")
 
 
-def _head(path):
+def _head(path, comment):
     lines = []
     with _open(path) as fh:
         for line in fh:
             line = line.rstrip("\r\n")
-            if line:
+            if line and not (comment and line.startswith(comment)):
                 lines.append(line)
             if len(lines) >= _LINES:
                 break
@@ -80,11 +81,12 @@ def sep_line(path):
     return None if match is None else match.group(1)
 
 
-def head_lines(path):
-    """The file's first non-empty lines (header first), or [] when it cannot be read
-    (the reader then reports the unreadable file in its own words)."""
+def head_lines(path, comment=None):
+    """The file's first non-empty lines (header first) but those that start with
+    ``comment``, or [] when it cannot be read (the reader then reports the unreadable
+    file in its own words)."""
     try:
-        return _head(path)
+        return _head(path, comment)
     except (OSError, EOFError):  # EOFError: a truncated .gz
         return []
 
@@ -127,6 +129,28 @@ def parse_delimiter(text):
         raise ValueError(f"--delimiter takes one character (or comma, semicolon, tab, "
                          f"pipe), got {text!r}.")
     return sep
+
+
+def comment_header(lines):
+    """Whether the header line ``lines[0]`` is a comment (UCI's and many scientific
+    files' ``# ...`` lines above the header): it starts with ``#`` and the next line
+    does too, or has another number of fields. A ``# a,b,c`` line over rows of as many
+    fields is a header (``np.savetxt(header=...)`` writes it), read as pandas reads
+    it."""
+    if len(lines) < 2 or not lines[0].startswith("#"):
+        return False
+    if lines[1].startswith("#"):
+        return True
+    sep = sniff_delimiter("", [line for line in lines if not line.startswith("#")])
+    return _fields(lines[0], sep) != _fields(lines[1], sep)
+
+
+def parse_comment(text):
+    """``--comment`` as the one character that starts a comment line."""
+    if not isinstance(text, str) or len(text) != 1 or text in "\"\r\n":
+        raise ValueError(f"--comment takes one character (the one that starts the lines "
+                         f"to skip, e.g. '#'), got {text!r}.")
+    return text
 
 
 def sniff_decimal(path, delimiter, lines=None):

@@ -54,16 +54,19 @@ def data_format(path):
 
 
 def read_training_data(path, target, *, features=None, exclude=(), one_hot=False,
-                       groups=None, options=None, delimiter=None, decimal=None):
+                       groups=None, options=None, delimiter=None, decimal=None,
+                       comment=None):
     """Read X, y and the feature names of a training file (see the module docstring);
     ``groups``: a table's column of cluster labels, read as ``ids`` (not a feature);
     ``options``: a ``TableOptions`` (missing values, reference levels; tables only);
-    ``delimiter``, ``decimal``: a CSV file's, detected when None."""
+    ``delimiter``, ``decimal``: a CSV file's, detected when None; ``comment``: the
+    character that starts a CSV file's lines to skip, or None."""
     fmt = data_format(path)
     if fmt in ("csv", "parquet"):
         if target is None:
             raise ValueError(f"{path}: name the label column with --target.")
-        table = read_table(path, fmt, delimiter=delimiter, decimal=decimal)
+        table = read_table(path, fmt, delimiter=delimiter, decimal=decimal,
+                           comment=comment)
         return table_features(table, path, fmt, target=target, features=features,
                               exclude=exclude, one_hot=one_hot, labels_required=True,
                               id_column=groups, id_what="the --groups column",
@@ -101,7 +104,8 @@ def read_training_data(path, target, *, features=None, exclude=(), one_hot=False
 
 
 def read_data(path, model_input, feature_names, *, target=None, id_column=None,
-              labels_required=False, options=None, delimiter=None, decimal=None):
+              labels_required=False, options=None, delimiter=None, decimal=None,
+              comment=None):
     """Read the features a model was trained on (and labels, ids) from any format.
 
     Tables are matched by column name (``model_input["columns"]`` or the feature
@@ -117,7 +121,7 @@ def read_data(path, model_input, feature_names, *, target=None, id_column=None,
         if target is None and labels_required and model_input.get("format") == "table":
             target = model_input.get("target")
         table = read_table(path, fmt, text_columns=list(one_hot), delimiter=delimiter,
-                           decimal=decimal)
+                           decimal=decimal, comment=comment)
         return table_features(table, path, fmt, target=target, features=columns,
                               id_column=id_column, categories=one_hot,
                               references=model_input.get("reference", {}),

@@ -38,13 +38,15 @@ def require_pyarrow(path):
     return pyarrow
 
 
-def read_table(path, fmt, *, text_columns=(), delimiter=None, decimal=None):
+def read_table(path, fmt, *, text_columns=(), delimiter=None, decimal=None,
+               comment=None):
     """A pyarrow Table from a CSV or Parquet file; a CSV file's ``delimiter`` and
-    ``decimal`` mark are detected when None (``data.csvfile``)."""
+    ``decimal`` mark are detected when None, and its lines that start with
+    ``comment`` are skipped (``data.csvfile``)."""
     pa = require_pyarrow(path)
     if fmt == "csv":
         table = read_csv(path, pa, text_columns=text_columns, delimiter=delimiter,
-                         decimal=decimal)
+                         decimal=decimal, comment=comment)
     else:
         import pyarrow.parquet as pq
         try:

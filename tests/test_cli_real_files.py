@@ -180,3 +180,55 @@ def test_comment_filter_matches_a_line_by_line_filter(chunk, monkeypatch):
     got = io.BufferedReader(csvfile._Uncommented(io.BytesIO(text), b"#"), 5).read()
     want = b"".join(s for s in text.splitlines(keepends=True) if not s.startswith(b"#"))
     assert got == want
+
+
+# ------------------------------------------------------------- pandas' index column
+INDEXED = {
+    "index.csv": lambda df: df,                                  # to_csv(): header ''
+    "shuffled.csv": lambda df: df.sample(frac=1, random_state=0).sort_index(
+        key=lambda i: (i * 7919) % len(df)),                     # train_test_split's
+    "unnamed.csv": lambda df: df.reset_index().rename(columns={"index": "Unnamed: 0"}),
+}
+
+
+@pytest.mark.parametrize("name", list(INDEXED))
+def test_the_index_pandas_to_csv_writes_is_left_out_with_a_note(work, name):
+    """``df.to_csv(path)`` writes the index as a first column without a name (pandas
+    reads it back as 'Unnamed: 0'); training on it as a feature is a wrong model. It
+    is left out, with a warning; predict and evaluate then agree with train."""
+    d, df = work
+    frame = INDEXED[name](df)
+    frame.to_csv(d / name, index=name != "unnamed.csv")
+    proc = run_cli(["train", name, *FIT, "--model", f"{name}.vlogreg"], d)
+    assert proc.returncode == 0, proc.stderr
+    assert len(proc.stderr.splitlines()) == 1 and "index" in proc.stderr, proc.stderr
+    assert "index=False" in proc.stderr and "--features" in proc.stderr, proc.stderr
+    model = vlogreg.load(d / f"{name}.vlogreg")
+    assert list(model.feature_names_in_) == ["radius", "texture", "smoothness",
+                                             "symmetry"]
+    if name != "shuffled.csv":
+        _same_as_plain(d, name)
+        return
+    # the rows in another order: the same optimum, up to the solver's rounding
+    np.testing.assert_allclose(_coef(d / f"{name}.vlogreg"), _coef(d / "plain.vlogreg"),
+                               rtol=1e-6)
+    got = pd.read_csv(io.StringIO(run_cli(["predict", "plain.vlogreg", name, "--id", ""],
+                                          d).stdout))
+    ref = pd.read_csv(io.StringIO(run_cli(["predict", "plain.vlogreg", "plain.csv"],
+                                          d).stdout))
+    np.testing.assert_array_equal(got.iloc[:, 1:], ref.iloc[got.iloc[:, 0]])
+
+
+def test_an_index_named_in_features_is_a_feature_and_named_ids_stay(work):
+    d, df = work
+    df.to_csv(d / "index.csv")
+    proc = run_cli(["train", "index.csv", *FIT, "--features", "", "radius", "--model",
+                    "i.vlogreg"], d)
+    assert proc.returncode == 0, proc.stderr
+    assert vlogreg.io.read_model_file(d / "i.vlogreg").metadata["feature_names"] == \
+        ["", "radius"]
+    # a named column of row numbers is the user's: kept, with the id warning as before
+    df.rename_axis("row").to_csv(d / "row.csv")
+    proc = run_cli(["train", "row.csv", *FIT, "--model", "r.vlogreg"], d)
+    assert proc.returncode == 0 and "'row'" in proc.stderr, proc.stderr
+    assert "row" in vlogreg.load(d / "r.vlogreg").feature_names_in_

@@ -22,7 +22,13 @@ from .csvfile import read_csv
 from .dataset import Dataset
 from .delimiter import COMMA_NUMBER, THOUSANDS
 from .encoding import TableOptions, check_levels, encode_levels, reference_level
-from .screening import column_notes, missing_rows, refuse_empty_columns
+from .screening import (
+    column_notes,
+    index_note,
+    missing_rows,
+    pandas_index,
+    refuse_empty_columns,
+)
 from .sources import memory_budget
 
 _LIST_MAX = 20  # column names shown in an error message
@@ -132,8 +138,11 @@ def table_features(table, path, fmt, *, target=None, features=None, exclude=(),
     if id_column is not None:
         check_present([id_column], id_what)
     check_present(list(exclude), "given to --exclude")
+    index = []
     if features is None:
-        features = [c for c in names if c not in (target, id_column) and c not in exclude]
+        index = [c for c in pandas_index(table) if c not in (target, id_column)]
+        features = [c for c in names if c not in (target, id_column) and c not in exclude
+                    and c not in index]
     else:
         check_present(features, "a feature of the model" if not training
                       else "given to --features")
@@ -214,7 +223,8 @@ def table_features(table, path, fmt, *, target=None, features=None, exclude=(),
         raise ValueError(f"{path}: the features give no columns (a text column with one "
                          f"level has nothing to compare with its reference level).")
     X = np.column_stack(blocks)
-    notes = column_notes(table, features) if training else []
+    notes = [index_note(c) for c in index if c not in exclude] + \
+        column_notes(table, features) if training else []
     return Dataset(X, y, out_names, ids, input={
         "format": "table", "columns": list(features), "one_hot": encoding,
         "reference": refs, "target": target}, dropped=dropped, file_ids=file_ids,

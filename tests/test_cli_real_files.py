@@ -232,3 +232,72 @@ def test_an_index_named_in_features_is_a_feature_and_named_ids_stay(work):
     proc = run_cli(["train", "row.csv", *FIT, "--model", "r.vlogreg"], d)
     assert proc.returncode == 0 and "'row'" in proc.stderr, proc.stderr
     assert "row" in vlogreg.load(d / "r.vlogreg").feature_names_in_
+
+
+# ------------------------------------------------------------- formats pyarrow reads
+def _zstd(path, data):
+    import pyarrow as pa
+
+    if not pa.Codec.is_available("zstd"):
+        pytest.skip("this pyarrow has no zstd codec")
+    with pa.output_stream(path, compression="zstd") as out:
+        out.write(data)
+
+
+#: file name -> how the table is written to it
+WRITERS = {
+    "d.feather": lambda df, p: df.to_feather(p),
+    "d.arrow": lambda df, p: df.to_feather(p, compression="uncompressed"),
+    "d.ipc": lambda df, p: _ipc_stream(df, p),
+    "d.jsonl": lambda df, p: df.to_json(p, orient="records", lines=True),
+    "d.ndjson": lambda df, p: df.to_json(p, orient="records", lines=True),
+    "d.csv.bz2": lambda df, p: df.to_csv(p, index=False),
+    "d.csv.xz": lambda df, p: df.to_csv(p, index=False),
+    "d.tsv.bz2": lambda df, p: df.to_csv(p, index=False, sep="\t"),
+    "d.csv.zst": lambda df, p: _zstd(p, df.to_csv(index=False).encode()),
+}
+
+
+def _ipc_stream(df, path):
+    """The Arrow IPC stream format (not the file format Feather v2 is)."""
+    import pyarrow as pa
+
+    table = pa.Table.from_pandas(df, preserve_index=False)
+    with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_stream(sink, table.schema) as w:
+        w.write_table(table)
+
+
+@pytest.mark.parametrize("name", list(WRITERS))
+def test_formats_pyarrow_reads_train_predict_and_evaluate(work, name):
+    d, df = work
+    WRITERS[name](df, d / name)
+    _same_as_plain(d, name)
+    err = _one_line(run_cli(["inspect", name], d))
+    assert "is a data file" in err, err
+
+
+@pytest.mark.parametrize("name", ["book.xlsx", "book.xls", "book.ods", "book.xlsm"])
+def test_a_workbook_is_one_line_that_says_export_csv(work, name):
+    d, _ = work
+    (d / name).write_bytes(b"PK\x03\x04 a workbook")
+    err = _one_line(run_cli(["train", name, *FIT, "--model", "x.vlogreg"], d))
+    assert "CSV" in err and "export" in err and name in err, err
+
+
+def test_an_unknown_ending_names_the_formats_read(work):
+    d, df = work
+    df.to_json(d / "d.json", orient="records")
+    err = _one_line(run_cli(["train", "d.json", *FIT, "--model", "x.vlogreg"], d))
+    for ending in (".csv", ".feather", ".jsonl", ".csv.zst", ".parquet"):
+        assert ending in err, err
+
+
+@pytest.mark.parametrize("name,damage", [("bad.csv.bz2", b"BZh91AY&SY garbage"),
+                                         ("bad.csv.xz", b"\xfd7zXZ\x00 garbage"),
+                                         ("bad.feather", b"ARROW1 not really"),
+                                         ("bad.jsonl", b'{"y": 1, "radius": }\n')])
+def test_a_damaged_file_is_one_line(work, name, damage):
+    d, _ = work
+    (d / name).write_bytes(damage)
+    err = _one_line(run_cli(["train", name, *FIT, "--model", "x.vlogreg"], d))
+    assert name in err, err

@@ -11,7 +11,6 @@ from ._common import UsageError, safe_text
 
 #: output ending -> format (anything else is refused rather than written as CSV)
 OUTPUT_FORMATS = {".csv": "csv", ".tsv": "tsv", ".parquet": "parquet", ".pq": "parquet"}
-_CSV_INPUTS = (".csv", ".tsv", ".csv.gz", ".tsv.gz")
 
 
 def add_delimiter(p):
@@ -36,7 +35,9 @@ def csv_options(args):
     that is not CSV."""
     given = {o: v for o, v in (("--delimiter", args.delimiter), ("--decimal", args.decimal),
                                ("--comment", args.comment)) if v is not None}
-    if given and not str(args.data).lower().endswith(_CSV_INPUTS):
+    from ..data.files import is_csv_name
+
+    if given and not is_csv_name(args.data):
         verb = "applies" if len(given) == 1 else "apply"
         raise UsageError(f"{', '.join(given)} {verb} to CSV files; DATA "
                          f"{safe_text(args.data)} is not one (.csv, .tsv): leave the "

@@ -1,15 +1,16 @@
 """CSV files (read with pyarrow) as a pyarrow Table: the delimiter and the decimal mark
-detected (``data.delimiter``) or named by Excel's ``sep=;`` first line, a gzipped file decompressed within the memory budget,
-and every malformed file refused in one line that names the line and the fix."""
+detected (``data.delimiter``) or named by Excel's ``sep=;`` first line, comment lines
+skipped (``--comment``), a compressed file decompressed within the memory budget
+(``data.compressed``), and every malformed file refused in one line that names the
+line and the fix."""
 
 from __future__ import annotations
 
 import contextlib
-import gzip
 import io
 import sys
-import zlib
 
+from .compressed import CODECS, DAMAGED, TooLarge, capped, codec, open_binary, open_text
 from .delimiter import (
     comment_header,
     head_lines,
@@ -17,12 +18,12 @@ from .delimiter import (
     sniff_decimal,
     sniff_delimiter,
 )
-from .sources import memory_budget
 from .utf8 import refuse_binary, refuse_utf16
 
 
 def read_csv(path, pa, *, text_columns=(), delimiter=None, decimal=None, comment=None):
-    """The pyarrow Table of the CSV file ``path`` (``.gz``: decompressed); ``delimiter``
+    """The pyarrow Table of the CSV file ``path`` (decompressed: ``.gz``, ``.bz2``,
+    ``.xz``, ``.zst``); ``delimiter``
     and ``decimal`` are detected when None; ``text_columns`` are read as text; the
     lines that start with ``comment`` (one character, or None) are skipped."""
     import pyarrow.csv as pcsv
@@ -62,15 +63,18 @@ def read_csv(path, pa, *, text_columns=(), delimiter=None, decimal=None, comment
             refuse_utf16(path, source)
             table = pcsv.read_csv(source, read_options=read, parse_options=parse,
                                       convert_options=convert)
-    except _TooLarge as exc:
+    except TooLarge as exc:
         raise ValueError(
             f"{path} decompresses to more than {exc.limit / 2**30:.3g} GiB, the memory "
             f"budget; decompress it and convert it to Parquet (which streams), or "
             f"raise VLOGREG_MEMORY_BUDGET (e.g. 64G) if this machine has the memory."
         ) from None
-    except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
-        raise ValueError(f"{path} is not a readable gzip file ({exc}); download or "
-                         f"copy it again, or check it with gunzip -t.") from None
+    except DAMAGED as exc:
+        if codec(path) is None:
+            raise
+        kind, check, _ = CODECS[codec(path)]
+        raise ValueError(f"{path} is not a readable {kind} file ({exc}); download or "
+                         f"copy it again, or check it with {check}.") from None
     except pa.ArrowInvalid as exc:
         what = str(exc).strip().splitlines()[0] if str(exc).strip() else "unreadable"
         # no bytes, or blank lines only: there is no delimiter or quoting to check
@@ -110,31 +114,6 @@ def _undecodable_rows(seen):
         sys.unraisablehook = old
 
 
-class _TooLarge(Exception):
-    def __init__(self, limit):
-        super().__init__(limit)
-        self.limit = limit
-
-
-class _Capped(io.RawIOBase):
-    """A gzip stream that raises ``_TooLarge`` past ``limit`` decompressed bytes: a few
-    megabytes of gzip can hold hundreds of gigabytes of text (a "zip bomb"), which
-    would otherwise fill the memory before any row is checked."""
-
-    def __init__(self, fh, limit):
-        self.fh, self.limit, self.n = fh, limit, 0
-
-    def readable(self):
-        return True
-
-    def readinto(self, buffer):
-        k = self.fh.readinto(buffer)
-        self.n += k
-        if self.n > self.limit:
-            raise _TooLarge(self.limit)
-        return k
-
-
 class _Uncommented(io.RawIOBase):
     """The bytes of ``fh`` without the lines that start with ``comment`` (bytes):
     pyarrow's CSV reader has no comment option. A line inside a quoted field that
@@ -165,13 +144,12 @@ class _Uncommented(io.RawIOBase):
 
 @contextlib.contextmanager
 def _csv_source(path, comment=None):
-    """What pyarrow's CSV reader reads: the path itself, or for ``.gz`` a decompressed
-    stream capped at the memory budget (the text is about the size of its table);
-    without the lines that start with ``comment`` when given."""
+    """What pyarrow's CSV reader reads: the path itself, or for a compressed file its
+    text, as a stream that stops at the memory budget (``data.compressed``); without
+    the lines that start with ``comment`` when given."""
     with contextlib.ExitStack() as stack:
-        if str(path).lower().endswith(".gz"):
-            fh = stack.enter_context(gzip.open(path, "rb"))
-            source = io.BufferedReader(_Capped(fh, memory_budget()), 1 << 20)
+        if codec(path) is not None:
+            source = capped(stack.enter_context(open_binary(path)))
         elif comment is not None:
             source = stack.enter_context(open(path, "rb"))
         else:
@@ -183,13 +161,12 @@ def _csv_source(path, comment=None):
 
 
 def _line_of(path, text):
-    opener = gzip.open if str(path).lower().endswith(".gz") else open
     try:
-        with opener(path, "rt", encoding="utf-8", errors="replace") as fh:
+        with open_text(path) as fh:
             for number, line in enumerate(fh, 1):
                 if line.rstrip("\r\n") == text:
                     return f"line {number} "
-    except OSError:
+    except DAMAGED:
         pass
     return "a line "
 

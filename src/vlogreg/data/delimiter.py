@@ -21,8 +21,9 @@ delimiter, and the header is the next line (``sep_line``).
 
 from __future__ import annotations
 
-import gzip
 import re
+
+from .compressed import DAMAGED, codec, open_text
 
 #: the delimiters tried, in the order that breaks ties
 CANDIDATES = (",", ";", "\t", "|")
@@ -51,14 +52,9 @@ def _fields(line, sep):
     return count
 
 
-def _open(path):
-    opener = gzip.open if str(path).lower().endswith(".gz") else open
-    return opener(path, "rt", encoding="utf-8", errors="replace", newline="")
-
-
 def _head(path, comment):
     lines = []
-    with _open(path) as fh:
+    with open_text(path) as fh:
         for line in fh:
             line = line.rstrip("\r\n")
             if line and not (comment and line.startswith(comment)):
@@ -73,9 +69,9 @@ def sep_line(path):
     (``sep=,``, ``"sep=;"``, ``sep=<tab>``), or None when it is no such line (Excel
     too looks at the first line only)."""
     try:
-        with _open(path) as fh:
+        with open_text(path) as fh:
             line = fh.readline(64)
-    except (OSError, EOFError):
+    except DAMAGED:
         return None
     match = _SEP_LINE.fullmatch(line.rstrip("\r\n"))
     return None if match is None else match.group(1)
@@ -87,7 +83,7 @@ def head_lines(path, comment=None):
     file in its own words)."""
     try:
         return _head(path, comment)
-    except (OSError, EOFError):  # EOFError: a truncated .gz
+    except DAMAGED:  # EOFError: a truncated .gz
         return []
 
 
@@ -97,7 +93,7 @@ def sniff_delimiter(path, lines=None):
     Parameters
     ----------
     path : str or os.PathLike
-        A ``.csv`` / ``.tsv`` file, optionally gzipped (``.gz``).
+        A ``.csv`` / ``.tsv`` file, optionally compressed (``data.compressed``).
     lines : list of str, optional
         Its ``head_lines``, when already read.
 
@@ -106,7 +102,9 @@ def sniff_delimiter(path, lines=None):
     str
         One of ``CANDIDATES``.
     """
-    hint = "\t" if str(path).lower().endswith((".tsv", ".tsv.gz")) else ","
+    name = str(path).lower()
+    ending = codec(name)
+    hint = "\t" if name[:len(name) - len(ending or "")].endswith(".tsv") else ","
     lines = head_lines(path) if lines is None else lines
     if not lines:
         return hint

@@ -1,5 +1,5 @@
-"""CSV and Parquet tables (read with pyarrow; CSV in ``data.csvfile``) turned into X, y
-and ids.
+"""Tables (read with pyarrow: CSV in ``data.csvfile``, Parquet, Arrow IPC and
+newline-delimited JSON in ``data.arrowfiles``) turned into X, y and ids.
 
 A numeric column (integers, floats, booleans) is a feature as it is. A text column
 is encoded as 0/1 columns when asked (``data.encoding``: one column per level but the
@@ -13,11 +13,11 @@ name the column and the row (counted from 1, the header excluded)."""
 from __future__ import annotations
 
 import math
-import os
 import shlex
 
 import numpy as np
 
+from .arrowfiles import read_ipc, read_ndjson, read_parquet
 from .csvfile import read_csv
 from .dataset import Dataset
 from .delimiter import COMMA_NUMBER, THOUSANDS
@@ -29,7 +29,6 @@ from .screening import (
     pandas_index,
     refuse_empty_columns,
 )
-from .sources import memory_budget
 
 _LIST_MAX = 20  # column names shown in an error message
 
@@ -46,21 +45,17 @@ def require_pyarrow(path):
 
 def read_table(path, fmt, *, text_columns=(), delimiter=None, decimal=None,
                comment=None):
-    """A pyarrow Table from a CSV or Parquet file; a CSV file's ``delimiter`` and
-    ``decimal`` mark are detected when None, and its lines that start with
-    ``comment`` are skipped (``data.csvfile``)."""
+    """A pyarrow Table from a table file of format ``fmt`` (``data.files``: csv,
+    parquet, arrow, ndjson); a CSV file's ``delimiter`` and ``decimal`` mark are
+    detected when None, and its lines that start with ``comment`` are skipped
+    (``data.csvfile``)."""
     pa = require_pyarrow(path)
     if fmt == "csv":
         table = read_csv(path, pa, text_columns=text_columns, delimiter=delimiter,
                          decimal=decimal, comment=comment)
     else:
-        import pyarrow.parquet as pq
-        try:
-            _check_parquet_size(pq, path)
-            table = pq.read_table(path)
-        except (pa.ArrowInvalid, OSError) as exc:
-            raise ValueError(f"{path} is not a readable Parquet file "
-                             f"({str(exc).strip().splitlines()[0]}).") from None
+        read = {"parquet": read_parquet, "arrow": read_ipc, "ndjson": read_ndjson}[fmt]
+        table = read(path, pa)
     names = table.column_names
     dups = sorted({c for c in names if names.count(c) > 1})
     if dups:
@@ -69,20 +64,6 @@ def read_table(path, fmt, *, text_columns=(), delimiter=None, decimal=None,
     if table.num_rows == 0:
         raise ValueError(f"{path} has no data rows.")
     return table
-
-
-def _check_parquet_size(pq, path):
-    """Refuse a Parquet file whose metadata declare more values than the memory budget
-    holds as float64: run-length encoding lets a few kilobytes declare billions."""
-    if os.path.isdir(path):
-        return  # a dataset folder: its files are read one by one, as they come
-    meta = pq.ParquetFile(path).metadata
-    need, budget = meta.num_rows * max(meta.num_columns, 1) * 8, memory_budget()
-    if need > budget:
-        raise ValueError(f"{path} declares {meta.num_rows} rows of {meta.num_columns} "
-                         f"columns, {need / 2**30:.3g} GiB as float64, more than the memory "
-                         f"budget of {budget / 2**30:.3g} GiB; raise VLOGREG_MEMORY_BUDGET "
-                         f"(e.g. 64G) if this machine has the memory.")
 
 
 def _comma_hint(table, columns, row=0):

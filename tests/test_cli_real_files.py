@@ -301,3 +301,19 @@ def test_a_damaged_file_is_one_line(work, name, damage):
     (d / name).write_bytes(damage)
     err = _one_line(run_cli(["train", name, *FIT, "--model", "x.vlogreg"], d))
     assert name in err, err
+
+
+def test_the_index_of_a_split_pandas_wrote_into_parquet_is_left_out(work):
+    """to_parquet stores an index that is no RangeIndex (a train_test_split's) as a
+    last column '__index_level_0__'; pandas reads it back as the index, not a
+    feature."""
+    d, df = work
+    part = df.sample(frac=0.8, random_state=0)
+    part.to_parquet(d / "split.parquet")
+    part.to_csv(d / "split.csv", index=False)
+    proc = run_cli(["train", "split.parquet", *FIT, "--model", "sp.vlogreg"], d)
+    assert proc.returncode == 0, proc.stderr
+    assert "'__index_level_0__'" in proc.stderr and "to_parquet" in proc.stderr
+    proc = run_cli(["train", "split.csv", *FIT, "--model", "sc.vlogreg"], d)
+    assert proc.returncode == 0, proc.stderr
+    np.testing.assert_array_equal(_coef(d / "sp.vlogreg"), _coef(d / "sc.vlogreg"))

@@ -317,3 +317,40 @@ def test_the_index_of_a_split_pandas_wrote_into_parquet_is_left_out(work):
     proc = run_cli(["train", "split.csv", *FIT, "--model", "sc.vlogreg"], d)
     assert proc.returncode == 0, proc.stderr
     np.testing.assert_array_equal(_coef(d / "sp.vlogreg"), _coef(d / "sc.vlogreg"))
+
+
+# ------------------------------------------------------------- a user's files
+def test_a_question_mark_for_missing_is_named_and_na_values_reads_it(work):
+    """UCI's adult marks a missing value with '?': the error names --na-values; with
+    it, '?' is missing as in pandas.read_csv(na_values='?'), and --missing drop
+    trains on the complete rows, as pandas' dropna + the same fit."""
+    d, df = work
+    marked = df.astype({"texture": object})
+    marked.loc[[3, 10, 40], "texture"] = "?"
+    marked.to_csv(d / "qmark.csv", index=False)
+    err = _one_line(run_cli(["train", "qmark.csv", *FIT, "--model", "x.vlogreg"], d))
+    assert "'?'" in err and "--na-values '?'" in err, err
+    err = _one_line(run_cli(["train", "qmark.csv", *FIT, "--na-values", "?", "--model",
+                             "x.vlogreg"], d))
+    assert "missing value" in err and "3 of 569 rows" in err, err
+    proc = run_cli(["train", "qmark.csv", *FIT, "--na-values", "?", "--missing", "drop",
+                    "--model", "q.vlogreg"], d)
+    assert proc.returncode == 0, proc.stderr
+    pd.read_csv(d / "qmark.csv", na_values="?").dropna().to_csv(d / "complete.csv",
+                                                                 index=False)
+    proc = run_cli(["train", "complete.csv", *FIT, "--model", "c.vlogreg"], d)
+    assert proc.returncode == 0, proc.stderr
+    np.testing.assert_array_equal(_coef(d / "q.vlogreg"), _coef(d / "c.vlogreg"))
+    got = run_cli(["predict", "q.vlogreg", "qmark.csv", "--na-values", "?", "--missing",
+                   "drop"], d)
+    assert got.returncode == 0, got.stderr
+    assert pd.read_csv(io.StringIO(got.stdout))["predicted"].isna().sum() == 3
+
+
+def test_thousands_separators_with_a_decimal_point_name_the_fix(work):
+    d, df = work
+    text = df.assign(radius=[f"{1000 * v:,.1f}" for v in df["radius"]])
+    text.to_csv(d / "thousands.csv", index=False)
+    assert '"17,990.0"' in (d / "thousands.csv").read_text()
+    err = _one_line(run_cli(["train", "thousands.csv", *FIT, "--model", "x.vlogreg"], d))
+    assert "'radius'" in err and "thousands separators" in err, err

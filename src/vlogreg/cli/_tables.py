@@ -1,5 +1,5 @@
 """What the commands that read tables and write predictions share: ``--delimiter``,
-``--decimal`` and ``--comment``, MODEL and DATA in the right order, and the output
+``--decimal``, ``--comment`` and ``--na-values``, MODEL and DATA in the right order, and the output
 formats known by their ending."""
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ OUTPUT_FORMATS = {".csv": "csv", ".tsv": "tsv", ".parquet": "parquet", ".pq": "p
 
 
 def add_delimiter(p):
-    """Add ``--delimiter``, ``--decimal`` and ``--comment`` to the parser ``p`` of a
-    command that reads DATA."""
+    """Add ``--delimiter``, ``--decimal``, ``--comment`` and ``--na-values`` to the
+    parser ``p`` of a command that reads DATA."""
     p.add_argument("--delimiter", metavar="CHAR",
                    help="field delimiter of a CSV DATA file: one character, or comma, "
                    "semicolon, tab, pipe (default: the one Excel's first line sep=; names, "
@@ -27,14 +27,18 @@ def add_delimiter(p):
     p.add_argument("--comment", metavar="CHAR",
                    help="skip the lines of a CSV DATA file that start with CHAR (e.g. "
                    "'#': the comment lines above the header of UCI and scientific files)")
+    p.add_argument("--na-values", action="append", default=[], metavar="TOKEN",
+                   help="a field of a CSV DATA file that marks a missing value, besides "
+                   "empty, NA, NaN, null (e.g. '?', as UCI's adult writes); repeatable")
 
 
 def csv_options(args):
-    """``{"delimiter", "decimal", "comment"}`` of ``--delimiter``, ``--decimal`` and
-    ``--comment`` (None: detect it from the file; no comment lines), for ``read_training_data`` / ``read_data``; refused for a DATA
+    """``{"delimiter", "decimal", "comment", "na_values"}`` of the options of that name
+    (None: detect it from the file; no comment lines; () no extra marker), for ``read_training_data`` / ``read_data``; refused for a DATA
     that is not CSV."""
     given = {o: v for o, v in (("--delimiter", args.delimiter), ("--decimal", args.decimal),
-                               ("--comment", args.comment)) if v is not None}
+                               ("--comment", args.comment),
+                               ("--na-values", args.na_values or None)) if v is not None}
     from ..data.files import is_csv_name
 
     if given and not is_csv_name(args.data):
@@ -48,7 +52,8 @@ def csv_options(args):
         return {"delimiter": None if args.delimiter is None
                 else parse_delimiter(args.delimiter),
                 "decimal": None if args.decimal is None else parse_decimal(args.decimal),
-                "comment": None if args.comment is None else parse_comment(args.comment)}
+                "comment": None if args.comment is None else parse_comment(args.comment),
+                "na_values": tuple(args.na_values)}
     except ValueError as exc:
         raise UsageError(str(exc)) from None
 

@@ -21,11 +21,13 @@ from .delimiter import (
 from .utf8 import refuse_binary, refuse_utf16
 
 
-def read_csv(path, pa, *, text_columns=(), delimiter=None, decimal=None, comment=None):
+def read_csv(path, pa, *, text_columns=(), delimiter=None, decimal=None, comment=None,
+             na_values=()):
     """The pyarrow Table of the CSV file ``path`` (decompressed: ``.gz``, ``.bz2``,
     ``.xz``, ``.zst``); ``delimiter``
     and ``decimal`` are detected when None; ``text_columns`` are read as text; the
-    lines that start with ``comment`` (one character, or None) are skipped."""
+    lines that start with ``comment`` (one character, or None) are skipped; the fields
+    ``na_values`` are missing values, as pyarrow's own (empty, NA, NaN, null ...)."""
     import pyarrow.csv as pcsv
 
     invalid = []
@@ -57,6 +59,8 @@ def read_csv(path, pa, *, text_columns=(), delimiter=None, decimal=None, comment
     # an empty text field is a missing value, as in a numeric column (not a level "")
     convert = pcsv.ConvertOptions(column_types={c: pa.string() for c in text_columns},
                                   strings_can_be_null=True, decimal_point=decimal)
+    if na_values:
+        convert.null_values = list(convert.null_values) + list(na_values)
     undecodable = []
     try:
         with _undecodable_rows(undecodable), _csv_source(path, comment) as source:

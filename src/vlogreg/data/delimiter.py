@@ -37,6 +37,8 @@ COMMA_NUMBER = re.compile(r"[+-]?\d+,\d+(?:[eE][+-]?\d+)?")
 _POINT_NUMBER = re.compile(r"[+-]?\d*\.\d+(?:[eE][+-]?\d+)?")
 #: an integer with thousands separators, which a decimal comma can look like
 THOUSANDS = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+")
+#: a number with thousands separators and a decimal point (1,234.5): no decimal comma
+THOUSANDS_POINT = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+\.\d*")
 #: Excel's first line that names the delimiter (quoted by some writers)
 _SEP_LINE = re.compile(r'\ufeff?"?sep=([^"\r\n])"?', re.IGNORECASE)
 

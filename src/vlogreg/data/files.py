@@ -80,18 +80,19 @@ def is_csv_name(path):
 
 def read_training_data(path, target, *, features=None, exclude=(), one_hot=False,
                        groups=None, options=None, delimiter=None, decimal=None,
-                       comment=None):
+                       comment=None, na_values=()):
     """Read X, y and the feature names of a training file (see the module docstring);
     ``groups``: a table's column of cluster labels, read as ``ids`` (not a feature);
     ``options``: a ``TableOptions`` (missing values, reference levels; tables only);
     ``delimiter``, ``decimal``: a CSV file's, detected when None; ``comment``: the
-    character that starts a CSV file's lines to skip, or None."""
+    character that starts a CSV file's lines to skip, or None; ``na_values``: a CSV
+    file's missing-value markers besides pyarrow's (empty, NA, NaN, null ...)."""
     fmt = data_format(path)
     if fmt in TABLES:
         if target is None:
             raise ValueError(f"{path}: name the label column with --target.")
         table = read_table(path, fmt, delimiter=delimiter, decimal=decimal,
-                           comment=comment)
+                           comment=comment, na_values=na_values)
         return table_features(table, path, fmt, target=target, features=features,
                               exclude=exclude, one_hot=one_hot, labels_required=True,
                               id_column=groups, id_what="the --groups column",
@@ -130,7 +131,7 @@ def read_training_data(path, target, *, features=None, exclude=(), one_hot=False
 
 def read_data(path, model_input, feature_names, *, target=None, id_column=None,
               labels_required=False, options=None, delimiter=None, decimal=None,
-              comment=None):
+              comment=None, na_values=()):
     """Read the features a model was trained on (and labels, ids) from any format.
 
     Tables are matched by column name (``model_input["columns"]`` or the feature
@@ -146,7 +147,7 @@ def read_data(path, model_input, feature_names, *, target=None, id_column=None,
         if target is None and labels_required and model_input.get("format") == "table":
             target = model_input.get("target")
         table = read_table(path, fmt, text_columns=list(one_hot), delimiter=delimiter,
-                           decimal=decimal, comment=comment)
+                           decimal=decimal, comment=comment, na_values=na_values)
         return table_features(table, path, fmt, target=target, features=columns,
                               id_column=id_column, categories=one_hot,
                               references=model_input.get("reference", {}),

@@ -20,7 +20,7 @@ import numpy as np
 from .arrowfiles import read_ipc, read_ndjson, read_parquet
 from .csvfile import read_csv
 from .dataset import Dataset
-from .delimiter import COMMA_NUMBER, THOUSANDS
+from .delimiter import COMMA_NUMBER, THOUSANDS, THOUSANDS_POINT
 from .encoding import TableOptions, check_levels, encode_levels, reference_level
 from .screening import (
     column_notes,
@@ -44,15 +44,15 @@ def require_pyarrow(path):
 
 
 def read_table(path, fmt, *, text_columns=(), delimiter=None, decimal=None,
-               comment=None):
+               comment=None, na_values=()):
     """A pyarrow Table from a table file of format ``fmt`` (``data.files``: csv,
     parquet, arrow, ndjson); a CSV file's ``delimiter`` and ``decimal`` mark are
     detected when None, and its lines that start with ``comment`` are skipped
-    (``data.csvfile``)."""
+    (``data.csvfile``), and ``na_values`` are missing values too."""
     pa = require_pyarrow(path)
     if fmt == "csv":
         table = read_csv(path, pa, text_columns=text_columns, delimiter=delimiter,
-                         decimal=decimal, comment=comment)
+                         decimal=decimal, comment=comment, na_values=na_values)
     else:
         read = {"parquet": read_parquet, "arrow": read_ipc, "ndjson": read_ndjson}[fmt]
         table = read(path, pa)
@@ -71,16 +71,31 @@ def _comma_hint(table, columns, row=0):
     with a decimal comma (``3,25``) or thousands separators (``1,234``), or ""."""
     def commas(c):
         return [v.strip() for v in table.column(c).slice(row, 20).to_pylist()
-                if isinstance(v, str) and COMMA_NUMBER.fullmatch(v.strip())]
+                if isinstance(v, str) and (COMMA_NUMBER.fullmatch(v.strip())
+                                           or THOUSANDS_POINT.fullmatch(v.strip()))]
     found = {c: commas(c) for c in columns}
     found = {c: v for c, v in found.items() if v}
     if not found:
         return ""
     names = f"{', '.join(map(repr, found))} {'looks' if len(found) == 1 else 'look'}"
+    if any(THOUSANDS_POINT.fullmatch(v) for vs in found.values() for v in vs):
+        return (f" ({names} written with thousands separators (1,234.5): remove them, "
+                f"e.g. pandas.read_csv(path, thousands=',').to_csv(path, index=False))")
     if all(THOUSANDS.fullmatch(v) for vs in found.values() for v in vs):
         return (f" ({names} written with a decimal comma or with thousands separators: "
                 f"pass --decimal , for a decimal comma, or remove the separators)")
     return f" ({names} written with a decimal comma: pass --decimal ,)"
+
+
+def _na_hint(value, fmt):
+    """A hint for a CSV value that is no number and no word (``?``, ``-``, ``.``):
+    a missing-value marker, as UCI's adult writes ``?``; or ""."""
+    text = value.as_py()
+    if fmt != "csv" or not isinstance(text, str) or not text.strip() \
+            or any(ch.isalnum() for ch in text):
+        return ""
+    return (f" (if {text!r} marks a missing value, pass --na-values "
+            f"{shlex.quote(text)}, and --missing drop to leave those rows out)")
 
 
 def table_features(table, path, fmt, *, target=None, features=None, exclude=(),
@@ -164,7 +179,8 @@ def table_features(table, path, fmt, *, target=None, features=None, exclude=(),
                 row = _first_row(col, bad)
                 raise ValueError(f"{path}: column {c!r} has the value {col[row].as_py()!r} "
                                  f"at row {_row(row, rows)}, which is not a number; "
-                                 f"correct it or remove the row{_comma_hint(table, [c], row)}.")
+                                 f"correct it or remove the row"
+                                 f"{_comma_hint(table, [c], row) or _na_hint(col[row], fmt)}.")
             if bad and not one_hot:
                 text.append(c)
                 continue

@@ -354,3 +354,14 @@ def test_thousands_separators_with_a_decimal_point_name_the_fix(work):
     assert '"17,990.0"' in (d / "thousands.csv").read_text()
     err = _one_line(run_cli(["train", "thousands.csv", *FIT, "--model", "x.vlogreg"], d))
     assert "'radius'" in err and "thousands separators" in err, err
+
+
+@pytest.mark.parametrize("written", [lambda v: f"{v:.1f}%", lambda v: f"${v:,.2f}",
+                                     lambda v: f"€ {v:.2f}"])
+def test_numbers_with_a_percent_or_currency_sign_name_the_fix(work, written):
+    """Not 'pass --one-hot' (every value a level of its own): remove the signs."""
+    d, df = work
+    df.assign(radius=[written(v) for v in df["radius"]]).to_csv(d / "signs.csv",
+                                                                 index=False)
+    err = _one_line(run_cli(["train", "signs.csv", *FIT, "--model", "x.vlogreg"], d))
+    assert "'radius'" in err and "% or currency sign" in err, err

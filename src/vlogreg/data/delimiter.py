@@ -39,6 +39,8 @@ _POINT_NUMBER = re.compile(r"[+-]?\d*\.\d+(?:[eE][+-]?\d+)?")
 THOUSANDS = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+")
 #: a number with thousands separators and a decimal point (1,234.5): no decimal comma
 THOUSANDS_POINT = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+\.\d*")
+#: a number written with a percent or currency sign (12%, -3.5 %, $1,234.50, € 7)
+SIGNED = re.compile(r"[+-]?[$€£¥]\s*[+-]?[\d,]*\.?\d+|[+-]?[\d,]*\.?\d+\s*%")
 #: Excel's first line that names the delimiter (quoted by some writers)
 _SEP_LINE = re.compile(r'\ufeff?"?sep=([^"\r\n])"?', re.IGNORECASE)
 

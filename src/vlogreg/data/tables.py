@@ -20,7 +20,7 @@ import numpy as np
 from .arrowfiles import read_ipc, read_ndjson, read_parquet
 from .csvfile import read_csv
 from .dataset import Dataset
-from .delimiter import COMMA_NUMBER, THOUSANDS, THOUSANDS_POINT
+from .delimiter import COMMA_NUMBER, SIGNED, THOUSANDS, THOUSANDS_POINT
 from .encoding import TableOptions, check_levels, encode_levels, reference_level
 from .screening import (
     column_notes,
@@ -76,7 +76,7 @@ def _comma_hint(table, columns, row=0):
     found = {c: commas(c) for c in columns}
     found = {c: v for c, v in found.items() if v}
     if not found:
-        return ""
+        return _sign_hint(table, columns, row)
     names = f"{', '.join(map(repr, found))} {'looks' if len(found) == 1 else 'look'}"
     if any(THOUSANDS_POINT.fullmatch(v) for vs in found.values() for v in vs):
         return (f" ({names} written with thousands separators (1,234.5): remove them, "
@@ -85,6 +85,21 @@ def _comma_hint(table, columns, row=0):
         return (f" ({names} written with a decimal comma or with thousands separators: "
                 f"pass --decimal , for a decimal comma, or remove the separators)")
     return f" ({names} written with a decimal comma: pass --decimal ,)"
+
+
+def _sign_hint(table, columns, row):
+    """A hint naming the ``columns`` whose text from ``row`` on is all numbers written
+    with a percent or currency sign (``12%``, ``$1,234.50``), or ""."""
+    def signed(c):
+        values = [v for v in table.column(c).slice(row, 20).to_pylist() if v is not None]
+        return bool(values) and all(isinstance(v, str) and SIGNED.fullmatch(v.strip())
+                                    for v in values)
+    found = [c for c in columns if signed(c)]
+    if not found:
+        return ""
+    return (f" ({', '.join(map(repr, found))} {'holds' if len(found) == 1 else 'hold'} "
+            f"numbers written with a % or currency sign: remove the signs (and any "
+            f"thousands separators) so that they read as numbers)")
 
 
 def _na_hint(value, fmt):

@@ -365,3 +365,11 @@ def test_numbers_with_a_percent_or_currency_sign_name_the_fix(work, written):
                                                                  index=False)
     err = _one_line(run_cli(["train", "signs.csv", *FIT, "--model", "x.vlogreg"], d))
     assert "'radius'" in err and "% or currency sign" in err, err
+
+
+def test_a_continuous_label_column_says_to_name_a_class_column(work):
+    d, _ = work
+    err = _one_line(run_cli(["train", "plain.csv", "--target", "radius", "--model",
+                             "x.vlogreg"], d))
+    assert "'radius'" in err and "continuous" in err and "--target" in err, err
+    assert "sklearn" not in err and "regression target" not in err, err

@@ -55,7 +55,7 @@ MORE_ERRORS = {
                         ["truncated.vlogreg", "corrupt or truncated"]),
     "missing model file": (["predict", "absent.vlogreg", "test.csv", "--out", "p.csv"],
                            ["'absent.vlogreg' does not exist"]),
-    "unknown format": (["train", "data.xlsx", "--target", "y", "--model", "m.vlogreg"],
+    "unknown format": (["train", "data.dat", "--target", "y", "--model", "m.vlogreg"],
                        ["cannot tell the format", ".parquet"]),
     "unseen label": (["evaluate", "model.vlogreg", "relabelled.csv"],
                      ["label 'unsure'", "row 1", "not one of the model's classes"]),
@@ -95,7 +95,7 @@ def work(tmp_path_factory):
     (d / "nan.csv").write_text("a,b,y\n1,2,0\n3,,1\n5,6,1\n7,8,0\n")
     (d / "text.csv").write_text("a,color,city,y\n1,red,A,0\n3,blue,B,1\n5,red,A,1\n")
     (d / "one.csv").write_text("a,b,y\n1,2,0\n3,4,0\n")
-    (d / "data.xlsx").write_text("not really")
+    (d / "data.dat").write_text("not really")
     (d / "corrupt.vlogreg").write_bytes(b"PK\x03\x04 this is not a zip archive")
     np.save(d / "x.npy", np.ones((3, len(FEATURES))))
     cwd = os.getcwd()

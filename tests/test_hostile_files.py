@@ -304,49 +304,76 @@ def test_out_of_core_npy_with_a_forged_header_names_the_file(tmp_path):
     _one_line_error(lambda: open_source(tmp_path / "o.npy"), "o.npy", "Python objects")
 
 
-# ------------------------------------------------------------- gzip: bombs and damage
-def _gz_rows(path, n_rows):
-    """A gzipped CSV of n_rows rows of "0,1" (compresses ~1000:1, as a bomb does)."""
+# ------------------------------------------------------------- compressed CSV: bombs and damage
+def _compressed(path, data):
+    """``data`` written compressed as ``path``'s ending says (.gz, .bz2, .xz, .zst)."""
+    import bz2
     import gzip
+    import lzma
 
-    with gzip.open(path, "wb", compresslevel=9) as fh:
-        fh.write(b"a,y\n")
-        block = b"0,1\n1,0\n" * 4096
-        for _ in range(n_rows // 8192):
-            fh.write(block)
+    import pyarrow as pa
+
+    ending = str(path).rsplit(".", 1)[1]
+    if ending == "zst":
+        if not pa.Codec.is_available("zstd"):
+            pytest.skip("this pyarrow has no zstd codec")
+        with pa.output_stream(str(path), compression="zstd") as out:
+            for chunk in data:
+                out.write(chunk)
+        return
+    opener = {"gz": lambda p: gzip.open(p, "wb", compresslevel=9), "bz2": lambda p: bz2.open(p, "wb"),
+              "xz": lambda p: lzma.open(p, "wb")}[ending]
+    with opener(path) as fh:
+        for chunk in data:
+            fh.write(chunk)
 
 
-def test_a_gzip_that_decompresses_past_the_memory_budget_is_refused(tmp_path,
-                                                                     monkeypatch):
-    # ~8 MB of text from a few kilobytes of gzip, against a budget of 1 MiB: refused
-    # before the text is all in memory, with the way out named
-    _gz_rows(tmp_path / "bomb.csv.gz", 2_000_000)
-    assert (tmp_path / "bomb.csv.gz").stat().st_size < 100_000
+def _bomb_rows(n_rows):
+    """A CSV of n_rows rows of "0,1" (compresses ~1000:1, as a bomb does), in chunks."""
+    yield b"a,y\n"
+    block = b"0,1\n1,0\n" * 4096
+    for _ in range(n_rows // 8192):
+        yield block
+
+
+@pytest.mark.parametrize("ending", ["gz", "bz2", "xz", "zst"])
+def test_a_compressed_csv_that_decompresses_past_the_memory_budget_is_refused(
+        tmp_path, monkeypatch, ending):
+    # ~8 MB of text from a few kilobytes, against a budget of 1 MiB: refused before
+    # the text is all in memory, with the way out named. xz's decoder holds its 8 MiB
+    # dictionary (preset 6, xz's default): there, 32 MB of text against 16 MiB
+    rows, limit = (8_000_000, 16 << 20) if ending == "xz" else (2_000_000, 8 << 20)
+    bomb = tmp_path / f"bomb.csv.{ending}"
+    _compressed(bomb, _bomb_rows(rows))
+    assert bomb.stat().st_size < 100_000
     monkeypatch.setenv("VLOGREG_MEMORY_BUDGET", "1M")
-    msg = _one_line_error(lambda: read_training_data(tmp_path / "bomb.csv.gz", "y"),
-                          "bomb.csv.gz", "decompresses to more than", "memory budget",
+    msg = _one_line_error(lambda: read_training_data(bomb, "y"),
+                          bomb.name, "decompresses to more than", "memory budget",
                           "VLOGREG_MEMORY_BUDGET", "Parquet")
     assert "0.000977 GiB" in msg
     _, peak = _peak(lambda: _one_line_error(
-        lambda: read_data(tmp_path / "bomb.csv.gz", {}, ["a"]), "decompresses"))
-    assert peak < 8 << 20
+        lambda: read_data(bomb, {}, ["a"]), "decompresses"))
+    assert peak < limit
     # within the budget it is read as before
     monkeypatch.setenv("VLOGREG_MEMORY_BUDGET", "1G")
-    data = read_training_data(tmp_path / "bomb.csv.gz", "y")
-    assert data.X.shape == (2_000_000 // 8192 * 8192, 1)
+    data = read_training_data(bomb, "y")
+    assert data.X.shape == (rows // 8192 * 8192, 1)
 
 
-@pytest.mark.parametrize("damage", ["truncated", "not gzip"])
-def test_a_damaged_gzip_is_a_one_line_error(tmp_path, damage):
-    import gzip
-
+@pytest.mark.parametrize("ending,words", [("gz", ["gzip", "gunzip -t"]),
+                                          ("bz2", ["bz2", "bunzip2 -t"]),
+                                          ("xz", ["xz", "xz -t"]),
+                                          ("zst", ["zstd", "zstd -t"])])
+@pytest.mark.parametrize("damage", ["truncated", "not compressed"])
+def test_a_damaged_compressed_csv_is_a_one_line_error(tmp_path, damage, ending, words):
     good = b"a,y\n" + b"0.5,1\n1.5,0\n" * 1000
-    raw = gzip.compress(good)
-    (tmp_path / "d.csv.gz").write_bytes(raw[:len(raw) // 2] if damage == "truncated"
-                                        else good)
-    for fn in (lambda: read_training_data(tmp_path / "d.csv.gz", "y"),
-               lambda: read_data(tmp_path / "d.csv.gz", {}, ["a"])):
-        _one_line_error(fn, "d.csv.gz", "is not a readable gzip file", "gunzip -t")
+    path = tmp_path / f"d.csv.{ending}"
+    _compressed(path, [good])
+    raw = path.read_bytes()
+    path.write_bytes(raw[:len(raw) // 2] if damage == "truncated" else good)
+    for fn in (lambda: read_training_data(path, "y"),
+               lambda: read_data(path, {}, ["a"])):
+        _one_line_error(fn, path.name, f"is not a readable {words[0]} file", words[1])
 
 
 @pytest.mark.parametrize("bad_cell, words", [

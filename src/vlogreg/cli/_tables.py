@@ -1,5 +1,6 @@
-"""What the commands that read tables and write predictions share: ``--delimiter`` and
-``--decimal``, MODEL and DATA in the right order, and the output formats known by their ending."""
+"""What the commands that read tables and write predictions share: ``--delimiter``,
+``--decimal``, ``--comment`` and ``--na-values``, MODEL and DATA in the right order, and the output
+formats known by their ending."""
 
 from __future__ import annotations
 
@@ -10,39 +11,49 @@ from ._common import UsageError, safe_text
 
 #: output ending -> format (anything else is refused rather than written as CSV)
 OUTPUT_FORMATS = {".csv": "csv", ".tsv": "tsv", ".parquet": "parquet", ".pq": "parquet"}
-_CSV_INPUTS = (".csv", ".tsv", ".csv.gz", ".tsv.gz")
 
 
 def add_delimiter(p):
-    """Add ``--delimiter`` and ``--decimal`` to the parser ``p`` of a command that reads
-    DATA."""
+    """Add ``--delimiter``, ``--decimal``, ``--comment`` and ``--na-values`` to the
+    parser ``p`` of a command that reads DATA."""
     p.add_argument("--delimiter", metavar="CHAR",
                    help="field delimiter of a CSV DATA file: one character, or comma, "
-                   "semicolon, tab, pipe (default: detected from the file; .tsv prefers "
-                   "tab)")
+                   "semicolon, tab, pipe (default: the one Excel's first line sep=; names, "
+                   "or detected from the file; .tsv prefers tab)")
     p.add_argument("--decimal", metavar="MARK",
                    help="decimal mark of the numbers in a CSV DATA file: . or , (default: "
                    "detected: , when the fields are not comma-separated and the numbers "
                    "are written 3,25)")
+    p.add_argument("--comment", metavar="CHAR",
+                   help="skip the lines of a CSV DATA file that start with CHAR (e.g. "
+                   "'#': the comment lines above the header of UCI and scientific files)")
+    p.add_argument("--na-values", action="append", default=[], metavar="TOKEN",
+                   help="a field of a CSV DATA file that marks a missing value, besides "
+                   "empty, NA, NaN, null (e.g. '?', as UCI's adult writes); repeatable")
 
 
 def csv_options(args):
-    """``{"delimiter", "decimal"}`` of ``--delimiter`` and ``--decimal`` (None: detect
-    it from the file), for ``read_training_data`` / ``read_data``; refused for a DATA
+    """``{"delimiter", "decimal", "comment", "na_values"}`` of the options of that name
+    (None: detect it from the file; no comment lines; () no extra marker), for ``read_training_data`` / ``read_data``; refused for a DATA
     that is not CSV."""
-    given = {o: v for o, v in (("--delimiter", args.delimiter), ("--decimal", args.decimal))
-             if v is not None}
-    if given and not str(args.data).lower().endswith(_CSV_INPUTS):
+    given = {o: v for o, v in (("--delimiter", args.delimiter), ("--decimal", args.decimal),
+                               ("--comment", args.comment),
+                               ("--na-values", args.na_values or None)) if v is not None}
+    from ..data.files import is_csv_name
+
+    if given and not is_csv_name(args.data):
         verb = "applies" if len(given) == 1 else "apply"
-        raise UsageError(f"{' and '.join(given)} {verb} to CSV files; DATA "
+        raise UsageError(f"{', '.join(given)} {verb} to CSV files; DATA "
                          f"{safe_text(args.data)} is not one (.csv, .tsv): leave the "
                          f"option out.")
-    from ..data.delimiter import parse_decimal, parse_delimiter
+    from ..data.delimiter import parse_comment, parse_decimal, parse_delimiter
 
     try:
         return {"delimiter": None if args.delimiter is None
                 else parse_delimiter(args.delimiter),
-                "decimal": None if args.decimal is None else parse_decimal(args.decimal)}
+                "decimal": None if args.decimal is None else parse_decimal(args.decimal),
+                "comment": None if args.comment is None else parse_comment(args.comment),
+                "na_values": tuple(args.na_values)}
     except ValueError as exc:
         raise UsageError(str(exc)) from None
 

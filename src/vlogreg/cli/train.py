@@ -187,6 +187,13 @@ def run(args):
                                   groups=args.groups, options=options, **csv)
         reading.rows = data.X.shape[0]
     found = np.unique(data.y)
+    if found.dtype.kind == "f" and not np.all(found == np.round(found)):
+        where, fix = ("the labels hold", "write class labels (e.g. 0 and 1)") \
+            if args.target is None else (f"the label column {args.target!r} holds",
+                                         "name a column of class labels with --target")
+        raise ValueError(f"{args.data}: {where} continuous numbers ({len(found)} "
+                         f"distinct values, e.g. {found[len(found) // 2].item()!r}); "
+                         f"logistic regression predicts classes: {fix}.")
     if len(found) < 2:
         raise ValueError(f"{args.data}: the labels hold one class only ({found[0].item()!r}); "
                          f"training needs examples of at least 2 classes.")

@@ -13,12 +13,17 @@ could also be an integer with thousands separators (``1,234``, ``12,500,000``), 
 ``;`` between fields (the comma-decimal locales' own delimiter) makes it a decimal
 comma: a tab-separated ``1,234`` is not silently read as 1.234. Thousands separators
 are not read (``1.234,5`` is text).
+
+Lines that start with a comment character (``--comment``) are no lines here. A first
+line ``sep=;`` (Excel writes it, and honours it when it opens a CSV) names the
+delimiter, and the header is the next line (``sep_line``).
 """
 
 from __future__ import annotations
 
-import gzip
 import re
+
+from .compressed import DAMAGED, codec, open_text
 
 #: the delimiters tried, in the order that breaks ties
 CANDIDATES = (",", ";", "\t", "|")
@@ -32,6 +37,12 @@ COMMA_NUMBER = re.compile(r"[+-]?\d+,\d+(?:[eE][+-]?\d+)?")
 _POINT_NUMBER = re.compile(r"[+-]?\d*\.\d+(?:[eE][+-]?\d+)?")
 #: an integer with thousands separators, which a decimal comma can look like
 THOUSANDS = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+")
+#: a number with thousands separators and a decimal point (1,234.5): no decimal comma
+THOUSANDS_POINT = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+\.\d*")
+#: a number written with a percent or currency sign (12%, -3.5 %, $1,234.50, € 7)
+SIGNED = re.compile(r"[+-]?[$€£¥]\s*[+-]?[\d,]*\.?\d+|[+-]?[\d,]*\.?\d+\s*%")
+#: Excel's first line that names the delimiter (quoted by some writers)
+_SEP_LINE = re.compile(r'\ufeff?"?sep=([^"\r\n])"?', re.IGNORECASE)
 
 
 def _fields(line, sep):
@@ -45,25 +56,38 @@ def _fields(line, sep):
     return count
 
 
-def _head(path):
-    opener = gzip.open if str(path).lower().endswith(".gz") else open
+def _head(path, comment):
     lines = []
-    with opener(path, "rt", encoding="utf-8", errors="replace", newline="") as fh:
+    with open_text(path) as fh:
         for line in fh:
             line = line.rstrip("\r\n")
-            if line:
+            if line and not (comment and line.startswith(comment)):
                 lines.append(line)
             if len(lines) >= _LINES:
                 break
     return lines
 
 
-def head_lines(path):
-    """The file's first non-empty lines (header first), or [] when it cannot be read
-    (the reader then reports the unreadable file in its own words)."""
+def sep_line(path):
+    """The delimiter that the first line of ``path`` names as Excel's ``sep=;``
+    (``sep=,``, ``"sep=;"``, ``sep=<tab>``), or None when it is no such line (Excel
+    too looks at the first line only)."""
     try:
-        return _head(path)
-    except (OSError, EOFError):  # EOFError: a truncated .gz
+        with open_text(path) as fh:
+            line = fh.readline(64)
+    except DAMAGED:
+        return None
+    match = _SEP_LINE.fullmatch(line.rstrip("\r\n"))
+    return None if match is None else match.group(1)
+
+
+def head_lines(path, comment=None):
+    """The file's first non-empty lines (header first) but those that start with
+    ``comment``, or [] when it cannot be read (the reader then reports the unreadable
+    file in its own words)."""
+    try:
+        return _head(path, comment)
+    except DAMAGED:  # EOFError: a truncated .gz
         return []
 
 
@@ -73,7 +97,7 @@ def sniff_delimiter(path, lines=None):
     Parameters
     ----------
     path : str or os.PathLike
-        A ``.csv`` / ``.tsv`` file, optionally gzipped (``.gz``).
+        A ``.csv`` / ``.tsv`` file, optionally compressed (``data.compressed``).
     lines : list of str, optional
         Its ``head_lines``, when already read.
 
@@ -82,7 +106,9 @@ def sniff_delimiter(path, lines=None):
     str
         One of ``CANDIDATES``.
     """
-    hint = "\t" if str(path).lower().endswith((".tsv", ".tsv.gz")) else ","
+    name = str(path).lower()
+    ending = codec(name)
+    hint = "\t" if name[:len(name) - len(ending or "")].endswith(".tsv") else ","
     lines = head_lines(path) if lines is None else lines
     if not lines:
         return hint
@@ -105,6 +131,28 @@ def parse_delimiter(text):
         raise ValueError(f"--delimiter takes one character (or comma, semicolon, tab, "
                          f"pipe), got {text!r}.")
     return sep
+
+
+def comment_header(lines):
+    """Whether the header line ``lines[0]`` is a comment (UCI's and many scientific
+    files' ``# ...`` lines above the header): it starts with ``#`` and the next line
+    does too, or has another number of fields. A ``# a,b,c`` line over rows of as many
+    fields is a header (``np.savetxt(header=...)`` writes it), read as pandas reads
+    it."""
+    if len(lines) < 2 or not lines[0].startswith("#"):
+        return False
+    if lines[1].startswith("#"):
+        return True
+    sep = sniff_delimiter("", [line for line in lines if not line.startswith("#")])
+    return _fields(lines[0], sep) != _fields(lines[1], sep)
+
+
+def parse_comment(text):
+    """``--comment`` as the one character that starts a comment line."""
+    if not isinstance(text, str) or len(text) != 1 or text in "\"\r\n":
+        raise ValueError(f"--comment takes one character (the one that starts the lines "
+                         f"to skip, e.g. '#'), got {text!r}.")
+    return text
 
 
 def sniff_decimal(path, delimiter, lines=None):

@@ -1,13 +1,18 @@
-"""Data files for the command line: CSV, Parquet, .npy, .npz and svmlight / LIBSVM.
+"""Data files for the command line: CSV, Parquet, Arrow IPC / Feather, newline-delimited
+JSON, .npy, .npz and svmlight / LIBSVM.
 
-The format follows the file name's ending. Tables (CSV, Parquet; read with pyarrow)
-name their columns; the other formats do not, and their features are named by
-position, ``x0, x1, ...``:
+The format follows the file name's ending. Tables (CSV, Parquet, Arrow, NDJSON; read
+with pyarrow) name their columns; the other formats do not, and their features are
+named by position, ``x0, x1, ...``:
 
 =============================  ================================================
-``.csv`` ``.tsv`` (``.gz``)    header row; ``--target`` names the label column;
-                               delimiter detected (``data.delimiter``)
+``.csv`` ``.tsv``              header row; ``--target`` names the label column;
+(``.gz`` ``.bz2`` ``.xz``      delimiter detected (``data.delimiter``)
+``.zst``)
 ``.parquet`` ``.pq``           ``--target`` names the label column
+``.feather`` ``.arrow``        Arrow IPC (file or stream format); as Parquet
+``.ipc``
+``.ndjson`` ``.jsonl``         one JSON object per line; as Parquet
 ``.npy``                       2-D numeric array; ``--target`` is a column index
                                (``-1`` for the last); features keep their index
 ``.npz``                       array ``X`` (m, n) and labels ``y`` (``--target``
@@ -27,13 +32,21 @@ import os
 import numpy as np
 
 from .._paths import regular_file
+from .compressed import CODECS
 from .npfiles import load_npy, load_npz
 from .sources import memory_budget
 from .tables import read_table, require_pyarrow, table_features
 
-_EXT = {".csv": "csv", ".tsv": "csv", ".csv.gz": "csv", ".tsv.gz": "csv",
-        ".parquet": "parquet", ".pq": "parquet", ".npy": "npy", ".npz": "npz",
+_EXT = {".csv": "csv", ".tsv": "csv",
+        **{f"{t}{c}": "csv" for t in (".csv", ".tsv") for c in CODECS},
+        ".parquet": "parquet", ".pq": "parquet",
+        ".feather": "arrow", ".arrow": "arrow", ".ipc": "arrow",
+        ".ndjson": "ndjson", ".jsonl": "ndjson", ".npy": "npy", ".npz": "npz",
         ".svm": "svmlight", ".svmlight": "svmlight", ".libsvm": "svmlight"}
+#: the formats with named columns (read with pyarrow into a Table)
+TABLES = ("csv", "parquet", "arrow", "ndjson")
+#: spreadsheet workbooks: not read (that needs openpyxl and friends), named as such
+_WORKBOOKS = (".xlsx", ".xlsm", ".xlsb", ".xls", ".ods", ".numbers")
 
 __all__ = ["Dataset", "data_format", "read_training_data", "read_data", "require_pyarrow"]
 
@@ -42,28 +55,44 @@ from .dataset import Dataset
 
 
 def data_format(path):
-    """``"csv"``, ``"parquet"``, ``"npy"``, ``"npz"`` or ``"svmlight"``, from the name."""
+    """``"csv"``, ``"parquet"``, ``"arrow"``, ``"ndjson"``, ``"npy"``, ``"npz"`` or
+    ``"svmlight"``, from the name; a spreadsheet workbook is refused with the fix."""
     name = os.fspath(path).lower()
     for ext in sorted(_EXT, key=len, reverse=True):
         if name.endswith(ext):
             # a FIFO or a device (/dev/zero) would be read without end: refused here
             regular_file(path, "data file", folder_ok=_EXT[ext] == "parquet")
             return _EXT[ext]
+    workbook = next((e for e in _WORKBOOKS if name.endswith(e)), None)
+    if workbook is not None:
+        raise ValueError(f"{os.fspath(path)} is a spreadsheet workbook ({workbook}), which "
+                         f"vlogreg does not read; export the sheet as CSV (Save As, 'CSV "
+                         f"UTF-8') and give that file.")
     raise ValueError(f"cannot tell the format of {os.fspath(path)!r} from its name; use one "
                      f"of the endings {', '.join(_EXT)}.")
 
 
+def is_csv_name(path):
+    """Whether ``path``'s name says CSV (``.csv``, ``.tsv``, compressed or not)."""
+    name = os.fspath(path).lower()
+    return any(name.endswith(e) for e, fmt in _EXT.items() if fmt == "csv")
+
+
 def read_training_data(path, target, *, features=None, exclude=(), one_hot=False,
-                       groups=None, options=None, delimiter=None, decimal=None):
+                       groups=None, options=None, delimiter=None, decimal=None,
+                       comment=None, na_values=()):
     """Read X, y and the feature names of a training file (see the module docstring);
     ``groups``: a table's column of cluster labels, read as ``ids`` (not a feature);
     ``options``: a ``TableOptions`` (missing values, reference levels; tables only);
-    ``delimiter``, ``decimal``: a CSV file's, detected when None."""
+    ``delimiter``, ``decimal``: a CSV file's, detected when None; ``comment``: the
+    character that starts a CSV file's lines to skip, or None; ``na_values``: a CSV
+    file's missing-value markers besides pyarrow's (empty, NA, NaN, null ...)."""
     fmt = data_format(path)
-    if fmt in ("csv", "parquet"):
+    if fmt in TABLES:
         if target is None:
             raise ValueError(f"{path}: name the label column with --target.")
-        table = read_table(path, fmt, delimiter=delimiter, decimal=decimal)
+        table = read_table(path, fmt, delimiter=delimiter, decimal=decimal,
+                           comment=comment, na_values=na_values)
         return table_features(table, path, fmt, target=target, features=features,
                               exclude=exclude, one_hot=one_hot, labels_required=True,
                               id_column=groups, id_what="the --groups column",
@@ -101,7 +130,8 @@ def read_training_data(path, target, *, features=None, exclude=(), one_hot=False
 
 
 def read_data(path, model_input, feature_names, *, target=None, id_column=None,
-              labels_required=False, options=None, delimiter=None, decimal=None):
+              labels_required=False, options=None, delimiter=None, decimal=None,
+              comment=None, na_values=()):
     """Read the features a model was trained on (and labels, ids) from any format.
 
     Tables are matched by column name (``model_input["columns"]`` or the feature
@@ -111,13 +141,13 @@ def read_data(path, model_input, feature_names, *, target=None, id_column=None,
     fmt = data_format(path)
     n = len(feature_names)
     model_input = checked_input(model_input)
-    if fmt in ("csv", "parquet"):
+    if fmt in TABLES:
         columns = model_input.get("columns", feature_names)
         one_hot = model_input.get("one_hot", {})
         if target is None and labels_required and model_input.get("format") == "table":
             target = model_input.get("target")
         table = read_table(path, fmt, text_columns=list(one_hot), delimiter=delimiter,
-                           decimal=decimal)
+                           decimal=decimal, comment=comment, na_values=na_values)
         return table_features(table, path, fmt, target=target, features=columns,
                               id_column=id_column, categories=one_hot,
                               references=model_input.get("reference", {}),

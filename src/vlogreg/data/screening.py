@@ -2,13 +2,16 @@
 
 ``missing_rows`` finds the rows with a missing value (null, or NaN in a float
 column) in the columns that are used, and says, per column, how many and which;
-``column_notes`` warns of a feature that is different in every row (an id left in) or
-the same in every row (a constant); ``separating_columns`` names the columns that alone
-separate the classes, the usual cause of a training accuracy of 100 %.
+``pandas_index`` finds the unnamed index column pandas' ``to_csv`` writes (left out
+of the features); ``column_notes`` warns of a feature that is different in every row
+(an id left in) or the same in every row (a constant); ``separating_columns`` names the
+columns that alone separate the classes, the usual cause of a training accuracy of
+100 %.
 """
 
 from __future__ import annotations
 
+import re
 import shlex
 
 import numpy as np
@@ -86,6 +89,42 @@ def column_notes(table, features):
                          f"it cannot generalize; leave it out with --exclude "
                          f"{shlex.quote(c)}.")
     return notes
+
+
+#: a header cell left empty, as pandas' to_csv writes its index's (pandas reads it back
+#: as 'Unnamed: 0', and writes that name when the frame is saved again)
+_UNNAMED = re.compile(r"(?:Unnamed: \d+)?")
+#: the name pandas' to_parquet / to_feather give an index that is no RangeIndex
+_PARQUET_INDEX = re.compile(r"__index_level_\d+__")
+
+
+def pandas_index(table):
+    """The columns that hold an index pandas wrote: the leading columns without a name
+    ('' or 'Unnamed: 0', ``DataFrame.to_csv``'s default) and the ``__index_level_0__``
+    columns of ``to_parquet``, that hold whole numbers >= 0, a different one in every
+    row (0..m-1, or any subset of row numbers in any order: a train_test_split's)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    def row_numbers(col):
+        return (pa.types.is_integer(col.type) and col.null_count == 0
+                and pc.min(col).as_py() >= 0
+                and pc.count_distinct(col).as_py() == table.num_rows)
+
+    names = table.column_names
+    lead = next((j for j, c in enumerate(names)
+                 if not (_UNNAMED.fullmatch(c) and row_numbers(table.column(c)))),
+                len(names))
+    return names[:lead] + [c for c in names[lead:] if _PARQUET_INDEX.fullmatch(c)
+                           and row_numbers(table.column(c))]
+
+
+def index_note(name):
+    """The warning that the unnamed index column ``name`` was left out."""
+    how = "to_parquet" if _PARQUET_INDEX.fullmatch(name) else "to_csv"
+    return (f"column {name!r} holds the row numbers of the index that pandas' {how} "
+            f"writes: it is left out of the features; write the file with index=False, "
+            f"or name it in --features to use it.")
 
 
 def _id_like(col, pa):

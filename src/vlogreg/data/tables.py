@@ -1,4 +1,5 @@
-"""CSV and Parquet tables (read with pyarrow) turned into X, y and ids.
+"""Tables (read with pyarrow: CSV in ``data.csvfile``, Parquet, Arrow IPC and
+newline-delimited JSON in ``data.arrowfiles``) turned into X, y and ids.
 
 A numeric column (integers, floats, booleans) is a feature as it is. A text column
 is encoded as 0/1 columns when asked (``data.encoding``: one column per level but the
@@ -11,29 +12,23 @@ name the column and the row (counted from 1, the header excluded)."""
 
 from __future__ import annotations
 
-import contextlib
-import gzip
-import io
 import math
-import os
 import shlex
-import sys
-import zlib
 
 import numpy as np
 
+from .arrowfiles import read_ipc, read_ndjson, read_parquet
+from .csvfile import read_csv
 from .dataset import Dataset
-from .delimiter import (
-    COMMA_NUMBER,
-    THOUSANDS,
-    head_lines,
-    sniff_decimal,
-    sniff_delimiter,
-)
+from .delimiter import COMMA_NUMBER, SIGNED, THOUSANDS, THOUSANDS_POINT
 from .encoding import TableOptions, check_levels, encode_levels, reference_level
-from .screening import column_notes, missing_rows, refuse_empty_columns
-from .sources import memory_budget
-from .utf8 import refuse_binary, refuse_utf16
+from .screening import (
+    column_notes,
+    index_note,
+    missing_rows,
+    pandas_index,
+    refuse_empty_columns,
+)
 
 _LIST_MAX = 20  # column names shown in an error message
 
@@ -48,66 +43,19 @@ def require_pyarrow(path):
     return pyarrow
 
 
-def read_table(path, fmt, *, text_columns=(), delimiter=None, decimal=None):
-    """A pyarrow Table from a CSV or Parquet file; a CSV file's ``delimiter`` and
-    ``decimal`` mark are detected when None (``data.delimiter``: ``,``, ``;``, tab or
-    ``|``; ``.`` or ``,``)."""
+def read_table(path, fmt, *, text_columns=(), delimiter=None, decimal=None,
+               comment=None, na_values=()):
+    """A pyarrow Table from a table file of format ``fmt`` (``data.files``: csv,
+    parquet, arrow, ndjson); a CSV file's ``delimiter`` and ``decimal`` mark are
+    detected when None, and its lines that start with ``comment`` are skipped
+    (``data.csvfile``), and ``na_values`` are missing values too."""
     pa = require_pyarrow(path)
     if fmt == "csv":
-        import pyarrow.csv as pcsv
-
-        invalid = []
-
-        def on_invalid(row):
-            invalid.append(row)
-            return "error"
-        lines = head_lines(path) if delimiter is None or decimal is None else None
-        if delimiter is None:
-            delimiter = sniff_delimiter(path, lines)
-        if decimal is None:
-            decimal = sniff_decimal(path, delimiter, lines)
-        parse = pcsv.ParseOptions(delimiter=delimiter, invalid_row_handler=on_invalid)
-        # an empty text field is a missing value, as in a numeric column (not a level "")
-        convert = pcsv.ConvertOptions(column_types={c: pa.string() for c in text_columns},
-                                      strings_can_be_null=True, decimal_point=decimal)
-        undecodable = []
-        try:
-            with _undecodable_rows(undecodable), _csv_source(path) as source:
-                refuse_utf16(path, source)
-                table = pcsv.read_csv(source, parse_options=parse, convert_options=convert)
-        except _TooLarge as exc:
-            raise ValueError(
-                f"{path} decompresses to more than {exc.limit / 2**30:.3g} GiB, the memory "
-                f"budget; decompress it and convert it to Parquet (which streams), or "
-                f"raise VLOGREG_MEMORY_BUDGET (e.g. 64G) if this machine has the memory."
-            ) from None
-        except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
-            raise ValueError(f"{path} is not a readable gzip file ({exc}); download or "
-                             f"copy it again, or check it with gunzip -t.") from None
-        except pa.ArrowInvalid as exc:
-            what = str(exc).strip().splitlines()[0] if str(exc).strip() else "unreadable"
-            # no bytes, or blank lines only: there is no delimiter or quoting to check
-            if what.startswith(("Empty CSV file", "CSV parse error: Empty CSV file")):
-                raise ValueError(f"{path} is empty: it has no header line and no rows; "
-                                 f"check that it was written completely.") from None
-            if undecodable and not invalid:
-                what = (f"a row has the wrong number of fields and is not UTF-8 text "
-                        f"({what[:80]!r}); save the file as UTF-8 text")
-            if invalid:
-                r = invalid[0]
-                what = (f"{_line_of(path, r.text)}has {r.actual_columns} fields where the "
-                        f"header has {r.expected_columns} ({r.text[:60]!r})")
-            raise ValueError(f"{path} is not a well-formed CSV file: {what}; check the "
-                             f"delimiter, the quoting and the number of fields.") from None
-        refuse_binary(table, path)
+        table = read_csv(path, pa, text_columns=text_columns, delimiter=delimiter,
+                         decimal=decimal, comment=comment, na_values=na_values)
     else:
-        import pyarrow.parquet as pq
-        try:
-            _check_parquet_size(pq, path)
-            table = pq.read_table(path)
-        except (pa.ArrowInvalid, OSError) as exc:
-            raise ValueError(f"{path} is not a readable Parquet file "
-                             f"({str(exc).strip().splitlines()[0]}).") from None
+        read = {"parquet": read_parquet, "arrow": read_ipc, "ndjson": read_ndjson}[fmt]
+        table = read(path, pa)
     names = table.column_names
     dups = sorted({c for c in names if names.count(c) > 1})
     if dups:
@@ -118,103 +66,51 @@ def read_table(path, fmt, *, text_columns=(), delimiter=None, decimal=None):
     return table
 
 
-@contextlib.contextmanager
-def _undecodable_rows(seen):
-    """pyarrow decodes a ragged row as UTF-8 before it calls ``invalid_row_handler``;
-    when that fails it prints "Exception ignored ..." and a traceback on stderr, ahead
-    of the real error. Here such a row is noted in ``seen`` instead (other unraisable
-    exceptions go to the usual hook)."""
-    old = sys.unraisablehook
-
-    def hook(unraisable):
-        if isinstance(unraisable.exc_value, UnicodeDecodeError):
-            seen.append(unraisable.exc_value)
-        else:
-            old(unraisable)
-    sys.unraisablehook = hook
-    try:
-        yield
-    finally:
-        sys.unraisablehook = old
-
-
-def _check_parquet_size(pq, path):
-    """Refuse a Parquet file whose metadata declare more values than the memory budget
-    holds as float64: run-length encoding lets a few kilobytes declare billions."""
-    if os.path.isdir(path):
-        return  # a dataset folder: its files are read one by one, as they come
-    meta = pq.ParquetFile(path).metadata
-    need, budget = meta.num_rows * max(meta.num_columns, 1) * 8, memory_budget()
-    if need > budget:
-        raise ValueError(f"{path} declares {meta.num_rows} rows of {meta.num_columns} "
-                         f"columns, {need / 2**30:.3g} GiB as float64, more than the memory "
-                         f"budget of {budget / 2**30:.3g} GiB; raise VLOGREG_MEMORY_BUDGET "
-                         f"(e.g. 64G) if this machine has the memory.")
-
-
-class _TooLarge(Exception):
-    def __init__(self, limit):
-        super().__init__(limit)
-        self.limit = limit
-
-
-class _Capped(io.RawIOBase):
-    """A gzip stream that raises ``_TooLarge`` past ``limit`` decompressed bytes: a few
-    megabytes of gzip can hold hundreds of gigabytes of text (a "zip bomb"), which
-    would otherwise fill the memory before any row is checked."""
-
-    def __init__(self, fh, limit):
-        self.fh, self.limit, self.n = fh, limit, 0
-
-    def readable(self):
-        return True
-
-    def readinto(self, buffer):
-        k = self.fh.readinto(buffer)
-        self.n += k
-        if self.n > self.limit:
-            raise _TooLarge(self.limit)
-        return k
-
-
-@contextlib.contextmanager
-def _csv_source(path):
-    """What pyarrow's CSV reader reads: the path itself, or for ``.gz`` a decompressed
-    stream capped at the memory budget (the text is about the size of its table)."""
-    if not str(path).lower().endswith(".gz"):
-        yield path
-        return
-    with gzip.open(path, "rb") as fh:
-        yield io.BufferedReader(_Capped(fh, memory_budget()), 1 << 20)
-
-
 def _comma_hint(table, columns, row=0):
     """A hint naming the ``columns`` whose text from ``row`` on holds numbers written
     with a decimal comma (``3,25``) or thousands separators (``1,234``), or ""."""
     def commas(c):
         return [v.strip() for v in table.column(c).slice(row, 20).to_pylist()
-                if isinstance(v, str) and COMMA_NUMBER.fullmatch(v.strip())]
+                if isinstance(v, str) and (COMMA_NUMBER.fullmatch(v.strip())
+                                           or THOUSANDS_POINT.fullmatch(v.strip()))]
     found = {c: commas(c) for c in columns}
     found = {c: v for c, v in found.items() if v}
     if not found:
-        return ""
+        return _sign_hint(table, columns, row)
     names = f"{', '.join(map(repr, found))} {'looks' if len(found) == 1 else 'look'}"
+    if any(THOUSANDS_POINT.fullmatch(v) for vs in found.values() for v in vs):
+        return (f" ({names} written with thousands separators (1,234.5): remove them, "
+                f"e.g. pandas.read_csv(path, thousands=',').to_csv(path, index=False))")
     if all(THOUSANDS.fullmatch(v) for vs in found.values() for v in vs):
         return (f" ({names} written with a decimal comma or with thousands separators: "
                 f"pass --decimal , for a decimal comma, or remove the separators)")
     return f" ({names} written with a decimal comma: pass --decimal ,)"
 
 
-def _line_of(path, text):
-    opener = gzip.open if str(path).lower().endswith(".gz") else open
-    try:
-        with opener(path, "rt", encoding="utf-8", errors="replace") as fh:
-            for number, line in enumerate(fh, 1):
-                if line.rstrip("\r\n") == text:
-                    return f"line {number} "
-    except OSError:
-        pass
-    return "a line "
+def _sign_hint(table, columns, row):
+    """A hint naming the ``columns`` whose text from ``row`` on is all numbers written
+    with a percent or currency sign (``12%``, ``$1,234.50``), or ""."""
+    def signed(c):
+        values = [v for v in table.column(c).slice(row, 20).to_pylist() if v is not None]
+        return bool(values) and all(isinstance(v, str) and SIGNED.fullmatch(v.strip())
+                                    for v in values)
+    found = [c for c in columns if signed(c)]
+    if not found:
+        return ""
+    return (f" ({', '.join(map(repr, found))} {'holds' if len(found) == 1 else 'hold'} "
+            f"numbers written with a % or currency sign: remove the signs (and any "
+            f"thousands separators) so that they read as numbers)")
+
+
+def _na_hint(value, fmt):
+    """A hint for a CSV value that is no number and no word (``?``, ``-``, ``.``):
+    a missing-value marker, as UCI's adult writes ``?``; or ""."""
+    text = value.as_py()
+    if fmt != "csv" or not isinstance(text, str) or not text.strip() \
+            or any(ch.isalnum() for ch in text):
+        return ""
+    return (f" (if {text!r} marks a missing value, pass --na-values "
+            f"{shlex.quote(text)}, and --missing drop to leave those rows out)")
 
 
 def table_features(table, path, fmt, *, target=None, features=None, exclude=(),
@@ -253,8 +149,11 @@ def table_features(table, path, fmt, *, target=None, features=None, exclude=(),
     if id_column is not None:
         check_present([id_column], id_what)
     check_present(list(exclude), "given to --exclude")
+    index = []
     if features is None:
-        features = [c for c in names if c not in (target, id_column) and c not in exclude]
+        index = [c for c in pandas_index(table) if c not in (target, id_column)]
+        features = [c for c in names if c not in (target, id_column) and c not in exclude
+                    and c not in index]
     else:
         check_present(features, "a feature of the model" if not training
                       else "given to --features")
@@ -295,7 +194,8 @@ def table_features(table, path, fmt, *, target=None, features=None, exclude=(),
                 row = _first_row(col, bad)
                 raise ValueError(f"{path}: column {c!r} has the value {col[row].as_py()!r} "
                                  f"at row {_row(row, rows)}, which is not a number; "
-                                 f"correct it or remove the row{_comma_hint(table, [c], row)}.")
+                                 f"correct it or remove the row"
+                                 f"{_comma_hint(table, [c], row) or _na_hint(col[row], fmt)}.")
             if bad and not one_hot:
                 text.append(c)
                 continue
@@ -335,7 +235,8 @@ def table_features(table, path, fmt, *, target=None, features=None, exclude=(),
         raise ValueError(f"{path}: the features give no columns (a text column with one "
                          f"level has nothing to compare with its reference level).")
     X = np.column_stack(blocks)
-    notes = column_notes(table, features) if training else []
+    notes = [index_note(c) for c in index if c not in exclude] + \
+        column_notes(table, features) if training else []
     return Dataset(X, y, out_names, ids, input={
         "format": "table", "columns": list(features), "one_hot": encoding,
         "reference": refs, "target": target}, dropped=dropped, file_ids=file_ids,

@@ -8,12 +8,15 @@ import io
 import os
 import shlex
 
+from .compressed import CODECS, codec
+
 
 def _not_utf8(path, what, source="latin1"):
     """The one message for a CSV file that is not UTF-8 text, with the command that
     converts it."""
     name = shlex.quote(os.fspath(path))
-    command = (f"gunzip -c {name} | iconv -f {source} -t utf-8" if name.lower().endswith(".gz")
+    ending = codec(name)
+    command = (f"{CODECS[ending][2]} {name} | iconv -f {source} -t utf-8" if ending
                else f"iconv -f {source} -t utf-8 {name}")
     return ValueError(f"{path} is not UTF-8 text ({what}); save it as UTF-8, e.g. {command} "
                       f"> utf8.csv, or 'CSV UTF-8' in a spreadsheet's Save As.")
@@ -22,7 +25,7 @@ def _not_utf8(path, what, source="latin1"):
 def refuse_utf16(path, source):
     """UTF-16 text (what some spreadsheets save as "Unicode text") starts with a
     byte-order mark; pyarrow would read it as ragged rows of NUL bytes."""
-    if isinstance(source, io.BufferedReader):  # a decompressed .gz stream
+    if isinstance(source, io.BufferedReader):  # a decompressed or filtered stream
         head = source.peek(2)[:2]
     else:
         with open(source, "rb") as fh:

@@ -37,7 +37,9 @@ GAP = 1e-5
 
 
 def _run(args):
-    """stdout of ``python benchmarks/<args>`` in a fresh interpreter (stderr passes)."""
+    """stdout of ``python <args>`` in a fresh interpreter, run from the repository's
+    root (so that the scripts print their commands as a user types them; stderr
+    passes)."""
     out = subprocess.run([sys.executable, *args], cwd=os.path.dirname(HERE), check=True,
                          stdout=subprocess.PIPE, text=True)
     return out.stdout
@@ -46,7 +48,7 @@ def _run(args):
 def kernel_ratios(repeat):
     """``{(loss, dtype, order): ratio of the numba kernel to X @ v}`` and kernel.py's
     output."""
-    text = _run([os.path.join(HERE, "kernel.py"), "--m", "2000000", "--repeat", str(repeat),
+    text = _run([os.path.join("benchmarks", "kernel.py"), "--m", "2000000", "--repeat", str(repeat),
                  "--classes", "10", "--multinomial-m", "1000000"])
     ratios = {}
     for line in text.splitlines():
@@ -98,7 +100,7 @@ def fit_ratio(fit_repeat, log):
 
 def dask_ratio():
     """dask-ml lbfgs / vlogreg lbfgs time to a gap of 1e-6 (medians), and the output."""
-    text = _run([os.path.join(HERE, "dask_bench.py"), "--data", "normal", "--repeats", "5"])
+    text = _run([os.path.join("benchmarks", "dask_bench.py"), "--data", "normal", "--repeats", "5"])
     for line in text.splitlines():
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
         if len(cells) >= 6 and cells[0] == "dask-ml" and cells[1] == "lbfgs":

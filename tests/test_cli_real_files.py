@@ -367,6 +367,23 @@ def test_numbers_with_a_percent_or_currency_sign_name_the_fix(work, written):
     assert "'radius'" in err and "% or currency sign" in err, err
 
 
+def test_one_hot_on_numbers_with_signs_says_each_value_became_a_category(work):
+    """--one-hot accepts the text, but a category per price is no model anyone meant:
+    the warning names the column and the fix; a real text column gets no such note."""
+    d, df = work
+    kinds = np.array(["red", "green", "blue"])[np.arange(len(df)) % 3]
+    df.assign(radius=[f"${1000 * v:,.2f}" for v in df["radius"]], color=kinds).to_csv(
+        d / "price.csv", index=False)
+    proc = run_cli(["train", "price.csv", "--target", "y", "--one-hot", "--model",
+                    "p.vlogreg"], d)
+    assert proc.returncode == 0, proc.stderr
+    warned = [line for line in proc.stderr.splitlines() if "--one-hot made" in line]
+    assert len(warned) == 1, proc.stderr
+    assert "'radius'" in warned[0] and "% or currency sign" in warned[0], warned
+    assert f"{df['radius'].nunique()} values" in warned[0], warned
+    assert "'color'" not in proc.stderr, proc.stderr
+
+
 def test_a_continuous_label_column_says_to_name_a_class_column(work):
     d, _ = work
     err = _one_line(run_cli(["train", "plain.csv", "--target", "radius", "--model",

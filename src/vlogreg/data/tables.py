@@ -183,6 +183,7 @@ def table_features(table, path, fmt, *, target=None, features=None, exclude=(),
     ids = None if id_column is None else \
         table.column(id_column).to_numpy(zero_copy_only=False)
     blocks, out_names, encoding, refs, text, spans = [], [], {}, {}, [], {}
+    number_text = []  # notes: numbers written as text that --one-hot encoded
     for c in features:
         col, start = table.column(c), len(out_names)
         if not training and c in categories:
@@ -220,6 +221,10 @@ def table_features(table, path, fmt, *, target=None, features=None, exclude=(),
         out_names += block_names
         spans[c] = (start, len(out_names), True)
         encoding[c] = cats
+        hint = _comma_hint(table, [c]) if training else ""
+        if hint:  # one category per price or percentage: almost surely not meant
+            number_text.append(f"--one-hot made each of the {len(cats)} values of column "
+                               f"{c!r} a category of its own{hint}.")
         if ref is not None:
             refs[c] = ref
     if text:
@@ -235,7 +240,7 @@ def table_features(table, path, fmt, *, target=None, features=None, exclude=(),
         raise ValueError(f"{path}: the features give no columns (a text column with one "
                          f"level has nothing to compare with its reference level).")
     X = np.column_stack(blocks)
-    notes = [index_note(c) for c in index if c not in exclude] + \
+    notes = [index_note(c) for c in index if c not in exclude] + number_text + \
         column_notes(table, features) if training else []
     return Dataset(X, y, out_names, ids, input={
         "format": "table", "columns": list(features), "one_hot": encoding,
